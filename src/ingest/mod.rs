@@ -1,0 +1,237 @@
+//! Ingest: one module per input format. Files in `data/` are recognised by their
+//! content (the header line or the XML root element), never by their name.
+
+pub mod cers;
+pub mod groups;
+pub mod institutions;
+pub mod trt;
+pub mod values;
+
+use crate::catalog::Catalog;
+use crate::diag::{Diagnostics, Location};
+use crate::model::Dataset;
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// The input formats scoresite reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Format {
+    /// CERS District/School export CSV.
+    CersExport,
+    /// RDW student-groups CSV.
+    Groups,
+    /// TRT XML.
+    Trt,
+    /// CALPADS caret-delimited organisation file.
+    CalpadsOrgs,
+    /// Simple institutions CSV.
+    InstitutionsCsv,
+}
+
+impl Format {
+    /// A human name for summaries and messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Format::CersExport => "CERS District/School export",
+            Format::Groups => "RDW student groups",
+            Format::Trt => "TRT XML",
+            Format::CalpadsOrgs => "CALPADS organisations",
+            Format::InstitutionsCsv => "institutions CSV",
+        }
+    }
+}
+
+/// Recognises a file's format from its first bytes.
+pub fn detect(head: &[u8]) -> Option<Format> {
+    let text = String::from_utf8_lossy(head);
+    let text = text.trim_start_matches('\u{feff}').trim_start();
+    if text.starts_with('<') {
+        return xml_root(text).filter(|r| trt::recognises(r)).map(|_| Format::Trt);
+    }
+    let first = text.lines().next().unwrap_or("");
+    if institutions::recognises_calpads(first) {
+        return Some(Format::CalpadsOrgs);
+    }
+    let delim = groups::delimiter(first) as char;
+    let header: Vec<String> = first.split(delim).map(|h| h.trim().trim_matches('"').trim().to_string()).collect();
+    if groups::recognises(&header) {
+        Some(Format::Groups)
+    } else if cers::recognises(&header) {
+        Some(Format::CersExport)
+    } else if institutions::recognises_simple(&header) {
+        Some(Format::InstitutionsCsv)
+    } else {
+        None
+    }
+}
+
+/// The name of the first element of an XML document (after the declaration and comments).
+fn xml_root(text: &str) -> Option<String> {
+    let mut rest = text;
+    while let Some(i) = rest.find('<') {
+        rest = &rest[i + 1..];
+        if rest.starts_with('?') || rest.starts_with('!') {
+            continue;
+        }
+        let end = rest.find(|c: char| c.is_whitespace() || c == '>' || c == '/').unwrap_or(rest.len());
+        return Some(rest[..end].to_string());
+    }
+    None
+}
+
+/// What was read from `data/`: the files of each format and the rows or records each gave.
+#[derive(Debug, Default)]
+pub struct LoadReport {
+    pub files: Vec<(PathBuf, Format, usize)>,
+    pub duplicates: usize,
+}
+
+/// Every regular, non-hidden file under `dir`, in path order.
+fn data_files(dir: &Path, diags: &mut Diagnostics) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name().into_iter().filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.')) {
+        match entry {
+            Ok(e) if e.file_type().is_file() => files.push(e.into_path()),
+            Ok(_) => {}
+            Err(e) => diags.error(Location::file(e.path().unwrap_or(dir)), format!("cannot read: {e}")),
+        }
+    }
+    files
+}
+
+fn sniff(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut head = vec![0; 8192];
+    let n = std::fs::File::open(path)?.read(&mut head)?;
+    head.truncate(n);
+    Ok(head)
+}
+
+/// Loads every file in `dir` into a dataset: institutions first, then results
+/// (CERS exports and TRT), then groups, which refer to both.
+pub fn load_dir(dir: &Path, catalog: &Catalog, diags: &mut Diagnostics) -> (Dataset, LoadReport) {
+    let mut data = Dataset::default();
+    let mut report = LoadReport::default();
+    let mut by_format: Vec<(Format, PathBuf)> = Vec::new();
+    for path in data_files(dir, diags) {
+        match sniff(&path) {
+            Err(e) => diags.error(Location::file(&path), format!("cannot read: {e}")),
+            Ok(head) if head.iter().all(u8::is_ascii_whitespace) => diags.warn(Location::file(&path), "empty file; ignored"),
+            Ok(head) => match detect(&head) {
+                Some(f) => by_format.push((f, path)),
+                None => diags.error(
+                    Location::at(&path, 1, 1),
+                    "unrecognised file: expected a CERS District/School export, an RDW student-groups CSV, TRT XML (<TDSReport>), \
+                     a CALPADS organisation file or an institutions CSV (lea_id,lea_name,school_id,school_name)",
+                ),
+            },
+        }
+    }
+    let institutions_given = by_format.iter().any(|(f, _)| matches!(f, Format::CalpadsOrgs | Format::InstitutionsCsv));
+    by_format.sort_by_key(|(f, _)| match f {
+        Format::CalpadsOrgs | Format::InstitutionsCsv => 0,
+        Format::CersExport | Format::Trt => 1,
+        Format::Groups => 2,
+    });
+    for (format, path) in by_format {
+        let count = load_file(&path, format, catalog, &mut data, institutions_given, diags);
+        report.files.push((path, format, count));
+    }
+    report.duplicates = resolve_duplicates(&mut data, diags);
+    (data, report)
+}
+
+fn load_file(path: &Path, format: Format, catalog: &Catalog, data: &mut Dataset, institutions_given: bool, diags: &mut Diagnostics) -> usize {
+    if format == Format::CersExport {
+        return match std::fs::File::open(path) {
+            Ok(f) => cers::load(path, std::io::BufReader::with_capacity(1 << 20, f), catalog, data, institutions_given, diags) as usize,
+            Err(e) => {
+                diags.error(Location::file(path), format!("cannot read: {e}"));
+                0
+            }
+        };
+    }
+    let text = match std::fs::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                let offset = e.utf8_error().valid_up_to();
+                let line = e.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+                diags.error(Location::at(path, line, 1), "invalid UTF-8; expected a UTF-8 text file");
+                return 0;
+            }
+        },
+        Err(e) => {
+            diags.error(Location::file(path), format!("cannot read: {e}"));
+            return 0;
+        }
+    };
+    match format {
+        Format::CalpadsOrgs => institutions::load_calpads(path, &text, &mut data.institutions, diags),
+        Format::InstitutionsCsv => institutions::load_simple(path, &text, &mut data.institutions, diags),
+        Format::Trt => trt::load(path, &text, catalog, data, institutions_given, diags),
+        Format::Groups => groups::load(path, &text, data, diags),
+        Format::CersExport => unreachable!("streamed above"),
+    }
+}
+
+/// Drops repeated opportunities (same student, assessment, day and session),
+/// keeping the one submitted last (ties: the one read last), and reports each.
+pub fn resolve_duplicates(data: &mut Dataset, diags: &mut Diagnostics) -> usize {
+    let mut keep: HashMap<(u32, u32, chrono::NaiveDate, Option<u32>), usize> = HashMap::new();
+    let mut drop = vec![false; data.exams.len()];
+    for (i, e) in data.exams.iter().enumerate() {
+        let key = (e.student, e.assessment, e.submitted.date(), e.session.map(|s| s.0));
+        if let Some(prev) = keep.insert(key, i) {
+            let p = &data.exams[prev];
+            let (winner, loser) = if p.submitted > e.submitted { (prev, i) } else { (i, prev) };
+            keep.insert(key, winner);
+            drop[loser] = true;
+            let (w, l) = (&data.exams[winner].origin, &data.exams[loser].origin);
+            diags.warn(
+                Location::at(&data.files[l.file as usize], l.line as u64, 1),
+                format!(
+                    "duplicate opportunity (same student, assessment, date and session) as {}:{}; keeping that one, which was submitted {}",
+                    data.files[w.file as usize].display(),
+                    w.line,
+                    if data.exams[winner].submitted == data.exams[loser].submitted { "at the same time and read later" } else { "later" }
+                ),
+            );
+        }
+    }
+    let removed = drop.iter().filter(|&&d| d).count();
+    if removed > 0 {
+        let mut details = std::mem::take(&mut data.details);
+        let mut next = 0;
+        let mut kept = Vec::with_capacity(data.exams.len() - removed);
+        for (i, exam) in std::mem::take(&mut data.exams).into_iter().enumerate() {
+            if !drop[i] {
+                if let Some(d) = details.remove(&i) {
+                    data.details.insert(next, d);
+                }
+                kept.push(exam);
+                next += 1;
+            }
+        }
+        data.exams = kept;
+    }
+    removed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_by_content() {
+        assert_eq!(detect(b"\xef\xbb\xbfDistrictId,DistrictName,NcesId,SchoolId,SchoolName,StudentIdentifier,FirstName,LastOrSurname,SubmitDateTime,SchoolYear,TestSessionId,AssessmentType,AssessmentSubType,AssessmentName,Subject,GradeLevelWhenAssessed,Completeness,AdministrationCondition,ScaleScoreAchievementLevel,ScaleScore\n"), Some(Format::CersExport));
+        assert_eq!(detect(b"\"DistrictId\",\"StudentIdentifier\",\"AssessmentName\",\"ScaleScore\"\r\n"), Some(Format::CersExport));
+        assert_eq!(detect(b"group_name,school_natural_id,school_year,subject_code,student_ssid,group_user_login\r"), Some(Format::Groups));
+        assert_eq!(detect(b"group_name\tschool_natural_id\tschool_year\tsubject_code\tstudent_ssid\tgroup_user_login\n"), Some(Format::Groups));
+        assert_eq!(detect(b"<?xml version=\"1.0\"?>\n<!-- c -->\n<TDSReport>"), Some(Format::Trt));
+        assert_eq!(detect(b"<Other/>"), None);
+        assert_eq!(detect(institutions::CALPADS_HEADER.as_bytes()), Some(Format::CalpadsOrgs));
+        assert_eq!(detect(b"lea_id,lea_name,school_id,school_name\n"), Some(Format::InstitutionsCsv));
+        assert_eq!(detect(b"name,score\n"), None);
+    }
+}

@@ -1,0 +1,391 @@
+//! Test Results Transmission (TRT) XML: the Smarter Balanced exchange format,
+//! with item responses, claim and target scores, writing traits and accommodations.
+//!
+//! Examinee attributes and relationships come as INITIAL and FINAL values; FINAL
+//! wins. Relationship names of both generations are read (`SchoolId` and the older
+//! `ResponsibleInstitutionIdentifier`, …). An opportunity with `status="reset"` has
+//! been withdrawn and is skipped.
+
+use super::values;
+use crate::catalog::{Catalog, Kind};
+use crate::diag::{Diagnostics, Location};
+use crate::model::{Dataset, Demographics, Elas, Exam, ExamDetail, Flag, ItemResponse, Origin, School, Score, Sex, TargetScore, TraitScore};
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// True when a document's root element is a TRT report.
+pub fn recognises(root: &str) -> bool {
+    root == "TDSReport"
+}
+
+/// Names the same relationship or attribute goes by, newest first.
+const ALIASES: &[&[&str]] = &[
+    &["DistrictId", "ResponsibleDistrictIdentifier"],
+    &["DistrictName", "OrganizationName"],
+    &["SchoolId", "ResponsibleInstitutionIdentifier"],
+    &["SchoolName", "NameOfInstitution"],
+    &["StudentIdentifier", "SSID"],
+    &["TwoOrMoreRaces", "DemographicRaceTwoOrMoreRaces"],
+    &["Sex", "Gender"],
+    &["EnglishLanguageAcquisitionStatus", "EnglishLanguageProficiencyLevel"],
+];
+
+/// Examinee attributes and relationships by name, FINAL preferred over INITIAL.
+#[derive(Default)]
+struct Contexted {
+    values: HashMap<String, (bool, String)>,
+}
+
+impl Contexted {
+    fn add(&mut self, name: String, value: String, context: &str) {
+        let is_final = context.eq_ignore_ascii_case("FINAL");
+        match self.values.get(&name) {
+            Some((true, _)) if !is_final => {}
+            _ => {
+                self.values.insert(name, (is_final, value));
+            }
+        }
+    }
+
+    /// The value under `name` or any of its aliases.
+    fn get(&self, name: &str) -> &str {
+        let names = ALIASES.iter().find(|a| a.contains(&name)).copied().unwrap_or(std::slice::from_ref(&name));
+        names.iter().find_map(|n| self.values.get(*n).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())).unwrap_or("")
+    }
+}
+
+/// What one TDSReport holds.
+#[derive(Default)]
+struct Report {
+    test: HashMap<String, String>,
+    examinee: Contexted,
+    opportunity: HashMap<String, String>,
+    opportunity_line: u64,
+    scores: Vec<HashMap<String, String>>,
+    detail: ExamDetail,
+}
+
+fn attrs(e: &BytesStart) -> HashMap<String, String> {
+    e.attributes()
+        .flatten()
+        .map(|a| (String::from_utf8_lossy(a.key.as_ref()).into_owned(), a.unescape_value().map(|v| v.into_owned()).unwrap_or_default()))
+        .collect()
+}
+
+fn line_of(text: &str, offset: u64) -> (u64, u64) {
+    let before = &text.as_bytes()[..(offset as usize).min(text.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+    let col = before.iter().rev().take_while(|&&b| b != b'\n').count() as u64 + 1;
+    (line, col)
+}
+
+/// Reads one TRT document into `data`. Returns the number of exams added.
+pub fn load(path: &Path, text: &str, catalog: &Catalog, data: &mut Dataset, institutions_given: bool, diags: &mut Diagnostics) -> usize {
+    let mut report = match read(text) {
+        Ok(r) => r,
+        Err((offset, msg)) => {
+            let (line, col) = line_of(text, offset);
+            diags.error(Location::at(path, line, col), format!("not well-formed TRT XML: {msg}"));
+            return 0;
+        }
+    };
+    let at = Location::at(path, report.opportunity_line.max(1), 1);
+    if report.opportunity.get("status").is_some_and(|s| s.eq_ignore_ascii_case("reset")) {
+        diags.warn(at, "opportunity status is `reset`: it was withdrawn, so it is not loaded");
+        return 0;
+    }
+    match to_exam(path, &report, catalog, data, institutions_given) {
+        Ok((exam, claims)) => {
+            let (targets, traits) = targets_and_traits(&report);
+            report.detail.claims = claims;
+            report.detail.targets = targets;
+            report.detail.traits = traits;
+            data.exams.push(exam);
+            data.details.insert(data.exams.len() - 1, report.detail);
+            1
+        }
+        Err(msg) => {
+            diags.error(at, msg);
+            0
+        }
+    }
+}
+
+/// Parses the XML into a [`Report`]; errors carry a byte offset.
+fn read(text: &str) -> Result<Report, (u64, String)> {
+    let mut reader = Reader::from_str(text);
+    let mut report = Report::default();
+    let mut stack: Vec<String> = Vec::new();
+    let mut item: Option<ItemResponse> = None;
+    loop {
+        let pos = reader.buffer_position();
+        let event = reader.read_event().map_err(|e| (reader.error_position(), e.to_string()))?;
+        let (e, empty) = match &event {
+            Event::Start(e) => (e, false),
+            Event::Empty(e) => (e, true),
+            Event::Text(t) => {
+                if stack.last().map(String::as_str) == Some("Response") {
+                    if let Some(it) = item.as_mut() {
+                        let value = t.unescape().map_err(|e| (pos, e.to_string()))?.trim().to_string();
+                        it.response = (!value.is_empty()).then_some(value);
+                    }
+                }
+                continue;
+            }
+            Event::CData(t) => {
+                if stack.last().map(String::as_str) == Some("Response") {
+                    if let Some(it) = item.as_mut() {
+                        it.response = Some(String::from_utf8_lossy(t).trim().to_string());
+                    }
+                }
+                continue;
+            }
+            Event::End(e) => {
+                let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                if name == "Item" {
+                    report.detail.items.extend(item.take());
+                }
+                stack.pop();
+                continue;
+            }
+            Event::Eof => break,
+            _ => continue,
+        };
+        let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+        if stack.is_empty() && name != "TDSReport" {
+            return Err((pos, format!("root element is <{name}>; expected <TDSReport>")));
+        }
+        let a = attrs(e);
+        let get = |k: &str| a.get(k).cloned().unwrap_or_default();
+        match name.as_str() {
+            "Test" => report.test = a.clone(),
+            "ExamineeAttribute" | "ExamineeRelationship" => report.examinee.add(get("name"), get("value"), &get("context")),
+            "Opportunity" => {
+                report.opportunity = a.clone();
+                report.opportunity_line = line_of(text, pos).0;
+            }
+            "Accommodation" => report.detail.accommodations.push((get("code"), get("type"), get("value"))),
+            "Score" if stack.last().map(String::as_str) == Some("Opportunity") => report.scores.push(a.clone()),
+            "Item" => {
+                item = Some(ItemResponse {
+                    bank_key: get("bankKey"),
+                    key: get("key"),
+                    position: get("position").parse().unwrap_or(0),
+                    format: get("format"),
+                    content_level: a.get("contentLevel").or(a.get("strand")).cloned().unwrap_or_default(),
+                    score: get("score").parse().ok().filter(|s: &f32| *s >= 0.0),
+                    max_score: None,
+                    response: None,
+                    sub_scores: Vec::new(),
+                });
+            }
+            "ScoreInfo" => {
+                if let Some(it) = item.as_mut() {
+                    let in_sub = stack.iter().any(|s| s == "SubScoreList");
+                    if in_sub {
+                        if let Ok(p) = get("scorePoint").parse() {
+                            it.sub_scores.push((get("scoreDimension"), p));
+                        }
+                    } else {
+                        it.max_score = get("maxScore").parse().ok();
+                    }
+                }
+            }
+            _ => {}
+        }
+        if !empty {
+            stack.push(name);
+        }
+    }
+    Ok(report)
+}
+
+/// The catalog family of a TRT Test element.
+fn family_of(catalog: &Catalog, test: &HashMap<String, String>) -> Result<usize, String> {
+    let subject = test.get("subject").map(String::as_str).unwrap_or("");
+    let kind = test.get("assessmentType").map(String::as_str).unwrap_or("");
+    let id = format!("{} {}", test.get("testId").map(String::as_str).unwrap_or(""), test.get("name").map(String::as_str).unwrap_or(""));
+    let candidates: &[Kind] = if kind.eq_ignore_ascii_case("summative") {
+        &[Kind::Summative]
+    } else if id.contains("-ICA-") {
+        &[Kind::Ica, Kind::Interim]
+    } else if id.contains("FIAB") {
+        &[Kind::Fiab, Kind::Iab, Kind::Interim]
+    } else {
+        &[Kind::Iab, Kind::Interim]
+    };
+    candidates
+        .iter()
+        .find_map(|&k| catalog.family_for(subject, k))
+        .ok_or_else(|| format!("Test subject `{subject}`, assessmentType `{kind}`: expected a family in the assessment catalog"))
+}
+
+/// The exam a report describes, and its claim scores.
+fn to_exam(path: &Path, r: &Report, catalog: &Catalog, data: &mut Dataset, institutions_given: bool) -> Result<(Exam, Vec<(String, Score)>), String> {
+    let ex = &r.examinee;
+    let opp = |k: &str| r.opportunity.get(k).map(String::as_str).unwrap_or("");
+    let family = family_of(catalog, &r.test)?;
+    let ssid = values::id(ex.get("StudentIdentifier")).map_err(|e| format!("StudentIdentifier: expected {e}"))?;
+    let school_id = values::id(ex.get("SchoolId")).map_err(|e| format!("SchoolId relationship: expected {e}"))?;
+    let school = match data.institutions.school(school_id) {
+        Some(s) => s,
+        None if institutions_given => return Err(format!("SchoolId `{school_id}` is not in the institutions file; expected a school listed there")),
+        None => {
+            let lea = data.institutions.add_lea(ex.get("DistrictId"), ex.get("DistrictName"));
+            data.institutions.add_school(School { id: school_id.to_string(), cds: None, name: ex.get("SchoolName").to_string(), lea }, &[])
+        }
+    };
+    let test_name = r.test.get("name").cloned().unwrap_or_default();
+    let test_grade = r.test.get("grade").and_then(|g| crate::model::Grade::parse(g));
+    let grade = values::grade(ex.get("GradeLevelWhenAssessed")).or_else(|e| test_grade.ok_or(e)).map_err(|e| format!("GradeLevelWhenAssessed: expected {e}"))?;
+    let year = values::school_year(r.test.get("academicYear").map(String::as_str).unwrap_or("")).map_err(|e| format!("Test academicYear: expected {e}"))?;
+    let submitted = values::datetime(opp("dateCompleted")).or_else(|_| values::datetime(opp("statusDate"))).map_err(|e| format!("Opportunity dateCompleted: expected {e}"))?;
+    let completeness = values::completeness(opp("completeness")).map_err(|e| format!("Opportunity completeness: expected {e}"))?;
+    let condition = values::condition(opp("administrationCondition")).map_err(|e| format!("Opportunity administrationCondition: expected {e}"))?;
+
+    let student = data.upsert_student(ssid, ex.get("FirstName"), ex.get("LastOrSurname"));
+    if let Ok(Some(b)) = values::date(ex.get("Birthdate")) {
+        data.students[student as usize].birth_date = Some(b);
+    }
+    let assessment = data.assessment(&test_name, family, test_grade);
+    let (overall, claims) = scores(r);
+    let fam = &catalog.families[family];
+    let mut claim_levels = [None; 6];
+    if let Some(c) = &fam.claims {
+        for item in &c.items {
+            if let Some((_, s)) = claims.iter().find(|(code, _)| *code == item.code) {
+                claim_levels[(item.column - 1) as usize] = s.level;
+            }
+        }
+    }
+    let demographics = demographics(ex, data);
+    let file = data.file_index(path);
+    let session = values::opt(opp("sessionId")).map(|s| data.strings.intern(s));
+    let accommodations = r.detail.accommodations.iter().map(|(c, _, _)| c.as_str()).collect::<Vec<_>>().join("|");
+    let accommodations = values::opt(&accommodations).map(|s| data.strings.intern(s));
+    let exam = Exam {
+        student,
+        assessment,
+        school_year: year,
+        submitted,
+        session,
+        school: school as u32,
+        grade,
+        completeness,
+        condition,
+        overall,
+        claim_levels,
+        alt: Vec::new(),
+        demographics,
+        accommodations,
+        origin: Origin { file, line: r.opportunity_line as u32 },
+    };
+    Ok((exam, claims.into_iter().filter(|(_, s)| !s.is_empty()).collect()))
+}
+
+/// The overall score and the per-claim scores from the Opportunity's Score elements.
+fn scores(r: &Report) -> (Score, Vec<(String, Score)>) {
+    let mut by_measure: Vec<(String, Score)> = Vec::new();
+    for s in &r.scores {
+        let get = |k: &str| s.get(k).map(String::as_str).unwrap_or("");
+        let (measure, label) = (get("measureOf"), get("measureLabel"));
+        let slot = |v: &mut Vec<(String, Score)>| -> usize {
+            match v.iter().position(|(m, _)| m == measure) {
+                Some(i) => i,
+                None => {
+                    v.push((measure.to_string(), Score::default()));
+                    v.len() - 1
+                }
+            }
+        };
+        match label {
+            "ScaleScore" => {
+                let i = slot(&mut by_measure);
+                by_measure[i].1.scale = get("value").parse().ok();
+                by_measure[i].1.se = get("standardError").parse().ok();
+            }
+            "PerformanceLevel" => {
+                let i = slot(&mut by_measure);
+                by_measure[i].1.level = get("value").parse().ok();
+            }
+            _ => {}
+        }
+    }
+    let overall = by_measure.iter().position(|(m, _)| m == "Overall").map(|i| by_measure.remove(i).1).unwrap_or_default();
+    (overall, by_measure)
+}
+
+/// Target residuals and writing traits, which live in Score elements too.
+fn targets_and_traits(r: &Report) -> (Vec<TargetScore>, Vec<TraitScore>) {
+    let mut targets: Vec<TargetScore> = Vec::new();
+    let mut traits = Vec::new();
+    for s in &r.scores {
+        let get = |k: &str| s.get(k).map(String::as_str).unwrap_or("");
+        let (measure, label) = (get("measureOf"), get("measureLabel"));
+        let value: Option<f32> = get("value").parse().ok();
+        let se: Option<f32> = get("standardError").parse().ok();
+        match label {
+            "StudentRelativeResidualScore" | "StandardMetRelativeResidualScore" => {
+                let t = match targets.iter_mut().position(|t| t.target == measure) {
+                    Some(i) => &mut targets[i],
+                    None => {
+                        targets.push(TargetScore { target: measure.to_string(), student_relative: None, student_relative_se: None, standard_met_relative: None, standard_met_relative_se: None });
+                        targets.last_mut().expect("just pushed")
+                    }
+                };
+                if label == "StudentRelativeResidualScore" {
+                    (t.student_relative, t.student_relative_se) = (value, se);
+                } else {
+                    (t.standard_met_relative, t.standard_met_relative_se) = (value, se);
+                }
+            }
+            "RawScore" => {
+                let parts: Vec<&str> = measure.split('_').collect();
+                if let (["SOCK", purpose, trait_code], Some(v)) = (parts.as_slice(), value) {
+                    if matches!(*trait_code, "ORG" | "EVI" | "CON") {
+                        traits.push(TraitScore { purpose: purpose.to_string(), trait_code: trait_code.to_string(), score: v as u8 });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    (targets, traits)
+}
+
+fn demographics(ex: &Contexted, data: &mut Dataset) -> Demographics {
+    let mut d = Demographics::default();
+    let yn = |name: &str| values::yes_no(ex.get(name)).ok().flatten();
+    for (flag, name) in [
+        (Flag::Hispanic, "HispanicOrLatinoEthnicity"),
+        (Flag::AmericanIndian, "AmericanIndianOrAlaskaNative"),
+        (Flag::Asian, "Asian"),
+        (Flag::Black, "BlackOrAfricanAmerican"),
+        (Flag::White, "White"),
+        (Flag::PacificIslander, "NativeHawaiianOrOtherPacificIslander"),
+        (Flag::TwoOrMoreRaces, "TwoOrMoreRaces"),
+        (Flag::Filipino, "Filipino"),
+        (Flag::Iep, "IDEAIndicator"),
+        (Flag::Lep, "LEPStatus"),
+        (Flag::Section504, "Section504Status"),
+        (Flag::EconomicDisadvantage, "EconomicDisadvantageStatus"),
+        (Flag::Migrant, "MigrantStatus"),
+    ] {
+        d.set(flag, yn(name));
+    }
+    let military = ex.get("MilitaryConnectedStudentIndicator");
+    d.set(
+        Flag::Military,
+        match military {
+            "" | "Unknown" => None,
+            "NotMilitaryConnected" => Some(false),
+            other => values::yes_no(other).ok().flatten().or(Some(true)),
+        },
+    );
+    d.sex = Sex::parse(ex.get("Sex"));
+    d.elas = Elas::parse(ex.get("EnglishLanguageAcquisitionStatus"));
+    d.language = values::opt(ex.get("LanguageCode")).map(|s| data.strings.intern(s));
+    d
+}

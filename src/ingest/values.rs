@@ -1,0 +1,235 @@
+//! Cell parsers shared by every input format. Each returns `Err(expected)`, a
+//! phrase saying what the cell should have held, for the caller to place.
+
+use crate::model::{AdminCondition, Completeness, Grade};
+use chrono::{NaiveDate, NaiveDateTime};
+
+/// What a cell should have held.
+pub type Expected = String;
+
+/// A cell with surrounding whitespace removed; `None` when blank.
+pub fn opt(cell: &str) -> Option<&str> {
+    let t = cell.trim();
+    (!t.is_empty()).then_some(t)
+}
+
+/// True for a number Excel has rewritten in scientific notation (`3.53E+19`).
+pub fn is_excel_mangled(cell: &str) -> bool {
+    let t = cell.trim();
+    let Some((mantissa, exp)) = t.split_once(['E', 'e']) else { return false };
+    let exp = exp.strip_prefix('+').unwrap_or(exp);
+    !mantissa.is_empty()
+        && mantissa.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && mantissa.chars().next().is_some_and(|c| c.is_ascii_digit())
+        && !exp.is_empty()
+        && exp.chars().all(|c| c.is_ascii_digit())
+}
+
+/// An identifier (SSID, school or district id): required, and never Excel-mangled.
+pub fn id(cell: &str) -> Result<&str, Expected> {
+    let t = cell.trim();
+    if t.is_empty() {
+        return Err("an identifier, found a blank cell".into());
+    }
+    if is_excel_mangled(t) {
+        return Err(format!(
+            "an identifier, found `{t}`: Excel has turned a long number into scientific notation and its digits are lost. \
+             Download the file again and open it with the column formatted as Text (or don't resave it from Excel)"
+        ));
+    }
+    Ok(t)
+}
+
+/// A number; blank is `None`.
+pub fn number(cell: &str) -> Result<Option<f32>, Expected> {
+    match opt(cell) {
+        None => Ok(None),
+        Some(t) => t.parse::<f32>().ok().filter(|v| v.is_finite()).map(Some).ok_or_else(|| format!("a number, found `{t}`")),
+    }
+}
+
+/// A level 1–6, written `2` or `Level 2`; blank is `None`.
+pub fn level(cell: &str) -> Result<Option<u8>, Expected> {
+    let Some(t) = opt(cell) else { return Ok(None) };
+    let digits = t.strip_prefix("Level").or_else(|| t.strip_prefix("level")).map(str::trim).unwrap_or(t);
+    match digits.parse::<u8>() {
+        Ok(n @ 1..=6) => Ok(Some(n)),
+        _ => Err(format!("a level 1-6, found `{t}`")),
+    }
+}
+
+/// A grade (`05`, `5`, `G6`, `KG`, `UG` …); required.
+pub fn grade(cell: &str) -> Result<Grade, Expected> {
+    let t = cell.trim();
+    Grade::parse(t).ok_or_else(|| format!("a grade (KG, 01-13, G6, TK, UG …), found `{t}`"))
+}
+
+/// A school year: `2024`, or a span `2023-24` / `2023-2024` meaning its end year.
+pub fn school_year(cell: &str) -> Result<u16, Expected> {
+    let t = cell.trim();
+    let bad = || format!("a four-digit school year such as 2024, found `{t}`");
+    let year = match t.split_once(['-', '–']) {
+        Some((start, end)) => {
+            let start: u16 = start.trim().parse().map_err(|_| bad())?;
+            let end: u16 = end.trim().parse().map_err(|_| bad())?;
+            match end {
+                e if e < 100 && (start + 1) % 100 == e => start + 1,
+                e if e == start + 1 => e,
+                _ => return Err(bad()),
+            }
+        }
+        None => t.parse().map_err(|_| bad())?,
+    };
+    if (1900..=9999).contains(&year) && t.len() >= 4 {
+        Ok(year)
+    } else {
+        Err(bad())
+    }
+}
+
+const DATETIME_FORMATS: &[&str] = &[
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y %I:%M %p",
+];
+const DATE_FORMATS: &[&str] = &["%Y-%m-%d", "%m/%d/%Y", "%Y/%m/%d", "%Y%m%d", "%m-%d-%Y"];
+
+/// A date and time in any form CERS exports and spreadsheets produce:
+/// `2018-04-26 05:00:39.734000`, `2024-04-08T05:00:39Z`, `04/08/2024`,
+/// `4/8/2024 5:00 AM`, `2024-04-08`, `20240408`. A bare date is midnight.
+pub fn datetime(cell: &str) -> Result<NaiveDateTime, Expected> {
+    let t = cell.trim();
+    let core = t.strip_suffix('Z').unwrap_or(t);
+    let core = strip_offset(core);
+    DATETIME_FORMATS
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(core, f).ok())
+        .or_else(|| date_only(core).and_then(|d| d.and_hms_opt(0, 0, 0)))
+        .ok_or_else(|| format!("a date such as 2024-04-08, 04/08/2024 or 2024-04-08 13:05:00, found `{t}`"))
+}
+
+/// A date; blank is `None`. Takes the same forms as [`datetime`] and drops any time.
+pub fn date(cell: &str) -> Result<Option<NaiveDate>, Expected> {
+    match opt(cell) {
+        None => Ok(None),
+        Some(t) => datetime(t).map(|dt| Some(dt.date())),
+    }
+}
+
+fn date_only(t: &str) -> Option<NaiveDate> {
+    DATE_FORMATS.iter().find_map(|f| NaiveDate::parse_from_str(t, f).ok())
+}
+
+/// Drops a trailing `+07:00` / `-0800` UTC offset from an ISO date-time.
+fn strip_offset(t: &str) -> &str {
+    if let Some(tpos) = t.find('T') {
+        if let Some(p) = t[tpos..].rfind(['+', '-']) {
+            return &t[..tpos + p];
+        }
+    }
+    t
+}
+
+/// Yes/No (also Y/N, True/False, 1/0); blank is `None`.
+pub fn yes_no(cell: &str) -> Result<Option<bool>, Expected> {
+    let Some(t) = opt(cell) else { return Ok(None) };
+    match t.to_ascii_lowercase().as_str() {
+        "yes" | "y" | "true" | "1" => Ok(Some(true)),
+        "no" | "n" | "false" | "0" => Ok(Some(false)),
+        _ => Err(format!("Yes, No or blank, found `{t}`")),
+    }
+}
+
+/// Completeness: `Complete` or `Partial`.
+pub fn completeness(cell: &str) -> Result<Completeness, Expected> {
+    match cell.trim().to_ascii_lowercase().as_str() {
+        "complete" => Ok(Completeness::Complete),
+        "partial" => Ok(Completeness::Partial),
+        t => Err(format!("Complete or Partial, found `{t}`")),
+    }
+}
+
+/// Administration condition: `Valid`, `IN`, `SD` or `NS`.
+pub fn condition(cell: &str) -> Result<AdminCondition, Expected> {
+    let t = cell.trim();
+    AdminCondition::parse(t).ok_or_else(|| format!("Valid, IN (invalid), SD or NS, found `{t}`"))
+}
+
+/// The grade an assessment is for, from its name: `Grade 8 ELA …` → 8,
+/// `Kindergarten ELPAC …` → K, `CAA Science Grade 5 …` → 5. `None` for `High School …`.
+pub fn grade_in_name(name: &str) -> Option<Grade> {
+    if name.to_ascii_lowercase().contains("kindergarten") {
+        return Some(Grade::K);
+    }
+    let mut words = name.split_whitespace();
+    while let Some(w) = words.next() {
+        if w.eq_ignore_ascii_case("grade") {
+            return words.next().and_then(Grade::parse);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dt(s: &str) -> String {
+        datetime(s).unwrap().format("%Y-%m-%d %H:%M:%S").to_string()
+    }
+
+    #[test]
+    fn date_formats_seen_in_exports() {
+        assert_eq!(dt("2018-04-26 05:00:39.734000"), "2018-04-26 05:00:39");
+        assert_eq!(dt("04/08/2024"), "2024-04-08 00:00:00");
+        assert_eq!(dt("4/8/2024 5:07 PM"), "2024-04-08 17:07:00");
+        assert_eq!(dt("2024-04-08"), "2024-04-08 00:00:00");
+        assert_eq!(dt("2024-04-08T05:00:39Z"), "2024-04-08 05:00:39");
+        assert_eq!(dt("2016-10-13T02:32:24.972"), "2016-10-13 02:32:24");
+        assert_eq!(dt("2024-04-08T05:00:39-07:00"), "2024-04-08 05:00:39");
+        assert_eq!(dt("20240408"), "2024-04-08 00:00:00");
+        assert!(datetime("13/45/2024").is_err());
+        assert!(datetime("yesterday").unwrap_err().contains("`yesterday`"));
+    }
+
+    #[test]
+    fn excel_mangled_ids_are_rejected() {
+        assert!(is_excel_mangled("3.53E+19"));
+        assert!(is_excel_mangled("1.23457e+13"));
+        assert!(is_excel_mangled("5E+13"));
+        assert!(!is_excel_mangled("CA-E644-140"));
+        assert!(!is_excel_mangled("13999"));
+        assert!(!is_excel_mangled("E12"));
+        assert!(id("3.53E+19").unwrap_err().contains("scientific notation"));
+        assert_eq!(id(" 062515012556 ").unwrap(), "062515012556");
+        assert!(id("").is_err());
+    }
+
+    #[test]
+    fn numbers_levels_years() {
+        assert_eq!(number("214.5").unwrap(), Some(214.5));
+        assert_eq!(number("").unwrap(), None);
+        assert!(number("abc").is_err());
+        assert_eq!(level("2").unwrap(), Some(2));
+        assert_eq!(level("Level 3").unwrap(), Some(3));
+        assert_eq!(level(" ").unwrap(), None);
+        assert!(level("7").is_err());
+        assert_eq!(school_year("2024").unwrap(), 2024);
+        assert_eq!(school_year("2023-24").unwrap(), 2024);
+        assert_eq!(school_year("2023-2024").unwrap(), 2024);
+        assert!(school_year("24").is_err());
+        assert!(school_year("2023-26").is_err());
+    }
+
+    #[test]
+    fn grades_in_assessment_names() {
+        assert_eq!(grade_in_name("Grade 8 ELA - Editing (FIAB)"), Some(Grade::N(8)));
+        assert_eq!(grade_in_name("Kindergarten ELPAC IA-Listening I"), Some(Grade::K));
+        assert_eq!(grade_in_name("CAA Science Grade 5 Summative"), Some(Grade::N(5)));
+        assert_eq!(grade_in_name("High School CAST IA-Earth and Space Sciences I"), None);
+    }
+}

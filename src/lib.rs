@@ -1,0 +1,13 @@
+//! scoresite: static, age-encrypted report sites for student assessment results.
+//!
+//! The pipeline reads top to bottom: load → validate → plan access → aggregate →
+//! render → seal → write. This crate holds the stages built so far:
+//! [`deployment`] loads a deployment directory (settings, users, and every file in
+//! `data/` through [`ingest`]) against the [`catalog`], and [`validate`] checks the
+//! cross-references `scoresite check` reports.
+
+pub mod catalog;
+pub mod diag;
+pub mod model;
+pub mod yaml;
+pub mod ingest;

@@ -1,0 +1,684 @@
+//! The data model: institutions, students, exams, groups, users and grants.
+//!
+//! Strings that repeat across millions of exams (sessions, accommodation lists,
+//! language codes) are interned as [`Sym`]s so that a large export fits in memory.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::fmt;
+
+/// A grade level, as CERS, CALPADS and TRT files write it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Grade {
+    /// Infant/toddler (IT).
+    Infant,
+    /// Preschool (PR).
+    Preschool,
+    /// Prekindergarten (PK).
+    PreK,
+    /// Transitional kindergarten (TK).
+    TransitionalK,
+    /// Kindergarten (KG).
+    K,
+    /// Grades 1 to 13.
+    N(u8),
+    /// Adult / postsecondary (PS).
+    Adult,
+    /// Ungraded (UG).
+    Ungraded,
+}
+
+impl Grade {
+    /// Parses `05`, `5`, `G6`, `Grade 6`, `KG`, `K`, `UG`, `TK`, `PK`, `IT`, `PR`, `PS`.
+    pub fn parse(raw: &str) -> Option<Grade> {
+        let s = raw.trim().to_ascii_uppercase();
+        let s = s.strip_prefix("GRADE").map(str::trim).unwrap_or(&s);
+        let s = s.strip_prefix('G').filter(|r| r.chars().all(|c| c.is_ascii_digit())).unwrap_or(s);
+        Some(match s {
+            "IT" => Grade::Infant,
+            "PR" => Grade::Preschool,
+            "PK" => Grade::PreK,
+            "TK" => Grade::TransitionalK,
+            "KG" | "K" | "0" | "00" => Grade::K,
+            "PS" => Grade::Adult,
+            "UG" => Grade::Ungraded,
+            digits if !digits.is_empty() && digits.len() <= 2 && digits.bytes().all(|b| b.is_ascii_digit()) => {
+                match digits.parse::<u8>().ok()? {
+                    n @ 1..=13 => Grade::N(n),
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        })
+    }
+
+    /// The grade as a number (K = 0), for grades K to 13.
+    pub fn number(self) -> Option<u8> {
+        match self {
+            Grade::K => Some(0),
+            Grade::N(n) => Some(n),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Grade {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Grade::Infant => f.write_str("IT"),
+            Grade::Preschool => f.write_str("PR"),
+            Grade::PreK => f.write_str("PK"),
+            Grade::TransitionalK => f.write_str("TK"),
+            Grade::K => f.write_str("KG"),
+            Grade::N(n) => write!(f, "{n}"),
+            Grade::Adult => f.write_str("PS"),
+            Grade::Ungraded => f.write_str("UG"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Grade {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Num(u8),
+            Text(String),
+        }
+        let text = match Raw::deserialize(d)? {
+            Raw::Num(n) => n.to_string(),
+            Raw::Text(t) => t,
+        };
+        Grade::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("`{text}` is not a grade (expected KG, 1-13, TK, PK, UG …)")))
+    }
+}
+
+impl Serialize for Grade {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// An interned string: an index into [`Interner`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Sym(pub u32);
+
+/// Stores each distinct string once.
+#[derive(Debug, Default)]
+pub struct Interner {
+    ids: HashMap<Box<str>, Sym>,
+    strings: Vec<Box<str>>,
+}
+
+impl Interner {
+    /// The symbol for `s`, adding it when new.
+    pub fn intern(&mut self, s: &str) -> Sym {
+        if let Some(&sym) = self.ids.get(s) {
+            return sym;
+        }
+        let sym = Sym(self.strings.len() as u32);
+        self.strings.push(s.into());
+        self.ids.insert(s.into(), sym);
+        sym
+    }
+
+    /// The string behind `sym`.
+    pub fn get(&self, sym: Sym) -> &str {
+        &self.strings[sym.0 as usize]
+    }
+}
+
+/// A local educational agency (district).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lea {
+    /// The LEA's natural id: the CERS DistrictId or the CALPADS county-district code.
+    pub id: String,
+    pub name: String,
+}
+
+/// A school, belonging to one LEA.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct School {
+    /// The school's natural id: the CERS SchoolId, the groups file's school_natural_id.
+    pub id: String,
+    /// The 14-digit County-District-School code, when known.
+    pub cds: Option<String>,
+    pub name: String,
+    /// Index into [`Institutions::leas`].
+    pub lea: usize,
+}
+
+/// State → LEA → school.
+#[derive(Debug, Default)]
+pub struct Institutions {
+    pub state: String,
+    pub leas: Vec<Lea>,
+    pub schools: Vec<School>,
+    lea_index: HashMap<String, usize>,
+    school_index: HashMap<String, usize>,
+}
+
+impl Institutions {
+    /// Adds an LEA (or returns the existing one with that id).
+    pub fn add_lea(&mut self, id: &str, name: &str) -> usize {
+        if let Some(&i) = self.lea_index.get(id) {
+            return i;
+        }
+        self.leas.push(Lea { id: id.to_string(), name: name.to_string() });
+        self.lea_index.insert(id.to_string(), self.leas.len() - 1);
+        self.leas.len() - 1
+    }
+
+    /// Lets the LEA at `lea` also be found by `alias` (a 14-digit district CDS code, say).
+    pub fn add_lea_alias(&mut self, alias: &str, lea: usize) {
+        self.lea_index.entry(alias.to_string()).or_insert(lea);
+    }
+
+    /// Adds a school (or returns the existing one with that id). `aliases` are
+    /// other ids it may be referred by, such as its 7-digit school code.
+    pub fn add_school(&mut self, school: School, aliases: &[&str]) -> usize {
+        if let Some(&i) = self.school_index.get(&school.id) {
+            return i;
+        }
+        let idx = self.schools.len();
+        self.school_index.insert(school.id.clone(), idx);
+        if let Some(cds) = &school.cds {
+            self.school_index.entry(cds.clone()).or_insert(idx);
+        }
+        for alias in aliases {
+            self.school_index.entry(alias.to_string()).or_insert(idx);
+        }
+        self.schools.push(school);
+        idx
+    }
+
+    /// The school with this id, CDS code or alias.
+    pub fn school(&self, id: &str) -> Option<usize> {
+        self.school_index.get(id).copied()
+    }
+
+    /// The LEA with this id.
+    pub fn lea(&self, id: &str) -> Option<usize> {
+        self.lea_index.get(id).copied()
+    }
+}
+
+/// A student, identified by SSID.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Student {
+    pub ssid: Box<str>,
+    pub first_name: Box<str>,
+    pub last_name: Box<str>,
+    pub birth_date: Option<NaiveDate>,
+}
+
+/// Index into [`Dataset::students`].
+pub type StudentIdx = u32;
+
+/// Whether the student answered enough items for the test to be complete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Completeness {
+    Complete,
+    Partial,
+}
+
+/// CERS AdministrationCondition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AdminCondition {
+    /// Summative: valid.
+    Valid,
+    /// Summative: invalidated.
+    Invalid,
+    /// Interim: standardized (SD).
+    Standardized,
+    /// Interim: nonstandardized (NS).
+    Nonstandardized,
+}
+
+impl AdminCondition {
+    /// Parses the codes CERS and TRT files use.
+    pub fn parse(raw: &str) -> Option<Self> {
+        Some(match raw.trim().to_ascii_uppercase().as_str() {
+            "VALID" => AdminCondition::Valid,
+            "IN" | "INVALID" => AdminCondition::Invalid,
+            "SD" | "STANDARDIZED" => AdminCondition::Standardized,
+            "NS" | "NONSTANDARDIZED" => AdminCondition::Nonstandardized,
+            _ => return None,
+        })
+    }
+}
+
+/// A scale score with its standard error and level, any of which may be missing.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Score {
+    pub scale: Option<f32>,
+    pub se: Option<f32>,
+    pub level: Option<u8>,
+}
+
+impl Score {
+    /// True when nothing is known.
+    pub fn is_empty(&self) -> bool {
+        self.scale.is_none() && self.se.is_none() && self.level.is_none()
+    }
+}
+
+/// Sex as reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Sex {
+    Female,
+    Male,
+    Nonbinary,
+}
+
+impl Sex {
+    /// Parses `F`, `Female`, `M`, `Male`, `X`, `N`, `Nonbinary`.
+    pub fn parse(raw: &str) -> Option<Self> {
+        Some(match raw.trim().to_ascii_lowercase().as_str() {
+            "f" | "female" => Sex::Female,
+            "m" | "male" => Sex::Male,
+            "x" | "n" | "nonbinary" | "non-binary" => Sex::Nonbinary,
+            _ => return None,
+        })
+    }
+}
+
+/// English language acquisition status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Elas {
+    Eo,
+    Ifep,
+    El,
+    Rfep,
+    Tbd,
+    Adel,
+}
+
+impl Elas {
+    /// Parses EO, IFEP, EL, RFEP, TBD, ADEL.
+    pub fn parse(raw: &str) -> Option<Self> {
+        Some(match raw.trim().to_ascii_uppercase().as_str() {
+            "EO" => Elas::Eo,
+            "IFEP" => Elas::Ifep,
+            "EL" => Elas::El,
+            "RFEP" => Elas::Rfep,
+            "TBD" => Elas::Tbd,
+            "ADEL" => Elas::Adel,
+            _ => return None,
+        })
+    }
+}
+
+/// A yes/no demographic flag, recorded at test time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u16)]
+pub enum Flag {
+    Hispanic = 1 << 0,
+    AmericanIndian = 1 << 1,
+    Asian = 1 << 2,
+    Black = 1 << 3,
+    White = 1 << 4,
+    PacificIslander = 1 << 5,
+    TwoOrMoreRaces = 1 << 6,
+    Filipino = 1 << 7,
+    Migrant = 1 << 8,
+    Section504 = 1 << 9,
+    Iep = 1 << 10,
+    Lep = 1 << 11,
+    Military = 1 << 12,
+    EconomicDisadvantage = 1 << 13,
+}
+
+/// Demographics at test time. A flag is yes, no, or (not in `known`) unreported.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Demographics {
+    pub yes: u16,
+    pub known: u16,
+    pub sex: Option<Sex>,
+    pub elas: Option<Elas>,
+    pub elas_start: Option<NaiveDate>,
+    pub language: Option<Sym>,
+    pub language_alt: Option<Sym>,
+}
+
+impl Demographics {
+    /// Records `flag` as yes (`Some(true)`), no, or unreported (`None`).
+    pub fn set(&mut self, flag: Flag, value: Option<bool>) {
+        let bit = flag as u16;
+        match value {
+            Some(v) => {
+                self.known |= bit;
+                if v {
+                    self.yes |= bit;
+                } else {
+                    self.yes &= !bit;
+                }
+            }
+            None => {
+                self.known &= !bit;
+                self.yes &= !bit;
+            }
+        }
+    }
+
+    /// The flag's value, or `None` when unreported.
+    pub fn get(&self, flag: Flag) -> Option<bool> {
+        let bit = flag as u16;
+        (self.known & bit != 0).then_some(self.yes & bit != 0)
+    }
+}
+
+/// An assessment (one test form family at one grade), e.g. "Grade 5 ELA Summative".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assessment {
+    /// The name as the source writes it.
+    pub name: String,
+    /// Index into the catalog's families.
+    pub family: usize,
+    /// The grade the assessment is for (from its name), which may differ from the student's.
+    pub grade: Option<Grade>,
+}
+
+/// Index into [`Dataset::assessments`].
+pub type AssessmentIdx = u32;
+
+/// Where an exam came from, for messages and duplicate reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin {
+    /// Index into [`Dataset::files`].
+    pub file: u32,
+    pub line: u32,
+}
+
+/// One test opportunity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exam {
+    pub student: StudentIdx,
+    pub assessment: AssessmentIdx,
+    pub school_year: u16,
+    pub submitted: NaiveDateTime,
+    pub session: Option<Sym>,
+    /// Index into [`Institutions::schools`]: the school at test time.
+    pub school: u32,
+    /// Enrolled grade at test time.
+    pub grade: Grade,
+    pub completeness: Completeness,
+    pub condition: AdminCondition,
+    pub overall: Score,
+    /// Claim (or domain) levels from CERS columns Claim1…Claim6.
+    pub claim_levels: [Option<u8>; 6],
+    /// Alt scores (ELPAC oral and written …) by CERS column number 1…6.
+    pub alt: Vec<(u8, Score)>,
+    pub demographics: Demographics,
+    /// The accommodation list as given (interned; lists repeat a lot).
+    pub accommodations: Option<Sym>,
+    pub origin: Origin,
+}
+
+/// A student's response to one item, from TRT.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemResponse {
+    pub bank_key: String,
+    pub key: String,
+    pub position: u32,
+    pub format: String,
+    /// TRT `contentLevel`, e.g. `2-W|8-6` (claim|target).
+    pub content_level: String,
+    pub score: Option<f32>,
+    pub max_score: Option<f32>,
+    pub response: Option<String>,
+    /// Sub-scores by dimension, e.g. writing traits ("Organization", 3).
+    pub sub_scores: Vec<(String, f32)>,
+}
+
+/// A target's residual scores (summative), from TRT.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetScore {
+    /// TRT measureOf, e.g. `1-IT|8-11`.
+    pub target: String,
+    pub student_relative: Option<f32>,
+    pub student_relative_se: Option<f32>,
+    pub standard_met_relative: Option<f32>,
+    pub standard_met_relative_se: Option<f32>,
+}
+
+/// A writing trait score (summative ELA), from TRT.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraitScore {
+    /// Writing purpose: ARGU, EXPL, INFO, NARR, OPIN.
+    pub purpose: String,
+    /// Trait: ORG, EVI, CON.
+    pub trait_code: String,
+    pub score: u8,
+}
+
+/// What a TRT file adds to an exam beyond the export columns.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExamDetail {
+    /// Claim scale scores by TRT measureOf code.
+    pub claims: Vec<(String, Score)>,
+    pub items: Vec<ItemResponse>,
+    pub targets: Vec<TargetScore>,
+    pub traits: Vec<TraitScore>,
+    /// Accommodations as (code, type, value).
+    pub accommodations: Vec<(String, String, String)>,
+}
+
+/// CERS subject codes, as groups restrict by subject.
+pub const SUBJECTS: &[&str] = &["ELA", "Math", "CAAELA", "CAAMATH", "CAASCI", "CAST", "CSA", "ELPAC", "ALTELPAC"];
+
+/// A student group (roster) and the logins assigned to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    pub name: String,
+    /// Index into [`Institutions::schools`].
+    pub school: usize,
+    pub school_year: u16,
+    /// `None` means all subjects.
+    pub subject: Option<String>,
+    pub students: Vec<StudentIdx>,
+    /// Logins (emails) of the users assigned to the group.
+    pub users: Vec<String>,
+}
+
+/// A role, as in CERS/TOMS and RDW.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Teacher,
+    SchoolAdmin,
+    DistrictAdmin,
+    StateAdmin,
+    AggregateReporter,
+}
+
+impl Role {
+    /// Parses the snake_case role name.
+    pub fn parse(s: &str) -> Option<Role> {
+        Some(match s {
+            "teacher" => Role::Teacher,
+            "school_admin" => Role::SchoolAdmin,
+            "district_admin" => Role::DistrictAdmin,
+            "state_admin" => Role::StateAdmin,
+            "aggregate_reporter" => Role::AggregateReporter,
+            _ => return None,
+        })
+    }
+}
+
+/// The institution a grant covers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scope {
+    School(String),
+    Lea(String),
+    State,
+}
+
+/// A role held over a scope.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Grant {
+    pub role: Role,
+    pub scope: Scope,
+}
+
+impl Grant {
+    /// Parses `ROLE:SCOPE`: `teacher:SCHOOL`, `school_admin:SCHOOL`, `district_admin:LEA`,
+    /// `state_admin` (or `state_admin:state`), and `aggregate_reporter:school:ID`,
+    /// `aggregate_reporter:lea:ID` or `aggregate_reporter:state`.
+    pub fn parse(text: &str) -> Result<Grant, String> {
+        let (role_text, rest) = text.split_once(':').unwrap_or((text, ""));
+        let role = Role::parse(role_text.trim()).ok_or_else(|| {
+            format!("`{role_text}` is not a role (expected teacher, school_admin, district_admin, state_admin or aggregate_reporter)")
+        })?;
+        let rest = rest.trim();
+        let need = |what: &str| format!("grant `{text}` needs a {what} id, as in `{role_text}:ID`");
+        let scope = match role {
+            Role::Teacher | Role::SchoolAdmin if rest.is_empty() => return Err(need("school")),
+            Role::Teacher | Role::SchoolAdmin => Scope::School(rest.to_string()),
+            Role::DistrictAdmin if rest.is_empty() => return Err(need("LEA")),
+            Role::DistrictAdmin => Scope::Lea(rest.to_string()),
+            Role::StateAdmin if rest.is_empty() || rest.eq_ignore_ascii_case("state") => Scope::State,
+            Role::StateAdmin => return Err(format!("grant `{text}`: state_admin takes no scope (write `state_admin`)")),
+            Role::AggregateReporter => match rest.split_once(':') {
+                Some(("school", id)) if !id.is_empty() => Scope::School(id.to_string()),
+                Some(("lea", id)) if !id.is_empty() => Scope::Lea(id.to_string()),
+                None if rest.eq_ignore_ascii_case("state") => Scope::State,
+                _ => return Err(format!("grant `{text}`: expected aggregate_reporter:school:ID, aggregate_reporter:lea:ID or aggregate_reporter:state")),
+            },
+        };
+        Ok(Grant { role, scope })
+    }
+}
+
+impl fmt::Display for Grant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let role = match self.role {
+            Role::Teacher => "teacher",
+            Role::SchoolAdmin => "school_admin",
+            Role::DistrictAdmin => "district_admin",
+            Role::StateAdmin => "state_admin",
+            Role::AggregateReporter => "aggregate_reporter",
+        };
+        match (&self.scope, self.role) {
+            (Scope::State, Role::StateAdmin) => f.write_str(role),
+            (Scope::State, _) => write!(f, "{role}:state"),
+            (Scope::School(id), Role::AggregateReporter) => write!(f, "{role}:school:{id}"),
+            (Scope::Lea(id), Role::AggregateReporter) => write!(f, "{role}:lea:{id}"),
+            (Scope::School(id) | Scope::Lea(id), _) => write!(f, "{role}:{id}"),
+        }
+    }
+}
+
+/// Someone who may log on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub email: String,
+    pub name: Option<String>,
+    /// The user's age recipient (`age1…`), once enrolled.
+    pub recipient: Option<String>,
+    pub grants: Vec<Grant>,
+}
+
+/// Everything loaded from a deployment's data directory.
+#[derive(Debug, Default)]
+pub struct Dataset {
+    pub institutions: Institutions,
+    pub students: Vec<Student>,
+    student_index: HashMap<Box<str>, StudentIdx>,
+    pub assessments: Vec<Assessment>,
+    assessment_index: HashMap<String, AssessmentIdx>,
+    pub exams: Vec<Exam>,
+    /// TRT detail, by index into `exams`.
+    pub details: HashMap<usize, ExamDetail>,
+    pub groups: Vec<Group>,
+    pub strings: Interner,
+    /// Input files, indexed by [`Origin::file`].
+    pub files: Vec<std::path::PathBuf>,
+}
+
+impl Dataset {
+    /// The student with this SSID, if known.
+    pub fn student(&self, ssid: &str) -> Option<StudentIdx> {
+        self.student_index.get(ssid).copied()
+    }
+
+    /// Adds a student or updates the name of an existing one; returns its index.
+    pub fn upsert_student(&mut self, ssid: &str, first: &str, last: &str) -> StudentIdx {
+        if let Some(&i) = self.student_index.get(ssid) {
+            let s = &mut self.students[i as usize];
+            if !first.is_empty() && *s.first_name != *first {
+                s.first_name = first.into();
+            }
+            if !last.is_empty() && *s.last_name != *last {
+                s.last_name = last.into();
+            }
+            return i;
+        }
+        let i = self.students.len() as StudentIdx;
+        self.students.push(Student { ssid: ssid.into(), first_name: first.into(), last_name: last.into(), birth_date: None });
+        self.student_index.insert(ssid.into(), i);
+        i
+    }
+
+    /// The assessment with this name, adding it when new.
+    pub fn assessment(&mut self, name: &str, family: usize, grade: Option<Grade>) -> AssessmentIdx {
+        if let Some(&i) = self.assessment_index.get(name) {
+            return i;
+        }
+        let i = self.assessments.len() as AssessmentIdx;
+        self.assessments.push(Assessment { name: name.to_string(), family, grade });
+        self.assessment_index.insert(name.to_string(), i);
+        i
+    }
+
+    /// The index of `path` in `files`, adding it when new.
+    pub fn file_index(&mut self, path: &std::path::Path) -> u32 {
+        if let Some(i) = self.files.iter().position(|f| f == path) {
+            return i as u32;
+        }
+        self.files.push(path.to_path_buf());
+        (self.files.len() - 1) as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grade_forms() {
+        assert_eq!(Grade::parse("05"), Some(Grade::N(5)));
+        assert_eq!(Grade::parse("5"), Some(Grade::N(5)));
+        assert_eq!(Grade::parse("G6"), Some(Grade::N(6)));
+        assert_eq!(Grade::parse("Grade 6"), Some(Grade::N(6)));
+        assert_eq!(Grade::parse("KG"), Some(Grade::K));
+        assert_eq!(Grade::parse("UG"), Some(Grade::Ungraded));
+        assert_eq!(Grade::parse(" 11 "), Some(Grade::N(11)));
+        assert_eq!(Grade::parse("14"), None);
+        assert_eq!(Grade::parse("G"), None);
+        assert_eq!(Grade::parse("fifth"), None);
+    }
+
+    #[test]
+    fn grants_round_trip() {
+        for text in ["teacher:100", "school_admin:100", "district_admin:8080", "state_admin", "aggregate_reporter:lea:8080", "aggregate_reporter:state", "aggregate_reporter:school:100"] {
+            assert_eq!(Grant::parse(text).unwrap().to_string(), text);
+        }
+        assert!(Grant::parse("principal:100").is_err());
+        assert!(Grant::parse("teacher").is_err());
+        assert!(Grant::parse("aggregate_reporter:100").is_err());
+    }
+
+    #[test]
+    fn flags_are_tristate() {
+        let mut d = Demographics::default();
+        assert_eq!(d.get(Flag::Migrant), None);
+        d.set(Flag::Migrant, Some(false));
+        assert_eq!(d.get(Flag::Migrant), Some(false));
+        d.set(Flag::Migrant, Some(true));
+        assert_eq!(d.get(Flag::Migrant), Some(true));
+        d.set(Flag::Migrant, None);
+        assert_eq!(d.get(Flag::Migrant), None);
+    }
+}
