@@ -11,3 +11,6 @@ pub mod diag;
 pub mod model;
 pub mod yaml;
 pub mod ingest;
+pub mod deployment;
+pub mod validate;
+pub mod check;

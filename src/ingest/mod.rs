@@ -4,6 +4,7 @@
 pub mod cers;
 pub mod groups;
 pub mod institutions;
+pub mod lines;
 pub mod trt;
 pub mod values;
 
@@ -49,7 +50,7 @@ pub fn detect(head: &[u8]) -> Option<Format> {
     if text.starts_with('<') {
         return xml_root(text).filter(|r| trt::recognises(r)).map(|_| Format::Trt);
     }
-    let first = text.lines().next().unwrap_or("");
+    let first = text.split(['\r', '\n']).next().unwrap_or("");
     if institutions::recognises_calpads(first) {
         return Some(Format::CalpadsOrgs);
     }
@@ -144,14 +145,16 @@ pub fn load_dir(dir: &Path, catalog: &Catalog, diags: &mut Diagnostics) -> (Data
 fn load_file(path: &Path, format: Format, catalog: &Catalog, data: &mut Dataset, institutions_given: bool, diags: &mut Diagnostics) -> usize {
     if format == Format::CersExport {
         return match std::fs::File::open(path) {
-            Ok(f) => cers::load(path, std::io::BufReader::with_capacity(1 << 20, f), catalog, data, institutions_given, diags) as usize,
+            Ok(f) => cers::load(path, lines::Lf::new(f), catalog, data, institutions_given, diags) as usize,
             Err(e) => {
                 diags.error(Location::file(path), format!("cannot read: {e}"));
                 0
             }
         };
     }
-    let text = match std::fs::read(path) {
+    let mut bytes = Vec::new();
+    let read = std::fs::File::open(path).and_then(|f| lines::Lf::new(f).read_to_end(&mut bytes));
+    let text = match read.map(|_| bytes) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(t) => t,
             Err(e) => {

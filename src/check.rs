@@ -1,0 +1,97 @@
+//! `scoresite check`: load, validate, and print a summary with every problem found.
+
+use crate::deployment::{self, Deployment};
+use crate::diag::{Diagnostics, Severity};
+use crate::validate::{self, Summary};
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// The outcome of a check: the summary text (if the deployment loaded) and every diagnostic.
+pub struct Outcome {
+    pub summary: Option<String>,
+    pub diagnostics: Diagnostics,
+}
+
+/// Loads and validates the deployment at `root`.
+pub fn run(root: &Path) -> Outcome {
+    let mut diagnostics = Diagnostics::default();
+    let summary = deployment::load(root, &mut diagnostics).map(|mut dep| {
+        let s = validate::run(&mut dep, &mut diagnostics);
+        render(&dep, &s, &diagnostics)
+    });
+    diagnostics.sort();
+    Outcome { summary, diagnostics }
+}
+
+/// Prints the summary: files read, institutions, counts by family and year, and totals.
+fn render(dep: &Deployment, s: &Summary, diags: &Diagnostics) -> String {
+    let mut out = String::new();
+    let data = &dep.data;
+    let _ = writeln!(out, "{}: {}", dep.root.display(), dep.settings.name);
+    let _ = writeln!(out, "\nFiles");
+    for (path, format, count) in &dep.report.files {
+        let shown = path.strip_prefix(&dep.root).unwrap_or(path);
+        let _ = writeln!(out, "  {:<48} {:<28} {:>9}", shown.display(), format.describe(), count);
+    }
+    let _ = writeln!(
+        out,
+        "\nInstitutions: {} LEA(s), {} school(s)   Students: {}   Exams: {}   Groups: {}   Users: {}",
+        data.institutions.leas.len(),
+        data.institutions.schools.len(),
+        data.students.len(),
+        data.exams.len(),
+        data.groups.len(),
+        dep.users.len()
+    );
+    if dep.report.duplicates > 0 {
+        let _ = writeln!(out, "Duplicate opportunities resolved: {}", dep.report.duplicates);
+    }
+    if s.levels_derived > 0 {
+        let _ = writeln!(out, "Blank levels filled from the catalog's cut scores: {}", s.levels_derived);
+    }
+    let years: BTreeSet<u16> = s.exams.keys().map(|(_, y)| *y).collect();
+    if !years.is_empty() {
+        let _ = writeln!(out, "\nExams by assessment family and school year");
+        let _ = write!(out, "  {:<36}", "family");
+        for y in &years {
+            let _ = write!(out, " {:>7}", y);
+        }
+        let _ = writeln!(out, " {:>8}", "total");
+        for family in &dep.catalog.families {
+            let counts: Vec<usize> = years.iter().map(|y| s.exams.get(&(family.id.clone(), *y)).copied().unwrap_or(0)).collect();
+            let total: usize = counts.iter().sum();
+            if total == 0 {
+                continue;
+            }
+            let _ = write!(out, "  {:<36}", family.short_name);
+            for c in counts {
+                let _ = write!(out, " {:>7}", c);
+            }
+            let _ = writeln!(out, " {:>8}", total);
+        }
+    }
+    let _ = writeln!(out, "\n{} error(s), {} warning(s)", diags.error_count(), diags.warning_count());
+    out
+}
+
+/// How many warnings are printed before the rest are counted instead.
+pub const WARNINGS_SHOWN: usize = 200;
+
+/// Writes every error, and up to `WARNINGS_SHOWN` warnings, to `out`.
+pub fn print_diagnostics(diags: &Diagnostics, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    let mut warnings = 0;
+    for d in diags.iter() {
+        if d.severity == Severity::Warning {
+            warnings += 1;
+            if warnings > WARNINGS_SHOWN {
+                continue;
+            }
+        }
+        writeln!(out, "{d}")?;
+    }
+    if warnings > WARNINGS_SHOWN {
+        writeln!(out, "… and {} more warning(s)", warnings - WARNINGS_SHOWN)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,197 @@
+//! A deployment directory: `scoresite.yaml`, `users.yaml`, an optional
+//! `assessments.yaml` catalog override, and `data/`.
+
+use crate::catalog::Catalog;
+use crate::diag::{Diagnostics, Location};
+use crate::ingest::{self, LoadReport};
+use crate::model::{Dataset, Grant, User};
+use crate::yaml;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Who may see a student field (RDW's per-field setting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    /// Everyone who sees the student.
+    Enabled,
+    /// Administrators only, not teachers.
+    Admin,
+    /// No one.
+    Disabled,
+}
+
+/// Student fields whose visibility can be set.
+pub const FIELDS: &[&str] =
+    &["gender", "race_ethnicity", "elas", "lep", "migrant", "section_504", "iep", "economic_disadvantage", "military", "language"];
+
+/// Look and feel.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Branding {
+    /// Main colour, as `#rrggbb`.
+    pub primary_color: Option<String>,
+    /// A logo image, relative to the deployment.
+    pub logo: Option<PathBuf>,
+    /// Text for the page footer.
+    pub footer: Option<String>,
+}
+
+/// `scoresite.yaml`: site settings. Every field has a default.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// The site's title, usually the LEA's name.
+    pub name: String,
+    /// The state's name, for the top institution.
+    pub state: String,
+    /// School years to publish; empty means every year in the data.
+    pub school_years: Vec<u16>,
+    /// Aggregate groups of this many students or fewer are shown as `*` where suppression applies.
+    pub suppression_threshold: u32,
+    /// Field visibility overrides; fields not named use [`Settings::visibility`]'s defaults.
+    pub fields: BTreeMap<String, Visibility>,
+    pub branding: Branding,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            name: "Assessment Results".into(),
+            state: "California".into(),
+            school_years: Vec::new(),
+            suppression_threshold: 10,
+            fields: BTreeMap::new(),
+            branding: Branding::default(),
+        }
+    }
+}
+
+impl Settings {
+    /// Who may see `field`. California hides economic disadvantage and LEP from teachers by default.
+    pub fn visibility(&self, field: &str) -> Visibility {
+        self.fields.get(field).copied().unwrap_or(match field {
+            "economic_disadvantage" | "lep" => Visibility::Admin,
+            _ => Visibility::Enabled,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UsersFile {
+    #[serde(default)]
+    users: Vec<UserEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserEntry {
+    email: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    recipient: Option<String>,
+    #[serde(default)]
+    grants: Vec<String>,
+}
+
+/// A loaded deployment.
+#[derive(Debug)]
+pub struct Deployment {
+    pub root: PathBuf,
+    pub settings: Settings,
+    pub catalog: Catalog,
+    pub users: Vec<User>,
+    pub data: Dataset,
+    pub report: LoadReport,
+}
+
+/// Loads a deployment. Returns `None` only when nothing useful could be read
+/// (the catalog is broken or the directory is missing); every problem is in `diags`.
+pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Deployment> {
+    if !root.is_dir() {
+        diags.error(Location::file(root), "not a directory; expected a deployment directory with scoresite.yaml and data/");
+        return None;
+    }
+    let settings = read_optional(&root.join("scoresite.yaml"), diags, |p, t, d| {
+        let s: Settings = yaml::parse(p, t).map_err(|e| d.error(e.location, e.message)).ok()?;
+        for field in s.fields.keys() {
+            if !FIELDS.contains(&field.as_str()) {
+                let line = yaml::find_line(t, field, 1);
+                d.error(Location { file: p.to_path_buf(), line, column: None }, format!("fields: `{field}` is not a student field; expected one of {}", FIELDS.join(", ")));
+            }
+        }
+        Some(s)
+    })
+    .unwrap_or_default();
+    let override_file = root.join("assessments.yaml");
+    let catalog = match Catalog::load(override_file.is_file().then_some(override_file.as_path())) {
+        Ok(c) => c,
+        Err(d) => {
+            diags.extend(d);
+            return None;
+        }
+    };
+    let data_dir = root.join("data");
+    let (mut data, report) = if data_dir.is_dir() {
+        ingest::load_dir(&data_dir, &catalog, diags)
+    } else {
+        diags.warn(Location::file(&data_dir), "no data/ directory; the site will have no results");
+        Default::default()
+    };
+    data.institutions.state = settings.state.clone();
+    let users = read_optional(&root.join("users.yaml"), diags, |p, t, d| Some(parse_users(p, t, d))).unwrap_or_default();
+    Some(Deployment { root: root.to_path_buf(), settings, catalog, users, data, report })
+}
+
+fn read_optional<T>(path: &Path, diags: &mut Diagnostics, parse: impl FnOnce(&Path, &str, &mut Diagnostics) -> Option<T>) -> Option<T> {
+    if !path.exists() {
+        return None;
+    }
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse(path, &text, diags),
+        Err(e) => {
+            diags.error(Location::file(path), format!("cannot read: {e}"));
+            None
+        }
+    }
+}
+
+fn parse_users(path: &Path, text: &str, diags: &mut Diagnostics) -> Vec<User> {
+    let file: UsersFile = match yaml::parse(path, text) {
+        Ok(f) => f,
+        Err(e) => {
+            diags.error(e.location, e.message);
+            return Vec::new();
+        }
+    };
+    let mut users: Vec<User> = Vec::new();
+    for entry in file.users {
+        let email = entry.email.trim().to_ascii_lowercase();
+        let line = yaml::find_line(text, &entry.email, 1);
+        let at = |l: Option<u64>| Location { file: path.to_path_buf(), line: l, column: None };
+        if !email.contains('@') {
+            diags.error(at(line), format!("email `{}`: expected an address such as name@district.org", entry.email));
+        }
+        if users.iter().any(|u| u.email == email) {
+            diags.error(at(line), format!("user `{email}` is listed twice"));
+            continue;
+        }
+        if let Some(r) = &entry.recipient {
+            if !r.starts_with("age1") {
+                diags.error(at(line), format!("recipient for `{email}`: expected an age recipient starting with age1"));
+            }
+        }
+        let mut grants = Vec::new();
+        for g in &entry.grants {
+            match Grant::parse(g) {
+                Ok(grant) => grants.push(grant),
+                Err(msg) => diags.error(at(yaml::find_line(text, g, line.unwrap_or(1))), msg),
+            }
+        }
+        users.push(User { email, name: entry.name, recipient: entry.recipient, grants });
+    }
+    users
+}

@@ -1,0 +1,114 @@
+//! Validation: checks the loaded deployment against the catalog and itself.
+//!
+//! Scores outside the catalog's range and levels that disagree with the cut
+//! scores are warnings (CERS is the system of record; the values are shown as
+//! given). A blank level is filled from the catalog's rule where it has one.
+//! Grants to schools or LEAs that do not exist are errors.
+
+use crate::catalog::{Family, LevelRule, Scale};
+use crate::deployment::Deployment;
+use crate::diag::{Diagnostics, Location};
+use crate::model::{Exam, Grade, Scope, Score};
+use crate::yaml;
+use std::collections::BTreeMap;
+
+/// What validation found besides diagnostics.
+#[derive(Debug, Default)]
+pub struct Summary {
+    /// Exams by (family id, school year).
+    pub exams: BTreeMap<(String, u16), usize>,
+    /// Blank levels filled in from the catalog's rule.
+    pub levels_derived: usize,
+}
+
+/// Runs every check, filling blank levels, and returns the counts for the summary.
+pub fn run(dep: &mut Deployment, diags: &mut Diagnostics) -> Summary {
+    let mut summary = Summary::default();
+    let data = &mut dep.data;
+    for exam in &mut data.exams {
+        let assessment = &data.assessments[exam.assessment as usize];
+        let family = &dep.catalog.families[assessment.family];
+        *summary.exams.entry((family.id.clone(), exam.school_year)).or_default() += 1;
+        let grade = assessment.grade.unwrap_or(exam.grade);
+        let at = Location::at(&data.files[exam.origin.file as usize], exam.origin.line as u64, 1);
+        summary.levels_derived += check_exam(exam, family, grade, &assessment.name, &at, diags);
+    }
+    check_grants(dep, diags);
+    summary
+}
+
+/// Checks one exam's overall and alt scores; returns how many blank levels it filled.
+fn check_exam(exam: &mut Exam, family: &Family, grade: Grade, name: &str, at: &Location, diags: &mut Diagnostics) -> usize {
+    let year = exam.school_year;
+    let mut derived = 0;
+    let scale = family.scale(grade, year);
+    derived += check_score(&mut exam.overall, "ScaleScore", family.level_rule, family.standard_cutoff, scale, name, grade, year, at, diags);
+    for (column, score) in &mut exam.alt {
+        if let Some(alt) = family.alt_score(*column) {
+            let scale = alt.scales.iter().find(|s| s.grades.contains(&grade) && s.from_year.is_none_or(|y| year >= y) && s.to_year.is_none_or(|y| year <= y));
+            let label = format!("Alt{column}ScaleScore ({})", alt.name);
+            derived += check_score(score, &label, alt.level_rule, family.standard_cutoff, scale, name, grade, year, at, diags);
+        }
+    }
+    derived
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_score(
+    score: &mut Score,
+    label: &str,
+    rule: LevelRule,
+    cutoff: u8,
+    scale: Option<&Scale>,
+    name: &str,
+    grade: Grade,
+    year: u16,
+    at: &Location,
+    diags: &mut Diagnostics,
+) -> usize {
+    let (Some(value), Some(scale)) = (score.scale, scale) else { return 0 };
+    if value < scale.min || value > scale.max {
+        diags.warn(at.clone(), format!("{label} {value} is outside {}–{}, the range for {name} (grade {grade}, {year})", scale.min, scale.max));
+        return 0;
+    }
+    let expected = match rule {
+        LevelRule::Cuts => Some(scale.level_of(value)),
+        LevelRule::StandardBand => score.se.and_then(|se| scale.standard_band(value, se, cutoff)),
+        LevelRule::Supplied => None,
+    };
+    match (score.level, expected) {
+        (None, Some(e)) => {
+            score.level = Some(e);
+            1
+        }
+        (Some(given), Some(e)) if given != e => {
+            let se = score.se.map(|s| format!(" ± {s}")).unwrap_or_default();
+            diags.warn(at.clone(), format!("{label} {value}{se} has level {given} in the file, but the catalog's cut scores give level {e} ({name}, grade {grade}, {year})"));
+            0
+        }
+        _ => 0,
+    }
+}
+
+fn check_grants(dep: &Deployment, diags: &mut Diagnostics) {
+    let path = dep.root.join("users.yaml");
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let inst = &dep.data.institutions;
+    for user in &dep.users {
+        for grant in &user.grants {
+            let missing = match &grant.scope {
+                Scope::School(id) => inst.school(id).is_none().then(|| format!("school `{id}`")),
+                Scope::Lea(id) => inst.lea(id).is_none().then(|| format!("LEA `{id}`")),
+                Scope::State => None,
+            };
+            if let Some(what) = missing {
+                let from = yaml::find_line(&text, &user.email, 1).unwrap_or(1);
+                let line = yaml::find_line(&text, &grant.to_string(), from);
+                diags.error(
+                    Location { file: path.clone(), line, column: None },
+                    format!("grant `{grant}` for {} names {what}, which is not in the institutions; expected a known id", user.email),
+                );
+            }
+        }
+    }
+}
