@@ -10,7 +10,7 @@ use crate::diag::{column_letters, Diagnostics, Location};
 use crate::model::{Completeness, Dataset, Demographics, Elas, Exam, Flag, Grade, Origin, School, Score, Sex};
 use chrono::NaiveDateTime;
 use rayon::prelude::*;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::path::Path;
 
 /// The columns every CERS export has (the 59-column layout).
@@ -60,7 +60,7 @@ struct Columns {
 
 impl Columns {
     fn new(header: &[String], file: &Path, diags: &mut Diagnostics) -> Option<Columns> {
-        let mut index = HashMap::new();
+        let mut index = HashMap::default();
         let mut missing = Vec::new();
         let known: Vec<&'static str> = COLUMNS_59.iter().chain(COLUMNS_64_EXTRA).copied().collect();
         for name in &known {
@@ -298,19 +298,24 @@ pub fn load(
     let names: Vec<String> = header.iter().map(|h| h.trim().trim_start_matches('\u{feff}').trim_matches('"').to_string()).collect();
     let Some(cols) = Columns::new(&names, path, diags) else { return 0 };
     let file = data.file_index(path);
+    // Records are reused batch after batch, so reading allocates only while the first batch fills.
     let mut batch: Vec<(u64, csv::StringRecord)> = Vec::with_capacity(BATCH);
+    let mut filled = 0;
     let mut rows = 0;
     loop {
-        let mut record = csv::StringRecord::new();
-        let more = match rdr.read_record(&mut record) {
+        if filled == batch.len() {
+            batch.push((0, csv::StringRecord::new()));
+        }
+        let more = match rdr.read_record(&mut batch[filled].1) {
             Ok(more) => more,
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
                 diags.error(Location::at(path, line, 1), format!("cannot read this record: {e}; expected UTF-8 CSV"));
-                break;
+                false
             }
         };
         if more {
+            let record = &batch[filled].1;
             let line = record.position().map(|p| p.line()).unwrap_or(0);
             if record.iter().all(|f| f.trim().is_empty()) {
                 continue;
@@ -319,11 +324,12 @@ pub fn load(
                 diags.error(Location::at(path, line, record.len() as u64), format!("{} fields; expected {} as in the header", record.len(), names.len()));
                 continue;
             }
-            batch.push((line, record));
+            batch[filled].0 = line;
+            filled += 1;
         }
-        if batch.len() == BATCH || (!more && !batch.is_empty()) {
-            rows += add_batch(path, file, &batch, &cols, catalog, data, institutions_given, diags);
-            batch.clear();
+        if filled == BATCH || (!more && filled > 0) {
+            rows += add_batch(path, file, &batch[..filled], &cols, catalog, data, institutions_given, diags);
+            filled = 0;
         }
         if !more {
             break;

@@ -11,7 +11,7 @@ pub mod values;
 use crate::catalog::Catalog;
 use crate::diag::{Diagnostics, Location};
 use crate::model::Dataset;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -181,7 +181,7 @@ fn load_file(path: &Path, format: Format, catalog: &Catalog, data: &mut Dataset,
 /// Drops repeated opportunities (same student, assessment, day and session),
 /// keeping the one submitted last (ties: the one read last), and reports each.
 pub fn resolve_duplicates(data: &mut Dataset, diags: &mut Diagnostics) -> usize {
-    let mut keep: HashMap<(u32, u32, chrono::NaiveDate, Option<u32>), usize> = HashMap::new();
+    let mut keep: HashMap<(u32, u32, chrono::NaiveDate, Option<u32>), usize> = HashMap::default();
     let mut drop = vec![false; data.exams.len()];
     for (i, e) in data.exams.iter().enumerate() {
         let key = (e.student, e.assessment, e.submitted.date(), e.session.map(|s| s.0));
