@@ -12,7 +12,10 @@ use std::io::{BufWriter, Write};
 use std::time::Instant;
 
 fn main() {
-    let rows: usize = std::env::var("SCORESITE_BENCH_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let rows: usize = std::env::var("SCORESITE_BENCH_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().join("data");
     std::fs::create_dir(&data).unwrap();
@@ -20,7 +23,11 @@ fn main() {
     let started = Instant::now();
     write_export(&file, rows);
     let size = std::fs::metadata(&file).unwrap().len();
-    println!("generated {rows} rows, {:.1} MB in {:.1}s", size as f64 / 1e6, started.elapsed().as_secs_f64());
+    println!(
+        "generated {rows} rows, {:.1} MB in {:.1}s",
+        size as f64 / 1e6,
+        started.elapsed().as_secs_f64()
+    );
     let rss_before = peak_rss_kb();
 
     let t = Instant::now();
@@ -36,11 +43,27 @@ fn main() {
     let t = Instant::now();
     let outcome = scoresite::check::run(dir.path());
     let ingest = t.elapsed().as_secs_f64();
-    assert!(outcome.diagnostics.is_ok(), "{:?}", outcome.diagnostics.iter().take(5).map(|d| d.to_string()).collect::<Vec<_>>());
+    assert!(
+        outcome.diagnostics.is_ok(),
+        "{:?}",
+        outcome
+            .diagnostics
+            .iter()
+            .take(5)
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+    );
     let peak = peak_rss_kb();
 
-    println!("baseline (csv crate, read only): {baseline:.2}s, {:.0} rows/s", rows as f64 / baseline);
-    println!("scoresite check (load + validate): {ingest:.2}s, {:.0} rows/s, {:.2}x the baseline time", rows as f64 / ingest, ingest / baseline);
+    println!(
+        "baseline (csv crate, read only): {baseline:.2}s, {:.0} rows/s",
+        rows as f64 / baseline
+    );
+    println!(
+        "scoresite check (load + validate): {ingest:.2}s, {:.0} rows/s, {:.2}x the baseline time",
+        rows as f64 / ingest,
+        ingest / baseline
+    );
     println!(
         "peak RSS {:.1} MB ({:.1} MB before ingest) = {:.2}x the file size",
         peak as f64 / 1024.0,
@@ -53,7 +76,11 @@ fn main() {
 fn peak_rss_kb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
         .unwrap_or(0)
 }
 
@@ -80,38 +107,109 @@ fn write_export(path: &std::path::Path, rows: usize) {
         let year = 2022 + (i % 3) as u32;
         let r = next();
         let (kind, sub, subject, name, score, se) = match i % 6 {
-            0 => ("Summative", "SUM", "ELA", format!("Grade {grade} ELA Summative"), 2300 + (r % 400) as u32, 25),
-            1 => ("Summative", "SUM", "Math", format!("Grade {grade} Mathematics Summative"), 2300 + (r % 400) as u32, 22),
-            2 | 3 => ("Interim", "IAB", "Math", format!("Grade {grade} Math - Block {} (IAB)", r % 5), 2300 + (r % 400) as u32, 60),
-            4 => ("Interim", "ICA", "ELA", format!("Grade {grade} ELA ICA"), 2300 + (r % 400) as u32, 28),
-            _ => ("Summative", "SUM", "ELPAC", format!("Grade {grade} ELPAC Summative"), 1450 + (r % 250) as u32, 15),
+            0 => (
+                "Summative",
+                "SUM",
+                "ELA",
+                format!("Grade {grade} ELA Summative"),
+                2300 + (r % 400) as u32,
+                25,
+            ),
+            1 => (
+                "Summative",
+                "SUM",
+                "Math",
+                format!("Grade {grade} Mathematics Summative"),
+                2300 + (r % 400) as u32,
+                22,
+            ),
+            2 | 3 => (
+                "Interim",
+                "IAB",
+                "Math",
+                format!("Grade {grade} Math - Block {} (IAB)", r % 5),
+                2300 + (r % 400) as u32,
+                60,
+            ),
+            4 => (
+                "Interim",
+                "ICA",
+                "ELA",
+                format!("Grade {grade} ELA ICA"),
+                2300 + (r % 400) as u32,
+                28,
+            ),
+            _ => (
+                "Summative",
+                "SUM",
+                "ELPAC",
+                format!("Grade {grade} ELPAC Summative"),
+                1450 + (r % 250) as u32,
+                15,
+            ),
         };
         let set = |cells: &mut Vec<String>, name: &str, v: &str| cells[at(name)].push_str(v);
         set(&mut cells, "DistrictId", "1964733");
         set(&mut cells, "DistrictName", "Benchmark Unified");
         set(&mut cells, "SchoolId", &format!("{}", 6_000_000 + school));
         set(&mut cells, "SchoolName", &format!("School {school}"));
-        set(&mut cells, "StudentIdentifier", &format!("{}", 1_000_000_000 + student));
+        set(
+            &mut cells,
+            "StudentIdentifier",
+            &format!("{}", 1_000_000_000 + student),
+        );
         set(&mut cells, "FirstName", "Pat");
         set(&mut cells, "LastOrSurname", &format!("Student{student}"));
-        set(&mut cells, "SubmitDateTime", &format!("{year}-04-{:02} 10:{:02}:00.000000", 1 + r % 28, i % 60));
+        set(
+            &mut cells,
+            "SubmitDateTime",
+            &format!("{year}-04-{:02} 10:{:02}:00.000000", 1 + r % 28, i % 60),
+        );
         set(&mut cells, "SchoolYear", &year.to_string());
-        set(&mut cells, "TestSessionId", &format!("CA-{:04X}-{}", r % 5000, school));
+        set(
+            &mut cells,
+            "TestSessionId",
+            &format!("CA-{:04X}-{}", r % 5000, school),
+        );
         set(&mut cells, "AssessmentType", kind);
         set(&mut cells, "AssessmentSubType", sub);
         set(&mut cells, "AssessmentName", &name);
         set(&mut cells, "Subject", subject);
         set(&mut cells, "GradeLevelWhenAssessed", &format!("{grade:02}"));
-        set(&mut cells, "Completeness", if r % 20 == 0 { "Partial" } else { "Complete" });
-        set(&mut cells, "AdministrationCondition", if kind == "Summative" { "Valid" } else { "SD" });
+        set(
+            &mut cells,
+            "Completeness",
+            if r % 20 == 0 { "Partial" } else { "Complete" },
+        );
+        set(
+            &mut cells,
+            "AdministrationCondition",
+            if kind == "Summative" { "Valid" } else { "SD" },
+        );
         set(&mut cells, "ScaleScore", &score.to_string());
         set(&mut cells, "ScaleScoreStandardError", &se.to_string());
         set(&mut cells, "Sex", if r % 2 == 0 { "F" } else { "M" });
         set(&mut cells, "MigrantStatus", "No");
-        set(&mut cells, "LanguageCode", if r % 5 == 0 { "spa" } else { "eng" });
-        set(&mut cells, "EnglishLanguageAcquisitionStatus", if r % 5 == 0 { "EL" } else { "EO" });
-        set(&mut cells, "HispanicOrLatinoEthnicity", if r % 3 == 0 { "Yes" } else { "" });
-        set(&mut cells, "AssignedAccommodationList", "TDS_BT0|TDS_PM0|TDS_PoD0|TDS_TTS0|NEA0");
+        set(
+            &mut cells,
+            "LanguageCode",
+            if r % 5 == 0 { "spa" } else { "eng" },
+        );
+        set(
+            &mut cells,
+            "EnglishLanguageAcquisitionStatus",
+            if r % 5 == 0 { "EL" } else { "EO" },
+        );
+        set(
+            &mut cells,
+            "HispanicOrLatinoEthnicity",
+            if r % 3 == 0 { "Yes" } else { "" },
+        );
+        set(
+            &mut cells,
+            "AssignedAccommodationList",
+            "TDS_BT0|TDS_PM0|TDS_PoD0|TDS_TTS0|NEA0",
+        );
         writeln!(out, "{}", cells.join(",")).unwrap();
     }
     out.flush().unwrap();

@@ -21,7 +21,10 @@ pub fn run(root: &Path) -> Outcome {
         render(&dep, &s, &diagnostics)
     });
     diagnostics.sort();
-    Outcome { summary, diagnostics }
+    Outcome {
+        summary,
+        diagnostics,
+    }
 }
 
 /// Prints the summary: files read, institutions, counts by family and year, and totals.
@@ -32,7 +35,13 @@ fn render(dep: &Deployment, s: &Summary, diags: &Diagnostics) -> String {
     let _ = writeln!(out, "\nFiles");
     for (path, format, count) in &dep.report.files {
         let shown = path.strip_prefix(&dep.root).unwrap_or(path);
-        let _ = writeln!(out, "  {:<48} {:<28} {:>9}", shown.display(), format.describe(), count);
+        let _ = writeln!(
+            out,
+            "  {:<48} {:<28} {:>9}",
+            shown.display(),
+            format.describe(),
+            count
+        );
     }
     let _ = writeln!(
         out,
@@ -45,10 +54,18 @@ fn render(dep: &Deployment, s: &Summary, diags: &Diagnostics) -> String {
         dep.users.len()
     );
     if dep.report.duplicates > 0 {
-        let _ = writeln!(out, "Duplicate opportunities resolved: {}", dep.report.duplicates);
+        let _ = writeln!(
+            out,
+            "Duplicate opportunities resolved: {}",
+            dep.report.duplicates
+        );
     }
     if s.levels_derived > 0 {
-        let _ = writeln!(out, "Blank levels filled from the catalog's cut scores: {}", s.levels_derived);
+        let _ = writeln!(
+            out,
+            "Blank levels filled from the catalog's cut scores: {}",
+            s.levels_derived
+        );
     }
     let years: BTreeSet<u16> = s.exams.keys().map(|(_, y)| *y).collect();
     if !years.is_empty() {
@@ -59,7 +76,10 @@ fn render(dep: &Deployment, s: &Summary, diags: &Diagnostics) -> String {
         }
         let _ = writeln!(out, " {:>8}", "total");
         for family in &dep.catalog.families {
-            let counts: Vec<usize> = years.iter().map(|y| s.exams.get(&(family.id.clone(), *y)).copied().unwrap_or(0)).collect();
+            let counts: Vec<usize> = years
+                .iter()
+                .map(|y| s.exams.get(&(family.id.clone(), *y)).copied().unwrap_or(0))
+                .collect();
             let total: usize = counts.iter().sum();
             if total == 0 {
                 continue;
@@ -71,7 +91,12 @@ fn render(dep: &Deployment, s: &Summary, diags: &Diagnostics) -> String {
             let _ = writeln!(out, " {:>8}", total);
         }
     }
-    let _ = writeln!(out, "\n{} error(s), {} warning(s)", diags.error_count(), diags.warning_count());
+    let _ = writeln!(
+        out,
+        "\n{} error(s), {} warning(s)",
+        diags.error_count(),
+        diags.warning_count()
+    );
     out
 }
 
@@ -79,7 +104,10 @@ fn render(dep: &Deployment, s: &Summary, diags: &Diagnostics) -> String {
 pub const WARNINGS_SHOWN: usize = 200;
 
 /// Writes every error, and up to `WARNINGS_SHOWN` warnings, to `out`.
-pub fn print_diagnostics(diags: &Diagnostics, out: &mut impl std::io::Write) -> std::io::Result<()> {
+pub fn print_diagnostics(
+    diags: &Diagnostics,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
     let mut warnings = 0;
     for d in diags.iter() {
         if d.severity == Severity::Warning {

@@ -23,8 +23,18 @@ pub enum Visibility {
 }
 
 /// Student fields whose visibility can be set.
-pub const FIELDS: &[&str] =
-    &["gender", "race_ethnicity", "elas", "lep", "migrant", "section_504", "iep", "economic_disadvantage", "military", "language"];
+pub const FIELDS: &[&str] = &[
+    "gender",
+    "race_ethnicity",
+    "elas",
+    "lep",
+    "migrant",
+    "section_504",
+    "iep",
+    "economic_disadvantage",
+    "military",
+    "language",
+];
 
 /// Look and feel.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -112,15 +122,30 @@ pub struct Deployment {
 /// (the catalog is broken or the directory is missing); every problem is in `diags`.
 pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Deployment> {
     if !root.is_dir() {
-        diags.error(Location::file(root), "not a directory; expected a deployment directory with scoresite.yaml and data/");
+        diags.error(
+            Location::file(root),
+            "not a directory; expected a deployment directory with scoresite.yaml and data/",
+        );
         return None;
     }
     let settings = read_optional(&root.join("scoresite.yaml"), diags, |p, t, d| {
-        let s: Settings = yaml::parse(p, t).map_err(|e| d.error(e.location, e.message)).ok()?;
+        let s: Settings = yaml::parse(p, t)
+            .map_err(|e| d.error(e.location, e.message))
+            .ok()?;
         for field in s.fields.keys() {
             if !FIELDS.contains(&field.as_str()) {
                 let line = yaml::find_line(t, field, 1);
-                d.error(Location { file: p.to_path_buf(), line, column: None }, format!("fields: `{field}` is not a student field; expected one of {}", FIELDS.join(", ")));
+                d.error(
+                    Location {
+                        file: p.to_path_buf(),
+                        line,
+                        column: None,
+                    },
+                    format!(
+                        "fields: `{field}` is not a student field; expected one of {}",
+                        FIELDS.join(", ")
+                    ),
+                );
             }
         }
         Some(s)
@@ -138,15 +163,32 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Deployment> {
     let (mut data, report) = if data_dir.is_dir() {
         ingest::load_dir(&data_dir, &catalog, diags)
     } else {
-        diags.warn(Location::file(&data_dir), "no data/ directory; the site will have no results");
+        diags.warn(
+            Location::file(&data_dir),
+            "no data/ directory; the site will have no results",
+        );
         Default::default()
     };
     data.institutions.state = settings.state.clone();
-    let users = read_optional(&root.join("users.yaml"), diags, |p, t, d| Some(parse_users(p, t, d))).unwrap_or_default();
-    Some(Deployment { root: root.to_path_buf(), settings, catalog, users, data, report })
+    let users = read_optional(&root.join("users.yaml"), diags, |p, t, d| {
+        Some(parse_users(p, t, d))
+    })
+    .unwrap_or_default();
+    Some(Deployment {
+        root: root.to_path_buf(),
+        settings,
+        catalog,
+        users,
+        data,
+        report,
+    })
 }
 
-fn read_optional<T>(path: &Path, diags: &mut Diagnostics, parse: impl FnOnce(&Path, &str, &mut Diagnostics) -> Option<T>) -> Option<T> {
+fn read_optional<T>(
+    path: &Path,
+    diags: &mut Diagnostics,
+    parse: impl FnOnce(&Path, &str, &mut Diagnostics) -> Option<T>,
+) -> Option<T> {
     if !path.exists() {
         return None;
     }
@@ -171,9 +213,19 @@ fn parse_users(path: &Path, text: &str, diags: &mut Diagnostics) -> Vec<User> {
     for entry in file.users {
         let email = entry.email.trim().to_ascii_lowercase();
         let line = yaml::find_line(text, &entry.email, 1);
-        let at = |l: Option<u64>| Location { file: path.to_path_buf(), line: l, column: None };
+        let at = |l: Option<u64>| Location {
+            file: path.to_path_buf(),
+            line: l,
+            column: None,
+        };
         if !email.contains('@') {
-            diags.error(at(line), format!("email `{}`: expected an address such as name@district.org", entry.email));
+            diags.error(
+                at(line),
+                format!(
+                    "email `{}`: expected an address such as name@district.org",
+                    entry.email
+                ),
+            );
         }
         if users.iter().any(|u| u.email == email) {
             diags.error(at(line), format!("user `{email}` is listed twice"));
@@ -181,7 +233,12 @@ fn parse_users(path: &Path, text: &str, diags: &mut Diagnostics) -> Vec<User> {
         }
         if let Some(r) = &entry.recipient {
             if !r.starts_with("age1") {
-                diags.error(at(line), format!("recipient for `{email}`: expected an age recipient starting with age1"));
+                diags.error(
+                    at(line),
+                    format!(
+                        "recipient for `{email}`: expected an age recipient starting with age1"
+                    ),
+                );
             }
         }
         let mut grants = Vec::new();
@@ -191,7 +248,12 @@ fn parse_users(path: &Path, text: &str, diags: &mut Diagnostics) -> Vec<User> {
                 Err(msg) => diags.error(at(yaml::find_line(text, g, line.unwrap_or(1))), msg),
             }
         }
-        users.push(User { email, name: entry.name, recipient: entry.recipient, grants });
+        users.push(User {
+            email,
+            name: entry.name,
+            recipient: entry.recipient,
+            grants,
+        });
     }
     users
 }

@@ -23,12 +23,20 @@ pub struct Location {
 impl Location {
     /// A location in `file` with no line.
     pub fn file(file: &Path) -> Self {
-        Location { file: file.to_path_buf(), line: None, column: None }
+        Location {
+            file: file.to_path_buf(),
+            line: None,
+            column: None,
+        }
     }
 
     /// A location at `line` and `column` of `file`.
     pub fn at(file: &Path, line: u64, column: u64) -> Self {
-        Location { file: file.to_path_buf(), line: Some(line), column: Some(column) }
+        Location {
+            file: file.to_path_buf(),
+            line: Some(line),
+            column: Some(column),
+        }
     }
 }
 
@@ -81,7 +89,11 @@ impl Diagnostics {
     }
 
     fn push(&mut self, severity: Severity, location: Location, message: String) {
-        self.items.push(Diagnostic { severity, location, message });
+        self.items.push(Diagnostic {
+            severity,
+            location,
+            message,
+        });
     }
 
     /// Moves every diagnostic of `other` into this set.
@@ -96,7 +108,10 @@ impl Diagnostics {
 
     /// The number of errors.
     pub fn error_count(&self) -> usize {
-        self.items.iter().filter(|d| d.severity == Severity::Error).count()
+        self.items
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count()
     }
 
     /// The number of warnings.
@@ -112,8 +127,11 @@ impl Diagnostics {
     /// Sorts by file, line and column so output is stable whatever order the work ran in.
     pub fn sort(&mut self) {
         self.items.sort_by(|a, b| {
-            (&a.location.file, a.location.line, a.location.column)
-                .cmp(&(&b.location.file, b.location.line, b.location.column))
+            (&a.location.file, a.location.line, a.location.column).cmp(&(
+                &b.location.file,
+                b.location.line,
+                b.location.column,
+            ))
         });
     }
 }
@@ -149,6 +167,9 @@ mod tests {
             location: Location::at(Path::new("data/a.csv"), 3, 20),
             message: "ScaleScore: expected a number".into(),
         };
-        assert_eq!(d.to_string(), "data/a.csv:3:20: error: ScaleScore: expected a number");
+        assert_eq!(
+            d.to_string(),
+            "data/a.csv:3:20: error: ScaleScore: expected a number"
+        );
     }
 }

@@ -7,10 +7,10 @@
 //! cross-references `scoresite check` reports.
 
 pub mod catalog;
-pub mod diag;
-pub mod model;
-pub mod yaml;
-pub mod ingest;
-pub mod deployment;
-pub mod validate;
 pub mod check;
+pub mod deployment;
+pub mod diag;
+pub mod ingest;
+pub mod model;
+pub mod validate;
+pub mod yaml;

@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "scoresite", version, about = "Static, age-encrypted report sites for student assessment results")]
+#[command(
+    name = "scoresite",
+    version,
+    about = "Static, age-encrypted report sites for student assessment results"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -105,7 +109,8 @@ fn main() -> ExitCode {
 
 fn check(deployment: &std::path::Path) -> ExitCode {
     let outcome = scoresite::check::run(deployment);
-    let _ = scoresite::check::print_diagnostics(&outcome.diagnostics, &mut std::io::stderr().lock());
+    let _ =
+        scoresite::check::print_diagnostics(&outcome.diagnostics, &mut std::io::stderr().lock());
     if let Some(summary) = outcome.summary {
         let _ = std::io::stdout().lock().write_all(summary.as_bytes());
     }

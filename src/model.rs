@@ -4,8 +4,8 @@
 //! language codes) are interned as [`Sym`]s so that a large export fits in memory.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use serde::{Deserialize, Serialize};
 use rustc_hash::FxHashMap as HashMap;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A grade level, as CERS, CALPADS and TRT files write it.
@@ -34,7 +34,10 @@ impl Grade {
     pub fn parse(raw: &str) -> Option<Grade> {
         let s = raw.trim().to_ascii_uppercase();
         let s = s.strip_prefix("GRADE").map(str::trim).unwrap_or(&s);
-        let s = s.strip_prefix('G').filter(|r| r.chars().all(|c| c.is_ascii_digit())).unwrap_or(s);
+        let s = s
+            .strip_prefix('G')
+            .filter(|r| r.chars().all(|c| c.is_ascii_digit()))
+            .unwrap_or(s);
         Some(match s {
             "IT" => Grade::Infant,
             "PR" => Grade::Preschool,
@@ -43,7 +46,11 @@ impl Grade {
             "KG" | "K" | "0" | "00" => Grade::K,
             "PS" => Grade::Adult,
             "UG" => Grade::Ungraded,
-            digits if !digits.is_empty() && digits.len() <= 2 && digits.bytes().all(|b| b.is_ascii_digit()) => {
+            digits
+                if !digits.is_empty()
+                    && digits.len() <= 2
+                    && digits.bytes().all(|b| b.is_ascii_digit()) =>
+            {
                 match digits.parse::<u8>().ok()? {
                     n @ 1..=13 => Grade::N(n),
                     _ => return None,
@@ -90,7 +97,11 @@ impl<'de> Deserialize<'de> for Grade {
             Raw::Num(n) => n.to_string(),
             Raw::Text(t) => t,
         };
-        Grade::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("`{text}` is not a grade (expected KG, 1-13, TK, PK, UG …)")))
+        Grade::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "`{text}` is not a grade (expected KG, 1-13, TK, PK, UG …)"
+            ))
+        })
     }
 }
 
@@ -165,7 +176,10 @@ impl Institutions {
         if let Some(&i) = self.lea_index.get(id) {
             return i;
         }
-        self.leas.push(Lea { id: id.to_string(), name: name.to_string() });
+        self.leas.push(Lea {
+            id: id.to_string(),
+            name: name.to_string(),
+        });
         self.lea_index.insert(id.to_string(), self.leas.len() - 1);
         self.leas.len() - 1
     }
@@ -466,7 +480,9 @@ pub struct ExamDetail {
 }
 
 /// CERS subject codes, as groups restrict by subject.
-pub const SUBJECTS: &[&str] = &["ELA", "Math", "CAAELA", "CAAMATH", "CAASCI", "CAST", "CSA", "ELPAC", "ALTELPAC"];
+pub const SUBJECTS: &[&str] = &[
+    "ELA", "Math", "CAAELA", "CAAMATH", "CAASCI", "CAST", "CSA", "ELPAC", "ALTELPAC",
+];
 
 /// A student group (roster) and the logins assigned to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -616,7 +632,12 @@ impl Dataset {
             return i;
         }
         let i = self.students.len() as StudentIdx;
-        self.students.push(Student { ssid: ssid.into(), first_name: first.into(), last_name: last.into(), birth_date: None });
+        self.students.push(Student {
+            ssid: ssid.into(),
+            first_name: first.into(),
+            last_name: last.into(),
+            birth_date: None,
+        });
         self.student_index.insert(ssid.into(), i);
         i
     }
@@ -627,7 +648,11 @@ impl Dataset {
             return i;
         }
         let i = self.assessments.len() as AssessmentIdx;
-        self.assessments.push(Assessment { name: name.to_string(), family, grade });
+        self.assessments.push(Assessment {
+            name: name.to_string(),
+            family,
+            grade,
+        });
         self.assessment_index.insert(name.to_string(), i);
         i
     }
@@ -662,7 +687,15 @@ mod tests {
 
     #[test]
     fn grants_round_trip() {
-        for text in ["teacher:100", "school_admin:100", "district_admin:8080", "state_admin", "aggregate_reporter:lea:8080", "aggregate_reporter:state", "aggregate_reporter:school:100"] {
+        for text in [
+            "teacher:100",
+            "school_admin:100",
+            "district_admin:8080",
+            "state_admin",
+            "aggregate_reporter:lea:8080",
+            "aggregate_reporter:state",
+            "aggregate_reporter:school:100",
+        ] {
             assert_eq!(Grant::parse(text).unwrap().to_string(), text);
         }
         assert!(Grant::parse("principal:100").is_err());

@@ -28,9 +28,16 @@ pub fn run(dep: &mut Deployment, diags: &mut Diagnostics) -> Summary {
     for exam in &mut data.exams {
         let assessment = &data.assessments[exam.assessment as usize];
         let family = &dep.catalog.families[assessment.family];
-        *summary.exams.entry((family.id.clone(), exam.school_year)).or_default() += 1;
+        *summary
+            .exams
+            .entry((family.id.clone(), exam.school_year))
+            .or_default() += 1;
         let grade = assessment.grade.unwrap_or(exam.grade);
-        let at = Location::at(&data.files[exam.origin.file as usize], exam.origin.line as u64, 1);
+        let at = Location::at(
+            &data.files[exam.origin.file as usize],
+            exam.origin.line as u64,
+            1,
+        );
         summary.levels_derived += check_exam(exam, family, grade, &assessment.name, &at, diags);
     }
     check_grants(dep, diags);
@@ -38,16 +45,49 @@ pub fn run(dep: &mut Deployment, diags: &mut Diagnostics) -> Summary {
 }
 
 /// Checks one exam's overall and alt scores; returns how many blank levels it filled.
-fn check_exam(exam: &mut Exam, family: &Family, grade: Grade, name: &str, at: &Location, diags: &mut Diagnostics) -> usize {
+fn check_exam(
+    exam: &mut Exam,
+    family: &Family,
+    grade: Grade,
+    name: &str,
+    at: &Location,
+    diags: &mut Diagnostics,
+) -> usize {
     let year = exam.school_year;
     let mut derived = 0;
     let scale = family.scale(grade, year);
-    derived += check_score(&mut exam.overall, "ScaleScore", family.level_rule, family.standard_cutoff, scale, name, grade, year, at, diags);
+    derived += check_score(
+        &mut exam.overall,
+        "ScaleScore",
+        family.level_rule,
+        family.standard_cutoff,
+        scale,
+        name,
+        grade,
+        year,
+        at,
+        diags,
+    );
     for (column, score) in &mut exam.alt {
         if let Some(alt) = family.alt_score(*column) {
-            let scale = alt.scales.iter().find(|s| s.grades.contains(&grade) && s.from_year.is_none_or(|y| year >= y) && s.to_year.is_none_or(|y| year <= y));
+            let scale = alt.scales.iter().find(|s| {
+                s.grades.contains(&grade)
+                    && s.from_year.is_none_or(|y| year >= y)
+                    && s.to_year.is_none_or(|y| year <= y)
+            });
             let label = format!("Alt{column}ScaleScore ({})", alt.name);
-            derived += check_score(score, &label, alt.level_rule, family.standard_cutoff, scale, name, grade, year, at, diags);
+            derived += check_score(
+                score,
+                &label,
+                alt.level_rule,
+                family.standard_cutoff,
+                scale,
+                name,
+                grade,
+                year,
+                at,
+                diags,
+            );
         }
     }
     derived
@@ -66,14 +106,24 @@ fn check_score(
     at: &Location,
     diags: &mut Diagnostics,
 ) -> usize {
-    let (Some(value), Some(scale)) = (score.scale, scale) else { return 0 };
+    let (Some(value), Some(scale)) = (score.scale, scale) else {
+        return 0;
+    };
     if value < scale.min || value > scale.max {
-        diags.warn(at.clone(), format!("{label} {value} is outside {}–{}, the range for {name} (grade {grade}, {year})", scale.min, scale.max));
+        diags.warn(
+            at.clone(),
+            format!(
+                "{label} {value} is outside {}–{}, the range for {name} (grade {grade}, {year})",
+                scale.min, scale.max
+            ),
+        );
         return 0;
     }
     let expected = match rule {
         LevelRule::Cuts => Some(scale.level_of(value)),
-        LevelRule::StandardBand => score.se.and_then(|se| scale.standard_band(value, se, cutoff)),
+        LevelRule::StandardBand => score
+            .se
+            .and_then(|se| scale.standard_band(value, se, cutoff)),
         LevelRule::Supplied => None,
     };
     match (score.level, expected) {

@@ -19,7 +19,10 @@ pub fn parse<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, YamlErro
             Some(l) => Location::at(file, l.line() as u64, l.column() as u64),
             None => Location::file(file),
         };
-        YamlError { location, message: e.to_string() }
+        YamlError {
+            location,
+            message: e.to_string(),
+        }
     })
 }
 

@@ -5,11 +5,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 fn check(dir: &Path) -> (Output, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_scoresite")).arg("check").arg(dir).output().expect("runs");
+    let out = Command::new(env!("CARGO_BIN_EXE_scoresite"))
+        .arg("check")
+        .arg(dir)
+        .output()
+        .expect("runs");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     (out, stdout, stderr)
@@ -17,8 +23,19 @@ fn check(dir: &Path) -> (Output, String, String) {
 
 /// The count in the summary row for `family`, by column (one per year, then total).
 fn row(stdout: &str, family: &str) -> Vec<usize> {
-    let line = stdout.lines().find(|l| l.trim_start().starts_with(family) && l[family.len() + 2..].trim_start().starts_with(char::is_numeric)).unwrap_or_else(|| panic!("no row {family} in\n{stdout}"));
-    line[family.len() + 2..].split_whitespace().map(|n| n.parse().unwrap()).collect()
+    let line = stdout
+        .lines()
+        .find(|l| {
+            l.trim_start().starts_with(family)
+                && l[family.len() + 2..]
+                    .trim_start()
+                    .starts_with(char::is_numeric)
+        })
+        .unwrap_or_else(|| panic!("no row {family} in\n{stdout}"));
+    line[family.len() + 2..]
+        .split_whitespace()
+        .map(|n| n.parse().unwrap())
+        .collect()
 }
 
 #[test]
@@ -27,23 +44,52 @@ fn quirks_deployment_passes_with_correct_counts() {
     assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(stdout.contains("Fixture Unified"));
     // 15 + 2 CERS rows, one duplicate dropped, one TRT (the reset one skipped).
-    assert!(stdout.contains("Students: 11   Exams: 17   Groups: 2   Users: 5"), "{stdout}");
+    assert!(
+        stdout.contains("Students: 11   Exams: 17   Groups: 2   Users: 5"),
+        "{stdout}"
+    );
     assert!(stdout.contains("Duplicate opportunities resolved: 1"));
-    assert!(stdout.contains("Institutions: 1 LEA(s), 2 school(s)"), "{stdout}");
+    assert!(
+        stdout.contains("Institutions: 1 LEA(s), 2 school(s)"),
+        "{stdout}"
+    );
     // Years 2019, 2023, 2024.
     assert_eq!(row(&stdout, "Summative ELA"), vec![1, 1, 1, 3]);
     assert_eq!(row(&stdout, "Summative Mathematics"), vec![1, 0, 1, 2]);
     assert_eq!(row(&stdout, "IAB Mathematics"), vec![0, 0, 2, 2]);
-    for family in ["ICA Mathematics", "Focused IAB ELA", "CAST Interim", "ELPAC Interim", "Summative ELPAC", "Alternate ELPAC", "CSA", "CAA Science", "CAA ELA", "CAST"] {
+    for family in [
+        "ICA Mathematics",
+        "Focused IAB ELA",
+        "CAST Interim",
+        "ELPAC Interim",
+        "Summative ELPAC",
+        "Alternate ELPAC",
+        "CSA",
+        "CAA Science",
+        "CAA ELA",
+        "CAST",
+    ] {
         assert_eq!(row(&stdout, family), vec![0, 0, 1, 1], "{family}");
     }
     // The blank Math level was filled from the cuts.
-    assert!(stdout.contains("Blank levels filled from the catalog's cut scores: 1"), "{stdout}");
+    assert!(
+        stdout.contains("Blank levels filled from the catalog's cut scores: 1"),
+        "{stdout}"
+    );
     // Warnings: the duplicate, the disagreeing level, the duplicate group member, the reset TRT.
-    assert!(stderr.contains("export_64_quoted.csv:2:1: warning: duplicate opportunity"), "{stderr}");
+    assert!(
+        stderr.contains("export_64_quoted.csv:2:1: warning: duplicate opportunity"),
+        "{stderr}"
+    );
     assert!(stderr.contains("export_64_quoted.csv:16:1: warning: ScaleScore 2400 ± 25 has level 3 in the file, but the catalog's cut scores give level 1"), "{stderr}");
-    assert!(stderr.contains("groups_cr.csv:6:5: warning: student `1000000001` is listed twice"), "{stderr}");
-    assert!(stderr.contains("trt_reset.xml:25:1: warning: opportunity status is `reset`"), "{stderr}");
+    assert!(
+        stderr.contains("groups_cr.csv:6:5: warning: student `1000000001` is listed twice"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("trt_reset.xml:25:1: warning: opportunity status is `reset`"),
+        "{stderr}"
+    );
     assert_eq!(stderr.lines().count(), 4, "{stderr}");
 }
 
@@ -66,7 +112,11 @@ fn malformed_cells_are_reported_with_file_line_and_column() {
         assert!(stderr.contains(e), "missing `{e}` in\n{stderr}");
     }
     // Every error, not just the first; and the good row still loads.
-    assert_eq!(stderr.lines().filter(|l| l.contains(": error: ")).count(), expect.len(), "{stderr}");
+    assert_eq!(
+        stderr.lines().filter(|l| l.contains(": error: ")).count(),
+        expect.len(),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -88,14 +138,33 @@ fn group_rules_are_enforced() {
 fn group_of_201_students_is_rejected() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("data")).unwrap();
-    let header = std::fs::read_to_string(fixture("quirks/data/export_59_plain.csv")).unwrap().lines().next().unwrap().to_string();
+    let header = std::fs::read_to_string(fixture("quirks/data/export_59_plain.csv"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
     let cols = header.split(',').count();
     let mut export = header.clone() + "\n";
-    let mut groups = String::from("group_name,school_natural_id,school_year,subject_code,student_ssid,group_user_login\r\n");
+    let mut groups = String::from(
+        "group_name,school_natural_id,school_year,subject_code,student_ssid,group_user_login\r\n",
+    );
     for i in 0..201 {
         let mut cells = vec![""; cols];
         let ssid = format!("5{i:09}");
-        for (name, value) in [("DistrictId", "9001"), ("SchoolId", "S100"), ("StudentIdentifier", ssid.as_str()), ("SubmitDateTime", "2024-04-01"), ("SchoolYear", "2024"), ("AssessmentSubType", "SUM"), ("AssessmentName", "Grade 5 ELA Summative"), ("Subject", "ELA"), ("GradeLevelWhenAssessed", "05"), ("Completeness", "Complete"), ("AdministrationCondition", "Valid")] {
+        for (name, value) in [
+            ("DistrictId", "9001"),
+            ("SchoolId", "S100"),
+            ("StudentIdentifier", ssid.as_str()),
+            ("SubmitDateTime", "2024-04-01"),
+            ("SchoolYear", "2024"),
+            ("AssessmentSubType", "SUM"),
+            ("AssessmentName", "Grade 5 ELA Summative"),
+            ("Subject", "ELA"),
+            ("GradeLevelWhenAssessed", "05"),
+            ("Completeness", "Complete"),
+            ("AdministrationCondition", "Valid"),
+        ] {
             cells[header.split(',').position(|h| h == name).unwrap()] = value;
         }
         export += &(cells.join(",") + "\n");
@@ -105,7 +174,10 @@ fn group_of_201_students_is_rejected() {
     std::fs::write(dir.path().join("data/groups.csv"), groups).unwrap();
     let (out, stdout, stderr) = check(dir.path());
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stderr.contains("groups.csv:202:5: error: group `Big` has more than 200 students"), "{stderr}");
+    assert!(
+        stderr.contains("groups.csv:202:5: error: group `Big` has more than 200 students"),
+        "{stderr}"
+    );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
 
@@ -114,7 +186,10 @@ fn institutions_file_defines_schools() {
     let (out, stdout, stderr) = check(&fixture("orgs"));
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout.contains("CALPADS organisations"), "{stdout}");
-    assert!(stdout.contains("Institutions: 1 LEA(s), 2 school(s)"), "{stdout}");
+    assert!(
+        stdout.contains("Institutions: 1 LEA(s), 2 school(s)"),
+        "{stdout}"
+    );
     // The 7-digit school code and 14-digit district code both resolve; an unknown school does not.
     assert!(stderr.contains("export.csv:3:4: error: SchoolId `9999999` (Nowhere High) is not in the institutions file"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -123,17 +198,34 @@ fn institutions_file_defines_schools() {
 #[test]
 fn yaml_errors_name_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("scoresite.yaml"), "name: X\nsuppression_threshold: ten\n").unwrap();
-    std::fs::write(dir.path().join("users.yaml"), "users:\n  - email: a@b.org\n    grant: [teacher:1]\n").unwrap();
+    std::fs::write(
+        dir.path().join("scoresite.yaml"),
+        "name: X\nsuppression_threshold: ten\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("users.yaml"),
+        "users:\n  - email: a@b.org\n    grant: [teacher:1]\n",
+    )
+    .unwrap();
     let (out, _, stderr) = check(dir.path());
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr.contains("scoresite.yaml:2:24: error: suppression_threshold: invalid type"), "{stderr}");
-    assert!(stderr.contains("users.yaml:3:5: error: users[0]: unknown field `grant`"), "{stderr}");
+    assert!(
+        stderr.contains("scoresite.yaml:2:24: error: suppression_threshold: invalid type"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("users.yaml:3:5: error: users[0]: unknown field `grant`"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn unbuilt_commands_say_so_and_fail() {
-    let out = Command::new(env!("CARGO_BIN_EXE_scoresite")).args(["build", ".", "--out", "x"]).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_scoresite"))
+        .args(["build", ".", "--out", "x"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not built yet"));
 }

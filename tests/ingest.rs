@@ -7,8 +7,16 @@ use std::path::Path;
 
 fn quirks() -> deployment::Deployment {
     let mut diags = Diagnostics::default();
-    let dep = deployment::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/quirks"), &mut diags).unwrap();
-    assert!(diags.is_ok(), "{:?}", diags.iter().map(|d| d.to_string()).collect::<Vec<_>>());
+    let dep = deployment::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/quirks"),
+        &mut diags,
+    )
+    .unwrap();
+    assert!(
+        diags.is_ok(),
+        "{:?}",
+        diags.iter().map(|d| d.to_string()).collect::<Vec<_>>()
+    );
     dep
 }
 
@@ -22,29 +30,57 @@ fn cers_cells_become_typed_values() {
     let dep = quirks();
     let d = &dep.data;
     let ada = exams_of(&dep, "1000000001");
-    let sum = ada.iter().find(|e| d.assessments[e.assessment as usize].name == "Grade 5 ELA Summative").unwrap();
+    let sum = ada
+        .iter()
+        .find(|e| d.assessments[e.assessment as usize].name == "Grade 5 ELA Summative")
+        .unwrap();
     // The duplicate submitted later won.
     assert_eq!(sum.overall.scale, Some(2515.0));
     assert_eq!(sum.submitted.to_string(), "2024-04-26 09:15:00");
     assert_eq!(sum.grade, Grade::N(5));
     assert_eq!(d.strings.get(sum.session.unwrap()), "SESS-1");
     let grace = exams_of(&dep, "1000000002");
-    let math = grace.iter().find(|e| e.condition == AdminCondition::Valid).unwrap();
+    let math = grace
+        .iter()
+        .find(|e| e.condition == AdminCondition::Valid)
+        .unwrap();
     assert_eq!(math.demographics.sex, Some(Sex::Nonbinary));
     assert_eq!(math.demographics.elas, Some(Elas::El));
-    assert_eq!(math.demographics.elas_start.unwrap().to_string(), "2021-08-15");
+    assert_eq!(
+        math.demographics.elas_start.unwrap().to_string(),
+        "2021-08-15"
+    );
     assert_eq!(math.grade, Grade::N(5), "G5");
-    let ica = grace.iter().find(|e| e.condition == AdminCondition::Standardized).unwrap();
+    let ica = grace
+        .iter()
+        .find(|e| e.condition == AdminCondition::Standardized)
+        .unwrap();
     assert_eq!(ica.submitted.to_string(), "2024-01-09 14:05:00");
     let alan = exams_of(&dep, "1000000003");
-    let fiab = alan.iter().find(|e| e.completeness == Completeness::Partial).unwrap();
+    let fiab = alan
+        .iter()
+        .find(|e| e.completeness == Completeness::Partial)
+        .unwrap();
     let fiab_assessment = &d.assessments[fiab.assessment as usize];
-    assert_eq!(dep.catalog.families[fiab_assessment.family].id, "sb_ela_fiab");
-    assert_eq!((fiab_assessment.grade, fiab.grade), (Some(Grade::N(8)), Grade::N(11)), "off-grade");
-    let elpac = exams_of(&dep, "1000000005").into_iter().find(|e| !e.alt.is_empty()).unwrap();
+    assert_eq!(
+        dep.catalog.families[fiab_assessment.family].id,
+        "sb_ela_fiab"
+    );
+    assert_eq!(
+        (fiab_assessment.grade, fiab.grade),
+        (Some(Grade::N(8)), Grade::N(11)),
+        "off-grade"
+    );
+    let elpac = exams_of(&dep, "1000000005")
+        .into_iter()
+        .find(|e| !e.alt.is_empty())
+        .unwrap();
     assert_eq!(elpac.alt.len(), 2);
     assert_eq!(elpac.alt[1].1.scale, Some(1530.0));
-    assert_eq!(elpac.claim_levels[..4], [Some(2), Some(3), Some(2), Some(2)]);
+    assert_eq!(
+        elpac.claim_levels[..4],
+        [Some(2), Some(3), Some(2), Some(2)]
+    );
     let ug = exams_of(&dep, "1000000009")[0];
     assert_eq!(ug.grade, Grade::Ungraded);
 }
@@ -53,7 +89,14 @@ fn cers_cells_become_typed_values() {
 fn demographic_flags_follow_the_dictionary() {
     let dep = quirks();
     let ada = exams_of(&dep, "1000000001");
-    let first = ada.iter().find(|e| e.school_year == 2024 && e.demographics.sex == Some(Sex::Female) && e.overall.scale == Some(2515.0)).unwrap();
+    let first = ada
+        .iter()
+        .find(|e| {
+            e.school_year == 2024
+                && e.demographics.sex == Some(Sex::Female)
+                && e.overall.scale == Some(2515.0)
+        })
+        .unwrap();
     // Race: blank means No. Migrant: No. 504: absent in the second row's cell, so unknown.
     assert_eq!(first.demographics.get(Flag::Hispanic), Some(false));
     assert_eq!(first.demographics.get(Flag::Migrant), Some(false));
@@ -68,30 +111,89 @@ fn demographic_flags_follow_the_dictionary() {
 fn trt_prefers_final_and_reads_items_targets_traits() {
     let dep = quirks();
     let d = &dep.data;
-    let (idx, exam) = d.exams.iter().enumerate().find(|(i, _)| d.details.contains_key(i)).unwrap();
+    let (idx, exam) = d
+        .exams
+        .iter()
+        .enumerate()
+        .find(|(i, _)| d.details.contains_key(i))
+        .unwrap();
     let detail = &d.details[&idx];
-    assert_eq!(&*d.students[exam.student as usize].first_name, "Ada", "FINAL name wins over INITIAL");
+    assert_eq!(
+        &*d.students[exam.student as usize].first_name, "Ada",
+        "FINAL name wins over INITIAL"
+    );
     assert_eq!(exam.grade, Grade::N(4), "FINAL grade wins");
-    assert_eq!(d.institutions.schools[exam.school as usize].id, "S100", "old relationship names, FINAL value");
+    assert_eq!(
+        d.institutions.schools[exam.school as usize].id, "S100",
+        "old relationship names, FINAL value"
+    );
     assert_eq!(exam.school_year, 2024);
-    assert_eq!((exam.overall.scale, exam.overall.se, exam.overall.level), (Some(2490.0), Some(25.0), Some(2)));
-    assert_eq!(exam.claim_levels, [None; 6], "an IAB reports no claims; the TRT claim score stays in the detail");
-    assert_eq!(detail.claims, vec![("1".to_string(), scoresite::model::Score { scale: Some(2480.5), se: Some(40.0), level: Some(2) })]);
+    assert_eq!(
+        (exam.overall.scale, exam.overall.se, exam.overall.level),
+        (Some(2490.0), Some(25.0), Some(2))
+    );
+    assert_eq!(
+        exam.claim_levels, [None; 6],
+        "an IAB reports no claims; the TRT claim score stays in the detail"
+    );
+    assert_eq!(
+        detail.claims,
+        vec![(
+            "1".to_string(),
+            scoresite::model::Score {
+                scale: Some(2480.5),
+                se: Some(40.0),
+                level: Some(2)
+            }
+        )]
+    );
     assert_eq!(detail.items.len(), 2);
     assert_eq!(detail.items[0].response.as_deref(), Some("B"));
     assert_eq!(detail.items[0].content_level, "1|G-4");
     assert_eq!(detail.items[1].max_score, Some(4.0));
-    assert_eq!(detail.items[1].content_level, "3", "strand when contentLevel is absent");
-    assert_eq!(detail.items[1].response.as_deref(), Some("<p>Because the angles add to 180.</p>"));
-    assert_eq!(detail.items[1].sub_scores, vec![("Conventions".to_string(), 1.0), ("Evidence/Elaboration".to_string(), 1.0)]);
+    assert_eq!(
+        detail.items[1].content_level, "3",
+        "strand when contentLevel is absent"
+    );
+    assert_eq!(
+        detail.items[1].response.as_deref(),
+        Some("<p>Because the angles add to 180.</p>")
+    );
+    assert_eq!(
+        detail.items[1].sub_scores,
+        vec![
+            ("Conventions".to_string(), 1.0),
+            ("Evidence/Elaboration".to_string(), 1.0)
+        ]
+    );
     assert_eq!(detail.targets.len(), 1);
-    assert_eq!((detail.targets[0].student_relative, detail.targets[0].standard_met_relative_se), (Some(-0.25), Some(0.15)));
+    assert_eq!(
+        (
+            detail.targets[0].student_relative,
+            detail.targets[0].standard_met_relative_se
+        ),
+        (Some(-0.25), Some(0.15))
+    );
     assert_eq!(detail.traits.len(), 2);
-    assert_eq!((detail.traits[0].purpose.as_str(), detail.traits[0].trait_code.as_str(), detail.traits[0].score), ("NARR", "ORG", 3));
+    assert_eq!(
+        (
+            detail.traits[0].purpose.as_str(),
+            detail.traits[0].trait_code.as_str(),
+            detail.traits[0].score
+        ),
+        ("NARR", "ORG", 3)
+    );
     assert_eq!(detail.accommodations.len(), 2);
-    assert_eq!(exam.demographics.get(Flag::EconomicDisadvantage), Some(true));
+    assert_eq!(
+        exam.demographics.get(Flag::EconomicDisadvantage),
+        Some(true)
+    );
     assert_eq!(exam.demographics.get(Flag::Military), Some(false));
-    assert_eq!(exam.demographics.get(Flag::Section504), None, "Unknown/Cannot Provide");
+    assert_eq!(
+        exam.demographics.get(Flag::Section504),
+        None,
+        "Unknown/Cannot Provide"
+    );
 }
 
 #[test]
@@ -104,9 +206,18 @@ fn groups_trim_and_keep_subject() {
     assert_eq!(room.students.len(), 2);
     let home = d.groups.iter().find(|g| g.name == "Homeroom").unwrap();
     assert_eq!(home.subject, None, "All");
-    assert_eq!(home.users, vec!["teacher.one@fixture.org", "teacher.two@fixture.org"]);
+    assert_eq!(
+        home.users,
+        vec!["teacher.one@fixture.org", "teacher.two@fixture.org"]
+    );
     assert_eq!(dep.settings.suppression_threshold, 5);
-    assert_eq!(dep.settings.visibility("migrant"), deployment::Visibility::Disabled);
-    assert_eq!(dep.settings.visibility("lep"), deployment::Visibility::Admin);
+    assert_eq!(
+        dep.settings.visibility("migrant"),
+        deployment::Visibility::Disabled
+    );
+    assert_eq!(
+        dep.settings.visibility("lep"),
+        deployment::Visibility::Admin
+    );
     assert_eq!(dep.users[1].grants.len(), 2);
 }

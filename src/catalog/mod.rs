@@ -178,7 +178,13 @@ impl Family {
     }
 
     /// The level the catalog's rule gives `score ± se`, when the rule and the scale allow.
-    pub fn expected_level(&self, grade: Grade, year: u16, score: f32, se: Option<f32>) -> Option<u8> {
+    pub fn expected_level(
+        &self,
+        grade: Grade,
+        year: u16,
+        score: f32,
+        se: Option<f32>,
+    ) -> Option<u8> {
         let scale = self.scale(grade, year)?;
         match self.level_rule {
             LevelRule::Cuts => Some(scale.level_of(score)),
@@ -252,7 +258,9 @@ impl Catalog {
 
     /// The family for a CERS Subject and administration kind.
     pub fn family_for(&self, subject: &str, kind: Kind) -> Option<usize> {
-        self.families.iter().position(|f| f.subject.eq_ignore_ascii_case(subject) && f.kind == kind)
+        self.families
+            .iter()
+            .position(|f| f.subject.eq_ignore_ascii_case(subject) && f.kind == kind)
     }
 
     /// The family with this id.
@@ -264,7 +272,9 @@ impl Catalog {
 fn parse(path: &Path, text: &str, diags: &mut Diagnostics) -> Option<Catalog> {
     match yaml::parse::<CatalogFile>(path, text) {
         Ok(file) => {
-            let catalog = Catalog { families: file.families };
+            let catalog = Catalog {
+                families: file.families,
+            };
             validate(&catalog, path, text, diags);
             Some(catalog)
         }
@@ -282,17 +292,29 @@ fn validate(catalog: &Catalog, path: &Path, text: &str, diags: &mut Diagnostics)
     let mut kinds = HashSet::new();
     for family in &catalog.families {
         let line = yaml::find_line(text, &format!("id: {}", family.id), 1);
-        let at = Location { file: path.to_path_buf(), line, column: None };
+        let at = Location {
+            file: path.to_path_buf(),
+            line,
+            column: None,
+        };
         let mut err = |msg: String| diags.error(at.clone(), format!("family {}: {msg}", family.id));
         if !ids.insert(family.id.clone()) {
             err("the id is used twice".into());
         }
         if !kinds.insert((family.subject.to_ascii_uppercase(), family.kind)) {
-            err(format!("another family already has subject {} and kind {:?}", family.subject, family.kind));
+            err(format!(
+                "another family already has subject {} and kind {:?}",
+                family.subject, family.kind
+            ));
         }
         check_levels(&family.levels, &mut err);
-        if family.standard_cutoff < 1 || family.standard_cutoff as usize > family.levels.len().max(3) {
-            err(format!("standard_cutoff {} is not one of its levels", family.standard_cutoff));
+        if family.standard_cutoff < 1
+            || family.standard_cutoff as usize > family.levels.len().max(3)
+        {
+            err(format!(
+                "standard_cutoff {} is not one of its levels",
+                family.standard_cutoff
+            ));
         }
         if family.scales.is_empty() && family.range_unknown.is_none() {
             err("has no scales; give them, or say why in range_unknown".into());
@@ -308,7 +330,10 @@ fn validate(catalog: &Catalog, path: &Path, text: &str, diags: &mut Diagnostics)
         if family.level_rule == LevelRule::StandardBand {
             for s in &family.scales {
                 if s.cuts.len() + 1 < family.standard_cutoff as usize {
-                    err(format!("a scale for grades {:?} has no Level {} cut for the standard band", s.grades, family.standard_cutoff));
+                    err(format!(
+                        "a scale for grades {:?} has no Level {} cut for the standard band",
+                        s.grades, family.standard_cutoff
+                    ));
                 }
             }
         }
@@ -317,13 +342,19 @@ fn validate(catalog: &Catalog, path: &Path, text: &str, diags: &mut Diagnostics)
             let mut cols = HashSet::new();
             for c in &claims.items {
                 if !(1..=6).contains(&c.column) || !cols.insert(c.column) {
-                    err(format!("claim {} has column {}; expected a distinct column 1-6", c.code, c.column));
+                    err(format!(
+                        "claim {} has column {}; expected a distinct column 1-6",
+                        c.code, c.column
+                    ));
                 }
             }
         }
         for alt in &family.alt_scores {
             if !(1..=6).contains(&alt.column) {
-                err(format!("alt score {} has column {}; expected 1-6", alt.code, alt.column));
+                err(format!(
+                    "alt score {} has column {}; expected 1-6",
+                    alt.code, alt.column
+                ));
             }
             let needed = (alt.level_rule == LevelRule::Cuts).then(|| family.levels.len() - 1);
             check_scales(&alt.scales, needed, &mut err);
@@ -337,26 +368,41 @@ fn check_levels(levels: &[Level], err: &mut impl FnMut(String)) {
     }
     for (i, l) in levels.iter().enumerate() {
         if l.level as usize != i + 1 {
-            err(format!("level `{}` is numbered {}; expected {}", l.name, l.level, i + 1));
+            err(format!(
+                "level `{}` is numbered {}; expected {}",
+                l.name,
+                l.level,
+                i + 1
+            ));
         }
     }
 }
 
 fn check_scales(scales: &[Scale], cuts_needed: Option<usize>, err: &mut impl FnMut(String)) {
     for (i, s) in scales.iter().enumerate() {
-        let what = format!("scale for grades {:?}", s.grades.iter().map(|g| g.to_string()).collect::<Vec<_>>());
+        let what = format!(
+            "scale for grades {:?}",
+            s.grades.iter().map(|g| g.to_string()).collect::<Vec<_>>()
+        );
         if s.min >= s.max {
             err(format!("{what}: min {} is not below max {}", s.min, s.max));
         }
         if s.cuts.windows(2).any(|w| w[0] >= w[1]) {
             err(format!("{what}: cuts {:?} do not increase", s.cuts));
         }
-        if s.cuts.first().is_some_and(|&c| c <= s.min) || s.cuts.last().is_some_and(|&c| c > s.max) {
-            err(format!("{what}: cuts {:?} are not inside {}–{}", s.cuts, s.min, s.max));
+        if s.cuts.first().is_some_and(|&c| c <= s.min) || s.cuts.last().is_some_and(|&c| c > s.max)
+        {
+            err(format!(
+                "{what}: cuts {:?} are not inside {}–{}",
+                s.cuts, s.min, s.max
+            ));
         }
         if let Some(n) = cuts_needed {
             if s.cuts.len() != n {
-                err(format!("{what}: has {} cuts; expected {n}, one per level above Level 1", s.cuts.len()));
+                err(format!(
+                    "{what}: has {} cuts; expected {n}, one per level above Level 1",
+                    s.cuts.len()
+                ));
             }
         }
         if let (Some(a), Some(b)) = (s.from_year, s.to_year) {
@@ -369,7 +415,9 @@ fn check_scales(scales: &[Scale], cuts_needed: Option<usize>, err: &mut impl FnM
             let overlap = s.from_year.unwrap_or(0) <= other.to_year.unwrap_or(u16::MAX)
                 && other.from_year.unwrap_or(0) <= s.to_year.unwrap_or(u16::MAX);
             if same_grade && overlap {
-                err(format!("{what}: overlaps another scale for the same grade and years"));
+                err(format!(
+                    "{what}: overlaps another scale for the same grade and years"
+                ));
             }
         }
     }
@@ -380,16 +428,28 @@ mod tests {
     use super::*;
 
     fn catalog() -> Catalog {
-        Catalog::builtin().unwrap_or_else(|d| panic!("{:?}", d.iter().map(|d| d.to_string()).collect::<Vec<_>>()))
+        Catalog::builtin()
+            .unwrap_or_else(|d| panic!("{:?}", d.iter().map(|d| d.to_string()).collect::<Vec<_>>()))
     }
 
     #[test]
     fn builtin_has_every_family() {
         let c = catalog();
         for subject in crate::model::SUBJECTS {
-            assert!(c.families.iter().any(|f| f.subject == *subject), "{subject}");
+            assert!(
+                c.families.iter().any(|f| f.subject == *subject),
+                "{subject}"
+            );
         }
-        for (subject, kind) in [("ELA", Kind::Summative), ("ELA", Kind::Ica), ("ELA", Kind::Iab), ("ELA", Kind::Fiab), ("Math", Kind::Fiab), ("CAST", Kind::Interim), ("ELPAC", Kind::Interim)] {
+        for (subject, kind) in [
+            ("ELA", Kind::Summative),
+            ("ELA", Kind::Ica),
+            ("ELA", Kind::Iab),
+            ("ELA", Kind::Fiab),
+            ("Math", Kind::Fiab),
+            ("CAST", Kind::Interim),
+            ("ELPAC", Kind::Interim),
+        ] {
             assert!(c.family_for(subject, kind).is_some(), "{subject} {kind:?}");
         }
     }
@@ -412,7 +472,11 @@ mod tests {
         let c = catalog();
         let elpac = &c.families[c.family("elpac").unwrap()];
         let written = elpac.alt_score(2).unwrap();
-        let s = written.scales.iter().find(|s| s.grades.contains(&Grade::N(4))).unwrap();
+        let s = written
+            .scales
+            .iter()
+            .find(|s| s.grades.contains(&Grade::N(4)))
+            .unwrap();
         assert_eq!(s.cuts[1], 1525.0);
     }
 
@@ -421,7 +485,12 @@ mod tests {
         let c = catalog();
         for id in ["caa_science", "alt_elpac"] {
             let f = &c.families[c.family(id).unwrap()];
-            assert!(f.scales.is_empty() && f.range_unknown.is_some() && f.level_rule == LevelRule::Supplied, "{id}");
+            assert!(
+                f.scales.is_empty()
+                    && f.range_unknown.is_some()
+                    && f.level_rule == LevelRule::Supplied,
+                "{id}"
+            );
         }
     }
 
@@ -430,14 +499,32 @@ mod tests {
         let c = catalog();
         let iab = &c.families[c.family("sb_math_iab").unwrap()];
         // Grade 3 math Level 3 cut is 2436.
-        assert_eq!(iab.expected_level(Grade::N(3), 2020, 2378.0, Some(55.4149)), Some(2));
-        assert_eq!(iab.expected_level(Grade::N(3), 2020, 2300.0, Some(20.0)), Some(1));
+        assert_eq!(
+            iab.expected_level(Grade::N(3), 2020, 2378.0, Some(55.4149)),
+            Some(2)
+        );
+        assert_eq!(
+            iab.expected_level(Grade::N(3), 2020, 2300.0, Some(20.0)),
+            Some(1)
+        );
         // 2436 - 1.5*10 = 2421 < cut: near; 2451 - 15 = 2436: above (rounded, inclusive).
-        assert_eq!(iab.expected_level(Grade::N(3), 2020, 2436.0, Some(10.0)), Some(2));
-        assert_eq!(iab.expected_level(Grade::N(3), 2020, 2451.0, Some(10.0)), Some(3));
+        assert_eq!(
+            iab.expected_level(Grade::N(3), 2020, 2436.0, Some(10.0)),
+            Some(2)
+        );
+        assert_eq!(
+            iab.expected_level(Grade::N(3), 2020, 2451.0, Some(10.0)),
+            Some(3)
+        );
         // hi = round(2421.4 + 14.55) = round(2435.95) = 2436 reaches the cut: near.
-        assert_eq!(iab.expected_level(Grade::N(3), 2020, 2421.4, Some(9.7)), Some(2));
-        assert_eq!(iab.expected_level(Grade::N(3), 2020, 2420.0, Some(9.7)), Some(1));
+        assert_eq!(
+            iab.expected_level(Grade::N(3), 2020, 2421.4, Some(9.7)),
+            Some(2)
+        );
+        assert_eq!(
+            iab.expected_level(Grade::N(3), 2020, 2420.0, Some(9.7)),
+            Some(1)
+        );
         assert_eq!(iab.expected_level(Grade::N(3), 2020, 2400.0, None), None);
     }
 
@@ -453,11 +540,18 @@ mod tests {
     fn validation_rejects_bad_cuts_and_ranges() {
         let ok = format!("{BASE}      - {{ grades: [3], min: 100, max: 200, cuts: [120, 150] }}\n");
         assert!(check(&ok).is_empty(), "{:?}", check(&ok));
-        let decreasing = format!("{BASE}      - {{ grades: [3], min: 100, max: 200, cuts: [150, 120] }}\n");
-        assert!(check(&decreasing)[0].contains("do not increase"), "{:?}", check(&decreasing));
-        let outside = format!("{BASE}      - {{ grades: [3], min: 100, max: 200, cuts: [120, 250] }}\n");
+        let decreasing =
+            format!("{BASE}      - {{ grades: [3], min: 100, max: 200, cuts: [150, 120] }}\n");
+        assert!(
+            check(&decreasing)[0].contains("do not increase"),
+            "{:?}",
+            check(&decreasing)
+        );
+        let outside =
+            format!("{BASE}      - {{ grades: [3], min: 100, max: 200, cuts: [120, 250] }}\n");
         assert!(check(&outside)[0].contains("not inside"));
-        let inverted = format!("{BASE}      - {{ grades: [3], min: 300, max: 200, cuts: [120, 150] }}\n");
+        let inverted =
+            format!("{BASE}      - {{ grades: [3], min: 300, max: 200, cuts: [120, 150] }}\n");
         assert!(check(&inverted).iter().any(|m| m.contains("not below max")));
         let few = format!("{BASE}      - {{ grades: [3], min: 100, max: 200, cuts: [120] }}\n");
         assert!(check(&few)[0].contains("expected 2"));

@@ -7,7 +7,9 @@
 use super::values::{self, Expected};
 use crate::catalog::{Catalog, Kind};
 use crate::diag::{column_letters, Diagnostics, Location};
-use crate::model::{Completeness, Dataset, Demographics, Elas, Exam, Flag, Grade, Origin, School, Score, Sex};
+use crate::model::{
+    Completeness, Dataset, Demographics, Elas, Exam, Flag, Grade, Origin, School, Score, Sex,
+};
 use chrono::NaiveDateTime;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
@@ -15,34 +17,96 @@ use std::path::Path;
 
 /// The columns every CERS export has (the 59-column layout).
 pub const COLUMNS_59: &[&str] = &[
-    "DistrictId", "DistrictName", "NcesId", "SchoolId", "SchoolName", "StudentIdentifier", "FirstName", "LastOrSurname",
-    "SubmitDateTime", "SchoolYear", "TestSessionId", "AssessmentType", "AssessmentSubType", "AssessmentName", "Subject",
-    "GradeLevelWhenAssessed", "Completeness", "AdministrationCondition", "ScaleScoreAchievementLevel", "ScaleScore",
-    "ScaleScoreStandardError", "Alt1ScoreAchievementLevel", "Alt1ScaleScore", "Alt1ScaleScoreStandardError",
-    "Alt2ScoreAchievementLevel", "Alt2ScaleScore", "Alt2ScaleScoreStandardError", "Alt3ScoreAchievementLevel",
-    "Alt3ScaleScore", "Alt3ScaleScoreStandardError", "Alt4ScoreAchievementLevel", "Alt4ScaleScore",
-    "Alt4ScaleScoreStandardError", "Alt5ScoreAchievementLevel", "Alt5ScaleScore", "Alt5ScaleScoreStandardError",
-    "Alt6ScoreAchievementLevel", "Alt6ScaleScore", "Alt6ScaleScoreStandardError", "Claim1ScoreAchievementLevel",
-    "Claim2ScoreAchievementLevel", "Claim3ScoreAchievementLevel", "Claim4ScoreAchievementLevel",
-    "Claim5ScoreAchievementLevel", "Claim6ScoreAchievementLevel", "MigrantStatus", "LanguageCode", "LanguageAltCode",
-    "EnglishLanguageAcquisitionStatus", "EnglishLanguageAcquisitionStatusStartDate", "HispanicOrLatinoEthnicity",
-    "AmericanIndianOrAlaskaNative", "Asian", "BlackOrAfricanAmerican", "White", "NativeHawaiianOrOtherPacificIslander",
-    "TwoOrMoreRaces", "Filipino", "AssignedAccommodationList",
+    "DistrictId",
+    "DistrictName",
+    "NcesId",
+    "SchoolId",
+    "SchoolName",
+    "StudentIdentifier",
+    "FirstName",
+    "LastOrSurname",
+    "SubmitDateTime",
+    "SchoolYear",
+    "TestSessionId",
+    "AssessmentType",
+    "AssessmentSubType",
+    "AssessmentName",
+    "Subject",
+    "GradeLevelWhenAssessed",
+    "Completeness",
+    "AdministrationCondition",
+    "ScaleScoreAchievementLevel",
+    "ScaleScore",
+    "ScaleScoreStandardError",
+    "Alt1ScoreAchievementLevel",
+    "Alt1ScaleScore",
+    "Alt1ScaleScoreStandardError",
+    "Alt2ScoreAchievementLevel",
+    "Alt2ScaleScore",
+    "Alt2ScaleScoreStandardError",
+    "Alt3ScoreAchievementLevel",
+    "Alt3ScaleScore",
+    "Alt3ScaleScoreStandardError",
+    "Alt4ScoreAchievementLevel",
+    "Alt4ScaleScore",
+    "Alt4ScaleScoreStandardError",
+    "Alt5ScoreAchievementLevel",
+    "Alt5ScaleScore",
+    "Alt5ScaleScoreStandardError",
+    "Alt6ScoreAchievementLevel",
+    "Alt6ScaleScore",
+    "Alt6ScaleScoreStandardError",
+    "Claim1ScoreAchievementLevel",
+    "Claim2ScoreAchievementLevel",
+    "Claim3ScoreAchievementLevel",
+    "Claim4ScoreAchievementLevel",
+    "Claim5ScoreAchievementLevel",
+    "Claim6ScoreAchievementLevel",
+    "MigrantStatus",
+    "LanguageCode",
+    "LanguageAltCode",
+    "EnglishLanguageAcquisitionStatus",
+    "EnglishLanguageAcquisitionStatusStartDate",
+    "HispanicOrLatinoEthnicity",
+    "AmericanIndianOrAlaskaNative",
+    "Asian",
+    "BlackOrAfricanAmerican",
+    "White",
+    "NativeHawaiianOrOtherPacificIslander",
+    "TwoOrMoreRaces",
+    "Filipino",
+    "AssignedAccommodationList",
 ];
 
 /// The five columns the 64-column layout adds.
-pub const COLUMNS_64_EXTRA: &[&str] = &["Sex", "Section504Status", "IDEAIndicator", "LEPStatus", "MilitaryConnectedStudentIndicator"];
+pub const COLUMNS_64_EXTRA: &[&str] = &[
+    "Sex",
+    "Section504Status",
+    "IDEAIndicator",
+    "LEPStatus",
+    "MilitaryConnectedStudentIndicator",
+];
 
 /// The 64-column layout, in CERS's order.
 pub fn columns_64() -> Vec<&'static str> {
     let mut cols = COLUMNS_59.to_vec();
-    let at = cols.iter().position(|c| *c == "MigrantStatus").unwrap_or(cols.len());
+    let at = cols
+        .iter()
+        .position(|c| *c == "MigrantStatus")
+        .unwrap_or(cols.len());
     cols.insert(at, "Sex");
     let at = at + 2;
-    for (i, c) in ["Section504Status", "IDEAIndicator", "LEPStatus"].iter().enumerate() {
+    for (i, c) in ["Section504Status", "IDEAIndicator", "LEPStatus"]
+        .iter()
+        .enumerate()
+    {
         cols.insert(at + i, c);
     }
-    let at = cols.iter().position(|c| *c == "LanguageAltCode").unwrap_or(cols.len()) + 1;
+    let at = cols
+        .iter()
+        .position(|c| *c == "LanguageAltCode")
+        .unwrap_or(cols.len())
+        + 1;
     cols.insert(at, "MilitaryConnectedStudentIndicator");
     cols
 }
@@ -74,7 +138,10 @@ impl Columns {
         }
         for (i, h) in header.iter().enumerate() {
             if !known.iter().any(|k| k.eq_ignore_ascii_case(h)) {
-                diags.warn(Location::at(file, 1, i as u64 + 1), format!("column `{h}` is not in the CERS export layout and is ignored"));
+                diags.warn(
+                    Location::at(file, 1, i as u64 + 1),
+                    format!("column `{h}` is not in the CERS export layout and is ignored"),
+                );
             }
         }
         if !missing.is_empty() {
@@ -130,15 +197,27 @@ struct Cells<'a> {
 
 impl<'a> Cells<'a> {
     fn raw(&self, column: &'static str) -> &'a str {
-        self.cols.index.get(column).and_then(|&i| self.record.get(i)).unwrap_or("")
+        self.cols
+            .index
+            .get(column)
+            .and_then(|&i| self.record.get(i))
+            .unwrap_or("")
     }
 
-    fn parse<T>(&mut self, column: &'static str, f: impl FnOnce(&'a str) -> Result<T, Expected>) -> Option<T> {
+    fn parse<T>(
+        &mut self,
+        column: &'static str,
+        f: impl FnOnce(&'a str) -> Result<T, Expected>,
+    ) -> Option<T> {
         match f(self.raw(column)) {
             Ok(v) => Some(v),
             Err(expected) => {
                 let field = self.cols.index.get(column).copied().unwrap_or(0);
-                self.errors.push(CellError { field, column, expected });
+                self.errors.push(CellError {
+                    field,
+                    column,
+                    expected,
+                });
                 None
             }
         }
@@ -152,7 +231,13 @@ impl<'a> Cells<'a> {
         }
     }
 
-    fn flag(&mut self, demo: &mut Demographics, flag: Flag, column: &'static str, blank_is_no: bool) {
+    fn flag(
+        &mut self,
+        demo: &mut Demographics,
+        flag: Flag,
+        column: &'static str,
+        blank_is_no: bool,
+    ) {
         if let Some(v) = self.parse(column, values::yes_no) {
             demo.set(flag, v.or(blank_is_no.then_some(false)));
         }
@@ -160,12 +245,36 @@ impl<'a> Cells<'a> {
 }
 
 const ALT_COLUMNS: [(&str, &str, &str); 6] = [
-    ("Alt1ScoreAchievementLevel", "Alt1ScaleScore", "Alt1ScaleScoreStandardError"),
-    ("Alt2ScoreAchievementLevel", "Alt2ScaleScore", "Alt2ScaleScoreStandardError"),
-    ("Alt3ScoreAchievementLevel", "Alt3ScaleScore", "Alt3ScaleScoreStandardError"),
-    ("Alt4ScoreAchievementLevel", "Alt4ScaleScore", "Alt4ScaleScoreStandardError"),
-    ("Alt5ScoreAchievementLevel", "Alt5ScaleScore", "Alt5ScaleScoreStandardError"),
-    ("Alt6ScoreAchievementLevel", "Alt6ScaleScore", "Alt6ScaleScoreStandardError"),
+    (
+        "Alt1ScoreAchievementLevel",
+        "Alt1ScaleScore",
+        "Alt1ScaleScoreStandardError",
+    ),
+    (
+        "Alt2ScoreAchievementLevel",
+        "Alt2ScaleScore",
+        "Alt2ScaleScoreStandardError",
+    ),
+    (
+        "Alt3ScoreAchievementLevel",
+        "Alt3ScaleScore",
+        "Alt3ScaleScoreStandardError",
+    ),
+    (
+        "Alt4ScoreAchievementLevel",
+        "Alt4ScaleScore",
+        "Alt4ScaleScoreStandardError",
+    ),
+    (
+        "Alt5ScoreAchievementLevel",
+        "Alt5ScaleScore",
+        "Alt5ScaleScoreStandardError",
+    ),
+    (
+        "Alt6ScoreAchievementLevel",
+        "Alt6ScaleScore",
+        "Alt6ScaleScoreStandardError",
+    ),
 ];
 const CLAIM_COLUMNS: [&str; 6] = [
     "Claim1ScoreAchievementLevel",
@@ -182,14 +291,29 @@ const RACE_COLUMNS: [(Flag, &str); 8] = [
     (Flag::Asian, "Asian"),
     (Flag::Black, "BlackOrAfricanAmerican"),
     (Flag::White, "White"),
-    (Flag::PacificIslander, "NativeHawaiianOrOtherPacificIslander"),
+    (
+        Flag::PacificIslander,
+        "NativeHawaiianOrOtherPacificIslander",
+    ),
     (Flag::TwoOrMoreRaces, "TwoOrMoreRaces"),
     (Flag::Filipino, "Filipino"),
 ];
 
 /// The catalog family of a row, from Subject, AssessmentType/SubType and the name.
-fn family_of(catalog: &Catalog, subject: &str, kind: &str, sub_kind: &str, name: &str) -> Result<usize, Expected> {
-    let code = if sub_kind.trim().is_empty() { kind } else { sub_kind }.trim().to_ascii_uppercase();
+fn family_of(
+    catalog: &Catalog,
+    subject: &str,
+    kind: &str,
+    sub_kind: &str,
+    name: &str,
+) -> Result<usize, Expected> {
+    let code = if sub_kind.trim().is_empty() {
+        kind
+    } else {
+        sub_kind
+    }
+    .trim()
+    .to_ascii_uppercase();
     let focused = name.contains("FIAB") || name.to_ascii_lowercase().contains("focused");
     let candidates: &[Kind] = match code.as_str() {
         "SUM" | "SUMMATIVE" => &[Kind::Summative],
@@ -203,8 +327,16 @@ fn family_of(catalog: &Catalog, subject: &str, kind: &str, sub_kind: &str, name:
     })
 }
 
-fn parse_row<'a>(record: &'a csv::StringRecord, cols: &'a Columns, catalog: &Catalog) -> Result<Row<'a>, Vec<CellError>> {
-    let mut c = Cells { record, cols, errors: Vec::new() };
+fn parse_row<'a>(
+    record: &'a csv::StringRecord,
+    cols: &'a Columns,
+    catalog: &Catalog,
+) -> Result<Row<'a>, Vec<CellError>> {
+    let mut c = Cells {
+        record,
+        cols,
+        errors: Vec::new(),
+    };
     let district_id = c.parse("DistrictId", values::id);
     let school_id = c.parse("SchoolId", values::id);
     let ssid = c.parse("StudentIdentifier", values::id);
@@ -213,12 +345,23 @@ fn parse_row<'a>(record: &'a csv::StringRecord, cols: &'a Columns, catalog: &Cat
     }
     let submitted = c.parse("SubmitDateTime", values::datetime);
     let school_year = c.parse("SchoolYear", values::school_year);
-    let (subject, kind, sub_kind, name) = (c.raw("Subject"), c.raw("AssessmentType"), c.raw("AssessmentSubType"), c.raw("AssessmentName"));
-    let family = c.parse("Subject", |_| family_of(catalog, subject, kind, sub_kind, name));
+    let (subject, kind, sub_kind, name) = (
+        c.raw("Subject"),
+        c.raw("AssessmentType"),
+        c.raw("AssessmentSubType"),
+        c.raw("AssessmentName"),
+    );
+    let family = c.parse("Subject", |_| {
+        family_of(catalog, subject, kind, sub_kind, name)
+    });
     let grade = c.parse("GradeLevelWhenAssessed", values::grade);
     let completeness = c.parse("Completeness", values::completeness);
     let condition = c.parse("AdministrationCondition", values::condition);
-    let overall = c.score("ScaleScoreAchievementLevel", "ScaleScore", "ScaleScoreStandardError");
+    let overall = c.score(
+        "ScaleScoreAchievementLevel",
+        "ScaleScore",
+        "ScaleScoreStandardError",
+    );
     let alts = ALT_COLUMNS.map(|(l, s, e)| c.score(l, s, e));
     let claims = CLAIM_COLUMNS.map(|col| c.parse(col, values::level).flatten());
     let mut demo = Demographics::default();
@@ -229,20 +372,58 @@ fn parse_row<'a>(record: &'a csv::StringRecord, cols: &'a Columns, catalog: &Cat
     c.flag(&mut demo, Flag::Section504, "Section504Status", false);
     c.flag(&mut demo, Flag::Iep, "IDEAIndicator", false);
     c.flag(&mut demo, Flag::Lep, "LEPStatus", false);
-    c.flag(&mut demo, Flag::Military, "MilitaryConnectedStudentIndicator", false);
-    demo.sex = c.parse("Sex", |s| values::opt(s).map(|t| Sex::parse(t).ok_or(format!("F, M, X or blank, found `{t}`"))).transpose()).flatten();
-    demo.elas = c
-        .parse("EnglishLanguageAcquisitionStatus", |s| {
-            values::opt(s).map(|t| Elas::parse(t).ok_or(format!("EO, IFEP, EL, RFEP, TBD, ADEL or blank, found `{t}`"))).transpose()
+    c.flag(
+        &mut demo,
+        Flag::Military,
+        "MilitaryConnectedStudentIndicator",
+        false,
+    );
+    demo.sex = c
+        .parse("Sex", |s| {
+            values::opt(s)
+                .map(|t| Sex::parse(t).ok_or(format!("F, M, X or blank, found `{t}`")))
+                .transpose()
         })
         .flatten();
-    demo.elas_start = c.parse("EnglishLanguageAcquisitionStatusStartDate", values::date).flatten();
+    demo.elas = c
+        .parse("EnglishLanguageAcquisitionStatus", |s| {
+            values::opt(s)
+                .map(|t| {
+                    Elas::parse(t).ok_or(format!(
+                        "EO, IFEP, EL, RFEP, TBD, ADEL or blank, found `{t}`"
+                    ))
+                })
+                .transpose()
+        })
+        .flatten();
+    demo.elas_start = c
+        .parse("EnglishLanguageAcquisitionStatusStartDate", values::date)
+        .flatten();
     if !c.errors.is_empty() {
         return Err(c.errors);
     }
     // Every required cell parsed, so these unwraps of `Some` cannot fail.
-    let (Some(district_id), Some(school_id), Some(ssid), Some(submitted), Some(school_year), Some(family), Some(grade), Some(completeness), Some(condition)) =
-        (district_id, school_id, ssid, submitted, school_year, family, grade, completeness, condition)
+    let (
+        Some(district_id),
+        Some(school_id),
+        Some(ssid),
+        Some(submitted),
+        Some(school_year),
+        Some(family),
+        Some(grade),
+        Some(completeness),
+        Some(condition),
+    ) = (
+        district_id,
+        school_id,
+        ssid,
+        submitted,
+        school_year,
+        family,
+        grade,
+        completeness,
+        condition,
+    )
     else {
         return Err(Vec::new());
     };
@@ -285,18 +466,34 @@ pub fn load(
     institutions_given: bool,
     diags: &mut Diagnostics,
 ) -> u64 {
-    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(reader);
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(reader);
     let mut header = csv::StringRecord::new();
     match rdr.read_record(&mut header) {
         Ok(true) => {}
         Ok(false) => return 0,
         Err(e) => {
-            diags.error(Location::at(path, 1, 1), format!("cannot read the header: {e}"));
+            diags.error(
+                Location::at(path, 1, 1),
+                format!("cannot read the header: {e}"),
+            );
             return 0;
         }
     }
-    let names: Vec<String> = header.iter().map(|h| h.trim().trim_start_matches('\u{feff}').trim_matches('"').to_string()).collect();
-    let Some(cols) = Columns::new(&names, path, diags) else { return 0 };
+    let names: Vec<String> = header
+        .iter()
+        .map(|h| {
+            h.trim()
+                .trim_start_matches('\u{feff}')
+                .trim_matches('"')
+                .to_string()
+        })
+        .collect();
+    let Some(cols) = Columns::new(&names, path, diags) else {
+        return 0;
+    };
     let file = data.file_index(path);
     // Records are reused batch after batch, so reading allocates only while the first batch fills.
     let mut batch: Vec<(u64, csv::StringRecord)> = Vec::with_capacity(BATCH);
@@ -310,7 +507,10 @@ pub fn load(
             Ok(more) => more,
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
-                diags.error(Location::at(path, line, 1), format!("cannot read this record: {e}; expected UTF-8 CSV"));
+                diags.error(
+                    Location::at(path, line, 1),
+                    format!("cannot read this record: {e}; expected UTF-8 CSV"),
+                );
                 false
             }
         };
@@ -321,14 +521,30 @@ pub fn load(
                 continue;
             }
             if record.len() != names.len() {
-                diags.error(Location::at(path, line, record.len() as u64), format!("{} fields; expected {} as in the header", record.len(), names.len()));
+                diags.error(
+                    Location::at(path, line, record.len() as u64),
+                    format!(
+                        "{} fields; expected {} as in the header",
+                        record.len(),
+                        names.len()
+                    ),
+                );
                 continue;
             }
             batch[filled].0 = line;
             filled += 1;
         }
         if filled == BATCH || (!more && filled > 0) {
-            rows += add_batch(path, file, &batch[..filled], &cols, catalog, data, institutions_given, diags);
+            rows += add_batch(
+                path,
+                file,
+                &batch[..filled],
+                &cols,
+                catalog,
+                data,
+                institutions_given,
+                diags,
+            );
             filled = 0;
         }
         if !more {
@@ -349,7 +565,10 @@ fn add_batch(
     institutions_given: bool,
     diags: &mut Diagnostics,
 ) -> u64 {
-    let parsed: Vec<Result<Row, Vec<CellError>>> = batch.par_iter().map(|(_, r)| parse_row(r, cols, catalog)).collect();
+    let parsed: Vec<Result<Row, Vec<CellError>>> = batch
+        .par_iter()
+        .map(|(_, r)| parse_row(r, cols, catalog))
+        .collect();
     let mut added = 0;
     for ((line, _), result) in batch.iter().zip(parsed) {
         match result {
@@ -363,7 +582,12 @@ fn add_batch(
                     let col = e.field as u64 + 1;
                     diags.error(
                         Location::at(path, *line, col),
-                        format!("{} (column {}): expected {}", e.column, column_letters(col), e.expected),
+                        format!(
+                            "{} (column {}): expected {}",
+                            e.column,
+                            column_letters(col),
+                            e.expected
+                        ),
                     );
                 }
             }
@@ -373,7 +597,15 @@ fn add_batch(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn add_row(path: &Path, file: u32, line: u64, row: Row, data: &mut Dataset, institutions_given: bool, diags: &mut Diagnostics) -> bool {
+fn add_row(
+    path: &Path,
+    file: u32,
+    line: u64,
+    row: Row,
+    data: &mut Dataset,
+    institutions_given: bool,
+    diags: &mut Diagnostics,
+) -> bool {
     let school = match data.institutions.school(row.school_id) {
         Some(s) => s,
         None if institutions_given => {
@@ -384,8 +616,18 @@ fn add_row(path: &Path, file: u32, line: u64, row: Row, data: &mut Dataset, inst
             return false;
         }
         None => {
-            let lea = data.institutions.add_lea(row.district_id, row.district_name);
-            data.institutions.add_school(School { id: row.school_id.to_string(), cds: None, name: row.school_name.to_string(), lea }, &[])
+            let lea = data
+                .institutions
+                .add_lea(row.district_id, row.district_name);
+            data.institutions.add_school(
+                School {
+                    id: row.school_id.to_string(),
+                    cds: None,
+                    name: row.school_name.to_string(),
+                    lea,
+                },
+                &[],
+            )
         }
     };
     let student = data.upsert_student(row.ssid, row.first, row.last);
@@ -406,10 +648,19 @@ fn add_row(path: &Path, file: u32, line: u64, row: Row, data: &mut Dataset, inst
         condition: row.condition,
         overall: row.overall,
         claim_levels: row.claims,
-        alt: row.alts.iter().enumerate().filter(|(_, s)| !s.is_empty()).map(|(i, s)| (i as u8 + 1, *s)).collect(),
+        alt: row
+            .alts
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !s.is_empty())
+            .map(|(i, s)| (i as u8 + 1, *s))
+            .collect(),
         demographics,
         accommodations: values::opt(row.accommodations).map(|s| data.strings.intern(s)),
-        origin: Origin { file, line: line as u32 },
+        origin: Origin {
+            file,
+            line: line as u32,
+        },
     };
     data.exams.push(exam);
     true

@@ -13,14 +13,25 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 /// The exact header, in order.
-pub const HEADER: [&str; 6] = ["group_name", "school_natural_id", "school_year", "subject_code", "student_ssid", "group_user_login"];
+pub const HEADER: [&str; 6] = [
+    "group_name",
+    "school_natural_id",
+    "school_year",
+    "subject_code",
+    "student_ssid",
+    "group_user_login",
+];
 
 /// RDW's cap on students per group.
 pub const MAX_STUDENTS: usize = 200;
 
 /// True for a groups file's header (any separator, any spacing, any case).
 pub fn recognises(header: &[String]) -> bool {
-    header.len() == HEADER.len() && header.iter().zip(HEADER).all(|(h, e)| h.eq_ignore_ascii_case(e))
+    header.len() == HEADER.len()
+        && header
+            .iter()
+            .zip(HEADER)
+            .all(|(h, e)| h.eq_ignore_ascii_case(e))
 }
 
 /// The separator of a groups file: tab when its first line has tabs and no commas.
@@ -54,12 +65,22 @@ pub fn load(path: &Path, text: &str, data: &mut Dataset, diags: &mut Diagnostics
         .from_reader(text.as_bytes());
     let mut records = rdr.records();
     let header: Vec<String> = match records.next() {
-        Some(Ok(h)) => h.iter().map(|s| s.trim_start_matches('\u{feff}').trim().to_string()).collect(),
+        Some(Ok(h)) => h
+            .iter()
+            .map(|s| s.trim_start_matches('\u{feff}').trim().to_string())
+            .collect(),
         _ => return 0,
     };
     if !recognises(&header) {
-        let at = header.iter().zip(HEADER).position(|(h, e)| !h.eq_ignore_ascii_case(e)).unwrap_or(header.len().min(HEADER.len()));
-        diags.error(Location::at(path, 1, at as u64 + 1), format!("expected the header `{}`", HEADER.join(",")));
+        let at = header
+            .iter()
+            .zip(HEADER)
+            .position(|(h, e)| !h.eq_ignore_ascii_case(e))
+            .unwrap_or(header.len().min(HEADER.len()));
+        diags.error(
+            Location::at(path, 1, at as u64 + 1),
+            format!("expected the header `{}`", HEADER.join(",")),
+        );
         return 0;
     }
     let mut closed: HashMap<(String, String, u16), u64> = HashMap::new();
@@ -70,7 +91,10 @@ pub fn load(path: &Path, text: &str, data: &mut Dataset, diags: &mut Diagnostics
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
-                diags.error(Location::at(path, line, 1), format!("cannot read this record: {e}"));
+                diags.error(
+                    Location::at(path, line, 1),
+                    format!("cannot read this record: {e}"),
+                );
                 continue;
             }
         };
@@ -79,7 +103,10 @@ pub fn load(path: &Path, text: &str, data: &mut Dataset, diags: &mut Diagnostics
             continue;
         }
         if record.len() != HEADER.len() {
-            diags.error(Location::at(path, line, record.len() as u64), format!("{} fields; expected 6", record.len()));
+            diags.error(
+                Location::at(path, line, record.len() as u64),
+                format!("{} fields; expected 6", record.len()),
+            );
             continue;
         }
         let f: Vec<&str> = record.iter().collect();
@@ -119,8 +146,21 @@ pub fn load(path: &Path, text: &str, data: &mut Dataset, diags: &mut Diagnostics
                 closed.insert(key, line);
                 continue;
             };
-            data.groups.push(Group { name: key.0.clone(), school, school_year: year, subject: None, students: Vec::new(), users: Vec::new() });
-            open = Some(Open { key, first_line: line, group: data.groups.len() - 1, seen: HashSet::new(), subject: None });
+            data.groups.push(Group {
+                name: key.0.clone(),
+                school,
+                school_year: year,
+                subject: None,
+                students: Vec::new(),
+                users: Vec::new(),
+            });
+            open = Some(Open {
+                key,
+                first_line: line,
+                group: data.groups.len() - 1,
+                seen: HashSet::new(),
+                subject: None,
+            });
         }
         let Some(o) = open.as_mut() else { continue };
         add_row(&f, o, data, &at, diags);
@@ -128,12 +168,24 @@ pub fn load(path: &Path, text: &str, data: &mut Dataset, diags: &mut Diagnostics
     data.groups.len() - before
 }
 
-fn add_row(f: &[&str], o: &mut Open, data: &mut Dataset, at: &dyn Fn(usize) -> Location, diags: &mut Diagnostics) {
+fn add_row(
+    f: &[&str],
+    o: &mut Open,
+    data: &mut Dataset,
+    at: &dyn Fn(usize) -> Location,
+    diags: &mut Diagnostics,
+) {
     let (subject, ssid, login) = (f[3], f[4], f[5]);
     if !subject.is_empty() {
         let all = subject.eq_ignore_ascii_case("all");
         match SUBJECTS.iter().find(|s| s.eq_ignore_ascii_case(subject)) {
-            None if !all => diags.error(at(3), format!("subject_code: expected All or one of {}, found `{subject}`", SUBJECTS.join(", "))),
+            None if !all => diags.error(
+                at(3),
+                format!(
+                    "subject_code: expected All or one of {}, found `{subject}`",
+                    SUBJECTS.join(", ")
+                ),
+            ),
             code => {
                 let code = code.map(|s| s.to_string());
                 match &o.subject {

@@ -14,22 +14,42 @@ pub const SIMPLE_COLUMNS: &[&str] = &["lea_id", "lea_name", "school_id", "school
 
 /// True for a CALPADS organisation file's first line.
 pub fn recognises_calpads(first_line: &str) -> bool {
-    first_line.trim_start_matches('\u{feff}').starts_with("County-District Code^")
+    first_line
+        .trim_start_matches('\u{feff}')
+        .starts_with("County-District Code^")
 }
 
 /// True for a simple institutions CSV header.
 pub fn recognises_simple(header: &[String]) -> bool {
-    SIMPLE_COLUMNS.iter().all(|c| header.iter().any(|h| h.eq_ignore_ascii_case(c)))
+    SIMPLE_COLUMNS
+        .iter()
+        .all(|c| header.iter().any(|h| h.eq_ignore_ascii_case(c)))
 }
 
 /// Reads a CALPADS organisation file: `#` comments, blank lines and all-blank rows are skipped.
-pub fn load_calpads(path: &Path, text: &str, inst: &mut Institutions, diags: &mut Diagnostics) -> usize {
+pub fn load_calpads(
+    path: &Path,
+    text: &str,
+    inst: &mut Institutions,
+    diags: &mut Diagnostics,
+) -> usize {
     let mut count = 0;
     let mut lines = text.lines().enumerate();
-    let header: Vec<&str> = lines.next().map(|(_, l)| l.trim_start_matches('\u{feff}').split('^').map(str::trim).collect()).unwrap_or_default();
+    let header: Vec<&str> = lines
+        .next()
+        .map(|(_, l)| {
+            l.trim_start_matches('\u{feff}')
+                .split('^')
+                .map(str::trim)
+                .collect()
+        })
+        .unwrap_or_default();
     let expected: Vec<&str> = CALPADS_HEADER.split('^').collect();
     if header != expected {
-        diags.error(Location::at(path, 1, 1), format!("expected the CALPADS header `{CALPADS_HEADER}`"));
+        diags.error(
+            Location::at(path, 1, 1),
+            format!("expected the CALPADS header `{CALPADS_HEADER}`"),
+        );
         return 0;
     }
     for (i, line) in lines {
@@ -43,41 +63,84 @@ pub fn load_calpads(path: &Path, text: &str, inst: &mut Institutions, diags: &mu
             continue;
         }
         if f.len() != expected.len() {
-            diags.error(Location::at(path, line_no, f.len() as u64), format!("{} fields; expected {} separated by ^", f.len(), expected.len()));
+            diags.error(
+                Location::at(path, line_no, f.len() as u64),
+                format!(
+                    "{} fields; expected {} separated by ^",
+                    f.len(),
+                    expected.len()
+                ),
+            );
             continue;
         }
         let (cd, school_code, district, name) = (f[0], f[1], f[4], f[5]);
         let seven_digits = |s: &str| s.len() == 7 && s.bytes().all(|b| b.is_ascii_digit());
         if !seven_digits(cd) {
-            diags.error(Location::at(path, line_no, 1), format!("County-District Code: expected 7 digits, found `{cd}`"));
+            diags.error(
+                Location::at(path, line_no, 1),
+                format!("County-District Code: expected 7 digits, found `{cd}`"),
+            );
             continue;
         }
         if !seven_digits(school_code) {
-            diags.error(Location::at(path, line_no, 2), format!("School Code: expected 7 digits, found `{school_code}`"));
+            diags.error(
+                Location::at(path, line_no, 2),
+                format!("School Code: expected 7 digits, found `{school_code}`"),
+            );
             continue;
         }
         let lea = inst.add_lea(cd, district);
         inst.add_lea_alias(&format!("{cd}0000000"), lea);
         let cds = format!("{cd}{school_code}");
-        inst.add_school(School { id: cds.clone(), cds: Some(cds), name: name.to_string(), lea }, &[school_code]);
+        inst.add_school(
+            School {
+                id: cds.clone(),
+                cds: Some(cds),
+                name: name.to_string(),
+                lea,
+            },
+            &[school_code],
+        );
         count += 1;
     }
     count
 }
 
 /// Reads a simple institutions CSV.
-pub fn load_simple(path: &Path, text: &str, inst: &mut Institutions, diags: &mut Diagnostics) -> usize {
-    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(text.as_bytes());
+pub fn load_simple(
+    path: &Path,
+    text: &str,
+    inst: &mut Institutions,
+    diags: &mut Diagnostics,
+) -> usize {
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(text.as_bytes());
     let header: Vec<String> = match rdr.headers() {
-        Ok(h) => h.iter().map(|s| s.trim_start_matches('\u{feff}').to_ascii_lowercase()).collect(),
+        Ok(h) => h
+            .iter()
+            .map(|s| s.trim_start_matches('\u{feff}').to_ascii_lowercase())
+            .collect(),
         Err(e) => {
-            diags.error(Location::at(path, 1, 1), format!("cannot read the header: {e}"));
+            diags.error(
+                Location::at(path, 1, 1),
+                format!("cannot read the header: {e}"),
+            );
             return 0;
         }
     };
     let col = |name: &str| header.iter().position(|h| h == name);
-    let (Some(lea_id), Some(lea_name), Some(school_id), Some(school_name)) = (col("lea_id"), col("lea_name"), col("school_id"), col("school_name")) else {
-        diags.error(Location::at(path, 1, 1), format!("expected columns {}", SIMPLE_COLUMNS.join(",")));
+    let (Some(lea_id), Some(lea_name), Some(school_id), Some(school_name)) = (
+        col("lea_id"),
+        col("lea_name"),
+        col("school_id"),
+        col("school_name"),
+    ) else {
+        diags.error(
+            Location::at(path, 1, 1),
+            format!("expected columns {}", SIMPLE_COLUMNS.join(",")),
+        );
         return 0;
     };
     let cds_col = col("cds");
@@ -87,7 +150,10 @@ pub fn load_simple(path: &Path, text: &str, inst: &mut Institutions, diags: &mut
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
-                diags.error(Location::at(path, line, 1), format!("cannot read this record: {e}"));
+                diags.error(
+                    Location::at(path, line, 1),
+                    format!("cannot read this record: {e}"),
+                );
                 continue;
             }
         };
@@ -96,10 +162,19 @@ pub fn load_simple(path: &Path, text: &str, inst: &mut Institutions, diags: &mut
         let mut missing = false;
         for (i, name) in [(lea_id, "lea_id"), (school_id, "school_id")] {
             if get(i).is_empty() {
-                diags.error(Location::at(path, line, i as u64 + 1), format!("{name}: expected an id, found a blank cell"));
+                diags.error(
+                    Location::at(path, line, i as u64 + 1),
+                    format!("{name}: expected an id, found a blank cell"),
+                );
                 missing = true;
             } else if super::values::is_excel_mangled(get(i)) {
-                diags.error(Location::at(path, line, i as u64 + 1), format!("{name}: expected an id, found `{}` (Excel scientific notation)", get(i)));
+                diags.error(
+                    Location::at(path, line, i as u64 + 1),
+                    format!(
+                        "{name}: expected an id, found `{}` (Excel scientific notation)",
+                        get(i)
+                    ),
+                );
                 missing = true;
             }
         }
@@ -107,8 +182,18 @@ pub fn load_simple(path: &Path, text: &str, inst: &mut Institutions, diags: &mut
             continue;
         }
         let lea = inst.add_lea(get(lea_id), get(lea_name));
-        let cds = cds_col.map(|i| get(i).to_string()).filter(|s| !s.is_empty());
-        inst.add_school(School { id: get(school_id).to_string(), cds, name: get(school_name).to_string(), lea }, &[]);
+        let cds = cds_col
+            .map(|i| get(i).to_string())
+            .filter(|s| !s.is_empty());
+        inst.add_school(
+            School {
+                id: get(school_id).to_string(),
+                cds,
+                name: get(school_name).to_string(),
+                lea,
+            },
+            &[],
+        );
         count += 1;
     }
     count

@@ -16,7 +16,13 @@ pub struct Lf<R> {
 impl<R: Read> Lf<R> {
     /// Wraps `inner`.
     pub fn new(inner: R) -> Self {
-        Lf { inner, buf: vec![0; 1 << 16].into_boxed_slice(), pos: 0, len: 0, pending_cr: false }
+        Lf {
+            inner,
+            buf: vec![0; 1 << 16].into_boxed_slice(),
+            pos: 0,
+            len: 0,
+            pending_cr: false,
+        }
     }
 }
 
@@ -48,7 +54,11 @@ impl<R: Read> Read for Lf<R> {
             }
             // Copy the run up to the next CR (or as much as fits) in one go.
             let avail = &self.buf[self.pos..self.len];
-            let run = avail.iter().position(|&b| b == b'\r').unwrap_or(avail.len()).min(out.len() - w);
+            let run = avail
+                .iter()
+                .position(|&b| b == b'\r')
+                .unwrap_or(avail.len())
+                .min(out.len() - w);
             out[w..w + run].copy_from_slice(&avail[..run]);
             w += run;
             self.pos += run;
@@ -81,7 +91,11 @@ mod tests {
     #[test]
     fn all_endings_become_lf() {
         for chunk in [1, 2, 3, 7, 4096] {
-            assert_eq!(norm(b"a\r\nb\rc\nd\r", chunk), b"a\nb\nc\nd\n", "chunk {chunk}");
+            assert_eq!(
+                norm(b"a\r\nb\rc\nd\r", chunk),
+                b"a\nb\nc\nd\n",
+                "chunk {chunk}"
+            );
             assert_eq!(norm(b"\r\r\n\r", chunk), b"\n\n\n", "chunk {chunk}");
             assert_eq!(norm(b"plain", chunk), b"plain");
         }

@@ -48,14 +48,19 @@ pub fn detect(head: &[u8]) -> Option<Format> {
     let text = String::from_utf8_lossy(head);
     let text = text.trim_start_matches('\u{feff}').trim_start();
     if text.starts_with('<') {
-        return xml_root(text).filter(|r| trt::recognises(r)).map(|_| Format::Trt);
+        return xml_root(text)
+            .filter(|r| trt::recognises(r))
+            .map(|_| Format::Trt);
     }
     let first = text.split(['\r', '\n']).next().unwrap_or("");
     if institutions::recognises_calpads(first) {
         return Some(Format::CalpadsOrgs);
     }
     let delim = groups::delimiter(first) as char;
-    let header: Vec<String> = first.split(delim).map(|h| h.trim().trim_matches('"').trim().to_string()).collect();
+    let header: Vec<String> = first
+        .split(delim)
+        .map(|h| h.trim().trim_matches('"').trim().to_string())
+        .collect();
     if groups::recognises(&header) {
         Some(Format::Groups)
     } else if cers::recognises(&header) {
@@ -75,7 +80,9 @@ fn xml_root(text: &str) -> Option<String> {
         if rest.starts_with('?') || rest.starts_with('!') {
             continue;
         }
-        let end = rest.find(|c: char| c.is_whitespace() || c == '>' || c == '/').unwrap_or(rest.len());
+        let end = rest
+            .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
+            .unwrap_or(rest.len());
         return Some(rest[..end].to_string());
     }
     None
@@ -91,11 +98,18 @@ pub struct LoadReport {
 /// Every regular, non-hidden file under `dir`, in path order.
 fn data_files(dir: &Path, diags: &mut Diagnostics) -> Vec<PathBuf> {
     let mut files = Vec::new();
-    for entry in walkdir::WalkDir::new(dir).sort_by_file_name().into_iter().filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.')) {
+    for entry in walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
+    {
         match entry {
             Ok(e) if e.file_type().is_file() => files.push(e.into_path()),
             Ok(_) => {}
-            Err(e) => diags.error(Location::file(e.path().unwrap_or(dir)), format!("cannot read: {e}")),
+            Err(e) => diags.error(
+                Location::file(e.path().unwrap_or(dir)),
+                format!("cannot read: {e}"),
+            ),
         }
     }
     files
@@ -128,7 +142,9 @@ pub fn load_dir(dir: &Path, catalog: &Catalog, diags: &mut Diagnostics) -> (Data
             },
         }
     }
-    let institutions_given = by_format.iter().any(|(f, _)| matches!(f, Format::CalpadsOrgs | Format::InstitutionsCsv));
+    let institutions_given = by_format
+        .iter()
+        .any(|(f, _)| matches!(f, Format::CalpadsOrgs | Format::InstitutionsCsv));
     by_format.sort_by_key(|(f, _)| match f {
         Format::CalpadsOrgs | Format::InstitutionsCsv => 0,
         Format::CersExport | Format::Trt => 1,
@@ -142,10 +158,24 @@ pub fn load_dir(dir: &Path, catalog: &Catalog, diags: &mut Diagnostics) -> (Data
     (data, report)
 }
 
-fn load_file(path: &Path, format: Format, catalog: &Catalog, data: &mut Dataset, institutions_given: bool, diags: &mut Diagnostics) -> usize {
+fn load_file(
+    path: &Path,
+    format: Format,
+    catalog: &Catalog,
+    data: &mut Dataset,
+    institutions_given: bool,
+    diags: &mut Diagnostics,
+) -> usize {
     if format == Format::CersExport {
         return match std::fs::File::open(path) {
-            Ok(f) => cers::load(path, lines::Lf::new(f), catalog, data, institutions_given, diags) as usize,
+            Ok(f) => cers::load(
+                path,
+                lines::Lf::new(f),
+                catalog,
+                data,
+                institutions_given,
+                diags,
+            ) as usize,
             Err(e) => {
                 diags.error(Location::file(path), format!("cannot read: {e}"));
                 0
@@ -159,8 +189,15 @@ fn load_file(path: &Path, format: Format, catalog: &Catalog, data: &mut Dataset,
             Ok(t) => t,
             Err(e) => {
                 let offset = e.utf8_error().valid_up_to();
-                let line = e.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
-                diags.error(Location::at(path, line, 1), "invalid UTF-8; expected a UTF-8 text file");
+                let line = e.as_bytes()[..offset]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count() as u64
+                    + 1;
+                diags.error(
+                    Location::at(path, line, 1),
+                    "invalid UTF-8; expected a UTF-8 text file",
+                );
                 return 0;
             }
         },
@@ -170,8 +207,12 @@ fn load_file(path: &Path, format: Format, catalog: &Catalog, data: &mut Dataset,
         }
     };
     match format {
-        Format::CalpadsOrgs => institutions::load_calpads(path, &text, &mut data.institutions, diags),
-        Format::InstitutionsCsv => institutions::load_simple(path, &text, &mut data.institutions, diags),
+        Format::CalpadsOrgs => {
+            institutions::load_calpads(path, &text, &mut data.institutions, diags)
+        }
+        Format::InstitutionsCsv => {
+            institutions::load_simple(path, &text, &mut data.institutions, diags)
+        }
         Format::Trt => trt::load(path, &text, catalog, data, institutions_given, diags),
         Format::Groups => groups::load(path, &text, data, diags),
         Format::CersExport => unreachable!("streamed above"),
@@ -184,10 +225,19 @@ pub fn resolve_duplicates(data: &mut Dataset, diags: &mut Diagnostics) -> usize 
     let mut keep: HashMap<(u32, u32, chrono::NaiveDate, Option<u32>), usize> = HashMap::default();
     let mut drop = vec![false; data.exams.len()];
     for (i, e) in data.exams.iter().enumerate() {
-        let key = (e.student, e.assessment, e.submitted.date(), e.session.map(|s| s.0));
+        let key = (
+            e.student,
+            e.assessment,
+            e.submitted.date(),
+            e.session.map(|s| s.0),
+        );
         if let Some(prev) = keep.insert(key, i) {
             let p = &data.exams[prev];
-            let (winner, loser) = if p.submitted > e.submitted { (prev, i) } else { (i, prev) };
+            let (winner, loser) = if p.submitted > e.submitted {
+                (prev, i)
+            } else {
+                (i, prev)
+            };
             keep.insert(key, winner);
             drop[loser] = true;
             let (w, l) = (&data.exams[winner].origin, &data.exams[loser].origin);
@@ -228,13 +278,25 @@ mod tests {
     #[test]
     fn detects_by_content() {
         assert_eq!(detect(b"\xef\xbb\xbfDistrictId,DistrictName,NcesId,SchoolId,SchoolName,StudentIdentifier,FirstName,LastOrSurname,SubmitDateTime,SchoolYear,TestSessionId,AssessmentType,AssessmentSubType,AssessmentName,Subject,GradeLevelWhenAssessed,Completeness,AdministrationCondition,ScaleScoreAchievementLevel,ScaleScore\n"), Some(Format::CersExport));
-        assert_eq!(detect(b"\"DistrictId\",\"StudentIdentifier\",\"AssessmentName\",\"ScaleScore\"\r\n"), Some(Format::CersExport));
+        assert_eq!(
+            detect(b"\"DistrictId\",\"StudentIdentifier\",\"AssessmentName\",\"ScaleScore\"\r\n"),
+            Some(Format::CersExport)
+        );
         assert_eq!(detect(b"group_name,school_natural_id,school_year,subject_code,student_ssid,group_user_login\r"), Some(Format::Groups));
         assert_eq!(detect(b"group_name\tschool_natural_id\tschool_year\tsubject_code\tstudent_ssid\tgroup_user_login\n"), Some(Format::Groups));
-        assert_eq!(detect(b"<?xml version=\"1.0\"?>\n<!-- c -->\n<TDSReport>"), Some(Format::Trt));
+        assert_eq!(
+            detect(b"<?xml version=\"1.0\"?>\n<!-- c -->\n<TDSReport>"),
+            Some(Format::Trt)
+        );
         assert_eq!(detect(b"<Other/>"), None);
-        assert_eq!(detect(institutions::CALPADS_HEADER.as_bytes()), Some(Format::CalpadsOrgs));
-        assert_eq!(detect(b"lea_id,lea_name,school_id,school_name\n"), Some(Format::InstitutionsCsv));
+        assert_eq!(
+            detect(institutions::CALPADS_HEADER.as_bytes()),
+            Some(Format::CalpadsOrgs)
+        );
+        assert_eq!(
+            detect(b"lea_id,lea_name,school_id,school_name\n"),
+            Some(Format::InstitutionsCsv)
+        );
         assert_eq!(detect(b"name,score\n"), None);
     }
 }

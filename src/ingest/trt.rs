@@ -9,7 +9,10 @@
 use super::values;
 use crate::catalog::{Catalog, Kind};
 use crate::diag::{Diagnostics, Location};
-use crate::model::{Dataset, Demographics, Elas, Exam, ExamDetail, Flag, ItemResponse, Origin, School, Score, Sex, TargetScore, TraitScore};
+use crate::model::{
+    Dataset, Demographics, Elas, Exam, ExamDetail, Flag, ItemResponse, Origin, School, Score, Sex,
+    TargetScore, TraitScore,
+};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 use std::collections::HashMap;
@@ -29,7 +32,10 @@ const ALIASES: &[&[&str]] = &[
     &["StudentIdentifier", "SSID"],
     &["TwoOrMoreRaces", "DemographicRaceTwoOrMoreRaces"],
     &["Sex", "Gender"],
-    &["EnglishLanguageAcquisitionStatus", "EnglishLanguageProficiencyLevel"],
+    &[
+        "EnglishLanguageAcquisitionStatus",
+        "EnglishLanguageProficiencyLevel",
+    ],
 ];
 
 /// Examinee attributes and relationships by name, FINAL preferred over INITIAL.
@@ -51,8 +57,20 @@ impl Contexted {
 
     /// The value under `name` or any of its aliases.
     fn get(&self, name: &str) -> &str {
-        let names = ALIASES.iter().find(|a| a.contains(&name)).copied().unwrap_or(std::slice::from_ref(&name));
-        names.iter().find_map(|n| self.values.get(*n).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())).unwrap_or("")
+        let names = ALIASES
+            .iter()
+            .find(|a| a.contains(&name))
+            .copied()
+            .unwrap_or(std::slice::from_ref(&name));
+        names
+            .iter()
+            .find_map(|n| {
+                self.values
+                    .get(*n)
+                    .map(|(_, v)| v.as_str())
+                    .filter(|v| !v.is_empty())
+            })
+            .unwrap_or("")
     }
 }
 
@@ -70,7 +88,14 @@ struct Report {
 fn attrs(e: &BytesStart) -> HashMap<String, String> {
     e.attributes()
         .flatten()
-        .map(|a| (String::from_utf8_lossy(a.key.as_ref()).into_owned(), a.unescape_value().map(|v| v.into_owned()).unwrap_or_default()))
+        .map(|a| {
+            (
+                String::from_utf8_lossy(a.key.as_ref()).into_owned(),
+                a.unescape_value()
+                    .map(|v| v.into_owned())
+                    .unwrap_or_default(),
+            )
+        })
         .collect()
 }
 
@@ -82,18 +107,35 @@ fn line_of(text: &str, offset: u64) -> (u64, u64) {
 }
 
 /// Reads one TRT document into `data`. Returns the number of exams added.
-pub fn load(path: &Path, text: &str, catalog: &Catalog, data: &mut Dataset, institutions_given: bool, diags: &mut Diagnostics) -> usize {
+pub fn load(
+    path: &Path,
+    text: &str,
+    catalog: &Catalog,
+    data: &mut Dataset,
+    institutions_given: bool,
+    diags: &mut Diagnostics,
+) -> usize {
     let mut report = match read(text) {
         Ok(r) => r,
         Err((offset, msg)) => {
             let (line, col) = line_of(text, offset);
-            diags.error(Location::at(path, line, col), format!("not well-formed TRT XML: {msg}"));
+            diags.error(
+                Location::at(path, line, col),
+                format!("not well-formed TRT XML: {msg}"),
+            );
             return 0;
         }
     };
     let at = Location::at(path, report.opportunity_line.max(1), 1);
-    if report.opportunity.get("status").is_some_and(|s| s.eq_ignore_ascii_case("reset")) {
-        diags.warn(at, "opportunity status is `reset`: it was withdrawn, so it is not loaded");
+    if report
+        .opportunity
+        .get("status")
+        .is_some_and(|s| s.eq_ignore_ascii_case("reset"))
+    {
+        diags.warn(
+            at,
+            "opportunity status is `reset`: it was withdrawn, so it is not loaded",
+        );
         return 0;
     }
     match to_exam(path, &report, catalog, data, institutions_given) {
@@ -121,14 +163,20 @@ fn read(text: &str) -> Result<Report, (u64, String)> {
     let mut item: Option<ItemResponse> = None;
     loop {
         let pos = reader.buffer_position();
-        let event = reader.read_event().map_err(|e| (reader.error_position(), e.to_string()))?;
+        let event = reader
+            .read_event()
+            .map_err(|e| (reader.error_position(), e.to_string()))?;
         let (e, empty) = match &event {
             Event::Start(e) => (e, false),
             Event::Empty(e) => (e, true),
             Event::Text(t) => {
                 if stack.last().map(String::as_str) == Some("Response") {
                     if let Some(it) = item.as_mut() {
-                        let value = t.unescape().map_err(|e| (pos, e.to_string()))?.trim().to_string();
+                        let value = t
+                            .unescape()
+                            .map_err(|e| (pos, e.to_string()))?
+                            .trim()
+                            .to_string();
                         it.response = (!value.is_empty()).then_some(value);
                     }
                 }
@@ -155,26 +203,44 @@ fn read(text: &str) -> Result<Report, (u64, String)> {
         };
         let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
         if stack.is_empty() && name != "TDSReport" {
-            return Err((pos, format!("root element is <{name}>; expected <TDSReport>")));
+            return Err((
+                pos,
+                format!("root element is <{name}>; expected <TDSReport>"),
+            ));
         }
         let a = attrs(e);
         let get = |k: &str| a.get(k).cloned().unwrap_or_default();
         match name.as_str() {
             "Test" => report.test = a.clone(),
-            "ExamineeAttribute" | "ExamineeRelationship" => report.examinee.add(get("name"), get("value"), &get("context")),
+            "ExamineeAttribute" | "ExamineeRelationship" => {
+                report
+                    .examinee
+                    .add(get("name"), get("value"), &get("context"))
+            }
             "Opportunity" => {
                 report.opportunity = a.clone();
                 report.opportunity_line = line_of(text, pos).0;
             }
-            "Accommodation" => report.detail.accommodations.push((get("code"), get("type"), get("value"))),
-            "Score" if stack.last().map(String::as_str) == Some("Opportunity") => report.scores.push(a.clone()),
+            "Accommodation" => {
+                report
+                    .detail
+                    .accommodations
+                    .push((get("code"), get("type"), get("value")))
+            }
+            "Score" if stack.last().map(String::as_str) == Some("Opportunity") => {
+                report.scores.push(a.clone())
+            }
             "Item" => {
                 item = Some(ItemResponse {
                     bank_key: get("bankKey"),
                     key: get("key"),
                     position: get("position").parse().unwrap_or(0),
                     format: get("format"),
-                    content_level: a.get("contentLevel").or(a.get("strand")).cloned().unwrap_or_default(),
+                    content_level: a
+                        .get("contentLevel")
+                        .or(a.get("strand"))
+                        .cloned()
+                        .unwrap_or_default(),
                     score: get("score").parse().ok().filter(|s: &f32| *s >= 0.0),
                     max_score: None,
                     response: None,
@@ -206,7 +272,11 @@ fn read(text: &str) -> Result<Report, (u64, String)> {
 fn family_of(catalog: &Catalog, test: &HashMap<String, String>) -> Result<usize, String> {
     let subject = test.get("subject").map(String::as_str).unwrap_or("");
     let kind = test.get("assessmentType").map(String::as_str).unwrap_or("");
-    let id = format!("{} {}", test.get("testId").map(String::as_str).unwrap_or(""), test.get("name").map(String::as_str).unwrap_or(""));
+    let id = format!(
+        "{} {}",
+        test.get("testId").map(String::as_str).unwrap_or(""),
+        test.get("name").map(String::as_str).unwrap_or("")
+    );
     let candidates: &[Kind] = if kind.eq_ignore_ascii_case("summative") {
         &[Kind::Summative]
     } else if id.contains("-ICA-") {
@@ -223,12 +293,20 @@ fn family_of(catalog: &Catalog, test: &HashMap<String, String>) -> Result<usize,
 }
 
 /// The exam a report describes, and its claim scores.
-fn to_exam(path: &Path, r: &Report, catalog: &Catalog, data: &mut Dataset, institutions_given: bool) -> Result<(Exam, Vec<(String, Score)>), String> {
+fn to_exam(
+    path: &Path,
+    r: &Report,
+    catalog: &Catalog,
+    data: &mut Dataset,
+    institutions_given: bool,
+) -> Result<(Exam, Vec<(String, Score)>), String> {
     let ex = &r.examinee;
     let opp = |k: &str| r.opportunity.get(k).map(String::as_str).unwrap_or("");
     let family = family_of(catalog, &r.test)?;
-    let ssid = values::id(ex.get("StudentIdentifier")).map_err(|e| format!("StudentIdentifier: expected {e}"))?;
-    let school_id = values::id(ex.get("SchoolId")).map_err(|e| format!("SchoolId relationship: expected {e}"))?;
+    let ssid = values::id(ex.get("StudentIdentifier"))
+        .map_err(|e| format!("StudentIdentifier: expected {e}"))?;
+    let school_id = values::id(ex.get("SchoolId"))
+        .map_err(|e| format!("SchoolId relationship: expected {e}"))?;
     let school = match data.institutions.school(school_id) {
         Some(s) => s,
         None if institutions_given => return Err(format!("SchoolId `{school_id}` is not in the institutions file; expected a school listed there")),
@@ -238,12 +316,22 @@ fn to_exam(path: &Path, r: &Report, catalog: &Catalog, data: &mut Dataset, insti
         }
     };
     let test_name = r.test.get("name").cloned().unwrap_or_default();
-    let test_grade = r.test.get("grade").and_then(|g| crate::model::Grade::parse(g));
-    let grade = values::grade(ex.get("GradeLevelWhenAssessed")).or_else(|e| test_grade.ok_or(e)).map_err(|e| format!("GradeLevelWhenAssessed: expected {e}"))?;
-    let year = values::school_year(r.test.get("academicYear").map(String::as_str).unwrap_or("")).map_err(|e| format!("Test academicYear: expected {e}"))?;
-    let submitted = values::datetime(opp("dateCompleted")).or_else(|_| values::datetime(opp("statusDate"))).map_err(|e| format!("Opportunity dateCompleted: expected {e}"))?;
-    let completeness = values::completeness(opp("completeness")).map_err(|e| format!("Opportunity completeness: expected {e}"))?;
-    let condition = values::condition(opp("administrationCondition")).map_err(|e| format!("Opportunity administrationCondition: expected {e}"))?;
+    let test_grade = r
+        .test
+        .get("grade")
+        .and_then(|g| crate::model::Grade::parse(g));
+    let grade = values::grade(ex.get("GradeLevelWhenAssessed"))
+        .or_else(|e| test_grade.ok_or(e))
+        .map_err(|e| format!("GradeLevelWhenAssessed: expected {e}"))?;
+    let year = values::school_year(r.test.get("academicYear").map(String::as_str).unwrap_or(""))
+        .map_err(|e| format!("Test academicYear: expected {e}"))?;
+    let submitted = values::datetime(opp("dateCompleted"))
+        .or_else(|_| values::datetime(opp("statusDate")))
+        .map_err(|e| format!("Opportunity dateCompleted: expected {e}"))?;
+    let completeness = values::completeness(opp("completeness"))
+        .map_err(|e| format!("Opportunity completeness: expected {e}"))?;
+    let condition = values::condition(opp("administrationCondition"))
+        .map_err(|e| format!("Opportunity administrationCondition: expected {e}"))?;
 
     let student = data.upsert_student(ssid, ex.get("FirstName"), ex.get("LastOrSurname"));
     if let Ok(Some(b)) = values::date(ex.get("Birthdate")) {
@@ -263,7 +351,13 @@ fn to_exam(path: &Path, r: &Report, catalog: &Catalog, data: &mut Dataset, insti
     let demographics = demographics(ex, data);
     let file = data.file_index(path);
     let session = values::opt(opp("sessionId")).map(|s| data.strings.intern(s));
-    let accommodations = r.detail.accommodations.iter().map(|(c, _, _)| c.as_str()).collect::<Vec<_>>().join("|");
+    let accommodations = r
+        .detail
+        .accommodations
+        .iter()
+        .map(|(c, _, _)| c.as_str())
+        .collect::<Vec<_>>()
+        .join("|");
     let accommodations = values::opt(&accommodations).map(|s| data.strings.intern(s));
     let exam = Exam {
         student,
@@ -280,9 +374,15 @@ fn to_exam(path: &Path, r: &Report, catalog: &Catalog, data: &mut Dataset, insti
         alt: Vec::new(),
         demographics,
         accommodations,
-        origin: Origin { file, line: r.opportunity_line as u32 },
+        origin: Origin {
+            file,
+            line: r.opportunity_line as u32,
+        },
     };
-    Ok((exam, claims.into_iter().filter(|(_, s)| !s.is_empty()).collect()))
+    Ok((
+        exam,
+        claims.into_iter().filter(|(_, s)| !s.is_empty()).collect(),
+    ))
 }
 
 /// The overall score and the per-claim scores from the Opportunity's Score elements.
@@ -313,7 +413,11 @@ fn scores(r: &Report) -> (Score, Vec<(String, Score)>) {
             _ => {}
         }
     }
-    let overall = by_measure.iter().position(|(m, _)| m == "Overall").map(|i| by_measure.remove(i).1).unwrap_or_default();
+    let overall = by_measure
+        .iter()
+        .position(|(m, _)| m == "Overall")
+        .map(|i| by_measure.remove(i).1)
+        .unwrap_or_default();
     (overall, by_measure)
 }
 
@@ -331,7 +435,13 @@ fn targets_and_traits(r: &Report) -> (Vec<TargetScore>, Vec<TraitScore>) {
                 let t = match targets.iter_mut().position(|t| t.target == measure) {
                     Some(i) => &mut targets[i],
                     None => {
-                        targets.push(TargetScore { target: measure.to_string(), student_relative: None, student_relative_se: None, standard_met_relative: None, standard_met_relative_se: None });
+                        targets.push(TargetScore {
+                            target: measure.to_string(),
+                            student_relative: None,
+                            student_relative_se: None,
+                            standard_met_relative: None,
+                            standard_met_relative_se: None,
+                        });
                         targets.last_mut().expect("just pushed")
                     }
                 };
@@ -345,7 +455,11 @@ fn targets_and_traits(r: &Report) -> (Vec<TargetScore>, Vec<TraitScore>) {
                 let parts: Vec<&str> = measure.split('_').collect();
                 if let (["SOCK", purpose, trait_code], Some(v)) = (parts.as_slice(), value) {
                     if matches!(*trait_code, "ORG" | "EVI" | "CON") {
-                        traits.push(TraitScore { purpose: purpose.to_string(), trait_code: trait_code.to_string(), score: v as u8 });
+                        traits.push(TraitScore {
+                            purpose: purpose.to_string(),
+                            trait_code: trait_code.to_string(),
+                            score: v as u8,
+                        });
                     }
                 }
             }
@@ -364,7 +478,10 @@ fn demographics(ex: &Contexted, data: &mut Dataset) -> Demographics {
         (Flag::Asian, "Asian"),
         (Flag::Black, "BlackOrAfricanAmerican"),
         (Flag::White, "White"),
-        (Flag::PacificIslander, "NativeHawaiianOrOtherPacificIslander"),
+        (
+            Flag::PacificIslander,
+            "NativeHawaiianOrOtherPacificIslander",
+        ),
         (Flag::TwoOrMoreRaces, "TwoOrMoreRaces"),
         (Flag::Filipino, "Filipino"),
         (Flag::Iep, "IDEAIndicator"),

@@ -16,7 +16,9 @@ pub fn opt(cell: &str) -> Option<&str> {
 /// True for a number Excel has rewritten in scientific notation (`3.53E+19`).
 pub fn is_excel_mangled(cell: &str) -> bool {
     let t = cell.trim();
-    let Some((mantissa, exp)) = t.split_once(['E', 'e']) else { return false };
+    let Some((mantissa, exp)) = t.split_once(['E', 'e']) else {
+        return false;
+    };
     let exp = exp.strip_prefix('+').unwrap_or(exp);
     !mantissa.is_empty()
         && mantissa.chars().all(|c| c.is_ascii_digit() || c == '.')
@@ -44,14 +46,23 @@ pub fn id(cell: &str) -> Result<&str, Expected> {
 pub fn number(cell: &str) -> Result<Option<f32>, Expected> {
     match opt(cell) {
         None => Ok(None),
-        Some(t) => t.parse::<f32>().ok().filter(|v| v.is_finite()).map(Some).ok_or_else(|| format!("a number, found `{t}`")),
+        Some(t) => t
+            .parse::<f32>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .map(Some)
+            .ok_or_else(|| format!("a number, found `{t}`")),
     }
 }
 
 /// A level 1–6, written `2` or `Level 2`; blank is `None`.
 pub fn level(cell: &str) -> Result<Option<u8>, Expected> {
     let Some(t) = opt(cell) else { return Ok(None) };
-    let digits = t.strip_prefix("Level").or_else(|| t.strip_prefix("level")).map(str::trim).unwrap_or(t);
+    let digits = t
+        .strip_prefix("Level")
+        .or_else(|| t.strip_prefix("level"))
+        .map(str::trim)
+        .unwrap_or(t);
     match digits.parse::<u8>() {
         Ok(n @ 1..=6) => Ok(Some(n)),
         _ => Err(format!("a level 1-6, found `{t}`")),
@@ -109,7 +120,9 @@ pub fn datetime(cell: &str) -> Result<NaiveDateTime, Expected> {
         .iter()
         .find_map(|f| NaiveDateTime::parse_from_str(core, f).ok())
         .or_else(|| date_only(core).and_then(|d| d.and_hms_opt(0, 0, 0)))
-        .ok_or_else(|| format!("a date such as 2024-04-08, 04/08/2024 or 2024-04-08 13:05:00, found `{t}`"))
+        .ok_or_else(|| {
+            format!("a date such as 2024-04-08, 04/08/2024 or 2024-04-08 13:05:00, found `{t}`")
+        })
 }
 
 /// A date; blank is `None`. Takes the same forms as [`datetime`] and drops any time.
@@ -121,7 +134,9 @@ pub fn date(cell: &str) -> Result<Option<NaiveDate>, Expected> {
 }
 
 fn date_only(t: &str) -> Option<NaiveDate> {
-    DATE_FORMATS.iter().find_map(|f| NaiveDate::parse_from_str(t, f).ok())
+    DATE_FORMATS
+        .iter()
+        .find_map(|f| NaiveDate::parse_from_str(t, f).ok())
 }
 
 /// Drops a trailing `+07:00` / `-0800` UTC offset from an ISO date-time.
@@ -227,9 +242,21 @@ mod tests {
 
     #[test]
     fn grades_in_assessment_names() {
-        assert_eq!(grade_in_name("Grade 8 ELA - Editing (FIAB)"), Some(Grade::N(8)));
-        assert_eq!(grade_in_name("Kindergarten ELPAC IA-Listening I"), Some(Grade::K));
-        assert_eq!(grade_in_name("CAA Science Grade 5 Summative"), Some(Grade::N(5)));
-        assert_eq!(grade_in_name("High School CAST IA-Earth and Space Sciences I"), None);
+        assert_eq!(
+            grade_in_name("Grade 8 ELA - Editing (FIAB)"),
+            Some(Grade::N(8))
+        );
+        assert_eq!(
+            grade_in_name("Kindergarten ELPAC IA-Listening I"),
+            Some(Grade::K)
+        );
+        assert_eq!(
+            grade_in_name("CAA Science Grade 5 Summative"),
+            Some(Grade::N(5))
+        );
+        assert_eq!(
+            grade_in_name("High School CAST IA-Earth and Space Sciences I"),
+            None
+        );
     }
 }
