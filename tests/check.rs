@@ -229,3 +229,55 @@ fn unbuilt_commands_say_so_and_fail() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not built yet"));
 }
+
+/// A deployment in a temporary directory, from (path, contents) pairs.
+fn deployment(files: &[(&str, String)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn new_generation_trt_names_simple_institutions_and_out_of_range_scores() {
+    let trt = std::fs::read_to_string(fixture("quirks/data/trt_iab.xml"))
+        .unwrap()
+        .replace("ResponsibleDistrictIdentifier", "DistrictId")
+        .replace("OrganizationName", "DistrictName")
+        .replace("ResponsibleInstitutionIdentifier", "SchoolId")
+        .replace("NameOfInstitution", "SchoolName")
+        .replace("value=\"2490\"", "value=\"3100\"");
+    let export = std::fs::read_to_string(fixture("quirks/data/export_59_plain.csv")).unwrap();
+    let dir = deployment(&[
+        ("data/institutions.csv", "lea_id,lea_name,school_id,school_name,cds\n9001,Fixture Unified,S100,Oak Elementary,01234560000001\n".into()),
+        ("data/trt.xml", trt),
+        ("data/export.csv", export),
+    ]);
+    let (out, stdout, stderr) = check(dir.path());
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("institutions CSV"), "{stdout}");
+    assert!(
+        stdout.contains("Institutions: 1 LEA(s), 1 school(s)   Students: 2   Exams: 3"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("trt.xml:25:1: warning: ScaleScore 3100 is outside 2205–2700, the range for Grade 4 Math - Geometry (IAB) (grade 4, 2024)"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn groups_header_must_be_exact() {
+    let export = std::fs::read_to_string(fixture("quirks/data/export_59_plain.csv")).unwrap();
+    let dir = deployment(&[
+        ("data/export.csv", export),
+        ("data/groups.csv", "group_name,school_natural_id,school_year,student_ssid,subject_code,group_user_login\nA,S100,2019,1000000001,,\n".into()),
+    ]);
+    let (out, _, stderr) = check(dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.contains("groups.csv:1:4: error: expected the header `group_name,school_natural_id,school_year,subject_code,student_ssid,group_user_login`"),
+        "{stderr}"
+    );
+}

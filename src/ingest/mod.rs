@@ -61,7 +61,11 @@ pub fn detect(head: &[u8]) -> Option<Format> {
         .split(delim)
         .map(|h| h.trim().trim_matches('"').trim().to_string())
         .collect();
-    if groups::recognises(&header) {
+    // A header that starts like a groups file is one, so a near miss gets the exact-header error.
+    if header
+        .first()
+        .is_some_and(|h| h.eq_ignore_ascii_case("group_name"))
+    {
         Some(Format::Groups)
     } else if cers::recognises(&header) {
         Some(Format::CersExport)
