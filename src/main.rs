@@ -18,7 +18,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Build the no-logon sandbox site from fictitious students.
+    /// Build the no-logon sandbox site from fictitious students (not built yet).
     Sandbox {
         #[arg(long, default_value = "sandbox-site")]
         out: PathBuf,
@@ -39,17 +39,17 @@ enum Command {
         #[arg(default_value = ".")]
         deployment: PathBuf,
     },
-    /// Build the encrypted site from a deployment.
+    /// Build the encrypted site from a deployment (not built yet).
     Build {
         #[arg(default_value = ".")]
         deployment: PathBuf,
         #[arg(long)]
         out: PathBuf,
     },
-    /// Enrol users and manage their passphrases.
+    /// Enrol users and manage their passphrases (not built yet).
     #[command(subcommand)]
     Users(UsersCommand),
-    /// Decrypt a built site as one user, for audits and tests.
+    /// Decrypt a built site as one user, for audits and tests (not built yet).
     Open {
         #[arg(long)]
         site: PathBuf,
@@ -61,7 +61,7 @@ enum Command {
         list: bool,
         path: Option<PathBuf>,
     },
-    /// Preview a built site on a local web server.
+    /// Preview a built site on a local web server (not built yet).
     Serve {
         dir: PathBuf,
         #[arg(long, default_value_t = 8000)]
@@ -99,11 +99,11 @@ enum UsersCommand {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Check { deployment } => check(&deployment),
-        Command::Sandbox { .. } => not_built("sandbox", "the sandbox generator and report site"),
-        Command::Build { .. } => not_built("build", "the secure build"),
-        Command::Users(_) => not_built("users", "enrollment"),
-        Command::Open { .. } => not_built("open", "the secure build"),
-        Command::Serve { .. } => not_built("serve", "the preview server"),
+        Command::Sandbox { .. } => not_built("sandbox"),
+        Command::Build { .. } => not_built("build"),
+        Command::Users(_) => not_built("users"),
+        Command::Open { .. } => not_built("open"),
+        Command::Serve { .. } => not_built("serve"),
     }
 }
 
@@ -121,7 +121,9 @@ fn check(deployment: &std::path::Path) -> ExitCode {
     }
 }
 
-fn not_built(command: &str, what: &str) -> ExitCode {
-    eprintln!("scoresite {command}: not built yet; this release has no {what}. Only `scoresite check` works so far.");
+fn not_built(command: &str) -> ExitCode {
+    eprintln!(
+        "scoresite {command}: not built yet in this release; only `scoresite check` works so far."
+    );
     ExitCode::from(2)
 }

@@ -59,15 +59,6 @@ impl Grade {
             _ => return None,
         })
     }
-
-    /// The grade as a number (K = 0), for grades K to 13.
-    pub fn number(self) -> Option<u8> {
-        match self {
-            Grade::K => Some(0),
-            Grade::N(n) => Some(n),
-            _ => None,
-        }
-    }
 }
 
 impl fmt::Display for Grade {
@@ -343,6 +334,21 @@ pub enum Flag {
     Military = 1 << 12,
     EconomicDisadvantage = 1 << 13,
 }
+
+/// The race/ethnicity flags and the column (CERS) or attribute (TRT) names they share.
+pub const RACE_FLAGS: [(Flag, &str); 8] = [
+    (Flag::Hispanic, "HispanicOrLatinoEthnicity"),
+    (Flag::AmericanIndian, "AmericanIndianOrAlaskaNative"),
+    (Flag::Asian, "Asian"),
+    (Flag::Black, "BlackOrAfricanAmerican"),
+    (Flag::White, "White"),
+    (
+        Flag::PacificIslander,
+        "NativeHawaiianOrOtherPacificIslander",
+    ),
+    (Flag::TwoOrMoreRaces, "TwoOrMoreRaces"),
+    (Flag::Filipino, "Filipino"),
+];
 
 /// Demographics at test time. A flag is yes, no, or (not in `known`) unreported.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]

@@ -5,7 +5,7 @@
 //! given). A blank level is filled from the catalog's rule where it has one.
 //! Grants to schools or LEAs that do not exist are errors.
 
-use crate::catalog::{Family, LevelRule, Scale};
+use crate::catalog::{scale_in_force, Family, LevelRule, Scale};
 use crate::deployment::Deployment;
 use crate::diag::{Diagnostics, Location};
 use crate::model::{Exam, Grade, Scope, Score};
@@ -44,6 +44,15 @@ pub fn run(dep: &mut Deployment, diags: &mut Diagnostics) -> Summary {
     summary
 }
 
+/// What a score is checked against, and where it came from.
+struct Context<'a> {
+    name: &'a str,
+    grade: Grade,
+    year: u16,
+    cutoff: u8,
+    at: &'a Location,
+}
+
 /// Checks one exam's overall and alt scores; returns how many blank levels it filled.
 fn check_exam(
     exam: &mut Exam,
@@ -54,38 +63,30 @@ fn check_exam(
     diags: &mut Diagnostics,
 ) -> usize {
     let year = exam.school_year;
-    let mut derived = 0;
-    let scale = family.scale(grade, year);
-    derived += check_score(
-        &mut exam.overall,
-        "ScaleScore",
-        family.level_rule,
-        family.standard_cutoff,
-        scale,
+    let ctx = Context {
         name,
         grade,
         year,
+        cutoff: family.standard_cutoff,
         at,
+    };
+    let mut derived = check_score(
+        &mut exam.overall,
+        "ScaleScore",
+        family.level_rule,
+        family.scale(grade, year),
+        &ctx,
         diags,
     );
     for (column, score) in &mut exam.alt {
         if let Some(alt) = family.alt_score(*column) {
-            let scale = alt.scales.iter().find(|s| {
-                s.grades.contains(&grade)
-                    && s.from_year.is_none_or(|y| year >= y)
-                    && s.to_year.is_none_or(|y| year <= y)
-            });
             let label = format!("Alt{column}ScaleScore ({})", alt.name);
             derived += check_score(
                 score,
                 &label,
                 alt.level_rule,
-                family.standard_cutoff,
-                scale,
-                name,
-                grade,
-                year,
-                at,
+                scale_in_force(&alt.scales, grade, year),
+                &ctx,
                 diags,
             );
         }
@@ -93,25 +94,28 @@ fn check_exam(
     derived
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Warns when `score` is out of range or its level disagrees with `rule`; fills a blank level.
 fn check_score(
     score: &mut Score,
     label: &str,
     rule: LevelRule,
-    cutoff: u8,
     scale: Option<&Scale>,
-    name: &str,
-    grade: Grade,
-    year: u16,
-    at: &Location,
+    ctx: &Context,
     diags: &mut Diagnostics,
 ) -> usize {
     let (Some(value), Some(scale)) = (score.scale, scale) else {
         return 0;
     };
+    let Context {
+        name,
+        grade,
+        year,
+        cutoff,
+        at,
+    } = ctx;
     if value < scale.min || value > scale.max {
         diags.warn(
-            at.clone(),
+            (*at).clone(),
             format!(
                 "{label} {value} is outside {}–{}, the range for {name} (grade {grade}, {year})",
                 scale.min, scale.max
@@ -123,7 +127,7 @@ fn check_score(
         LevelRule::Cuts => Some(scale.level_of(value)),
         LevelRule::StandardBand => score
             .se
-            .and_then(|se| scale.standard_band(value, se, cutoff)),
+            .and_then(|se| scale.standard_band(value, se, *cutoff)),
         LevelRule::Supplied => None,
     };
     match (score.level, expected) {
@@ -133,7 +137,10 @@ fn check_score(
         }
         (Some(given), Some(e)) if given != e => {
             let se = score.se.map(|s| format!(" ± {s}")).unwrap_or_default();
-            diags.warn(at.clone(), format!("{label} {value}{se} has level {given} in the file, but the catalog's cut scores give level {e} ({name}, grade {grade}, {year})"));
+            diags.warn(
+                (*at).clone(),
+                format!("{label} {value}{se} has level {given} in the file, but the catalog's cut scores give level {e} ({name}, grade {grade}, {year})"),
+            );
             0
         }
         _ => 0,

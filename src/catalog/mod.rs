@@ -35,13 +35,6 @@ pub enum Kind {
     Interim,
 }
 
-impl Kind {
-    /// True for interim administrations (ICA, IAB, FIAB and other interims).
-    pub fn is_interim(self) -> bool {
-        !matches!(self, Kind::Summative)
-    }
-}
-
 /// A named level.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -64,6 +57,11 @@ pub struct Scale {
     pub max: f32,
     /// The lowest score of each level above Level 1.
     pub cuts: Vec<f32>,
+}
+
+/// The scale among `scales` in force for `grade` in `year`.
+pub fn scale_in_force(scales: &[Scale], grade: Grade, year: u16) -> Option<&Scale> {
+    scales.iter().find(|s| s.covers(grade, year))
 }
 
 impl Scale {
@@ -174,7 +172,7 @@ pub struct Family {
 impl Family {
     /// The scale in force for `grade` in `year`.
     pub fn scale(&self, grade: Grade, year: u16) -> Option<&Scale> {
-        self.scales.iter().find(|s| s.covers(grade, year))
+        scale_in_force(&self.scales, grade, year)
     }
 
     /// The level the catalog's rule gives `score ± se`, when the rule and the scale allow.
@@ -191,11 +189,6 @@ impl Family {
             LevelRule::StandardBand => scale.standard_band(score, se?, self.standard_cutoff),
             LevelRule::Supplied => None,
         }
-    }
-
-    /// The named level, if it exists.
-    pub fn level(&self, level: u8) -> Option<&Level> {
-        self.levels.iter().find(|l| l.level == level)
     }
 
     /// The alt score reported in CERS column `column`.

@@ -9,6 +9,7 @@ use crate::catalog::{Catalog, Kind};
 use crate::diag::{column_letters, Diagnostics, Location};
 use crate::model::{
     Completeness, Dataset, Demographics, Elas, Exam, Flag, Grade, Origin, School, Score, Sex,
+    RACE_FLAGS,
 };
 use chrono::NaiveDateTime;
 use rayon::prelude::*;
@@ -284,20 +285,6 @@ const CLAIM_COLUMNS: [&str; 6] = [
     "Claim5ScoreAchievementLevel",
     "Claim6ScoreAchievementLevel",
 ];
-/// Race flags: the dictionary says "Yes, Blank (No)".
-const RACE_COLUMNS: [(Flag, &str); 8] = [
-    (Flag::Hispanic, "HispanicOrLatinoEthnicity"),
-    (Flag::AmericanIndian, "AmericanIndianOrAlaskaNative"),
-    (Flag::Asian, "Asian"),
-    (Flag::Black, "BlackOrAfricanAmerican"),
-    (Flag::White, "White"),
-    (
-        Flag::PacificIslander,
-        "NativeHawaiianOrOtherPacificIslander",
-    ),
-    (Flag::TwoOrMoreRaces, "TwoOrMoreRaces"),
-    (Flag::Filipino, "Filipino"),
-];
 
 /// The catalog family of a row, from Subject, AssessmentType/SubType and the name.
 fn family_of(
@@ -365,7 +352,8 @@ fn parse_row<'a>(
     let alts = ALT_COLUMNS.map(|(l, s, e)| c.score(l, s, e));
     let claims = CLAIM_COLUMNS.map(|col| c.parse(col, values::level).flatten());
     let mut demo = Demographics::default();
-    for (flag, col) in RACE_COLUMNS {
+    // Race flags: the dictionary says "Yes, Blank (No)".
+    for (flag, col) in RACE_FLAGS {
         c.flag(&mut demo, flag, col, true);
     }
     c.flag(&mut demo, Flag::Migrant, "MigrantStatus", false);

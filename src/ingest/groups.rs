@@ -63,9 +63,11 @@ pub fn load(path: &Path, text: &str, data: &mut Dataset, diags: &mut Diagnostics
         .trim(csv::Trim::All)
         .delimiter(delimiter(first_line))
         .from_reader(text.as_bytes());
-    let mut records = rdr.records();
+    let mut records = super::records(path, &mut rdr, diags)
+        .collect::<Vec<_>>()
+        .into_iter();
     let header: Vec<String> = match records.next() {
-        Some(Ok(h)) => h
+        Some((_, h)) => h
             .iter()
             .map(|s| s.trim_start_matches('\u{feff}').trim().to_string())
             .collect(),
@@ -86,19 +88,7 @@ pub fn load(path: &Path, text: &str, data: &mut Dataset, diags: &mut Diagnostics
     let mut closed: HashMap<(String, String, u16), u64> = HashMap::new();
     let mut open: Option<Open> = None;
     let before = data.groups.len();
-    for record in records {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                diags.error(
-                    Location::at(path, line, 1),
-                    format!("cannot read this record: {e}"),
-                );
-                continue;
-            }
-        };
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+    for (line, record) in records {
         if record.iter().all(str::is_empty) {
             continue;
         }

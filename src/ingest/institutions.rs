@@ -145,19 +145,8 @@ pub fn load_simple(
     };
     let cds_col = col("cds");
     let mut count = 0;
-    for record in rdr.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                diags.error(
-                    Location::at(path, line, 1),
-                    format!("cannot read this record: {e}"),
-                );
-                continue;
-            }
-        };
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+    let rows: Vec<_> = super::records(path, &mut rdr, diags).collect();
+    for (line, record) in rows {
         let get = |i: usize| record.get(i).unwrap_or("");
         let mut missing = false;
         for (i, name) in [(lea_id, "lea_id"), (school_id, "school_id")] {

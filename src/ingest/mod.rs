@@ -92,6 +92,26 @@ fn xml_root(text: &str) -> Option<String> {
     None
 }
 
+/// The records of a CSV reader with their line numbers; unreadable records are
+/// reported to `diags` and skipped.
+pub fn records<'a, R: Read + 'a>(
+    path: &'a Path,
+    rdr: &'a mut csv::Reader<R>,
+    diags: &'a mut Diagnostics,
+) -> impl Iterator<Item = (u64, csv::StringRecord)> + 'a {
+    rdr.records().filter_map(move |record| match record {
+        Ok(r) => Some((r.position().map(|p| p.line()).unwrap_or(0), r)),
+        Err(e) => {
+            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            diags.error(
+                Location::at(path, line, 1),
+                format!("cannot read this record: {e}"),
+            );
+            None
+        }
+    })
+}
+
 /// What was read from `data/`: the files of each format and the rows or records each gave.
 #[derive(Debug, Default)]
 pub struct LoadReport {

@@ -11,7 +11,7 @@ use crate::catalog::{Catalog, Kind};
 use crate::diag::{Diagnostics, Location};
 use crate::model::{
     Dataset, Demographics, Elas, Exam, ExamDetail, Flag, ItemResponse, Origin, School, Score, Sex,
-    TargetScore, TraitScore,
+    TargetScore, TraitScore, RACE_FLAGS,
 };
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
@@ -472,24 +472,13 @@ fn targets_and_traits(r: &Report) -> (Vec<TargetScore>, Vec<TraitScore>) {
 fn demographics(ex: &Contexted, data: &mut Dataset) -> Demographics {
     let mut d = Demographics::default();
     let yn = |name: &str| values::yes_no(ex.get(name)).ok().flatten();
-    for (flag, name) in [
-        (Flag::Hispanic, "HispanicOrLatinoEthnicity"),
-        (Flag::AmericanIndian, "AmericanIndianOrAlaskaNative"),
-        (Flag::Asian, "Asian"),
-        (Flag::Black, "BlackOrAfricanAmerican"),
-        (Flag::White, "White"),
-        (
-            Flag::PacificIslander,
-            "NativeHawaiianOrOtherPacificIslander",
-        ),
-        (Flag::TwoOrMoreRaces, "TwoOrMoreRaces"),
-        (Flag::Filipino, "Filipino"),
+    for (flag, name) in RACE_FLAGS.into_iter().chain([
         (Flag::Iep, "IDEAIndicator"),
         (Flag::Lep, "LEPStatus"),
         (Flag::Section504, "Section504Status"),
         (Flag::EconomicDisadvantage, "EconomicDisadvantageStatus"),
         (Flag::Migrant, "MigrantStatus"),
-    ] {
+    ]) {
         d.set(flag, yn(name));
     }
     let military = ex.get("MilitaryConnectedStudentIndicator");
