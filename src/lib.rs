@@ -12,5 +12,6 @@ pub mod deployment;
 pub mod diag;
 pub mod ingest;
 pub mod model;
+pub mod serve;
 pub mod validate;
 pub mod yaml;

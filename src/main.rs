@@ -61,13 +61,15 @@ enum Command {
         list: bool,
         path: Option<PathBuf>,
     },
-    /// Preview a built site on a local web server (not built yet).
+    /// Preview a built site on a local web server (127.0.0.1 unless --bind says otherwise).
     Serve {
         dir: PathBuf,
+        /// Port to listen on; 0 picks a free one.
         #[arg(long, default_value_t = 8000)]
         port: u16,
+        /// Address to listen on; a non-loopback address gets a warning.
         #[arg(long, default_value = "127.0.0.1")]
-        bind: String,
+        bind: std::net::IpAddr,
     },
 }
 
@@ -103,7 +105,7 @@ fn main() -> ExitCode {
         Command::Build { .. } => not_built("build"),
         Command::Users(_) => not_built("users"),
         Command::Open { .. } => not_built("open"),
-        Command::Serve { .. } => not_built("serve"),
+        Command::Serve { dir, port, bind } => serve(dir, bind, port),
     }
 }
 
@@ -121,9 +123,19 @@ fn check(deployment: &std::path::Path) -> ExitCode {
     }
 }
 
+fn serve(dir: PathBuf, bind: std::net::IpAddr, port: u16) -> ExitCode {
+    match scoresite::serve::run(&scoresite::serve::Options { dir, bind, port }) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("scoresite serve: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn not_built(command: &str) -> ExitCode {
     eprintln!(
-        "scoresite {command}: not built yet in this release; only `scoresite check` works so far."
+        "scoresite {command}: not built yet in this release; only `check` and `serve` work so far."
     );
     ExitCode::from(2)
 }
