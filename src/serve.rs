@@ -46,9 +46,10 @@ pub fn run(opts: &Options) -> anyhow::Result<()> {
     if !opts.bind.is_loopback() {
         eprintln!("warning: serving on {}, which is not a loopback address: other machines can reach this preview", opts.bind);
     }
+    let listener = listen(SocketAddr::new(opts.bind, opts.port))
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}", opts.bind, opts.port))?;
     let server = Arc::new(
-        Server::http(SocketAddr::new(opts.bind, opts.port))
-            .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}", opts.bind, opts.port))?,
+        Server::from_listener(listener, None).map_err(|e| anyhow::anyhow!("cannot serve: {e}"))?,
     );
     let addr = server
         .server_addr()
@@ -94,6 +95,22 @@ pub fn run(opts: &Options) -> anyhow::Result<()> {
     }
     eprintln!("stopped");
     Ok(())
+}
+
+/// A listening socket with TCP_NODELAY, which accepted connections inherit: tiny_http
+/// writes headers and body separately, and without it Nagle's algorithm and delayed
+/// ACKs stall every keep-alive response by tens of milliseconds.
+fn listen(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        Some(socket2::Protocol::TCP),
+    )?;
+    socket.set_reuse_address(true)?;
+    socket.set_tcp_nodelay(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    Ok(socket.into())
 }
 
 /// Answers one request and logs it.
