@@ -3,7 +3,9 @@
 use crate::deployment::{self, Deployment};
 use crate::diag::{Diagnostics, Severity};
 use crate::validate::{self, Summary};
-use std::collections::BTreeSet;
+use crate::ingest::Format;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -27,21 +29,51 @@ pub fn run(root: &Path) -> Outcome {
     }
 }
 
+/// Files to list: each file, except that a format with many files (one TRT
+/// document per opportunity) gets one line for their common folder.
+fn file_lines(dep: &Deployment) -> Vec<(String, Format, usize)> {
+    const MANY: usize = 10;
+    let relative = |p: &Path| p.strip_prefix(&dep.root).unwrap_or(p).to_path_buf();
+    let mut by_format: BTreeMap<Format, Vec<(&PathBuf, usize)>> = BTreeMap::new();
+    for (path, format, count) in &dep.report.files {
+        by_format.entry(*format).or_default().push((path, *count));
+    }
+    let mut lines = Vec::new();
+    for (path, format, count) in &dep.report.files {
+        let same = &by_format[format];
+        if same.len() <= MANY {
+            lines.push((relative(path).display().to_string(), *format, *count));
+        } else if std::ptr::eq(same[0].0, path) {
+            let mut common = relative(path).parent().map(Path::to_path_buf).unwrap_or_default();
+            for (p, _) in same {
+                while !relative(p).starts_with(&common) {
+                    common = common.parent().map(Path::to_path_buf).unwrap_or_default();
+                }
+            }
+            let total = same.iter().map(|(_, c)| c).sum();
+            lines.push((format!("{}/… ({} files)", common.display(), same.len()), *format, total));
+        }
+    }
+    lines
+}
+
+/// Students known only from rosters.
+fn untested_students(data: &crate::model::Dataset) -> usize {
+    let mut tested = vec![false; data.students.len()];
+    for e in &data.exams {
+        tested[e.student as usize] = true;
+    }
+    tested.iter().filter(|t| !**t).count()
+}
+
 /// Prints the summary: files read, institutions, counts by family and year, and totals.
 fn render(dep: &Deployment, s: &Summary, diags: &Diagnostics) -> String {
     let mut out = String::new();
     let data = &dep.data;
     let _ = writeln!(out, "{}: {}", dep.root.display(), dep.settings.name);
     let _ = writeln!(out, "\nFiles");
-    for (path, format, count) in &dep.report.files {
-        let shown = path.strip_prefix(&dep.root).unwrap_or(path);
-        let _ = writeln!(
-            out,
-            "  {:<48} {:<28} {:>9}",
-            shown.display(),
-            format.describe(),
-            count
-        );
+    for (shown, format, count) in file_lines(dep) {
+        let _ = writeln!(out, "  {:<48} {:<28} {:>9}", shown, format.describe(), count);
     }
     let _ = writeln!(
         out,
@@ -59,6 +91,17 @@ fn render(dep: &Deployment, s: &Summary, diags: &Diagnostics) -> String {
             "Duplicate opportunities resolved: {}",
             dep.report.duplicates
         );
+    }
+    if dep.report.joined > 0 {
+        let _ = writeln!(
+            out,
+            "TRT documents joined to their export rows: {}",
+            dep.report.joined
+        );
+    }
+    let untested = untested_students(data);
+    if untested > 0 {
+        let _ = writeln!(out, "Students on rosters without results: {untested}");
     }
     if s.levels_derived > 0 {
         let _ = writeln!(

@@ -12,6 +12,8 @@ pub mod deployment;
 pub mod diag;
 pub mod ingest;
 pub mod model;
+pub mod output;
+pub mod sandbox;
 pub mod serve;
 pub mod validate;
 pub mod yaml;

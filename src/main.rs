@@ -101,7 +101,13 @@ enum UsersCommand {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Check { deployment } => check(&deployment),
-        Command::Sandbox { .. } => not_built("sandbox"),
+        Command::Sandbox {
+            out: _,
+            seed,
+            students,
+            emit_data,
+            serve: _,
+        } => sandbox(seed, students, emit_data),
         Command::Build { .. } => not_built("build"),
         Command::Users(_) => not_built("users"),
         Command::Open { .. } => not_built("open"),
@@ -120,6 +126,34 @@ fn check(deployment: &std::path::Path) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+fn sandbox(seed: u64, students: u32, emit_data: Option<PathBuf>) -> ExitCode {
+    let Some(dir) = emit_data else {
+        eprintln!("scoresite sandbox: the sandbox site is not built yet in this release; use --emit-data DIR to write the fictitious deployment.");
+        return ExitCode::from(2);
+    };
+    let catalog = match scoresite::catalog::Catalog::builtin() {
+        Ok(c) => c,
+        Err(diags) => {
+            let _ = scoresite::check::print_diagnostics(&diags, &mut std::io::stderr().lock());
+            return ExitCode::FAILURE;
+        }
+    };
+    let options = scoresite::sandbox::Options { seed, students };
+    match scoresite::sandbox::emit_fresh(&dir, &options, &catalog) {
+        Ok(e) => {
+            println!(
+                "Wrote a fictitious deployment to {}: {} students, {} schools, {} teachers, {} groups, {} export rows, {} TRT files, {} users.",
+                dir.display(), e.students, e.schools, e.teachers, e.groups, e.export_rows, e.trt_files, e.users
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("scoresite sandbox: {e:#}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -617,6 +617,7 @@ pub struct Dataset {
     pub strings: Interner,
     /// Input files, indexed by [`Origin::file`].
     pub files: Vec<std::path::PathBuf>,
+    file_ids: HashMap<std::path::PathBuf, u32>,
 }
 
 impl Dataset {
@@ -665,11 +666,13 @@ impl Dataset {
 
     /// The index of `path` in `files`, adding it when new.
     pub fn file_index(&mut self, path: &std::path::Path) -> u32 {
-        if let Some(i) = self.files.iter().position(|f| f == path) {
-            return i as u32;
+        if let Some(&i) = self.file_ids.get(path) {
+            return i;
         }
         self.files.push(path.to_path_buf());
-        (self.files.len() - 1) as u32
+        let i = (self.files.len() - 1) as u32;
+        self.file_ids.insert(path.to_path_buf(), i);
+        i
     }
 }
 

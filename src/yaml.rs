@@ -37,3 +37,8 @@ pub fn find_line(text: &str, needle: &str, from: u64) -> Option<u64> {
         .find(|(_, l)| l.contains(needle))
         .map(|(i, _)| i as u64 + 1)
 }
+
+/// Writes `value` as a YAML document.
+pub fn to_string<T: serde::Serialize>(value: &T) -> Result<String, serde_yaml::Error> {
+    serde_yaml::to_string(value)
+}

@@ -194,14 +194,20 @@ fn add_row(
     if !ssid.is_empty() {
         match values::id(ssid) {
             Err(e) => diags.error(at(4), format!("student_ssid: expected {e}")),
-            Ok(ssid) => match data.student(ssid) {
-                None => diags.error(at(4), format!("student_ssid `{ssid}` is not a student in any results file; expected a tested student")),
-                Some(s) if !o.seen.insert(s) => diags.warn(at(4), format!("student `{ssid}` is listed twice in group `{}`", o.key.0)),
-                Some(_) if o.seen.len() > MAX_STUDENTS => {
-                    diags.error(at(4), format!("group `{}` has more than {MAX_STUDENTS} students; expected at most {MAX_STUDENTS}", o.key.0))
+            // A student on a roster without results yet (kindergarten, new
+            // arrivals) is still a member; the summary counts them.
+            Ok(ssid) => {
+                let s = data
+                    .student(ssid)
+                    .unwrap_or_else(|| data.upsert_student(ssid, "", ""));
+                if !o.seen.insert(s) {
+                    diags.warn(at(4), format!("student `{ssid}` is listed twice in group `{}`", o.key.0));
+                } else if o.seen.len() > MAX_STUDENTS {
+                    diags.error(at(4), format!("group `{}` has more than {MAX_STUDENTS} students; expected at most {MAX_STUDENTS}", o.key.0));
+                } else {
+                    data.groups[o.group].students.push(s);
                 }
-                Some(s) => data.groups[o.group].students.push(s),
-            },
+            }
         }
     }
     if !login.is_empty() {

@@ -117,6 +117,8 @@ pub fn records<'a, R: Read + 'a>(
 pub struct LoadReport {
     pub files: Vec<(PathBuf, Format, usize)>,
     pub duplicates: usize,
+    /// TRT opportunities joined to the export row of the same opportunity.
+    pub joined: usize,
 }
 
 /// Every regular, non-hidden file under `dir`, in path order.
@@ -178,7 +180,7 @@ pub fn load_dir(dir: &Path, catalog: &Catalog, diags: &mut Diagnostics) -> (Data
         let count = load_file(&path, format, catalog, &mut data, institutions_given, diags);
         report.files.push((path, format, count));
     }
-    report.duplicates = resolve_duplicates(&mut data, diags);
+    (report.duplicates, report.joined) = resolve_duplicates(&mut data, diags);
     (data, report)
 }
 
@@ -245,9 +247,12 @@ fn load_file(
 
 /// Drops repeated opportunities (same student, assessment, day and session),
 /// keeping the one submitted last (ties: the one read last), and reports each.
-pub fn resolve_duplicates(data: &mut Dataset, diags: &mut Diagnostics) -> usize {
+/// An export row and a TRT document of the same opportunity become one exam
+/// with the TRT detail. Returns (duplicates dropped, TRT documents joined).
+pub fn resolve_duplicates(data: &mut Dataset, diags: &mut Diagnostics) -> (usize, usize) {
     let mut keep: HashMap<(u32, u32, chrono::NaiveDate, Option<u32>), usize> = HashMap::default();
     let mut drop = vec![false; data.exams.len()];
+    let mut joins = Vec::new();
     for (i, e) in data.exams.iter().enumerate() {
         let key = (
             e.student,
@@ -256,6 +261,15 @@ pub fn resolve_duplicates(data: &mut Dataset, diags: &mut Diagnostics) -> usize 
             e.session.map(|s| s.0),
         );
         if let Some(prev) = keep.insert(key, i) {
+            let (prev_trt, this_trt) = (data.details.contains_key(&prev), data.details.contains_key(&i));
+            if prev_trt != this_trt {
+                // The same opportunity in the export and in TRT: one exam with both.
+                let (row, trt) = if prev_trt { (i, prev) } else { (prev, i) };
+                keep.insert(key, row);
+                drop[trt] = true;
+                joins.push((row, trt));
+                continue;
+            }
             let p = &data.exams[prev];
             let (winner, loser) = if p.submitted > e.submitted {
                 (prev, i)
@@ -276,6 +290,9 @@ pub fn resolve_duplicates(data: &mut Dataset, diags: &mut Diagnostics) -> usize 
             );
         }
     }
+    for &(row, trt) in &joins {
+        join_trt(data, row, trt);
+    }
     let removed = drop.iter().filter(|&&d| d).count();
     if removed > 0 {
         let mut details = std::mem::take(&mut data.details);
@@ -292,7 +309,20 @@ pub fn resolve_duplicates(data: &mut Dataset, diags: &mut Diagnostics) -> usize 
         }
         data.exams = kept;
     }
-    removed
+    (removed - joins.len(), joins.len())
+}
+
+/// Moves the TRT exam's detail onto the export row's exam, with the
+/// demographics only TRT carries (economic disadvantage, among others).
+fn join_trt(data: &mut Dataset, row: usize, trt: usize) {
+    if let Some(detail) = data.details.remove(&trt) {
+        data.details.insert(row, detail);
+    }
+    let extra = data.exams[trt].demographics;
+    let d = &mut data.exams[row].demographics;
+    let missing = extra.known & !d.known;
+    d.known |= missing;
+    d.yes |= extra.yes & missing;
 }
 
 #[cfg(test)]
