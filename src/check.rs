@@ -2,12 +2,12 @@
 
 use crate::deployment::{self, Deployment};
 use crate::diag::{Diagnostics, Severity};
-use crate::validate::{self, Summary};
 use crate::ingest::Format;
+use crate::validate::{self, Summary};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use std::fmt::Write as _;
 use std::path::Path;
+use std::path::PathBuf;
 
 /// The outcome of a check: the summary text (if the deployment loaded) and every diagnostic.
 pub struct Outcome {
@@ -44,14 +44,21 @@ fn file_lines(dep: &Deployment) -> Vec<(String, Format, usize)> {
         if same.len() <= MANY {
             lines.push((relative(path).display().to_string(), *format, *count));
         } else if std::ptr::eq(same[0].0, path) {
-            let mut common = relative(path).parent().map(Path::to_path_buf).unwrap_or_default();
+            let mut common = relative(path)
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
             for (p, _) in same {
                 while !relative(p).starts_with(&common) {
                     common = common.parent().map(Path::to_path_buf).unwrap_or_default();
                 }
             }
             let total = same.iter().map(|(_, c)| c).sum();
-            lines.push((format!("{}/… ({} files)", common.display(), same.len()), *format, total));
+            lines.push((
+                format!("{}/… ({} files)", common.display(), same.len()),
+                *format,
+                total,
+            ));
         }
     }
     lines
@@ -73,7 +80,13 @@ fn render(dep: &Deployment, s: &Summary, diags: &Diagnostics) -> String {
     let _ = writeln!(out, "{}: {}", dep.root.display(), dep.settings.name);
     let _ = writeln!(out, "\nFiles");
     for (shown, format, count) in file_lines(dep) {
-        let _ = writeln!(out, "  {:<48} {:<28} {:>9}", shown, format.describe(), count);
+        let _ = writeln!(
+            out,
+            "  {:<48} {:<28} {:>9}",
+            shown,
+            format.describe(),
+            count
+        );
     }
     let _ = writeln!(
         out,

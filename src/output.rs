@@ -13,7 +13,8 @@ pub fn publish<T>(dest: &Path, fill: impl FnOnce(&Path) -> Result<T>) -> Result<
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
-    std::fs::create_dir_all(&parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    std::fs::create_dir_all(&parent)
+        .with_context(|| format!("cannot create {}", parent.display()))?;
     let staging = tempfile::Builder::new()
         .prefix(".scoresite-staging-")
         .tempdir_in(&parent)
@@ -26,14 +27,17 @@ pub fn publish<T>(dest: &Path, fill: impl FnOnce(&Path) -> Result<T>) -> Result<
             .tempdir_in(&parent)?
             .keep();
         std::fs::remove_dir(&old)?;
-        std::fs::rename(dest, &old).with_context(|| format!("cannot move the previous {} aside", dest.display()))?;
+        std::fs::rename(dest, &old)
+            .with_context(|| format!("cannot move the previous {} aside", dest.display()))?;
         if let Err(e) = std::fs::rename(&staged, dest) {
             std::fs::rename(&old, dest)?;
             return Err(e).with_context(|| format!("cannot publish {}", dest.display()));
         }
-        std::fs::remove_dir_all(&old).with_context(|| format!("cannot remove {}", old.display()))?;
+        std::fs::remove_dir_all(&old)
+            .with_context(|| format!("cannot remove {}", old.display()))?;
     } else {
-        std::fs::rename(&staged, dest).with_context(|| format!("cannot publish {}", dest.display()))?;
+        std::fs::rename(&staged, dest)
+            .with_context(|| format!("cannot publish {}", dest.display()))?;
     }
     Ok(value)
 }
@@ -48,7 +52,7 @@ mod tests {
         let dest = root.path().join("site");
         publish(&dest, |d| Ok(std::fs::write(d.join("a"), "one")?)).unwrap();
         assert_eq!(std::fs::read_to_string(dest.join("a")).unwrap(), "one");
-        let err = publish(&dest, |d| {
+        let err = publish::<()>(&dest, |d| {
             std::fs::write(d.join("a"), "two")?;
             anyhow::bail!("interrupted")
         });

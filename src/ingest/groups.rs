@@ -201,7 +201,10 @@ fn add_row(
                     .student(ssid)
                     .unwrap_or_else(|| data.upsert_student(ssid, "", ""));
                 if !o.seen.insert(s) {
-                    diags.warn(at(4), format!("student `{ssid}` is listed twice in group `{}`", o.key.0));
+                    diags.warn(
+                        at(4),
+                        format!("student `{ssid}` is listed twice in group `{}`", o.key.0),
+                    );
                 } else if o.seen.len() > MAX_STUDENTS {
                     diags.error(at(4), format!("group `{}` has more than {MAX_STUDENTS} students; expected at most {MAX_STUDENTS}", o.key.0));
                 } else {

@@ -261,7 +261,10 @@ pub fn resolve_duplicates(data: &mut Dataset, diags: &mut Diagnostics) -> (usize
             e.session.map(|s| s.0),
         );
         if let Some(prev) = keep.insert(key, i) {
-            let (prev_trt, this_trt) = (data.details.contains_key(&prev), data.details.contains_key(&i));
+            let (prev_trt, this_trt) = (
+                data.details.contains_key(&prev),
+                data.details.contains_key(&i),
+            );
             if prev_trt != this_trt {
                 // The same opportunity in the export and in TRT: one exam with both.
                 let (row, trt) = if prev_trt { (i, prev) } else { (prev, i) };

@@ -9,9 +9,9 @@ use super::profile::Profile;
 use crate::model::Flag;
 use chrono::NaiveDate;
 use fake::faker::name::en::{FirstName, LastName};
+use fake::rand::rngs::ChaCha8Rng;
 use fake::Fake;
 use rayon::prelude::*;
-use fake::rand::rngs::ChaCha8Rng;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// A school of the fictitious LEA.
@@ -218,7 +218,10 @@ fn pupil(profile: &Profile, seed: u64, i: u32, areas: u32) -> Pupil {
         }
     }
     let prefix: u32 = (1..10).fake_with_rng(&mut rng);
-    let ssid = format!("{prefix}{:09}", i as u64 * 7 % 1_000_000_000 + i as u64 / 142_857_143);
+    let ssid = format!(
+        "{prefix}{:09}",
+        i as u64 * 7 % 1_000_000_000 + i as u64 / 142_857_143
+    );
     let sexes: Vec<(&String, &f64)> = d.sex.iter().collect();
     let sex = sexes[rng.weighted(&sexes.iter().map(|s| *s.1).collect::<Vec<_>>())]
         .0
@@ -256,7 +259,8 @@ fn pupil(profile: &Profile, seed: u64, i: u32, areas: u32) -> Pupil {
         .then(|| rng.weighted(&d.languages.iter().map(|l| l.weight).collect::<Vec<_>>()));
     let spanish = language.is_some_and(|l| d.languages[l].code == "spa");
     let e = &profile.effects;
-    let shift = (programs & Flag::EconomicDisadvantage as u16 != 0) as u8 as f64 * e.economic_disadvantage
+    let shift = (programs & Flag::EconomicDisadvantage as u16 != 0) as u8 as f64
+        * e.economic_disadvantage
         + iep as u8 as f64 * e.iep
         - d.economic_disadvantage * e.economic_disadvantage
         - d.iep * e.iep;
@@ -280,9 +284,14 @@ fn pupil(profile: &Profile, seed: u64, i: u32, areas: u32) -> Pupil {
         final_grade,
         first_year,
         area: rng.below(areas as usize) as u32,
-        moved: (areas > 1 && rng.chance(profile.mid_year_transfer * years.len() as f64)).then(|| {
-            (years[rng.below(years.len())], rng.below(areas as usize) as u32)
-        }),
+        moved: (areas > 1 && rng.chance(profile.mid_year_transfer * years.len() as f64)).then(
+            || {
+                (
+                    years[rng.below(years.len())],
+                    rng.below(areas as usize) as u32,
+                )
+            },
+        ),
         sex,
         race,
         programs,
@@ -330,9 +339,17 @@ fn enrolment(profile: &Profile, d: &District) -> BTreeMap<(usize, u16, u8), Coho
             };
             let fall = d.school_for(profile, pupil.area_in(year, false), grade);
             let spring = d.school_for(profile, pupil.area_in(year, true), grade);
-            cohorts.entry((fall, year, grade)).or_default().fall.push(p as u32);
+            cohorts
+                .entry((fall, year, grade))
+                .or_default()
+                .fall
+                .push(p as u32);
             if spring != fall {
-                cohorts.entry((spring, year, grade)).or_default().movers.push(p as u32);
+                cohorts
+                    .entry((spring, year, grade))
+                    .or_default()
+                    .movers
+                    .push(p as u32);
             }
         }
     }
@@ -375,17 +392,41 @@ impl Staffing<'_> {
     }
 
     /// The teacher and period of the next section of `subject`.
-    fn section(&mut self, teachers: &mut Vec<Teacher>, school: usize, year: u16, subject: &'static str) -> (usize, usize) {
+    fn section(
+        &mut self,
+        teachers: &mut Vec<Teacher>,
+        school: usize,
+        year: u16,
+        subject: &'static str,
+    ) -> (usize, usize) {
         let per = self.profile.sections_per_teacher;
-        let n = *self.sections.entry((school, year, subject)).and_modify(|n| *n += 1).or_insert(0);
-        while self.subject_staff.get(&(school, subject)).map_or(0, Vec::len) <= n / per {
+        let n = *self
+            .sections
+            .entry((school, year, subject))
+            .and_modify(|n| *n += 1)
+            .or_insert(0);
+        while self
+            .subject_staff
+            .get(&(school, subject))
+            .map_or(0, Vec::len)
+            <= n / per
+        {
             let t = self.hire(teachers, school);
-            self.subject_staff.entry((school, subject)).or_default().push(t);
+            self.subject_staff
+                .entry((school, subject))
+                .or_default()
+                .push(t);
         }
         (self.subject_staff[&(school, subject)][n / per], n % per + 1)
     }
 
-    fn room(&mut self, teachers: &mut Vec<Teacher>, school: usize, grade: u8, room: usize) -> usize {
+    fn room(
+        &mut self,
+        teachers: &mut Vec<Teacher>,
+        school: usize,
+        grade: u8,
+        room: usize,
+    ) -> usize {
         if let Some(&t) = self.rooms.get(&(school, grade, room)) {
             return t;
         }
@@ -396,14 +437,17 @@ impl Staffing<'_> {
 }
 
 /// Secondary subjects: CERS code and the course label.
-const SUBJECT_CLASSES: [(&str, &str); 3] = [("ELA", "English"), ("Math", "Math"), ("CAST", "Science")];
+const SUBJECT_CLASSES: [(&str, &str); 3] =
+    [("ELA", "English"), ("Math", "Math"), ("CAST", "Science")];
 
 /// Class rosters per school, year and grade, with their teachers.
 fn rosters(profile: &Profile, seed: u64, d: &mut District) {
     let last_year = *profile.years.last().expect("profile has years");
     let mut staff = Staffing {
         profile,
-        rngs: (0..d.schools.len()).map(|s| draw::rng(seed, Stream::Teachers, s as u64)).collect(),
+        rngs: (0..d.schools.len())
+            .map(|s| draw::rng(seed, Stream::Teachers, s as u64))
+            .collect(),
         logins: HashSet::new(),
         rooms: HashMap::new(),
         subject_staff: HashMap::new(),
@@ -415,33 +459,63 @@ fn rosters(profile: &Profile, seed: u64, d: &mut District) {
     for (&(school, year, grade), cohort) in &cohorts {
         let mut members = cohort.fall.clone();
         let classes = ((members.len() as f64 / profile.class_size as f64).round() as usize).max(1);
-        let mut rng = draw::rng(seed, Stream::Classes, draw::key(&format!("{school}/{year}/{grade}")));
+        let mut rng = draw::rng(
+            seed,
+            Stream::Classes,
+            draw::key(&format!("{school}/{year}/{grade}")),
+        );
         let elementary = profile.schools[d.schools[school].level].last_grade <= 6;
-        let subjects: &[(&'static str, &str)] = if elementary { &[("", "Room")] } else { &SUBJECT_CLASSES };
+        let subjects: &[(&'static str, &str)] = if elementary {
+            &[("", "Room")]
+        } else {
+            &SUBJECT_CLASSES
+        };
         for &(code, label) in subjects {
             if code == "CAST" && ![5, 8, 11].contains(&grade) {
                 continue;
             }
             shuffle(&mut members, &mut rng);
             for c in 0..classes {
-                let mut pupils: Vec<u32> = members.iter().skip(c).step_by(classes).copied().collect();
+                let mut pupils: Vec<u32> =
+                    members.iter().skip(c).step_by(classes).copied().collect();
                 if c == 0 {
                     pupils.extend(&cohort.movers);
                 }
                 pupils.sort_unstable();
                 let (teacher, name) = if elementary {
-                    let g = if grade == 0 { "K".to_string() } else { grade.to_string() };
+                    let g = if grade == 0 {
+                        "K".to_string()
+                    } else {
+                        grade.to_string()
+                    };
                     let room = format!("{}{}", grade.max(1), (b'A' + c as u8) as char);
-                    (staff.room(&mut d.teachers, school, grade, c), format!("Grade {g} - Room {room}"))
+                    (
+                        staff.room(&mut d.teachers, school, grade, c),
+                        format!("Grade {g} - Room {room}"),
+                    )
                 } else {
                     let (t, period) = staff.section(&mut d.teachers, school, year, code);
-                    (t, format!("{label} {grade} - Period {period} ({})", d.teachers[t].last))
+                    (
+                        t,
+                        format!("{label} {grade} - Period {period} ({})", d.teachers[t].last),
+                    )
                 };
-                d.rosters.push(Roster { name, school, year, subject: non_empty(code), teacher, pupils });
+                d.rosters.push(Roster {
+                    name,
+                    school,
+                    year,
+                    subject: non_empty(code),
+                    teacher,
+                    pupils,
+                });
             }
         }
         els.entry((school, year)).or_default().extend(
-            cohort.fall.iter().chain(&cohort.movers).filter(|&&p| d.pupils[p as usize].is_el(year, last_year)),
+            cohort
+                .fall
+                .iter()
+                .chain(&cohort.movers)
+                .filter(|&&p| d.pupils[p as usize].is_el(year, last_year)),
         );
     }
     for ((school, year), mut pupils) in els {

@@ -59,7 +59,8 @@ pub fn emit(dir: &Path, options: &Options, catalog: &Catalog) -> Result<Emitted>
     let items = profile::PracticeItems::builtin();
     let district = district::build(&profile, options.seed, options.students);
     let data = dir.join("data");
-    std::fs::create_dir_all(data.join("trt")).with_context(|| format!("cannot create {}", data.display()))?;
+    std::fs::create_dir_all(data.join("trt"))
+        .with_context(|| format!("cannot create {}", data.display()))?;
     let ctx = results::Context {
         profile: &profile,
         catalog,
@@ -69,10 +70,16 @@ pub fn emit(dir: &Path, options: &Options, catalog: &Catalog) -> Result<Emitted>
     };
     let (export_rows, trt_files) = write_results(&ctx, &data)?;
     write(&data.join("groups.csv"), &formats::groups(&district)?)?;
-    write(&data.join("organisations.txt"), formats::organisations(&profile, &district).as_bytes())?;
+    write(
+        &data.join("organisations.txt"),
+        formats::organisations(&profile, &district).as_bytes(),
+    )?;
     let users = users(&profile, &district);
     write(&dir.join("users.yaml"), users_yaml(&users)?.as_bytes())?;
-    write(&dir.join("scoresite.yaml"), settings_yaml(&profile).as_bytes())?;
+    write(
+        &dir.join("scoresite.yaml"),
+        settings_yaml(&profile).as_bytes(),
+    )?;
     write(&dir.join("README.md"), readme(&profile, options).as_bytes())?;
     Ok(Emitted {
         schools: district.schools.len(),
@@ -93,7 +100,8 @@ fn write(path: &Path, bytes: &[u8]) -> Result<()> {
 /// generating students in parallel chunks and appending them in order.
 fn write_results(ctx: &results::Context, data: &Path) -> Result<(u64, u64)> {
     let path = data.join("cers_export.csv");
-    let file = std::fs::File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
+    let file =
+        std::fs::File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
     formats::export_header(&mut out)?;
     let (mut rows, mut trts) = (0u64, 0u64);
@@ -107,13 +115,20 @@ fn write_results(ctx: &results::Context, data: &Path) -> Result<(u64, u64)> {
                 for &i in chunk {
                     let pupil = &ctx.district.pupils[i as usize];
                     for o in ctx.opportunities(i) {
-                        w.write_record(formats::export_row(ctx.profile, ctx.district, ctx.catalog, pupil, &o))?;
+                        w.write_record(formats::export_row(
+                            ctx.profile,
+                            ctx.district,
+                            ctx.catalog,
+                            pupil,
+                            &o,
+                        ))?;
                         n += 1;
                         if o.detailed {
                             let school = &ctx.district.schools[o.school].code;
                             let dir = data.join("trt").join(o.year.to_string()).join(school);
                             std::fs::create_dir_all(&dir)?;
-                            let xml = formats::trt(ctx.profile, ctx.district, ctx.catalog, pupil, &o)?;
+                            let xml =
+                                formats::trt(ctx.profile, ctx.district, ctx.catalog, pupil, &o)?;
                             std::fs::write(dir.join(format!("{}.xml", o.key)), xml)?;
                             t += 1;
                         }
@@ -163,7 +178,12 @@ pub fn users(profile: &profile::Profile, d: &district::District) -> Vec<SandboxU
         },
     ];
     for s in &d.schools {
-        let slug: String = s.name.to_ascii_lowercase().chars().filter(char::is_ascii_alphanumeric).collect();
+        let slug: String = s
+            .name
+            .to_ascii_lowercase()
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect();
         users.push(SandboxUser {
             email: format!("principal.{slug}@{domain}"),
             name: format!("Principal, {}", s.name),

@@ -100,6 +100,7 @@ pub struct Rates {
     pub interim_abandoned: f64,
     pub interim_absent: f64,
     pub ica: f64,
+    pub practice_block: f64,
     pub iabs_per_class: usize,
     pub fiabs_per_class: usize,
     pub cast_interim: f64,
@@ -175,14 +176,16 @@ pub struct Item {
 impl Profile {
     /// The built-in profile.
     pub fn builtin() -> Profile {
-        crate::yaml::parse(std::path::Path::new("sandbox-data/profile.yaml"), PROFILE).expect("sandbox-data/profile.yaml is valid (tested)")
+        crate::yaml::parse(std::path::Path::new("sandbox-data/profile.yaml"), PROFILE)
+            .expect("sandbox-data/profile.yaml is valid (tested)")
     }
 }
 
 impl PracticeItems {
     /// The built-in practice items.
     pub fn builtin() -> PracticeItems {
-        crate::yaml::parse(std::path::Path::new("sandbox-data/items.yaml"), ITEMS).expect("sandbox-data/items.yaml is valid (tested)")
+        crate::yaml::parse(std::path::Path::new("sandbox-data/items.yaml"), ITEMS)
+            .expect("sandbox-data/items.yaml is valid (tested)")
     }
 
     /// The set standing in for `block` of `subject` at `grade`.
@@ -211,8 +214,15 @@ mod tests {
             for item in &set.items {
                 match item.kind.as_str() {
                     "MC" | "MS" => {
-                        assert!(item.answer.chars().all(|c| item.options.contains_key(&c.to_string())));
-                        assert!(item.lure.as_ref().is_some_and(|l| item.options.contains_key(l) && !item.answer.contains(l.as_str())));
+                        assert!(item
+                            .answer
+                            .chars()
+                            .all(|c| item.options.contains_key(&c.to_string())));
+                        assert!(item
+                            .lure
+                            .as_ref()
+                            .is_some_and(|l| item.options.contains_key(l)
+                                && !item.answer.contains(l.as_str())));
                     }
                     "EQ" => assert!(!item.wrong.is_empty()),
                     "SA" => {

@@ -150,7 +150,10 @@ impl<'c> Taker<'c, '_> {
         let (g, alt) = (self.grade, self.pupil.alternate);
         let tested = (3..=8).contains(&g) || g == 11;
         if tested {
-            for (subject, sb, caa) in [(ELA, "sb_ela_summative", "caa_ela"), (MATH, "sb_math_summative", "caa_math")] {
+            for (subject, sb, caa) in [
+                (ELA, "sb_ela_summative", "caa_ela"),
+                (MATH, "sb_math_summative", "caa_math"),
+            ] {
                 self.summative(if alt { caa } else { sb }, subject);
             }
         }
@@ -194,7 +197,10 @@ impl<'c> Taker<'c, '_> {
     }
 
     fn family(&self, id: &str) -> usize {
-        self.ctx.catalog.family(id).expect("the sandbox's families are in the catalog")
+        self.ctx
+            .catalog
+            .family(id)
+            .expect("the sandbox's families are in the catalog")
     }
 
     /// A summative test in the spring.
@@ -205,12 +211,25 @@ impl<'c> Taker<'c, '_> {
         if fam.range_unknown.is_none() && fam.scale(grade, self.year).is_none() {
             return; // no published scale that year: the test was not given
         }
-        let (start, span) = if fam.subject == "ELPAC" || fam.subject == "ALTELPAC" { ((2, 10), 90) } else { ((4, 14), 40) };
+        let (start, span) = if fam.subject == "ELPAC" || fam.subject == "ALTELPAC" {
+            ((2, 10), 90)
+        } else {
+            ((4, 14), 40)
+        };
         let date = day(self.year, start, self.rng.below(span) as i64);
         let school = self.school_on(date);
         let session = session_id(self.year, school, &fam.id);
         let name = summative_name(fam, self.grade);
-        let mut o = self.opportunity(family, name, "Summative", "SUM", self.grade, school, date, session);
+        let mut o = self.opportunity(
+            family,
+            name,
+            "Summative",
+            "SUM",
+            self.grade,
+            school,
+            date,
+            session,
+        );
         let ctx = self.ctx;
         let r = &ctx.profile.rates;
         if self.rng.chance(r.summative_invalid) {
@@ -221,7 +240,10 @@ impl<'c> Taker<'c, '_> {
             let theta = self.theta(subject) - penalty;
             self.score(&mut o, fam, theta);
         }
-        o.detailed = matches!(fam.id.as_str(), "sb_ela_summative" | "sb_math_summative" | "cast" | "elpac") && o.overall.is_some();
+        // TRT adds claim scores, target residuals, writing traits and the
+        // demographics the export lacks (economic disadvantage).
+        o.detailed = matches!(fam.id.as_str(), "sb_ela_summative" | "sb_math_summative")
+            && o.overall.is_some();
         if o.detailed && (subject == ELA || subject == MATH) {
             self.targets_and_traits(&mut o, fam, subject);
         }
@@ -231,7 +253,11 @@ impl<'c> Taker<'c, '_> {
     /// ICA, IABs and Focused IABs the student's classes give, and CAST and ELPAC interims.
     fn interims(&mut self) {
         let test_grade = if self.grade >= 9 { 11 } else { self.grade };
-        let fall = self.ctx.district.school_for(self.ctx.profile, self.pupil.area_in(self.year, false), self.grade);
+        let fall = self.ctx.district.school_for(
+            self.ctx.profile,
+            self.pupil.area_in(self.year, false),
+            self.grade,
+        );
         let rates = &self.ctx.profile.rates;
         for (subject, code, name) in [(ELA, "ELA", "ELA"), (MATH, "Math", "Math")] {
             for block in plan(self.ctx, fall, self.year, test_grade, code) {
@@ -243,21 +269,43 @@ impl<'c> Taker<'c, '_> {
                     BlockKind::Iab => Kind::Iab,
                     BlockKind::Fiab => Kind::Fiab,
                 };
-                let family = self.ctx.catalog.family_for(code, kind).expect("SB interim families are in the catalog");
+                let family = self
+                    .ctx
+                    .catalog
+                    .family_for(code, kind)
+                    .expect("SB interim families are in the catalog");
                 let title = match block.kind {
-                    BlockKind::Ica => format!("Grade {test_grade} {name} - Interim Comprehensive Assessment (ICA)"),
+                    BlockKind::Ica => format!(
+                        "Grade {test_grade} {name} - Interim Comprehensive Assessment (ICA)"
+                    ),
                     BlockKind::Iab => format!("Grade {test_grade} {name} - {} (IAB)", block.name),
                     BlockKind::Fiab => format!("Grade {test_grade} {name} - {} (FIAB)", block.name),
                 };
                 let practice = (block.kind == BlockKind::Iab)
                     .then(|| self.ctx.items.set_for(code, &block.name, test_grade))
                     .flatten();
-                self.interim(family, title, if block.kind == BlockKind::Ica { "ICA" } else { "IAB" }, test_grade, block.date, subject, practice.map(|s| &s.items[..]));
+                self.interim(
+                    family,
+                    title,
+                    if block.kind == BlockKind::Ica {
+                        "ICA"
+                    } else {
+                        "IAB"
+                    },
+                    test_grade,
+                    block.date,
+                    subject,
+                    practice.map(|s| &s.items[..]),
+                );
             }
         }
         if [5, 8, 11].contains(&test_grade) && self.rng.chance(rates.cast_interim) {
             let family = self.family("cast_interim");
-            let title = if test_grade == 11 { "High School CAST IA-Earth and Space Sciences I".to_string() } else { format!("Grade {test_grade} CAST IA-I") };
+            let title = if test_grade == 11 {
+                "High School CAST IA-Earth and Space Sciences I".to_string()
+            } else {
+                format!("Grade {test_grade} CAST IA-I")
+            };
             let date = day(self.year - 1, (11, 1), self.rng.below(120) as i64);
             self.interim(family, title, "IAB", test_grade, date, SCIENCE, None);
         }
@@ -271,20 +319,38 @@ impl<'c> Taker<'c, '_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn interim(&mut self, family: usize, name: String, sub_kind: &'static str, test_grade: u8, date: NaiveDate, subject: usize, items: Option<&'c [Item]>) {
+    fn interim(
+        &mut self,
+        family: usize,
+        name: String,
+        sub_kind: &'static str,
+        test_grade: u8,
+        date: NaiveDate,
+        subject: usize,
+        items: Option<&'c [Item]>,
+    ) {
         let fam = &self.ctx.catalog.families[family];
         let school = self.school_on(date);
         let session = session_id(self.year, school, &name);
-        let mut o = self.opportunity(family, name, "Interim", sub_kind, test_grade, school, date, session);
+        let mut o = self.opportunity(
+            family, name, "Interim", sub_kind, test_grade, school, date, session,
+        );
         let ctx = self.ctx;
         let r = &ctx.profile.rates;
-        o.condition = if self.rng.chance(r.interim_nonstandard) { "NS" } else { "SD" };
+        o.condition = if self.rng.chance(r.interim_nonstandard) {
+            "NS"
+        } else {
+            "SD"
+        };
         let theta = self.theta(subject);
         if matches!(fam.kind, Kind::Iab | Kind::Fiab) && self.rng.chance(r.interim_abandoned) {
             // Abandoned after a few items: CERS shows the floor and SE 214.5.
             o.complete = false;
             if let Some(scale) = fam.scale(model_grade(test_grade), self.year) {
-                o.overall = Some(Measure { score: scale.min, se: 214.5 });
+                o.overall = Some(Measure {
+                    score: scale.min,
+                    se: 214.5,
+                });
                 o.level = scale.standard_band(scale.min, 214.5, fam.standard_cutoff);
             }
         } else {
@@ -293,16 +359,36 @@ impl<'c> Taker<'c, '_> {
             self.score(&mut o, fam, theta);
         }
         if let Some(items) = items {
-            o.items = items.iter().enumerate().map(|(i, item)| respond(self.rng, item, i + 1, theta, test_grade)).collect();
+            o.items = items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| respond(self.rng, item, i + 1, theta, test_grade))
+                .collect();
             o.detailed = true;
         }
         self.out.push(o);
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn opportunity(&mut self, family: usize, name: String, kind: &'static str, sub_kind: &'static str, test_grade: u8, school: usize, date: NaiveDate, session: String) -> Opportunity<'c> {
+    fn opportunity(
+        &mut self,
+        family: usize,
+        name: String,
+        kind: &'static str,
+        sub_kind: &'static str,
+        test_grade: u8,
+        school: usize,
+        date: NaiveDate,
+        session: String,
+    ) -> Opportunity<'c> {
         self.next_key += 1;
-        let time = NaiveTime::from_hms_milli_opt(8 + self.rng.below(7) as u32, self.rng.below(60) as u32, self.rng.below(60) as u32, self.rng.below(1000) as u32).expect("valid time");
+        let time = NaiveTime::from_hms_milli_opt(
+            8 + self.rng.below(7) as u32,
+            self.rng.below(60) as u32,
+            self.rng.below(60) as u32,
+            self.rng.below(1000) as u32,
+        )
+        .expect("valid time");
         let accommodations = if self.pupil.has(Flag::Iep) || self.pupil.has(Flag::Section504) {
             ACCOMMODATIONS[1]
         } else if self.elas == "EL" {
@@ -341,7 +427,9 @@ impl<'c> Taker<'c, '_> {
     fn school_on(&self, date: NaiveDate) -> usize {
         let midyear = NaiveDate::from_ymd_opt(self.year as i32, 1, 15).expect("valid date");
         let area = self.pupil.area_in(self.year, date >= midyear);
-        self.ctx.district.school_for(self.ctx.profile, area, self.grade)
+        self.ctx
+            .district
+            .school_for(self.ctx.profile, area, self.grade)
     }
 
     /// Overall score, level, claims and alt scores by the family's rules.
@@ -351,27 +439,45 @@ impl<'c> Taker<'c, '_> {
         if !fam.alt_scores.is_empty() {
             return self.composite(o, fam, theta, &mix);
         }
-        match fam.scale(grade, self.year).or_else(|| self.sibling_scale(fam, grade)) {
+        match fam
+            .scale(grade, self.year)
+            .or_else(|| self.sibling_scale(fam, grade))
+        {
             Some(scale) => {
                 let (score, slope) = scale_score(theta, scale, &mix);
                 let se = self.standard_error(fam, scale, theta);
-                o.overall = Some(Measure { score, se: se.unwrap_or(0.0) });
+                o.overall = Some(Measure {
+                    score,
+                    se: se.unwrap_or(0.0),
+                });
                 o.level = Some(match (fam.level_rule, se) {
                     (LevelRule::Cuts, _) => scale.level_of(score),
-                    (LevelRule::StandardBand, Some(se)) => scale.standard_band(score, se, fam.standard_cutoff).unwrap_or(2),
+                    (LevelRule::StandardBand, Some(se)) => scale
+                        .standard_band(score, se, fam.standard_cutoff)
+                        .unwrap_or(2),
                     _ => quantile_level(theta, &mix, fam.levels.len()),
                 });
                 if se.is_none() {
-                    o.overall = Some(Measure { score, se: f32::NAN });
+                    o.overall = Some(Measure {
+                        score,
+                        se: f32::NAN,
+                    });
                 }
                 self.claims(o, fam, scale, score, se, slope, theta);
             }
             None => {
                 // No published range: the level is what the data supplies.
                 let level = quantile_level(theta, &mix, fam.levels.len());
-                let base = if fam.subject == "ALTELPAC" { 200.0 } else { 100.0 * o.test_grade.max(1) as f32 + 30.0 };
+                let base = if fam.subject == "ALTELPAC" {
+                    200.0
+                } else {
+                    100.0 * o.test_grade.max(1) as f32 + 30.0
+                };
                 let score = base + 20.0 * (level - 1) as f32 + self.rng.below(20) as f32;
-                o.overall = Some(Measure { score, se: f32::NAN });
+                o.overall = Some(Measure {
+                    score,
+                    se: f32::NAN,
+                });
                 o.level = Some(level);
             }
         }
@@ -381,56 +487,119 @@ impl<'c> Taker<'c, '_> {
     /// their weighted sum, and domains from the composite they belong to.
     fn composite(&mut self, o: &mut Opportunity, fam: &Family, theta: f64, mix: &[f64]) {
         let grade = model_grade(o.test_grade);
-        let Some(scale) = fam.scale(grade, self.year) else { return };
+        let Some(scale) = fam.scale(grade, self.year) else {
+            return;
+        };
         let oral_theta = theta + 0.35 * self.rng.normal();
         let written_theta = theta + 0.35 * self.rng.normal();
         let oral_weight = if o.test_grade <= 2 { 0.5 } else { 0.3 };
         let mut parts = Vec::new();
         for (alt, t) in fam.alt_scores.iter().zip([oral_theta, written_theta]) {
-            let Some(alt_scale) = crate::catalog::scale_in_force(&alt.scales, grade, self.year) else { return };
+            let Some(alt_scale) = crate::catalog::scale_in_force(&alt.scales, grade, self.year)
+            else {
+                return;
+            };
             let (score, _) = scale_score(t, alt_scale, mix);
             let se = self.standard_error(fam, alt_scale, t).unwrap_or(20.0) * 1.3;
-            o.alts.push((alt.column, Measure { score, se }, alt_scale.level_of(score)));
+            o.alts
+                .push((alt.column, Measure { score, se }, alt_scale.level_of(score)));
             parts.push((score, se));
         }
-        let [(oral, oral_se), (written, written_se)] = parts[..] else { return };
+        let [(oral, oral_se), (written, written_se)] = parts[..] else {
+            return;
+        };
         let score = (oral_weight * oral + (1.0 - oral_weight) * written).round();
-        let se = ((oral_weight * oral_se).powi(2) + ((1.0 - oral_weight) * written_se).powi(2)).sqrt();
-        o.overall = Some(Measure { score: score.clamp(scale.min, scale.max), se: (se * 10.0).round() / 10.0 });
+        let se =
+            ((oral_weight * oral_se).powi(2) + ((1.0 - oral_weight) * written_se).powi(2)).sqrt();
+        o.overall = Some(Measure {
+            score: score.clamp(scale.min, scale.max),
+            se: (se * 10.0).round() / 10.0,
+        });
         o.level = Some(scale.level_of(score));
         if let Some(claims) = &fam.claims {
             for c in &claims.items {
                 // RDW's ELPAC domain codes: 1-* are oral (listening, speaking), 2-* written.
-                let t = if c.code.starts_with('1') { oral_theta } else { written_theta };
-                let level = quantile_level(t + 0.4 * self.rng.normal(), &[0.25, 0.5, 0.25], claims.levels.len());
-                o.claims.push(ClaimResult { code: c.code.clone(), column: c.column, measure: None, level });
+                let t = if c.code.starts_with('1') {
+                    oral_theta
+                } else {
+                    written_theta
+                };
+                let level = quantile_level(
+                    t + 0.4 * self.rng.normal(),
+                    &[0.25, 0.5, 0.25],
+                    claims.levels.len(),
+                );
+                o.claims.push(ClaimResult {
+                    code: c.code.clone(),
+                    column: c.column,
+                    measure: None,
+                    level,
+                });
             }
         }
     }
 
     /// Claim scores around the overall score (standard band), or domain levels.
     #[allow(clippy::too_many_arguments)]
-    fn claims(&mut self, o: &mut Opportunity, fam: &Family, scale: &Scale, score: f32, se: Option<f32>, slope: f32, theta: f64) {
+    fn claims(
+        &mut self,
+        o: &mut Opportunity,
+        fam: &Family,
+        scale: &Scale,
+        score: f32,
+        se: Option<f32>,
+        slope: f32,
+        theta: f64,
+    ) {
         let Some(claims) = &fam.claims else { return };
         for c in &claims.items {
             let (measure, level) = match (claims.level_rule, se) {
                 (LevelRule::StandardBand, Some(se)) => {
-                    let claim = (score as f64 + slope as f64 * 0.45 * self.rng.normal()).round().clamp(scale.min as f64, scale.max as f64) as f32;
+                    let claim = (score as f64 + slope as f64 * 0.45 * self.rng.normal())
+                        .round()
+                        .clamp(scale.min as f64, scale.max as f64)
+                        as f32;
                     let claim_se = (se as f64 * self.rng.uniform(1.4, 2.0)).round() as f32;
-                    let level = scale.standard_band(claim, claim_se, fam.standard_cutoff).unwrap_or(2);
-                    (Some(Measure { score: claim, se: claim_se }), level)
+                    let level = scale
+                        .standard_band(claim, claim_se, fam.standard_cutoff)
+                        .unwrap_or(2);
+                    (
+                        Some(Measure {
+                            score: claim,
+                            se: claim_se,
+                        }),
+                        level,
+                    )
                 }
-                _ => (None, quantile_level(theta + 0.6 * self.rng.normal(), &[0.3, 0.45, 0.25], claims.levels.len())),
+                _ => (
+                    None,
+                    quantile_level(
+                        theta + 0.6 * self.rng.normal(),
+                        &[0.3, 0.45, 0.25],
+                        claims.levels.len(),
+                    ),
+                ),
             };
-            o.claims.push(ClaimResult { code: c.code.clone(), column: c.column, measure, level });
+            o.claims.push(ClaimResult {
+                code: c.code.clone(),
+                column: c.column,
+                measure,
+                level,
+            });
         }
     }
 
     /// Target residuals and, for ELA, the writing traits of the performance task.
     fn targets_and_traits(&mut self, o: &mut Opportunity<'c>, fam: &Family, subject: usize) {
         let Some(overall) = o.overall else { return };
-        let Some(scale) = fam.scale(model_grade(o.test_grade), self.year) else { return };
-        let cut = scale.cuts.get(fam.standard_cutoff as usize - 2).copied().unwrap_or(scale.min);
+        let Some(scale) = fam.scale(model_grade(o.test_grade), self.year) else {
+            return;
+        };
+        let cut = scale
+            .cuts
+            .get(fam.standard_cutoff as usize - 2)
+            .copied()
+            .unwrap_or(scale.min);
         let distance = ((overall.score - cut) / 150.0).clamp(-0.8, 0.8);
         let code = if subject == ELA { "ELA" } else { "Math" };
         for target in self.ctx.profile.targets.get(code).into_iter().flatten() {
@@ -446,8 +615,15 @@ impl<'c> Taker<'c, '_> {
         if subject == ELA && o.complete {
             if let Some(purpose) = self.ctx.profile.writing_purpose.get(&o.test_grade) {
                 let theta = self.theta(ELA);
-                let mut point = |max: f64, spread: f64| ((max / 2.0) + spread * theta + 0.6 * self.rng.normal()).round().clamp(0.0, max) as u8;
-                o.traits = Some((purpose.as_str(), [point(4.0, 1.1), point(4.0, 1.1), point(2.0, 0.6)]));
+                let mut point = |max: f64, spread: f64| {
+                    ((max / 2.0) + spread * theta + 0.6 * self.rng.normal())
+                        .round()
+                        .clamp(0.0, max) as u8
+                };
+                o.traits = Some((
+                    purpose.as_str(),
+                    [point(4.0, 1.1), point(4.0, 1.1), point(2.0, 0.6)],
+                ));
             }
         }
     }
@@ -458,8 +634,15 @@ impl<'c> Taker<'c, '_> {
         if let Some(m) = mixes.get(&fam.id) {
             return m.clone();
         }
-        let sibling = self.ctx.catalog.family_for(&fam.subject, Kind::Summative).map(|f| &self.ctx.catalog.families[f].id);
-        let m = sibling.and_then(|id| mixes.get(id)).cloned().unwrap_or_else(|| vec![1.0 / fam.levels.len() as f64; fam.levels.len()]);
+        let sibling = self
+            .ctx
+            .catalog
+            .family_for(&fam.subject, Kind::Summative)
+            .map(|f| &self.ctx.catalog.families[f].id);
+        let m = sibling
+            .and_then(|id| mixes.get(id))
+            .cloned()
+            .unwrap_or_else(|| vec![1.0 / fam.levels.len() as f64; fam.levels.len()]);
         if m.len() == fam.levels.len() {
             m
         } else {
@@ -487,7 +670,10 @@ impl<'c> Taker<'c, '_> {
             _ => "iab",
         };
         let fraction = *self.ctx.profile.standard_error.get(key)? as f64;
-        let se = fraction * (scale.max - scale.min) as f64 * (0.85 + 0.15 * theta * theta).min(1.8) * self.rng.uniform(0.93, 1.07);
+        let se = fraction
+            * (scale.max - scale.min) as f64
+            * (0.85 + 0.15 * theta * theta).min(1.8)
+            * self.rng.uniform(0.93, 1.07);
         Some((se * 10.0).round() as f32 / 10.0)
     }
 }
@@ -515,11 +701,17 @@ pub fn scale_score(theta: f64, scale: &Scale, mix: &[f64]) -> (f32, f32) {
         let s = (scale.max - scale.min) as f64 / 6.0;
         (s, knots[0].1 + s * (theta - knots[0].0))
     } else {
-        let i = knots.windows(2).position(|w| theta < w[1].0).unwrap_or(knots.len() - 2);
+        let i = knots
+            .windows(2)
+            .position(|w| theta < w[1].0)
+            .unwrap_or(knots.len() - 2);
         let s = slope_of(knots[i], knots[i + 1]);
         (s, knots[i].1 + s * (theta - knots[i].0))
     };
-    (score.round().clamp(scale.min as f64, scale.max as f64) as f32, slope as f32)
+    (
+        score.round().clamp(scale.min as f64, scale.max as f64) as f32,
+        slope as f32,
+    )
 }
 
 /// The level whose share of a standard-normal population holds `theta`.
@@ -536,9 +728,19 @@ fn quantile_level(theta: f64, mix: &[f64], levels: usize) -> u8 {
 }
 
 /// A response to a practice item by a student of ability `theta`.
-fn respond<'a>(rng: &mut ChaCha8Rng, item: &'a Item, position: usize, theta: f64, grade: u8) -> ItemResult<'a> {
+fn respond<'a>(
+    rng: &mut ChaCha8Rng,
+    item: &'a Item,
+    position: usize,
+    theta: f64,
+    grade: u8,
+) -> ItemResult<'a> {
     let p = 1.0 / (1.0 + (-1.7 * (theta - item.difficulty)).exp());
-    let letters: Vec<&String> = item.options.keys().filter(|k| !item.answer.contains(k.as_str())).collect();
+    let letters: Vec<&String> = item
+        .options
+        .keys()
+        .filter(|k| !item.answer.contains(k.as_str()))
+        .collect();
     let (score, response) = match item.kind.as_str() {
         "MC" | "MS" => {
             let p = if item.kind == "MC" { 0.2 + 0.8 * p } else { p };
@@ -546,13 +748,15 @@ fn respond<'a>(rng: &mut ChaCha8Rng, item: &'a Item, position: usize, theta: f64
                 (1, item.answer.clone())
             } else {
                 let lure = item.lure.clone().unwrap_or_default();
-                let wrong = if rng.chance(if theta < 0.0 { 0.6 } else { 0.45 }) || letters.is_empty() {
-                    lure
-                } else {
-                    letters[rng.below(letters.len())].clone()
-                };
+                let wrong =
+                    if rng.chance(if theta < 0.0 { 0.6 } else { 0.45 }) || letters.is_empty() {
+                        lure
+                    } else {
+                        letters[rng.below(letters.len())].clone()
+                    };
                 let response = if item.kind == "MS" {
-                    let mut picked: Vec<char> = item.answer.chars().take(1).chain(wrong.chars()).collect();
+                    let mut picked: Vec<char> =
+                        item.answer.chars().take(1).chain(wrong.chars()).collect();
                     picked.sort_unstable();
                     picked.dedup();
                     picked.into_iter().collect()
@@ -566,13 +770,21 @@ fn respond<'a>(rng: &mut ChaCha8Rng, item: &'a Item, position: usize, theta: f64
             if rng.chance(p) {
                 (1, item.answer.clone())
             } else {
-                let weights: Vec<f64> = (0..item.wrong.len()).map(|i| 1.0 / (i + 1) as f64).collect();
+                let weights: Vec<f64> = (0..item.wrong.len())
+                    .map(|i| 1.0 / (i + 1) as f64)
+                    .collect();
                 (0, item.wrong[rng.weighted(&weights)].clone())
             }
         }
         _ => {
             let score = (0..item.points).filter(|_| rng.chance(p)).count() as u8;
-            (score, item.samples.get(score as usize).cloned().unwrap_or_default())
+            (
+                score,
+                item.samples
+                    .get(score as usize)
+                    .cloned()
+                    .unwrap_or_default(),
+            )
         }
     };
     ItemResult {
@@ -602,25 +814,71 @@ struct Block {
 /// for every student of that school, grade and year.
 fn plan(ctx: &Context, school: usize, year: u16, grade: u8, subject: &str) -> Vec<Block> {
     let p = ctx.profile;
-    let mut rng = draw::rng(ctx.seed, Stream::Plans, draw::key(&format!("{school}/{year}/{grade}/{subject}")));
+    let mut rng = draw::rng(
+        ctx.seed,
+        Stream::Plans,
+        draw::key(&format!("{school}/{year}/{grade}/{subject}")),
+    );
     let blocks = &p.interims[subject];
     let mut out = Vec::new();
-    let pick = |rng: &mut ChaCha8Rng, names: &[String], n: usize, kind: BlockKind, out: &mut Vec<Block>| {
+    let pick = |rng: &mut ChaCha8Rng,
+                names: &[String],
+                n: usize,
+                kind: BlockKind,
+                out: &mut Vec<Block>| {
         let mut names: Vec<&String> = names.iter().collect();
         for _ in 0..n.min(names.len()) {
             let name = names.remove(rng.below(names.len()));
-            out.push(Block { kind, name: name.clone(), date: day(year - 1, (10, 1), rng.below(160) as i64) });
+            out.push(Block {
+                kind,
+                name: name.clone(),
+                date: day(year - 1, (10, 1), rng.below(160) as i64),
+            });
         }
     };
-    // Classes whose grade has practice items always give that block, so the
+    // Many classes whose grade has practice items give that block, so the
     // item views have data.
-    let practice: Vec<String> = blocks.iab.iter().filter(|b| ctx.items.set_for(subject, b, grade).is_some()).cloned().collect();
-    let others: Vec<String> = blocks.iab.iter().filter(|b| !practice.contains(b)).cloned().collect();
-    pick(&mut rng, &practice, practice.len(), BlockKind::Iab, &mut out);
-    pick(&mut rng, &others, p.rates.iabs_per_class.saturating_sub(practice.len()), BlockKind::Iab, &mut out);
-    pick(&mut rng, &blocks.fiab, p.rates.fiabs_per_class, BlockKind::Fiab, &mut out);
+    let practice: Vec<String> = blocks
+        .iab
+        .iter()
+        .filter(|b| {
+            ctx.items.set_for(subject, b, grade).is_some() && rng.chance(p.rates.practice_block)
+        })
+        .cloned()
+        .collect();
+    let others: Vec<String> = blocks
+        .iab
+        .iter()
+        .filter(|b| !practice.contains(b))
+        .cloned()
+        .collect();
+    pick(
+        &mut rng,
+        &practice,
+        practice.len(),
+        BlockKind::Iab,
+        &mut out,
+    );
+    pick(
+        &mut rng,
+        &others,
+        p.rates.iabs_per_class.saturating_sub(practice.len()),
+        BlockKind::Iab,
+        &mut out,
+    );
+    pick(
+        &mut rng,
+        &blocks.fiab,
+        p.rates.fiabs_per_class,
+        BlockKind::Fiab,
+        &mut out,
+    );
     if rng.chance(p.rates.ica) {
-        out.push(Block { kind: BlockKind::Ica, name: String::new(), date: day(year, (1, 20), rng.below(50) as i64) });
+        out.push(Block {
+            kind: BlockKind::Ica,
+            name: String::new(),
+            date: day(year, (1, 20), rng.below(50) as i64),
+        });
     }
     out
 }
