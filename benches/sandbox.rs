@@ -30,17 +30,31 @@ fn main() {
     copy_tree(&out, &dir.path().join("copy"));
     let copy = t.elapsed().as_secs_f64();
 
-    println!("students {students}: {} schools, {} teachers, {} groups", emitted.schools, emitted.teachers, emitted.groups);
-    println!("output: {files} files, {:.1} MB ({} export rows, {} TRT files)", bytes as f64 / 1e6, emitted.export_rows, emitted.trt_files);
+    println!(
+        "students {students}: {} schools, {} teachers, {} groups",
+        emitted.schools, emitted.teachers, emitted.groups
+    );
+    println!(
+        "output: {files} files, {:.1} MB ({} export rows, {} TRT files)",
+        bytes as f64 / 1e6,
+        emitted.export_rows,
+        emitted.trt_files
+    );
     println!(
         "generate: {generate:.1}s = {:.0} rows/s, {:.0} TRT files/s, {:.1} MB/s",
         emitted.export_rows as f64 / generate,
         emitted.trt_files as f64 / generate,
         bytes as f64 / 1e6 / generate
     );
-    println!("baseline (copy the same tree): {copy:.1}s, {:.1} MB/s", bytes as f64 / 1e6 / copy);
+    println!(
+        "baseline (copy the same tree): {copy:.1}s, {:.1} MB/s",
+        bytes as f64 / 1e6 / copy
+    );
     println!("generate / baseline: {:.2}x", generate / copy);
-    println!("peak RSS: {peak_mb:.0} MB = {:.2} KB per student", peak_mb * 1024.0 / students as f64);
+    println!(
+        "peak RSS: {peak_mb:.0} MB = {:.2} KB per student",
+        peak_mb * 1024.0 / students as f64
+    );
 }
 
 fn tree_size(root: &std::path::Path) -> (u64, u64) {
@@ -48,11 +62,16 @@ fn tree_size(root: &std::path::Path) -> (u64, u64) {
         .into_iter()
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_file())
-        .fold((0, 0), |(n, b), e| (n + 1, b + e.metadata().map(|m| m.len()).unwrap_or(0)))
+        .fold((0, 0), |(n, b), e| {
+            (n + 1, b + e.metadata().map(|m| m.len()).unwrap_or(0))
+        })
 }
 
 fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
-    for e in walkdir::WalkDir::new(from).into_iter().filter_map(Result::ok) {
+    for e in walkdir::WalkDir::new(from)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
         let target = to.join(e.path().strip_prefix(from).unwrap());
         if e.file_type().is_dir() {
             std::fs::create_dir_all(&target).unwrap();

@@ -18,18 +18,21 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Build the no-logon sandbox site from fictitious students (not built yet).
+    /// Generate a fictitious LEA; --emit-data writes it as a deployment (the site itself is not built yet).
     Sandbox {
+        /// Where the sandbox site goes (not built yet).
         #[arg(long, default_value = "sandbox-site")]
         out: PathBuf,
+        /// Seed of the generator: the same seed and size give byte-identical data.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Number of students.
         #[arg(long, default_value_t = 2500)]
         students: u32,
-        /// Also write the fictitious deployment (data in the real input formats) here.
+        /// Write the fictitious deployment (data in the real input formats) to this directory.
         #[arg(long)]
         emit_data: Option<PathBuf>,
-        /// Serve the site after building it.
+        /// Serve the site after building it (not built yet).
         #[arg(long)]
         serve: bool,
     },
