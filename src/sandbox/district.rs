@@ -184,13 +184,20 @@ fn schools(profile: &Profile, seed: u64, students: u32) -> (Vec<School>, Vec<Vec
         let count = ((students as f64 * share / l.size as f64).round() as usize).max(1);
         let mut ids = Vec::new();
         for _ in 0..count {
-            let name = loop {
-                let last: String = LastName().fake_with_rng(&mut rng);
-                let name = format!("{last} {}", l.level);
-                if taken.insert(name.clone()) {
-                    break name;
-                }
-            };
+            // Surnames first, as most schools are named; a first name too
+            // once a large LEA has used them up.
+            let name = (0..)
+                .map(|attempt| {
+                    let last: String = LastName().fake_with_rng(&mut rng);
+                    if attempt < 8 {
+                        format!("{last} {}", l.level)
+                    } else {
+                        let first: String = FirstName().fake_with_rng(&mut rng);
+                        format!("{first} {last} {}", l.level)
+                    }
+                })
+                .find(|name| taken.insert(name.clone()))
+                .expect("an unused name");
             ids.push(schools.len());
             schools.push(School {
                 code: format!("69{:05}", schools.len() + 1),
