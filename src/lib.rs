@@ -6,6 +6,7 @@
 //! `data/` through [`ingest`]) against the [`catalog`], and [`validate`] checks the
 //! cross-references `scoresite check` reports.
 
+pub mod access;
 pub mod catalog;
 pub mod check;
 pub mod deployment;

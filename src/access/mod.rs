@@ -1,0 +1,253 @@
+//! Access planning: from the users' grants, which bundles exist and what each
+//! may hold. The sandbox writes these bundles as they are; the secure build
+//! encrypts each to the users who hold it.
+//!
+//! - A teacher bundle holds the groups assigned to the teacher's login at the
+//!   grant's school, their students, and those students' exams in the groups'
+//!   subjects (every subject for a group without one).
+//! - A school, LEA or state bundle holds every exam taken at its schools, the
+//!   students who took them, and the schools' groups.
+//! - An aggregate bundle holds the same exams for aggregates only: no student
+//!   pages, and small groups suppressed.
+//!
+//! Users whose grants give the same contents share one bundle.
+
+use crate::catalog::Catalog;
+use crate::model::{Dataset, Role, Scope, StudentIdx, User};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What kind of bundle this is, which decides its pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Teacher,
+    School,
+    District,
+    State,
+    Aggregate,
+}
+
+impl Kind {
+    /// True when the bundle has student-level pages.
+    pub fn student_level(self) -> bool {
+        self != Kind::Aggregate
+    }
+
+    /// True for administrators (school search, student lookup, admin tools).
+    pub fn admin(self) -> bool {
+        matches!(self, Kind::School | Kind::District | Kind::State)
+    }
+}
+
+/// One bundle: a set of pages readable by the users who hold it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bundle {
+    pub kind: Kind,
+    /// Schools in scope (indices into institutions), sorted.
+    pub schools: Vec<usize>,
+    /// Groups shown (indices into the dataset's groups), sorted.
+    pub groups: Vec<usize>,
+    /// Students with pages, sorted.
+    pub students: Vec<StudentIdx>,
+    /// Exams the bundle may show (indices into the dataset's exams), sorted.
+    pub exams: Vec<usize>,
+    /// Users who hold the bundle, by email.
+    pub holders: Vec<String>,
+}
+
+/// Every bundle and who holds which.
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub bundles: Vec<Bundle>,
+}
+
+impl Plan {
+    /// The bundles `email` holds.
+    pub fn bundles_of<'a>(
+        &'a self,
+        email: &'a str,
+    ) -> impl Iterator<Item = (usize, &'a Bundle)> + 'a {
+        self.bundles
+            .iter()
+            .enumerate()
+            .filter(move |(_, b)| b.holders.iter().any(|h| h.eq_ignore_ascii_case(email)))
+    }
+}
+
+/// Plans the bundles for `users` over `data`.
+pub fn plan(data: &Dataset, catalog: &Catalog, users: &[User]) -> Plan {
+    let mut by_login: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (g, group) in data.groups.iter().enumerate() {
+        for u in &group.users {
+            by_login.entry(u.to_ascii_lowercase()).or_default().push(g);
+        }
+    }
+    let mut by_contents: BTreeMap<(Kind, Vec<usize>, Vec<usize>), Vec<String>> = BTreeMap::new();
+    for user in users {
+        let assigned = by_login
+            .get(&user.email.to_ascii_lowercase())
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        for grant in &user.grants {
+            if let Some(key) = scope_of(data, grant.role, &grant.scope, assigned) {
+                let holders = by_contents.entry(key).or_default();
+                if !holders.contains(&user.email) {
+                    holders.push(user.email.clone());
+                }
+            }
+        }
+    }
+    let index = Index::new(data);
+    let bundles = by_contents
+        .into_iter()
+        .map(|((kind, schools, groups), holders)| {
+            fill(data, catalog, &index, kind, schools, groups, holders)
+        })
+        .collect();
+    Plan { bundles }
+}
+
+/// Exams by student and by school, so that filling a bundle reads only its own.
+struct Index {
+    by_student: Vec<Vec<usize>>,
+    by_school: Vec<Vec<usize>>,
+}
+
+impl Index {
+    fn new(data: &Dataset) -> Index {
+        let mut by_student = vec![Vec::new(); data.students.len()];
+        let mut by_school = vec![Vec::new(); data.institutions.schools.len()];
+        for (i, e) in data.exams.iter().enumerate() {
+            by_student[e.student as usize].push(i);
+            by_school[e.school as usize].push(i);
+        }
+        Index {
+            by_student,
+            by_school,
+        }
+    }
+}
+
+/// The kind, schools and groups a grant covers; `None` when it covers nothing.
+fn scope_of(
+    data: &Dataset,
+    role: Role,
+    scope: &Scope,
+    assigned: &[usize],
+) -> Option<(Kind, Vec<usize>, Vec<usize>)> {
+    let inst = &data.institutions;
+    let schools: Vec<usize> = match scope {
+        Scope::School(id) => vec![inst.school(id)?],
+        Scope::Lea(id) => {
+            let lea = inst.lea(id)?;
+            (0..inst.schools.len())
+                .filter(|&s| inst.schools[s].lea == lea)
+                .collect()
+        }
+        Scope::State => (0..inst.schools.len()).collect(),
+    };
+    let in_scope = |g: &crate::model::Group| schools.contains(&g.school);
+    let kind = match (role, scope) {
+        (Role::Teacher, _) => Kind::Teacher,
+        (Role::SchoolAdmin, _) => Kind::School,
+        (Role::DistrictAdmin, _) => Kind::District,
+        (Role::StateAdmin, _) => Kind::State,
+        (Role::AggregateReporter, _) => Kind::Aggregate,
+    };
+    let groups: Vec<usize> = match kind {
+        Kind::Teacher => assigned
+            .iter()
+            .copied()
+            .filter(|&g| in_scope(&data.groups[g]))
+            .collect(),
+        Kind::Aggregate => Vec::new(),
+        _ => (0..data.groups.len())
+            .filter(|&g| in_scope(&data.groups[g]))
+            .collect(),
+    };
+    if kind == Kind::Teacher && groups.is_empty() {
+        return None;
+    }
+    Some((
+        kind,
+        if kind == Kind::Teacher {
+            Vec::new()
+        } else {
+            schools
+        },
+        groups,
+    ))
+}
+
+/// The students and exams of a bundle.
+#[allow(clippy::too_many_arguments)]
+fn fill(
+    data: &Dataset,
+    catalog: &Catalog,
+    index: &Index,
+    kind: Kind,
+    schools: Vec<usize>,
+    groups: Vec<usize>,
+    holders: Vec<String>,
+) -> Bundle {
+    let (students, exams) = if kind == Kind::Teacher {
+        // Each student, with the subjects their groups allow (None = all).
+        let mut allowed: BTreeMap<StudentIdx, BTreeSet<Option<&str>>> = BTreeMap::new();
+        for &g in &groups {
+            let group = &data.groups[g];
+            for &s in &group.students {
+                allowed
+                    .entry(s)
+                    .or_default()
+                    .insert(group.subject.as_deref());
+            }
+        }
+        let mut exams: Vec<usize> = allowed
+            .iter()
+            .flat_map(|(&student, subjects)| {
+                index.by_student[student as usize]
+                    .iter()
+                    .copied()
+                    .filter(move |&e| {
+                        let exam = &data.exams[e];
+                        let subject = catalog.families
+                            [data.assessments[exam.assessment as usize].family]
+                            .subject
+                            .as_str();
+                        subjects
+                            .iter()
+                            .any(|s| s.is_none_or(|s| s.eq_ignore_ascii_case(subject)))
+                    })
+            })
+            .collect();
+        exams.sort_unstable();
+        (allowed.into_keys().collect(), exams)
+    } else {
+        let mut exams: Vec<usize> = schools
+            .iter()
+            .flat_map(|&s| index.by_school[s].iter().copied())
+            .collect();
+        exams.sort_unstable();
+        let students: BTreeSet<StudentIdx> = if kind.student_level() {
+            exams
+                .iter()
+                .map(|&e| data.exams[e].student)
+                .chain(
+                    groups
+                        .iter()
+                        .flat_map(|&g| data.groups[g].students.iter().copied()),
+                )
+                .collect()
+        } else {
+            BTreeSet::new()
+        };
+        (students.into_iter().collect(), exams)
+    };
+    Bundle {
+        kind,
+        schools,
+        groups,
+        students,
+        exams,
+        holders,
+    }
+}

@@ -1,0 +1,138 @@
+//! Access planning on the quirks fixture: who gets which bundle, and what each
+//! bundle may show.
+
+use scoresite::access::{self, Kind};
+use scoresite::deployment::{self, Deployment};
+use scoresite::diag::Diagnostics;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+fn load() -> Deployment {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/quirks");
+    let mut diags = Diagnostics::default();
+    let dep = deployment::load(&root, &mut diags).expect("loads");
+    assert!(
+        diags.is_ok(),
+        "{:?}",
+        diags.iter().map(|d| d.to_string()).collect::<Vec<_>>()
+    );
+    dep
+}
+
+fn ssids(dep: &Deployment, students: &[u32]) -> BTreeSet<String> {
+    students
+        .iter()
+        .map(|&s| dep.data.students[s as usize].ssid.to_string())
+        .collect()
+}
+
+/// (ssid, subject) of a bundle's exams.
+fn exams(dep: &Deployment, b: &access::Bundle) -> BTreeSet<(String, String)> {
+    b.exams
+        .iter()
+        .map(|&e| {
+            let exam = &dep.data.exams[e];
+            let family = dep.data.assessments[exam.assessment as usize].family;
+            (
+                dep.data.students[exam.student as usize].ssid.to_string(),
+                dep.catalog.families[family].subject.clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn teacher_sees_only_their_groups_in_their_subjects() {
+    let dep = load();
+    let plan = access::plan(&dep.data, &dep.catalog, &dep.users);
+    let mine: Vec<_> = plan.bundles_of("Teacher.One@fixture.org").collect();
+    assert_eq!(mine.len(), 1);
+    let b = mine[0].1;
+    assert_eq!(b.kind, Kind::Teacher);
+    assert_eq!(b.groups.len(), 2);
+    assert_eq!(
+        ssids(&dep, &b.students),
+        ["1000000001", "1000000002", "1000000003", "1000000005"]
+            .map(String::from)
+            .into()
+    );
+    let seen = exams(&dep, b);
+    // Room 5 ELA is an ELA group: its students' Math results are not the teacher's.
+    assert!(seen.contains(&("1000000001".into(), "ELA".into())));
+    assert!(
+        !seen
+            .iter()
+            .any(|(s, subject)| s == "1000000001" && subject == "Math"),
+        "{seen:?}"
+    );
+    assert!(
+        !seen.iter().any(|(s, _)| s == "1000000002"),
+        "student 2 has only Math results: {seen:?}"
+    );
+    // Homeroom has every subject.
+    assert!(seen.contains(&("1000000003".into(), "Math".into())));
+    assert!(seen.contains(&("1000000003".into(), "ELA".into())));
+    assert!(seen.contains(&("1000000005".into(), "ELPAC".into())));
+    assert!(!seen
+        .iter()
+        .any(|(s, _)| ["1000000004", "1000000010"].contains(&s.as_str())));
+}
+
+#[test]
+fn administrators_see_their_schools_and_reporters_no_students() {
+    let dep = load();
+    let plan = access::plan(&dep.data, &dep.catalog, &dep.users);
+    let principal: Vec<_> = plan
+        .bundles_of("principal@fixture.org")
+        .map(|(_, b)| b)
+        .collect();
+    // school_admin:S100, and teacher:S200 with no groups there gives nothing.
+    assert_eq!(principal.len(), 1);
+    let school = principal[0];
+    assert_eq!(school.kind, Kind::School);
+    let s100 = dep.data.institutions.school("S100").unwrap();
+    assert_eq!(school.schools, vec![s100]);
+    assert!(school
+        .exams
+        .iter()
+        .all(|&e| dep.data.exams[e].school as usize == s100));
+    assert!(
+        !exams(&dep, school).contains(&("1000000010".into(), "ELA".into())),
+        "the S200 exam is not the S100 principal's"
+    );
+
+    let district = plan.bundles_of("coordinator@fixture.org").next().unwrap().1;
+    assert_eq!(district.kind, Kind::District);
+    assert_eq!(
+        district.exams.len(),
+        dep.data.exams.len(),
+        "every exam is in LEA 9001"
+    );
+    assert!(exams(&dep, district).contains(&("1000000010".into(), "ELA".into())));
+
+    let reporter = plan.bundles_of("analyst@fixture.org").next().unwrap().1;
+    assert_eq!(reporter.kind, Kind::Aggregate);
+    assert!(reporter.students.is_empty() && reporter.groups.is_empty());
+    assert_eq!(reporter.exams.len(), dep.data.exams.len());
+
+    let state = plan.bundles_of("state@fixture.org").next().unwrap().1;
+    assert_eq!(state.kind, Kind::State);
+}
+
+#[test]
+fn identical_scopes_share_a_bundle() {
+    let mut dep = load();
+    let mut twin = dep
+        .users
+        .iter()
+        .find(|u| u.email == "coordinator@fixture.org")
+        .unwrap()
+        .clone();
+    twin.email = "deputy@fixture.org".into();
+    dep.users.push(twin);
+    let plan = access::plan(&dep.data, &dep.catalog, &dep.users);
+    let a = plan.bundles_of("coordinator@fixture.org").next().unwrap().0;
+    let b = plan.bundles_of("deputy@fixture.org").next().unwrap().0;
+    assert_eq!(a, b);
+    assert_eq!(plan.bundles[a].holders.len(), 2);
+}
