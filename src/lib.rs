@@ -16,5 +16,6 @@ pub mod model;
 pub mod output;
 pub mod sandbox;
 pub mod serve;
+pub mod stats;
 pub mod validate;
 pub mod yaml;
