@@ -18,9 +18,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Generate a fictitious LEA; --emit-data writes it as a deployment (the site itself is not built yet).
+    /// Build the no-logon sandbox site from a generated fictitious LEA (--emit-data: write the LEA's data instead).
     Sandbox {
-        /// Where the sandbox site goes (not built yet).
+        /// Where the sandbox site goes.
         #[arg(long, default_value = "sandbox-site")]
         out: PathBuf,
         /// Seed of the generator: the same seed and size give byte-identical data.
@@ -32,7 +32,7 @@ enum Command {
         /// Write the fictitious deployment (data in the real input formats) to this directory.
         #[arg(long)]
         emit_data: Option<PathBuf>,
-        /// Serve the site after building it (not built yet).
+        /// Serve the site on 127.0.0.1:8000 after building it.
         #[arg(long)]
         serve: bool,
     },
@@ -105,12 +105,12 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Check { deployment } => check(&deployment),
         Command::Sandbox {
-            out: _,
+            out,
             seed,
             students,
             emit_data,
-            serve: _,
-        } => sandbox(seed, students, emit_data),
+            serve,
+        } => sandbox(out, seed, students, emit_data, serve),
         Command::Build { .. } => not_built("build"),
         Command::Users(_) => not_built("users"),
         Command::Open { .. } => not_built("open"),
@@ -132,11 +132,13 @@ fn check(deployment: &std::path::Path) -> ExitCode {
     }
 }
 
-fn sandbox(seed: u64, students: u32, emit_data: Option<PathBuf>) -> ExitCode {
-    let Some(dir) = emit_data else {
-        eprintln!("scoresite sandbox: the sandbox site is not built yet in this release; use --emit-data DIR to write the fictitious deployment.");
-        return ExitCode::from(2);
-    };
+fn sandbox(
+    out: PathBuf,
+    seed: u64,
+    students: u32,
+    emit_data: Option<PathBuf>,
+    serve_after: bool,
+) -> ExitCode {
     let catalog = match scoresite::catalog::Catalog::builtin() {
         Ok(c) => c,
         Err(diags) => {
@@ -145,19 +147,37 @@ fn sandbox(seed: u64, students: u32, emit_data: Option<PathBuf>) -> ExitCode {
         }
     };
     let options = scoresite::sandbox::Options { seed, students };
-    match scoresite::sandbox::emit_fresh(&dir, &options, &catalog) {
-        Ok(e) => {
-            println!(
+    if let Some(dir) = emit_data {
+        match scoresite::sandbox::emit_fresh(&dir, &options, &catalog) {
+            Ok(e) => println!(
                 "Wrote a fictitious deployment to {}: {} students, {} schools, {} teachers, {} groups, {} export rows, {} TRT files, {} users.",
                 dir.display(), e.students, e.schools, e.teachers, e.groups, e.export_rows, e.trt_files, e.users
-            );
-            ExitCode::SUCCESS
+            ),
+            Err(e) => {
+                eprintln!("scoresite sandbox: {e:#}");
+                return ExitCode::FAILURE;
+            }
         }
-        Err(e) => {
-            eprintln!("scoresite sandbox: {e:#}");
-            ExitCode::FAILURE
+        if !serve_after {
+            return ExitCode::SUCCESS;
         }
     }
+    let started = std::time::Instant::now();
+    match scoresite::sandbox::build_site(&out, &options, &catalog) {
+        Ok(w) => println!(
+            "Built the sandbox site in {}: {} pages, {} files, {:.1} MB in {:.1}s. Open {} or run `scoresite serve {}`.",
+            out.display(), w.pages, w.files, w.bytes as f64 / 1e6, started.elapsed().as_secs_f64(),
+            out.join("index.html").display(), out.display()
+        ),
+        Err(e) => {
+            eprintln!("scoresite sandbox: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    }
+    if serve_after {
+        return serve(out, std::net::IpAddr::from([127, 0, 0, 1]), 8000);
+    }
+    ExitCode::SUCCESS
 }
 
 fn serve(dir: PathBuf, bind: std::net::IpAddr, port: u16) -> ExitCode {

@@ -240,3 +240,39 @@ fn readme(profile: &profile::Profile, options: &Options) -> String {
 pub fn emit_fresh(dir: &Path, options: &Options, catalog: &Catalog) -> Result<Emitted> {
     crate::output::publish(dir, |staging| emit(staging, options, catalog))
 }
+
+/// Builds the sandbox site into `out`: generates the fictitious deployment,
+/// loads it through the same ingest as real data, plans the bundles from its
+/// users' grants and writes them unencrypted, with the role chooser.
+pub fn build_site(
+    out: &Path,
+    options: &Options,
+    catalog: &Catalog,
+) -> Result<crate::site::Written> {
+    let data = tempfile::tempdir().context("cannot create a temporary directory")?;
+    let deployment_dir = data.path().join("sandbox");
+    emit(&deployment_dir, options, catalog)?;
+    let mut diags = crate::diag::Diagnostics::default();
+    let dep = crate::deployment::load(&deployment_dir, &mut diags);
+    let dep = match dep {
+        Some(d) if diags.is_ok() => d,
+        _ => anyhow::bail!(
+            "the generated deployment did not load: {}",
+            diags
+                .iter()
+                .take(3)
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    };
+    let plan = crate::access::plan(&dep.data, &dep.catalog, &dep.users);
+    let site = crate::render::views::SiteInfo {
+        name: format!("{} Sandbox", dep.settings.name),
+        sandbox: true,
+        footer: "Sandbox built by scoresite from fictitious students. Practice items were written for the sandbox.".into(),
+    };
+    crate::output::publish(out, |staging| {
+        crate::site::write(&dep, &plan, &site, staging)
+    })
+}

@@ -1,0 +1,128 @@
+//! Rendering: tera templates from `site-templates/`, Markdown help pages
+//! through pulldown-cmark, and the views (page data) the templates show.
+
+pub mod svg;
+pub mod views;
+
+use anyhow::{Context as _, Result};
+use serde::Serialize;
+
+/// The templates, compiled into the binary so that it runs from anywhere.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../site-templates/base.html")),
+    (
+        "landing.html",
+        include_str!("../../site-templates/landing.html"),
+    ),
+    ("home.html", include_str!("../../site-templates/home.html")),
+    (
+        "results.html",
+        include_str!("../../site-templates/results.html"),
+    ),
+    (
+        "student.html",
+        include_str!("../../site-templates/student.html"),
+    ),
+    ("help.html", include_str!("../../site-templates/help.html")),
+];
+
+/// Static assets copied into every site.
+pub const ASSETS: &[(&str, &str)] = &[
+    (
+        "assets/site.css",
+        include_str!("../../site-templates/assets/site.css"),
+    ),
+    (
+        "assets/site.js",
+        include_str!("../../site-templates/assets/site.js"),
+    ),
+];
+
+/// Help and interpretive-guide pages: (output name, title, Markdown).
+pub const CONTENT: &[(&str, &str, &str)] = &[
+    (
+        "index",
+        "Help",
+        include_str!("../../site-templates/content/index.md"),
+    ),
+    (
+        "reading-reports",
+        "Reading the reports",
+        include_str!("../../site-templates/content/reading-reports.md"),
+    ),
+];
+
+/// The compiled templates.
+pub struct Renderer {
+    tera: tera::Tera,
+}
+
+impl Renderer {
+    /// Compiles the built-in templates.
+    pub fn new() -> Result<Renderer> {
+        let mut tera = tera::Tera::default();
+        tera.add_raw_templates(TEMPLATES.iter().copied())
+            .context("site templates")?;
+        tera.autoescape_on(vec![".html"]);
+        Ok(Renderer { tera })
+    }
+
+    /// Renders `template` with `view` as its context.
+    pub fn render(&self, template: &str, view: &impl Serialize) -> Result<String> {
+        let ctx =
+            tera::Context::from_serialize(view).with_context(|| format!("view for {template}"))?;
+        self.tera
+            .render(template, &ctx)
+            .with_context(|| format!("rendering {template}"))
+    }
+}
+
+/// Our own Markdown content as HTML. Never given data-derived text.
+pub fn markdown(text: &str) -> String {
+    let mut html = String::new();
+    let options = pulldown_cmark::Options::ENABLE_TABLES;
+    pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new_ext(text, options));
+    html
+}
+
+/// A CSV cell that a spreadsheet will not run as a formula.
+pub fn csv_safe(cell: &str) -> String {
+    if cell.parse::<f64>().is_ok() {
+        return cell.to_string();
+    }
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell.to_string(),
+    }
+}
+
+/// A CSV document of `rows` under `header`, with formulas neutralised.
+pub fn csv(header: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header)?;
+    for row in rows {
+        w.write_record(row.iter().map(|c| csv_safe(c)))?;
+    }
+    Ok(w.into_inner()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_neutralised() {
+        assert_eq!(csv_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(csv_safe("+1"), "'+1");
+        assert_eq!(csv_safe("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_safe("2510"), "2510");
+        assert_eq!(csv_safe("-0.25"), "-0.25");
+        let out = String::from_utf8(csv(&["name"], &[vec!["-2+3".into()]]).unwrap()).unwrap();
+        assert_eq!(out, "name\n'-2+3\n");
+    }
+
+    #[test]
+    fn templates_compile() {
+        Renderer::new().unwrap();
+    }
+}

@@ -1,0 +1,621 @@
+//! Page data: what each template shows, built from the dataset and a bundle.
+
+use super::svg;
+use crate::access::{Bundle, Kind};
+use crate::catalog::Family;
+use crate::deployment::Deployment;
+use crate::model::{AdminCondition, Completeness, Exam, Grade};
+use crate::stats;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Site-wide facts every page shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteInfo {
+    pub name: String,
+    pub sandbox: bool,
+    pub footer: String,
+}
+
+/// What the base template needs.
+#[derive(Debug, Serialize)]
+pub struct Base<'a> {
+    pub site: &'a SiteInfo,
+    /// Relative path from the page to the site root ("" or "../../").
+    pub root: &'static str,
+    pub home: Option<&'static str>,
+    pub role: Option<String>,
+}
+
+/// A link with a label and an optional note.
+#[derive(Debug, Serialize)]
+pub struct Link {
+    pub label: String,
+    pub href: String,
+    pub note: String,
+}
+
+/// The Results Summary of one assessment, ready to show.
+#[derive(Debug, Serialize)]
+pub struct SummaryView {
+    pub n: usize,
+    pub mean: String,
+    pub sem: String,
+    pub levels: Vec<LevelCell>,
+    pub chart: String,
+    pub suppressed: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LevelCell {
+    pub name: String,
+    pub count: String,
+    pub percent: String,
+}
+
+/// One row of Results by Student.
+#[derive(Debug, Serialize)]
+pub struct ResultRow {
+    pub student: String,
+    pub ssid: String,
+    pub href: String,
+    pub date: String,
+    pub school: String,
+    pub grade: String,
+    pub status: String,
+    pub score: String,
+    pub se: String,
+    pub level: String,
+    pub level_number: u8,
+    pub claims: Vec<String>,
+    pub alts: Vec<String>,
+}
+
+/// One assessment's results in a group or school grade.
+#[derive(Debug, Serialize)]
+pub struct Section {
+    pub id: String,
+    pub name: String,
+    pub family: String,
+    pub year: String,
+    pub summary: SummaryView,
+    pub level_names: Vec<String>,
+    pub claim_names: Vec<String>,
+    pub alt_names: Vec<String>,
+    pub rows: Vec<ResultRow>,
+    pub csv: String,
+}
+
+/// The student-facing names of a family's levels.
+fn level_names(f: &Family) -> Vec<String> {
+    f.levels.iter().map(|l| l.name.clone()).collect()
+}
+
+fn fmt_score(x: Option<f32>) -> String {
+    x.map(|v| format!("{v:.0}")).unwrap_or_default()
+}
+
+/// "2024–25" for the school year ending in 2025.
+pub fn school_year_label(y: u16) -> String {
+    format!("{}–{:02}", y - 1, y % 100)
+}
+
+fn grade_label(g: Grade) -> String {
+    match g {
+        Grade::K => "Kindergarten".into(),
+        Grade::N(n) => format!("Grade {n}"),
+        other => other.to_string(),
+    }
+}
+
+/// A student's display name, "Last, First".
+pub fn student_name(dep: &Deployment, student: u32) -> String {
+    let s = &dep.data.students[student as usize];
+    match (s.last_name.is_empty(), s.first_name.is_empty()) {
+        (true, true) => format!("Student {}", s.ssid),
+        _ => format!("{}, {}", s.last_name, s.first_name),
+    }
+}
+
+fn status(e: &Exam) -> String {
+    let mut parts = Vec::new();
+    if e.completeness == Completeness::Partial {
+        parts.push("Partial");
+    }
+    match e.condition {
+        AdminCondition::Invalid => parts.push("Invalid"),
+        AdminCondition::Nonstandardized => parts.push("Nonstandard"),
+        _ => {}
+    }
+    if parts.is_empty() {
+        "Complete".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// The summary of `exams`, suppressed (`*`) when `suppress_at` is given and n ≤ it.
+pub fn summary(
+    dep: &Deployment,
+    family: &Family,
+    exams: &[usize],
+    suppress_at: Option<usize>,
+) -> SummaryView {
+    let s = stats::summarize(
+        exams.iter().map(|&e| {
+            (
+                dep.data.exams[e].overall.scale,
+                dep.data.exams[e].overall.level,
+            )
+        }),
+        family.levels.len(),
+    );
+    let names = level_names(family);
+    let suppressed = suppress_at.is_some_and(|t| s.n <= t);
+    let star = || "*".to_string();
+    SummaryView {
+        n: s.n,
+        mean: if suppressed {
+            star()
+        } else {
+            s.mean
+                .map(|m| format!("{m:.0}"))
+                .unwrap_or_else(|| "—".into())
+        },
+        sem: if suppressed {
+            star()
+        } else {
+            s.sem
+                .map(|m| format!("{m:.1}"))
+                .unwrap_or_else(|| "—".into())
+        },
+        levels: s
+            .levels
+            .iter()
+            .zip(&names)
+            .map(|(l, name)| LevelCell {
+                name: name.clone(),
+                count: if suppressed {
+                    star()
+                } else {
+                    l.count.to_string()
+                },
+                percent: if suppressed {
+                    star()
+                } else {
+                    format!("{:.0}%", l.percent)
+                },
+            })
+            .collect(),
+        chart: if suppressed {
+            String::new()
+        } else {
+            svg::distribution(
+                &s.levels.iter().map(|l| l.percent).collect::<Vec<_>>(),
+                &names,
+            )
+        },
+        suppressed,
+    }
+}
+
+/// Sections for `exams`, one per (school year, assessment), latest year first.
+pub fn sections(
+    dep: &Deployment,
+    exams: &[usize],
+    with_rows: bool,
+    suppress_at: Option<usize>,
+    link: &dyn Fn(u32) -> Option<String>,
+) -> Vec<Section> {
+    let data = &dep.data;
+    let mut by: BTreeMap<(std::cmp::Reverse<u16>, usize, String), Vec<usize>> = BTreeMap::new();
+    for &e in exams {
+        let exam = &data.exams[e];
+        let a = &data.assessments[exam.assessment as usize];
+        by.entry((
+            std::cmp::Reverse(exam.school_year),
+            a.family,
+            a.name.clone(),
+        ))
+        .or_default()
+        .push(e);
+    }
+    by.into_iter()
+        .enumerate()
+        .map(|(i, ((year, family, name), mut list))| {
+            let fam = &dep.catalog.families[family];
+            list.sort_by_key(|&e| student_name(dep, data.exams[e].student));
+            let rows = if with_rows {
+                list.iter().map(|&e| row(dep, fam, e, link)).collect()
+            } else {
+                Vec::new()
+            };
+            Section {
+                id: format!("a{i}"),
+                name,
+                family: fam.name.clone(),
+                year: school_year_label(year.0),
+                summary: summary(dep, fam, &list, suppress_at),
+                level_names: level_names(fam),
+                claim_names: fam
+                    .claims
+                    .iter()
+                    .flat_map(|c| c.items.iter().map(|i| i.name.clone()))
+                    .collect(),
+                alt_names: fam.alt_scores.iter().map(|a| a.name.clone()).collect(),
+                rows,
+                csv: String::new(),
+            }
+        })
+        .collect()
+}
+
+fn row(
+    dep: &Deployment,
+    fam: &Family,
+    e: usize,
+    link: &dyn Fn(u32) -> Option<String>,
+) -> ResultRow {
+    let data = &dep.data;
+    let exam = &data.exams[e];
+    let level_name = |l: Option<u8>| {
+        l.and_then(|l| fam.levels.get(l as usize - 1))
+            .map(|l| l.short_name.clone())
+            .unwrap_or_default()
+    };
+    let claims = fam
+        .claims
+        .iter()
+        .flat_map(|c| {
+            c.items.iter().map(move |item| {
+                exam.claim_levels[item.column as usize - 1]
+                    .and_then(|l| c.levels.get(l as usize - 1))
+                    .map(|l| l.short_name.clone())
+                    .unwrap_or_default()
+            })
+        })
+        .collect();
+    let alts = fam
+        .alt_scores
+        .iter()
+        .map(|a| {
+            exam.alt
+                .iter()
+                .find(|(c, _)| *c == a.column)
+                .map(|(_, s)| fmt_score(s.scale))
+                .unwrap_or_default()
+        })
+        .collect();
+    ResultRow {
+        student: student_name(dep, exam.student),
+        ssid: data.students[exam.student as usize].ssid.to_string(),
+        href: link(exam.student).unwrap_or_default(),
+        date: exam.submitted.format("%m/%d/%Y").to_string(),
+        school: data.institutions.schools[exam.school as usize].name.clone(),
+        grade: exam.grade.to_string(),
+        status: status(exam),
+        score: fmt_score(exam.overall.scale),
+        se: exam
+            .overall
+            .se
+            .map(|s| format!("{s:.0}"))
+            .unwrap_or_default(),
+        level: level_name(exam.overall.level),
+        level_number: exam.overall.level.unwrap_or(0),
+        claims,
+        alts,
+    }
+}
+
+/// CSV rows of a section, in the table's column order.
+pub fn section_csv(s: &Section) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut header: Vec<String> = [
+        "Student",
+        "SSID",
+        "Date",
+        "School",
+        "Enrolled grade",
+        "Status",
+        "Scale score",
+        "Standard error",
+        "Level",
+    ]
+    .map(String::from)
+    .to_vec();
+    header.extend(s.claim_names.iter().cloned());
+    header.extend(s.alt_names.iter().cloned());
+    let rows = s
+        .rows
+        .iter()
+        .map(|r| {
+            let mut v = vec![
+                r.student.clone(),
+                r.ssid.clone(),
+                r.date.clone(),
+                r.school.clone(),
+                r.grade.clone(),
+                r.status.clone(),
+                r.score.clone(),
+                r.se.clone(),
+                r.level.clone(),
+            ];
+            v.extend(r.claims.iter().cloned());
+            v.extend(r.alts.iter().cloned());
+            v
+        })
+        .collect();
+    (header, rows)
+}
+
+/// One Individual Student Report.
+#[derive(Debug, Serialize)]
+pub struct Isr {
+    pub id: String,
+    pub name: String,
+    pub family: String,
+    pub year: String,
+    pub date: String,
+    pub school: String,
+    pub grade: String,
+    pub status: String,
+    pub score: String,
+    pub se: String,
+    pub level_name: String,
+    pub level_description: String,
+    pub message: String,
+    pub overall_text: String,
+    pub bar: String,
+    pub range_note: String,
+    pub claim_label: String,
+    pub claims: Vec<ClaimView>,
+    pub alts: Vec<AltView>,
+    pub accommodations: Vec<String>,
+    pub previous: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ClaimView {
+    pub name: String,
+    pub level: String,
+    pub text: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AltView {
+    pub name: String,
+    pub score: String,
+    pub level: String,
+    pub description: String,
+}
+
+/// The ISR of exam `e`, with `earlier` (exam indices of the same family before it).
+pub fn isr(dep: &Deployment, e: usize, earlier: &[usize]) -> Isr {
+    let data = &dep.data;
+    let exam = &data.exams[e];
+    let a = &data.assessments[exam.assessment as usize];
+    let fam = &dep.catalog.families[a.family];
+    let first = data.students[exam.student as usize].first_name.to_string();
+    let first = if first.is_empty() {
+        "The student".to_string()
+    } else {
+        first
+    };
+    let grade = a.grade.unwrap_or(exam.grade);
+    let messages = fam.messages.get(&grade.to_string());
+    let fill = |t: &str| t.replace("{student}", &first);
+    let level = exam
+        .overall
+        .level
+        .and_then(|l| fam.levels.get(l as usize - 1));
+    let scale = fam
+        .scale(grade, exam.school_year)
+        .or_else(|| fam.scale(exam.grade, exam.school_year));
+    let bar = match (scale, exam.overall.scale) {
+        (Some(s), Some(score)) => svg::level_bar(
+            s.min,
+            s.max,
+            &s.cuts,
+            &fam.levels
+                .iter()
+                .map(|l| l.short_name.clone())
+                .collect::<Vec<_>>(),
+            score,
+            exam.overall.se,
+        ),
+        _ => String::new(),
+    };
+    let claims = claim_views(fam, exam, messages, &fill);
+    let alts = fam
+        .alt_scores
+        .iter()
+        .filter_map(|alt| {
+            let (_, s) = exam.alt.iter().find(|(c, _)| *c == alt.column)?;
+            let level = s.level.map(|l| format!("Level {l}")).unwrap_or_default();
+            Some(AltView {
+                name: alt.name.clone(),
+                score: fmt_score(s.scale),
+                level,
+                description: alt.description.clone(),
+            })
+        })
+        .collect();
+    Isr {
+        id: format!("x{e}"),
+        name: a.name.clone(),
+        family: fam.name.clone(),
+        year: school_year_label(exam.school_year),
+        date: exam.submitted.format("%B %-d, %Y").to_string(),
+        school: data.institutions.schools[exam.school as usize].name.clone(),
+        grade: grade_label(exam.grade),
+        status: status(exam),
+        score: fmt_score(exam.overall.scale),
+        se: exam
+            .overall
+            .se
+            .map(|s| format!("{s:.0}"))
+            .unwrap_or_default(),
+        level_name: level
+            .map(|l| l.name.clone())
+            .unwrap_or_else(|| "No level reported".into()),
+        level_description: level.map(|l| l.description.clone()).unwrap_or_default(),
+        message: messages
+            .and_then(|m| exam.overall.level.and_then(|l| m.levels.get(&l)))
+            .map(|t| fill(t))
+            .unwrap_or_default(),
+        overall_text: messages.map(|m| fill(&m.overall)).unwrap_or_default(),
+        bar,
+        range_note: fam.range_unknown.clone().unwrap_or_default(),
+        claim_label: fam
+            .claims
+            .as_ref()
+            .map(|c| c.label.clone())
+            .unwrap_or_default(),
+        claims,
+        alts,
+        accommodations: exam
+            .accommodations
+            .map(|s| {
+                data.strings
+                    .get(s)
+                    .split('|')
+                    .filter(|c| !c.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        previous: earlier
+            .iter()
+            .map(|&p| {
+                let x = &data.exams[p];
+                let l = x
+                    .overall
+                    .level
+                    .and_then(|l| fam.levels.get(l as usize - 1))
+                    .map(|l| l.short_name.as_str())
+                    .unwrap_or("");
+                format!(
+                    "{}: {} {} ({})",
+                    school_year_label(x.school_year),
+                    data.assessments[x.assessment as usize].name,
+                    fmt_score(x.overall.scale),
+                    l
+                )
+            })
+            .collect(),
+    }
+}
+
+fn claim_views(
+    fam: &Family,
+    exam: &Exam,
+    messages: Option<&crate::catalog::GradeMessages>,
+    fill: &dyn Fn(&str) -> String,
+) -> Vec<ClaimView> {
+    let Some(c) = &fam.claims else {
+        return Vec::new();
+    };
+    c.items
+        .iter()
+        .filter_map(|item| {
+            let l = exam.claim_levels[item.column as usize - 1]?;
+            let level = c.levels.get(l as usize - 1)?;
+            let text = messages
+                .and_then(|m| m.claims.get(&item.code))
+                .and_then(|m| m.get(&l))
+                .map(|t| fill(t))
+                .unwrap_or_else(|| item.description.clone());
+            Some(ClaimView {
+                name: item.name.clone(),
+                level: level.name.clone(),
+                text,
+            })
+        })
+        .collect()
+}
+
+/// A row of a student's test history.
+#[derive(Debug, Serialize)]
+pub struct HistoryRow {
+    pub anchor: String,
+    pub year: String,
+    pub date: String,
+    pub name: String,
+    pub school: String,
+    pub grade: String,
+    pub score: String,
+    pub level: String,
+    pub level_number: u8,
+}
+
+/// The student's history (latest first) and an ISR per exam.
+pub fn history(dep: &Deployment, exams: &[usize]) -> (Vec<HistoryRow>, Vec<Isr>) {
+    let data = &dep.data;
+    let mut list: Vec<usize> = exams.to_vec();
+    list.sort_by_key(|&e| std::cmp::Reverse(data.exams[e].submitted));
+    let rows = list
+        .iter()
+        .map(|&e| {
+            let x = &data.exams[e];
+            let a = &data.assessments[x.assessment as usize];
+            let fam = &dep.catalog.families[a.family];
+            HistoryRow {
+                anchor: format!("x{e}"),
+                year: school_year_label(x.school_year),
+                date: x.submitted.format("%m/%d/%Y").to_string(),
+                name: a.name.clone(),
+                school: data.institutions.schools[x.school as usize].name.clone(),
+                grade: x.grade.to_string(),
+                score: fmt_score(x.overall.scale),
+                level: x
+                    .overall
+                    .level
+                    .and_then(|l| fam.levels.get(l as usize - 1))
+                    .map(|l| l.short_name.clone())
+                    .unwrap_or_default(),
+                level_number: x.overall.level.unwrap_or(0),
+            }
+        })
+        .collect();
+    let isrs = list
+        .iter()
+        .map(|&e| {
+            let family = data.assessments[data.exams[e].assessment as usize].family;
+            let earlier: Vec<usize> = list
+                .iter()
+                .copied()
+                .filter(|&p| {
+                    data.assessments[data.exams[p].assessment as usize].family == family
+                        && data.exams[p].submitted < data.exams[e].submitted
+                })
+                .collect();
+            isr(dep, e, &earlier)
+        })
+        .collect();
+    (rows, isrs)
+}
+
+/// The role a bundle gives, as the chooser and header name it.
+pub fn role_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Teacher => "Teacher",
+        Kind::School => "School Administrator",
+        Kind::District => "District Administrator",
+        Kind::State => "State Administrator",
+        Kind::Aggregate => "Aggregate Reporter",
+    }
+}
+
+/// Exams of `bundle` grouped by (school, enrolled grade).
+pub fn by_school_grade(dep: &Deployment, bundle: &Bundle) -> BTreeMap<(usize, Grade), Vec<usize>> {
+    let mut out: BTreeMap<(usize, Grade), Vec<usize>> = BTreeMap::new();
+    for &e in &bundle.exams {
+        let x = &dep.data.exams[e];
+        out.entry((x.school as usize, x.grade)).or_default().push(e);
+    }
+    out
+}
+
+/// The label of a school grade for links.
+pub fn grade_title(g: Grade) -> String {
+    grade_label(g)
+}
