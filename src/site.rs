@@ -229,6 +229,7 @@ fn bundle_note(dep: &Deployment, b: &Bundle) -> String {
                 b.groups.len()
             )
         }
+        _ if b.schools.len() == 1 => "1 school".into(),
         _ => format!("{} schools", b.schools.len()),
     }
 }

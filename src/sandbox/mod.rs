@@ -214,7 +214,7 @@ fn users_yaml(users: &[SandboxUser]) -> Result<String> {
 fn settings_yaml(profile: &profile::Profile) -> String {
     let years: Vec<String> = profile.years.iter().map(u16::to_string).collect();
     format!(
-        "# Site settings of the fictitious sandbox deployment.\nname: \"{}\"\nstate: CA\nschool_years: [{}]\nsuppression_threshold: 10\nfields:\n  economic_disadvantage: admin\n  lep: admin\n",
+        "# Site settings of the fictitious sandbox deployment.\nname: \"{}\"\nstate: California\nschool_years: [{}]\nsuppression_threshold: 10\nfields:\n  economic_disadvantage: admin\n  lep: admin\n",
         profile.lea.name,
         years.join(", ")
     )
@@ -268,7 +268,7 @@ pub fn build_site(
     };
     let plan = crate::access::plan(&dep.data, &dep.catalog, &dep.users);
     let site = crate::render::views::SiteInfo {
-        name: format!("{} Sandbox", dep.settings.name),
+        name: dep.settings.name.clone(),
         sandbox: true,
         footer: "Sandbox built by scoresite from fictitious students. Practice items were written for the sandbox.".into(),
     };
