@@ -113,7 +113,8 @@ mod tests {
     #[test]
     fn formulas_are_neutralised() {
         assert_eq!(csv_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(csv_safe("+1"), "'+1");
+        assert_eq!(csv_safe("+A1*2"), "'+A1*2");
+        assert_eq!(csv_safe("+1"), "+1", "a plain number stays a number");
         assert_eq!(csv_safe("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(csv_safe("2510"), "2510");
         assert_eq!(csv_safe("-0.25"), "-0.25");

@@ -118,10 +118,10 @@ mod tests {
             2750.0,
             Some(50.0),
         );
-        // 2750 is 75% of the way: x = 450.
+        // 2750 is 75% of the way across 600 units: x = 450.
         assert!(svg.contains(r#"x1="450.0""#), "{svg}");
-        // The SE band spans 2700..2800: x 400..500.
-        assert!(svg.contains(r#"x="400.0" y="18" width="100.0""#), "{svg}");
+        // The SE band spans 2700..2800: x 420..480.
+        assert!(svg.contains(r#"x="420.0" y="18" width="60.0""#), "{svg}");
         assert!(svg.contains(">2500</text>"));
         assert!(svg.contains("score 2750 ± 50"));
     }
