@@ -7,6 +7,8 @@
 //!
 //! Run with `cargo bench --bench ingest`.
 
+mod common;
+
 use scoresite::ingest::cers;
 use std::io::{BufWriter, Write};
 use std::time::Instant;
@@ -28,7 +30,7 @@ fn main() {
         size as f64 / 1e6,
         started.elapsed().as_secs_f64()
     );
-    let rss_before = peak_rss_kb();
+    let rss_before = common::peak_rss_kb();
 
     let t = Instant::now();
     let mut rdr = csv::ReaderBuilder::new().from_path(&file).unwrap();
@@ -53,7 +55,7 @@ fn main() {
             .map(|d| d.to_string())
             .collect::<Vec<_>>()
     );
-    let peak = peak_rss_kb();
+    let peak = common::peak_rss_kb();
 
     println!(
         "baseline (csv crate, read only): {baseline:.2}s, {:.0} rows/s",
@@ -70,18 +72,6 @@ fn main() {
         rss_before as f64 / 1024.0,
         peak as f64 * 1024.0 / size as f64
     );
-}
-
-/// The process's peak resident set size (VmHWM), in KiB.
-fn peak_rss_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 /// Writes a 64-column export with a realistic mix: about 6 results per student,

@@ -8,6 +8,8 @@
 //!
 //! Run with `cargo bench --bench sandbox`.
 
+mod common;
+
 use std::time::Instant;
 
 fn main() {
@@ -23,7 +25,7 @@ fn main() {
     let t = Instant::now();
     let emitted = scoresite::sandbox::emit_fresh(&out, &options, &catalog).expect("emits");
     let generate = t.elapsed().as_secs_f64();
-    let peak_mb = peak_rss_kb() as f64 / 1024.0;
+    let peak_mb = common::peak_rss_kb() as f64 / 1024.0;
     let (files, bytes) = tree_size(&out);
 
     let t = Instant::now();
@@ -79,15 +81,4 @@ fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
             std::fs::copy(e.path(), &target).unwrap();
         }
     }
-}
-
-fn peak_rss_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
 }

@@ -36,6 +36,17 @@ fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// Every student SSID in a groups CSV.
+fn roster_ssids(groups: &str) -> BTreeSet<String> {
+    groups
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').nth(4))
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
+}
+
 /// Every SSID (a run of exactly ten digits) appearing in a bundle's files.
 fn ssids_in(dir: &Path, known: &BTreeSet<String>) -> BTreeSet<String> {
     let mut found = BTreeSet::new();
@@ -117,13 +128,7 @@ fn bundles(site: &Path) -> Vec<(PathBuf, String)> {
 fn a_teacher_sees_only_their_groups_students() {
     let (site, data) = built();
     let groups = read(&data.join("data/groups.csv"));
-    let all: BTreeSet<String> = groups
-        .lines()
-        .skip(1)
-        .filter_map(|l| l.split(',').nth(4))
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-        .collect();
+    let all = roster_ssids(&groups);
     let users = read(&data.join("users.yaml"));
     let mut checked = 0;
     for (dir, role) in bundles(site) {
@@ -178,13 +183,7 @@ fn a_teacher_sees_only_their_groups_students() {
 fn aggregate_reporter_sees_no_student_and_small_groups_are_suppressed() {
     let (site, data) = built();
     let groups = read(&data.join("data/groups.csv"));
-    let all: BTreeSet<String> = groups
-        .lines()
-        .skip(1)
-        .filter_map(|l| l.split(',').nth(4))
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-        .collect();
+    let all = roster_ssids(&groups);
     let (dir, _) = bundles(site)
         .into_iter()
         .find(|(_, r)| r == "Aggregate Reporter")

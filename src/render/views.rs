@@ -2,7 +2,7 @@
 
 use super::svg;
 use crate::access::{Bundle, Kind};
-use crate::catalog::Family;
+use crate::catalog::{Family, Level};
 use crate::deployment::Deployment;
 use crate::model::{AdminCondition, Completeness, Exam, Grade};
 use crate::stats;
@@ -89,6 +89,18 @@ pub struct Section {
 /// The student-facing names of a family's levels.
 fn level_names(f: &Family) -> Vec<String> {
     f.levels.iter().map(|l| l.name.clone()).collect()
+}
+
+/// Level `l` (1-based) of `levels`.
+fn level_at(levels: &[Level], l: Option<u8>) -> Option<&Level> {
+    levels.get(l?.checked_sub(1)? as usize)
+}
+
+/// The short name of level `l`, or blank.
+fn short_name(levels: &[Level], l: Option<u8>) -> String {
+    level_at(levels, l)
+        .map(|l| l.short_name.clone())
+        .unwrap_or_default()
 }
 
 fn fmt_score(x: Option<f32>) -> String {
@@ -258,21 +270,13 @@ fn row(
 ) -> ResultRow {
     let data = &dep.data;
     let exam = &data.exams[e];
-    let level_name = |l: Option<u8>| {
-        l.and_then(|l| fam.levels.get(l as usize - 1))
-            .map(|l| l.short_name.clone())
-            .unwrap_or_default()
-    };
     let claims = fam
         .claims
         .iter()
         .flat_map(|c| {
-            c.items.iter().map(move |item| {
-                exam.claim_levels[item.column as usize - 1]
-                    .and_then(|l| c.levels.get(l as usize - 1))
-                    .map(|l| l.short_name.clone())
-                    .unwrap_or_default()
-            })
+            c.items
+                .iter()
+                .map(move |item| short_name(&c.levels, exam.claim_levels[item.column as usize - 1]))
         })
         .collect();
     let alts = fam
@@ -300,7 +304,7 @@ fn row(
             .se
             .map(|s| format!("{s:.0}"))
             .unwrap_or_default(),
-        level: level_name(exam.overall.level),
+        level: short_name(&fam.levels, exam.overall.level),
         level_number: exam.overall.level.unwrap_or(0),
         claims,
         alts,
@@ -403,10 +407,7 @@ pub fn isr(dep: &Deployment, e: usize, earlier: &[usize]) -> Isr {
     let grade = a.grade.unwrap_or(exam.grade);
     let messages = fam.messages.get(&grade.to_string());
     let fill = |t: &str| t.replace("{student}", &first);
-    let level = exam
-        .overall
-        .level
-        .and_then(|l| fam.levels.get(l as usize - 1));
+    let level = level_at(&fam.levels, exam.overall.level);
     let scale = fam
         .scale(grade, exam.school_year)
         .or_else(|| fam.scale(exam.grade, exam.school_year));
@@ -487,12 +488,7 @@ pub fn isr(dep: &Deployment, e: usize, earlier: &[usize]) -> Isr {
             .iter()
             .map(|&p| {
                 let x = &data.exams[p];
-                let l = x
-                    .overall
-                    .level
-                    .and_then(|l| fam.levels.get(l as usize - 1))
-                    .map(|l| l.short_name.as_str())
-                    .unwrap_or("");
+                let l = short_name(&fam.levels, x.overall.level);
                 format!(
                     "{}: {} {} ({})",
                     school_year_label(x.school_year),
@@ -518,7 +514,7 @@ fn claim_views(
         .iter()
         .filter_map(|item| {
             let l = exam.claim_levels[item.column as usize - 1]?;
-            let level = c.levels.get(l as usize - 1)?;
+            let level = level_at(&c.levels, Some(l))?;
             let text = messages
                 .and_then(|m| m.claims.get(&item.code))
                 .and_then(|m| m.get(&l))
@@ -566,12 +562,7 @@ pub fn history(dep: &Deployment, exams: &[usize]) -> (Vec<HistoryRow>, Vec<Isr>)
                 school: data.institutions.schools[x.school as usize].name.clone(),
                 grade: x.grade.to_string(),
                 score: fmt_score(x.overall.scale),
-                level: x
-                    .overall
-                    .level
-                    .and_then(|l| fam.levels.get(l as usize - 1))
-                    .map(|l| l.short_name.clone())
-                    .unwrap_or_default(),
+                level: short_name(&fam.levels, x.overall.level),
                 level_number: x.overall.level.unwrap_or(0),
             }
         })

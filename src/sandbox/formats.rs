@@ -452,14 +452,7 @@ fn items(w: &mut Writer<Vec<u8>>, o: &Opportunity) -> Result<()> {
 /// The RDW groups CSV: a header row per group, its teacher, then its students.
 pub fn groups(d: &District) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "group_name",
-        "school_natural_id",
-        "school_year",
-        "subject_code",
-        "student_ssid",
-        "group_user_login",
-    ])?;
+    w.write_record(crate::ingest::groups::HEADER)?;
     for r in &d.rosters {
         let school = &d.schools[r.school].code;
         let year = r.year.to_string();
