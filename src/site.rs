@@ -10,19 +10,27 @@
 //! b/N/index.html             bundle N's home page
 //! b/N/gG.html                group G's results
 //! b/N/sS-GRADE.html          school S, enrolled grade results
-//! b/N/tT.html                student T's history and reports
 //! b/N/*.csv                  each Results by Student table
+//! r/N.html                   a student's history and reports
+//! p/N.html                   a batch print of one assessment's reports
 //! ```
+//!
+//! Student reports and batch prints are written once and linked from every
+//! bundle that shows them; each page records the bundles that may read it,
+//! so that the secure build can seal it to exactly those.
 
 use crate::access::{Bundle, Kind, Plan};
+use crate::catalog;
 use crate::deployment::Deployment;
 use crate::render::views::{self, Base, Link, SiteInfo};
 use crate::render::{self, Renderer};
 use anyhow::{Context as _, Result};
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// What a build wrote.
 #[derive(Debug, Default, Clone, Copy)]
@@ -32,62 +40,246 @@ pub struct Written {
     pub bytes: u64,
 }
 
-/// One output file.
-struct Page {
-    path: String,
-    bytes: Vec<u8>,
+/// One output file and the bundles that may read it (none: a public page).
+pub struct Page {
+    pub path: String,
+    pub bytes: Vec<u8>,
+    pub readers: Vec<usize>,
 }
+
+impl Page {
+    fn public(path: impl Into<String>, bytes: Vec<u8>) -> Page {
+        Page {
+            path: path.into(),
+            bytes,
+            readers: Vec::new(),
+        }
+    }
+}
+
+/// Receives every rendered page; called from many threads.
+pub type Sink<'a> = dyn Fn(Page) -> Result<()> + Sync + 'a;
 
 /// Renders the plan's bundles as a plaintext site into `dir`.
 pub fn write(dep: &Deployment, plan: &Plan, site: &SiteInfo, dir: &Path) -> Result<Written> {
-    let renderer = Renderer::new()?;
-    let mut shared = vec![landing(dep, plan, site, &renderer)?];
-    shared.extend(help(site, &renderer)?);
-    for (path, text) in render::ASSETS {
-        shared.push(Page {
-            path: path.to_string(),
-            bytes: text.as_bytes().to_vec(),
-        });
-    }
-    let mut written = save(dir, &shared)?;
-    let per_bundle: Vec<Result<Written>> = plan
-        .bundles
-        .par_iter()
-        .enumerate()
-        .map(|(i, b)| {
-            let pages = bundle_pages(
-                dep,
-                b,
-                site,
-                &renderer,
-                dep.settings.suppression_threshold as usize,
-            )?;
-            save(&dir.join("b").join(i.to_string()), &pages)
-        })
-        .collect();
-    for w in per_bundle {
-        let w = w?;
-        written.pages += w.pages;
-        written.files += w.files;
-        written.bytes += w.bytes;
-    }
-    Ok(written)
-}
-
-fn save(dir: &Path, pages: &[Page]) -> Result<Written> {
-    let mut w = Written::default();
-    for p in pages {
+    let (pages, files, bytes) = (AtomicUsize::new(0), AtomicUsize::new(0), AtomicU64::new(0));
+    render(dep, plan, site, &|p: Page| {
         let path = dir.join(&p.path);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
         std::fs::write(&path, &p.bytes)
             .with_context(|| format!("cannot write {}", path.display()))?;
-        w.files += 1;
-        w.pages += p.path.ends_with(".html") as usize;
-        w.bytes += p.bytes.len() as u64;
+        files.fetch_add(1, Ordering::Relaxed);
+        pages.fetch_add(p.path.ends_with(".html") as usize, Ordering::Relaxed);
+        bytes.fetch_add(p.bytes.len() as u64, Ordering::Relaxed);
+        Ok(())
+    })?;
+    Ok(Written {
+        pages: pages.into_inner(),
+        files: files.into_inner(),
+        bytes: bytes.into_inner(),
+    })
+}
+
+/// Renders every page of the site into `sink`, in parallel.
+pub fn render(dep: &Deployment, plan: &Plan, site: &SiteInfo, sink: &Sink) -> Result<()> {
+    let r = Renderer::new()?;
+    sink(landing(dep, plan, site, &r)?)?;
+    for page in help(site, &r)? {
+        sink(page)?;
     }
-    Ok(w)
+    for (path, text) in render::ASSETS {
+        sink(Page::public(*path, text.as_bytes().to_vec()))?;
+    }
+    let units: Vec<Vec<Unit>> = plan.bundles.par_iter().map(|b| units(dep, b)).collect();
+    let shared = Shared::plan(dep, plan, &units);
+    plan.bundles
+        .par_iter()
+        .enumerate()
+        .try_for_each(|(i, b)| bundle_pages(dep, i, b, &units[i], &shared, site, &r, sink))?;
+    shared
+        .reports
+        .par_iter()
+        .enumerate()
+        .try_for_each(|(n, s)| sink(report_page(dep, &r, site, n, s)?))?;
+    let by_student = exams_by_student(dep);
+    shared
+        .prints
+        .par_iter()
+        .enumerate()
+        .try_for_each(|(n, s)| sink(print_page(dep, plan, &r, site, &by_student, n, s)?))
+}
+
+/// A results page of a bundle: a group, or a school's enrolled grade.
+struct Unit {
+    name: String,
+    title: String,
+    subtitle: String,
+    what: &'static str,
+    exams: Vec<usize>,
+    with_rows: bool,
+}
+
+/// The bundle's group and school-grade pages.
+fn units(dep: &Deployment, b: &Bundle) -> Vec<Unit> {
+    let data = &dep.data;
+    let mut exams_of: FxHashMap<u32, Vec<usize>> = FxHashMap::default();
+    for &e in &b.exams {
+        exams_of.entry(data.exams[e].student).or_default().push(e);
+    }
+    let mut out: Vec<Unit> = b
+        .groups
+        .iter()
+        .map(|&g| {
+            let group = &data.groups[g];
+            let exams = group
+                .students
+                .iter()
+                .flat_map(|s| exams_of.get(s).into_iter().flatten().copied())
+                .filter(|&e| {
+                    let x = &data.exams[e];
+                    let subject = &dep.catalog.families
+                        [data.assessments[x.assessment as usize].family]
+                        .subject;
+                    x.school_year == group.school_year
+                        && group
+                            .subject
+                            .as_deref()
+                            .is_none_or(|s| s.eq_ignore_ascii_case(subject))
+                })
+                .collect();
+            Unit {
+                name: format!("g{g}"),
+                title: group.name.clone(),
+                subtitle: format!(
+                    "{} · {} · {} students",
+                    data.institutions.schools[group.school].name,
+                    views::school_year_label(group.school_year),
+                    group.students.len()
+                ),
+                what: "group",
+                exams,
+                with_rows: true,
+            }
+        })
+        .collect();
+    out.extend(
+        views::by_school_grade(dep, b)
+            .into_iter()
+            .map(|((school, grade), exams)| Unit {
+                name: format!("s{school}-{grade}"),
+                title: format!(
+                    "{} · {}",
+                    data.institutions.schools[school].name,
+                    views::grade_title(grade)
+                ),
+                subtitle: "Results of students enrolled in this grade when tested".into(),
+                what: "grade",
+                exams,
+                with_rows: b.kind.student_level() && b.kind != Kind::Teacher,
+            }),
+    );
+    out
+}
+
+/// A page written once for every bundle that shows the same exams.
+struct SharedPage {
+    title: String,
+    exams: Vec<usize>,
+    readers: Vec<usize>,
+}
+
+/// The shared pages and, per bundle, where its links to them go.
+struct Shared {
+    /// One per student and set of visible exams.
+    reports: Vec<SharedPage>,
+    /// Per bundle: student → report.
+    report_of: Vec<FxHashMap<u32, usize>>,
+    /// One per summative assessment section with students.
+    prints: Vec<SharedPage>,
+    /// Per bundle: (unit, section) → print.
+    print_of: Vec<FxHashMap<(usize, usize), usize>>,
+}
+
+impl Shared {
+    fn plan(dep: &Deployment, plan: &Plan, units: &[Vec<Unit>]) -> Shared {
+        let data = &dep.data;
+        let mut shared = Shared {
+            reports: Vec::new(),
+            report_of: Vec::new(),
+            prints: Vec::new(),
+            print_of: Vec::new(),
+        };
+        let mut reports: FxHashMap<Vec<usize>, usize> = FxHashMap::default();
+        let mut prints: FxHashMap<Vec<usize>, usize> = FxHashMap::default();
+        for (i, b) in plan.bundles.iter().enumerate() {
+            let mut report_of = FxHashMap::default();
+            let mut print_of = FxHashMap::default();
+            if b.kind.student_level() {
+                let mut exams_of: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+                for &e in &b.exams {
+                    exams_of.entry(data.exams[e].student).or_default().push(e);
+                }
+                for (s, exams) in exams_of {
+                    let title = views::student_name(dep, s);
+                    let n = share(&mut shared.reports, &mut reports, i, exams, || title);
+                    report_of.insert(s, n);
+                }
+                for (u, unit) in units[i].iter().enumerate().filter(|(_, u)| u.with_rows) {
+                    for (k, ((year, family, name), exams)) in
+                        views::section_groups(dep, &unit.exams)
+                            .into_iter()
+                            .enumerate()
+                    {
+                        if dep.catalog.families[family].kind != catalog::Kind::Summative {
+                            continue;
+                        }
+                        let title = || {
+                            format!("{} · {name} {}", unit.title, views::school_year_label(year))
+                        };
+                        let n = share(&mut shared.prints, &mut prints, i, exams, title);
+                        print_of.insert((u, k), n);
+                    }
+                }
+            }
+            shared.report_of.push(report_of);
+            shared.print_of.push(print_of);
+        }
+        shared
+    }
+}
+
+/// The shared page showing `exams` (reused when one exists), now readable by `bundle`.
+fn share(
+    pages: &mut Vec<SharedPage>,
+    index: &mut FxHashMap<Vec<usize>, usize>,
+    bundle: usize,
+    mut exams: Vec<usize>,
+    title: impl FnOnce() -> String,
+) -> usize {
+    exams.sort_unstable();
+    let n = *index.entry(exams).or_insert_with_key(|exams| {
+        pages.push(SharedPage {
+            title: title(),
+            exams: exams.clone(),
+            readers: Vec::new(),
+        });
+        pages.len() - 1
+    });
+    if pages[n].readers.last() != Some(&bundle) {
+        pages[n].readers.push(bundle);
+    }
+    n
+}
+
+/// Every exam index, by student.
+fn exams_by_student(dep: &Deployment) -> Vec<Vec<usize>> {
+    let mut out = vec![Vec::new(); dep.data.students.len()];
+    for (e, x) in dep.data.exams.iter().enumerate() {
+        out[x.student as usize].push(e);
+    }
+    out
 }
 
 #[derive(Serialize)]
@@ -163,10 +355,7 @@ fn landing(dep: &Deployment, plan: &Plan, site: &SiteInfo, r: &Renderer) -> Resu
             roles,
         },
     )?;
-    Ok(Page {
-        path: "index.html".into(),
-        bytes: html.into_bytes(),
-    })
+    Ok(Page::public("index.html", html.into_bytes()))
 }
 
 /// Who a bundle is for, as the chooser lists it.
@@ -266,111 +455,67 @@ fn help(site: &SiteInfo, r: &Renderer) -> Result<Vec<Page>> {
                 body: render::markdown(md),
                 pages,
             };
-            Ok(Page {
-                path: format!("help/{name}.html"),
-                bytes: r.render("help.html", &view)?.into_bytes(),
-            })
+            Ok(Page::public(
+                format!("help/{name}.html"),
+                r.render("help.html", &view)?.into_bytes(),
+            ))
         })
         .collect()
 }
 
 const ROOT: &str = "../../";
 
-/// Every page of one bundle.
+/// Every page of bundle `i`.
+#[allow(clippy::too_many_arguments)]
 fn bundle_pages(
     dep: &Deployment,
+    i: usize,
     b: &Bundle,
+    units: &[Unit],
+    shared: &Shared,
     site: &SiteInfo,
     r: &Renderer,
-    threshold: usize,
-) -> Result<Vec<Page>> {
+    sink: &Sink,
+) -> Result<()> {
     let base = || Base {
         site,
         root: ROOT,
         home: Some("index.html"),
         role: Some(views::role_name(b.kind).to_string()),
     };
-    let student_level = b.kind.student_level();
-    let students: std::collections::BTreeSet<u32> = b.students.iter().copied().collect();
-    let link = |s: u32| (student_level && students.contains(&s)).then(|| format!("t{s}.html"));
-    let suppress = (b.kind == Kind::Aggregate).then_some(threshold);
-    let mut pages = vec![home(dep, b, base(), r)?];
-    let exams_of_student = {
-        let mut m: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
-        for &e in &b.exams {
-            m.entry(dep.data.exams[e].student).or_default().push(e);
-        }
-        m
+    let reports = &shared.report_of[i];
+    let link = |s: u32| reports.get(&s).map(|n| format!("{ROOT}r/{n}.html"));
+    let suppress =
+        (b.kind == Kind::Aggregate).then_some(dep.settings.suppression_threshold as usize);
+    let page = |path: String, bytes: Vec<u8>| Page {
+        path: format!("b/{i}/{path}"),
+        bytes,
+        readers: vec![i],
     };
-    for &g in &b.groups {
-        let group = &dep.data.groups[g];
-        let exams: Vec<usize> = group
-            .students
-            .iter()
-            .flat_map(|s| exams_of_student.get(s).into_iter().flatten().copied())
-            .filter(|&e| {
-                let x = &dep.data.exams[e];
-                let subject = &dep.catalog.families
-                    [dep.data.assessments[x.assessment as usize].family]
-                    .subject;
-                x.school_year == group.school_year
-                    && group
-                        .subject
-                        .as_deref()
-                        .is_none_or(|s| s.eq_ignore_ascii_case(subject))
-            })
-            .collect();
-        let school = &dep.data.institutions.schools[group.school].name;
-        let subtitle = format!(
-            "{school} · {} · {} students",
-            views::school_year_label(group.school_year),
-            group.students.len()
-        );
-        pages.extend(results_page(
-            dep,
-            r,
-            base(),
-            &format!("g{g}"),
-            &group.name,
-            &subtitle,
-            "group",
-            &exams,
-            true,
-            None,
-            &link,
-        )?);
-    }
-    for ((school, grade), exams) in views::by_school_grade(dep, b) {
-        let title = format!(
-            "{} · {}",
-            dep.data.institutions.schools[school].name,
-            views::grade_title(grade)
-        );
-        let name = format!("s{school}-{grade}");
-        pages.extend(results_page(
-            dep,
-            r,
-            base(),
-            &name,
-            &title,
-            "Results of students enrolled in this grade when tested",
-            "grade",
-            &exams,
-            student_level && b.kind != Kind::Teacher,
-            suppress,
-            &link,
-        )?);
-    }
-    if student_level {
-        for (&s, exams) in &exams_of_student {
-            pages.push(student_page(dep, r, base(), s, exams)?);
+    sink(page("index.html".into(), home(dep, b, reports, base(), r)?))?;
+    for (u, unit) in units.iter().enumerate() {
+        let mut sections = views::sections(dep, &unit.exams, unit.with_rows, suppress, &link);
+        for (k, s) in sections.iter_mut().enumerate() {
+            if let Some(n) = shared.print_of[i].get(&(u, k)) {
+                s.print = format!("{ROOT}p/{n}.html");
+            }
+            if !s.rows.is_empty() {
+                s.csv = format!("{}-{}.csv", unit.name, s.id);
+                let (header, rows) = views::section_csv(s);
+                let header: Vec<&str> = header.iter().map(String::as_str).collect();
+                sink(page(s.csv.clone(), render::csv(&header, &rows)?))?;
+            }
         }
+        let html = results_page(r, base(), unit, suppress, sections)?;
+        sink(page(format!("{}.html", unit.name), html))?;
     }
-    Ok(pages)
+    Ok(())
 }
 
 #[derive(Serialize)]
 struct GroupLink {
+    /// A stable, opaque key for My Groups.
+    key: String,
     name: String,
     href: String,
     school: String,
@@ -385,7 +530,13 @@ struct SchoolLinks {
     grades: Vec<Link>,
 }
 
-fn home(dep: &Deployment, b: &Bundle, base: Base, r: &Renderer) -> Result<Page> {
+fn home(
+    dep: &Deployment,
+    b: &Bundle,
+    reports: &FxHashMap<u32, usize>,
+    base: Base,
+    r: &Renderer,
+) -> Result<Vec<u8>> {
     #[derive(Serialize)]
     struct View<'a> {
         #[serde(flatten)]
@@ -405,6 +556,7 @@ fn home(dep: &Deployment, b: &Bundle, base: Base, r: &Renderer) -> Result<Page> 
         .map(|&g| {
             let group = &data.groups[g];
             GroupLink {
+                key: group_key(data, group),
                 name: group.name.clone(),
                 href: format!("g{g}.html"),
                 school: data.institutions.schools[group.school].name.clone(),
@@ -431,12 +583,12 @@ fn home(dep: &Deployment, b: &Bundle, base: Base, r: &Renderer) -> Result<Page> 
         }
     }
     let students: BTreeMap<String, String> = if b.kind.admin() {
-        b.students
+        reports
             .iter()
-            .map(|&s| {
+            .map(|(&s, n)| {
                 (
                     data.students[s as usize].ssid.to_string(),
-                    format!("t{s}.html"),
+                    format!("{ROOT}r/{n}.html"),
                 )
             })
             .collect()
@@ -459,27 +611,17 @@ fn home(dep: &Deployment, b: &Bundle, base: Base, r: &Renderer) -> Result<Page> 
         students_json: serde_json::to_string(&students)?,
         base,
     };
-    Ok(Page {
-        path: "index.html".into(),
-        bytes: r.render("home.html", &view)?.into_bytes(),
-    })
+    Ok(r.render("home.html", &view)?.into_bytes())
 }
 
-/// A group or school-grade results page, and a CSV per Results by Student table.
-#[allow(clippy::too_many_arguments)]
+/// A group or school-grade results page.
 fn results_page(
-    dep: &Deployment,
     r: &Renderer,
     base: Base,
-    name: &str,
-    title: &str,
-    subtitle: &str,
-    what: &str,
-    exams: &[usize],
-    with_rows: bool,
+    unit: &Unit,
     suppress: Option<usize>,
-    link: &dyn Fn(u32) -> Option<String>,
-) -> Result<Vec<Page>> {
+    sections: Vec<views::Section>,
+) -> Result<Vec<u8>> {
     #[derive(Serialize)]
     struct View<'a> {
         #[serde(flatten)]
@@ -490,60 +632,118 @@ fn results_page(
         threshold: usize,
         sections: Vec<views::Section>,
     }
-    let mut sections = views::sections(dep, exams, with_rows, suppress, link);
-    let mut pages = Vec::new();
-    for s in &mut sections {
-        if !s.rows.is_empty() {
-            s.csv = format!("{name}-{}.csv", s.id);
-            let (header, rows) = views::section_csv(s);
-            let header: Vec<&str> = header.iter().map(String::as_str).collect();
-            pages.push(Page {
-                path: s.csv.clone(),
-                bytes: render::csv(&header, &rows)?,
-            });
-        }
-    }
     let view = View {
         base,
-        title,
-        subtitle,
-        what,
+        title: &unit.title,
+        subtitle: &unit.subtitle,
+        what: unit.what,
         threshold: suppress.unwrap_or(0),
         sections,
     };
-    pages.push(Page {
-        path: format!("{name}.html"),
-        bytes: r.render("results.html", &view)?.into_bytes(),
-    });
-    Ok(pages)
+    Ok(r.render("results.html", &view)?.into_bytes())
 }
 
-fn student_page(
+/// The base of a shared page: its Home link is the role chooser, which the
+/// script replaces with the home page the reader came from.
+fn shared_base(site: &SiteInfo) -> Base<'_> {
+    Base {
+        site,
+        root: "../",
+        home: Some("../index.html"),
+        role: None,
+    }
+}
+
+/// Student report `n`: the student's history and an ISR per exam.
+fn report_page(
     dep: &Deployment,
     r: &Renderer,
-    base: Base,
-    student: u32,
-    exams: &[usize],
+    site: &SiteInfo,
+    n: usize,
+    report: &SharedPage,
 ) -> Result<Page> {
     #[derive(Serialize)]
     struct View<'a> {
         #[serde(flatten)]
         base: Base<'a>,
-        name: String,
+        name: &'a str,
         ssid: String,
         history: Vec<views::HistoryRow>,
         reports: Vec<views::Isr>,
     }
-    let (history, reports) = views::history(dep, exams);
+    let student = dep.data.exams[report.exams[0]].student;
+    let (history, reports) = views::history(dep, &report.exams);
     let view = View {
-        base,
-        name: views::student_name(dep, student),
+        base: shared_base(site),
+        name: &report.title,
         ssid: dep.data.students[student as usize].ssid.to_string(),
         history,
         reports,
     };
     Ok(Page {
-        path: format!("t{student}.html"),
+        path: format!("r/{n}.html"),
         bytes: r.render("student.html", &view)?.into_bytes(),
+        readers: report.readers.clone(),
     })
+}
+
+/// Batch print `n`: one ISR per student, each on its own printed page. The
+/// previous results shown are those every reader may see.
+fn print_page(
+    dep: &Deployment,
+    plan: &Plan,
+    r: &Renderer,
+    site: &SiteInfo,
+    by_student: &[Vec<usize>],
+    n: usize,
+    print: &SharedPage,
+) -> Result<Page> {
+    #[derive(Serialize)]
+    struct View<'a> {
+        #[serde(flatten)]
+        base: Base<'a>,
+        title: &'a str,
+        subtitle: &'a str,
+        reports: Vec<views::Isr>,
+    }
+    let data = &dep.data;
+    let mut exams = print.exams.clone();
+    exams.sort_by_cached_key(|&e| views::student_name(dep, data.exams[e].student));
+    let visible = |e: &usize| {
+        print
+            .readers
+            .iter()
+            .all(|&b| plan.bundles[b].exams.binary_search(e).is_ok())
+    };
+    let reports = exams
+        .iter()
+        .map(|&e| {
+            let own: Vec<usize> = by_student[data.exams[e].student as usize]
+                .iter()
+                .copied()
+                .filter(visible)
+                .collect();
+            views::isr(dep, e, &views::earlier(dep, e, &own))
+        })
+        .collect();
+    let view = View {
+        base: shared_base(site),
+        title: &print.title,
+        subtitle: "Batch print",
+        reports,
+    };
+    Ok(Page {
+        path: format!("p/{n}.html"),
+        bytes: r.render("print.html", &view)?.into_bytes(),
+        readers: print.readers.clone(),
+    })
+}
+
+/// A key for a group that is stable across builds and does not reveal it:
+/// My Groups stores these in the browser.
+fn group_key(data: &crate::model::Dataset, group: &crate::model::Group) -> String {
+    use sha2::{Digest, Sha256};
+    let school = &data.institutions.schools[group.school].id;
+    let digest = Sha256::digest(format!("{school}\0{}\0{}", group.school_year, group.name));
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
 }

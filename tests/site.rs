@@ -47,19 +47,38 @@ fn roster_ssids(groups: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// A bundle's files and the shared pages (student reports, batch prints)
+/// its pages link to.
+fn bundle_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let mut shared = BTreeSet::new();
+    for f in &files {
+        let text = read(f);
+        for part in text.split("href=\"../../").skip(1) {
+            let target = &part[..part.find('"').unwrap()];
+            if target.starts_with("r/") || target.starts_with("p/") {
+                shared.insert(dir.join("../..").join(target));
+            }
+        }
+    }
+    files.extend(shared);
+    files
+}
+
 /// Every SSID (a run of exactly ten digits) appearing in a bundle's files.
 fn ssids_in(dir: &Path, known: &BTreeSet<String>) -> BTreeSet<String> {
     let mut found = BTreeSet::new();
-    for e in walkdir::WalkDir::new(dir).into_iter().map(Result::unwrap) {
-        if e.file_type().is_file() {
-            let text = read(e.path());
-            for run in text
-                .split(|c: char| !c.is_ascii_digit())
-                .filter(|r| r.len() == 10)
-            {
-                if known.contains(run) {
-                    found.insert(run.to_string());
-                }
+    for f in bundle_files(dir) {
+        let text = read(&f);
+        for run in text
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|r| r.len() == 10)
+        {
+            if known.contains(run) {
+                found.insert(run.to_string());
             }
         }
     }
@@ -263,4 +282,49 @@ fn group_summary_matches_the_export() {
         "expected `{cells}` in the summary:\n{}",
         &section[..section.len().min(1500)]
     );
+}
+
+#[test]
+fn batch_print_has_one_report_per_student_of_the_section() {
+    let (site, _) = built();
+    let mut checked = 0;
+    for (dir, role) in bundles(site) {
+        if role != "Teacher" && role != "School Administrator" {
+            continue;
+        }
+        for f in bundle_files(&dir)
+            .into_iter()
+            .filter(|f| f.extension().is_some_and(|x| x == "html"))
+        {
+            let html = read(&f);
+            for section in html.split("<section").skip(1) {
+                let Some(at) = section.find("\">Print ISRs") else {
+                    continue;
+                };
+                let start = section[..at].rfind("href=\"").unwrap() + 6;
+                let print = read(&f.parent().unwrap().join(&section[start..at]));
+                let rows: Vec<&str> = section.split("<tr data-level=").skip(1).collect();
+                let reports: Vec<&str> = print.split("<article class=\"isr\"").skip(1).collect();
+                assert_eq!(rows.len(), reports.len(), "{}", f.display());
+                let ssid = |s: &str| {
+                    let at = s
+                        .find("SSID ")
+                        .map(|i| i + 5)
+                        .or_else(|| s.find("</a></td><td>").map(|i| i + 13))?;
+                    Some(s[at..at + 10].to_string())
+                };
+                let mut want: Vec<String> = rows.iter().filter_map(|r| ssid(r)).collect();
+                let mut got: Vec<String> = reports.iter().filter_map(|r| ssid(r)).collect();
+                want.sort();
+                got.sort();
+                assert_eq!(want, got, "{}", f.display());
+                assert!(print.contains("Print these reports"));
+                checked += 1;
+            }
+            if checked >= 6 {
+                return;
+            }
+        }
+    }
+    panic!("only {checked} batch prints found");
 }

@@ -44,6 +44,62 @@
       if (href) { window.location.href = href; } else { out.textContent = "No student with SSID " + ssid + " in your reports."; }
     });
   });
+  // Shared pages (student reports, batch prints) lead Home to the role home
+  // the reader came from in this tab.
+  var HOME = "scoresite.home";
+  try {
+    var brand = document.querySelector(".top .role");
+    var homeLink = document.querySelector('.top nav a[href$="index.html"]');
+    if (brand && homeLink) {
+      sessionStorage.setItem(HOME, homeLink.href);
+    } else if (homeLink && sessionStorage.getItem(HOME)) {
+      homeLink.href = sessionStorage.getItem(HOME);
+    }
+  } catch (e) { /* storage unavailable: Home stays the role chooser */ }
+  // My Groups: starred groups listed first on the home page, kept in this browser.
+  var STARS = "scoresite.mygroups";
+  var table = document.querySelector("table.groups");
+  if (table) {
+    var stars;
+    try { stars = JSON.parse(localStorage.getItem(STARS) || "[]"); } catch (e) { stars = []; }
+    var mine = document.querySelector("section.my-groups");
+    var list = mine.querySelector("ul");
+    function save() { try { localStorage.setItem(STARS, JSON.stringify(stars)); } catch (e) { /* not kept */ } }
+    function show() {
+      list.textContent = "";
+      Array.prototype.forEach.call(table.tBodies[0].rows, function (r) {
+        var on = stars.indexOf(r.getAttribute("data-key")) >= 0;
+        r.querySelector("button.star").setAttribute("aria-pressed", on ? "true" : "false");
+        if (on) {
+          var li = document.createElement("li");
+          li.appendChild(r.cells[0].querySelector("a").cloneNode(true));
+          list.appendChild(li);
+        }
+      });
+      mine.hidden = list.children.length === 0;
+    }
+    var th = document.createElement("th");
+    th.scope = "col";
+    th.textContent = "My Groups";
+    table.tHead.rows[0].appendChild(th);
+    Array.prototype.forEach.call(table.tBodies[0].rows, function (r) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.className = "star";
+      b.textContent = "★";
+      b.setAttribute("aria-label", "Keep " + r.cells[0].textContent + " in My Groups");
+      b.addEventListener("click", function () {
+        var k = r.getAttribute("data-key"), at = stars.indexOf(k);
+        if (at >= 0) { stars.splice(at, 1); } else { stars.push(k); }
+        save();
+        show();
+      });
+      var td = document.createElement("td");
+      td.appendChild(b);
+      r.appendChild(td);
+    });
+    show();
+  }
   document.querySelectorAll("button.print").forEach(function (b) {
     b.addEventListener("click", function () { window.print(); });
   });

@@ -23,6 +23,11 @@ const TEMPLATES: &[(&str, &str)] = &[
         "student.html",
         include_str!("../../site-templates/student.html"),
     ),
+    ("isr.html", include_str!("../../site-templates/isr.html")),
+    (
+        "print.html",
+        include_str!("../../site-templates/print.html"),
+    ),
     ("help.html", include_str!("../../site-templates/help.html")),
 ];
 

@@ -1,18 +1,9 @@
 //! Inline SVG charts: the ISR's level bar and the level-distribution bar.
-//! Only numbers and escaped labels go into them.
+//! Only numbers and escaped labels go into them; colours and type come from
+//! the stylesheet (`.l1`…`.l6` are the level colours, with contrast ≥ 4.5:1
+//! for white text).
 
 use std::fmt::Write as _;
-
-/// Fill colours of levels 1…6: distinct, and dark enough for white text
-/// (contrast ≥ 4.5:1).
-const COLOURS: [&str; 6] = [
-    "#a4262c", "#8a5300", "#1f6b3a", "#1d4f91", "#5b2c83", "#3d3d3d",
-];
-
-/// The colour of `level` (1-based).
-pub fn colour(level: u8) -> &'static str {
-    COLOURS[(level.max(1) as usize - 1) % COLOURS.len()]
-}
 
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
@@ -49,16 +40,16 @@ pub fn level_bar(
         let name = levels.get(i).map(String::as_str).unwrap_or("");
         let _ = write!(
             out,
-            r##"<rect x="{a:.1}" y="24" width="{:.1}" height="22" fill="{}"/><text x="{:.1}" y="39" fill="#fff" font-size="11" text-anchor="middle">{}</text>"##,
+            r#"<rect class="l{}" x="{a:.0}" y="24" width="{:.0}" height="22"/><text x="{:.0}" y="39">{}</text>"#,
+            i + 1,
             (b - a).max(0.0),
-            colour(i as u8 + 1),
             (a + b) / 2.0,
             escape(name)
         );
         if i > 0 {
             let _ = write!(
                 out,
-                r##"<text x="{a:.1}" y="62" font-size="11" text-anchor="middle" fill="#222">{}</text>"##,
+                r#"<text class="cut" x="{a:.0}" y="62">{}</text>"#,
                 pair[0]
             );
         }
@@ -67,16 +58,15 @@ pub fn level_bar(
         let (a, b) = (x(score - se), x(score + se));
         let _ = write!(
             out,
-            r##"<rect class="se" x="{a:.1}" y="18" width="{:.1}" height="34" fill="none" stroke="#111" stroke-width="2" stroke-dasharray="4 2"/>"##,
+            r#"<rect class="se" x="{a:.0}" y="18" width="{:.0}" height="34"/>"#,
             b - a
         );
     }
     let s = x(score);
     let _ = write!(
         out,
-        r##"<path d="M{:.1} 4 L{:.1} 4 L{s:.1} 18 Z" fill="#111"/><line x1="{s:.1}" y1="18" x2="{s:.1}" y2="52" stroke="#111" stroke-width="3"/><text x="{s:.1}" y="12" font-size="0">{score}</text></svg>"##,
+        r#"<path class="mark" d="M{:.0} 4h12l-6 14z"/><path class="stem" d="M{s:.0} 18v34"/></svg>"#,
         s - 6.0,
-        s + 6.0
     );
     out
 }
@@ -95,8 +85,8 @@ pub fn distribution(percents: &[f64], levels: &[String]) -> String {
         let width = p * 3.0;
         let _ = write!(
             out,
-            r#"<rect x="{at:.2}" y="0" width="{width:.2}" height="18" fill="{}"/>"#,
-            colour(i as u8 + 1)
+            r#"<rect class="l{}" x="{at:.1}" y="0" width="{width:.1}" height="18"/>"#,
+            i + 1
         );
         at += width;
     }
@@ -118,10 +108,10 @@ mod tests {
             2750.0,
             Some(50.0),
         );
-        // 2750 is 75% of the way across 600 units: x = 450.
-        assert!(svg.contains(r#"x1="450.0""#), "{svg}");
+        // 2750 is 75% of the way across 600 units: the marker's tip is at 450.
+        assert!(svg.contains(r#"d="M444 4h12l-6 14"#), "{svg}");
         // The SE band spans 2700..2800: x 420..480.
-        assert!(svg.contains(r#"x="420.0" y="18" width="60.0""#), "{svg}");
+        assert!(svg.contains(r#"x="420" y="18" width="60""#), "{svg}");
         assert!(svg.contains(">2500</text>"));
         assert!(svg.contains("score 2750 ± 50"));
     }

@@ -27,7 +27,8 @@ pub struct Base<'a> {
     pub role: Option<String>,
 }
 
-/// A link with a label and an optional note.
+/// A link with a label and an optional note. Hrefs are built from indices
+/// only, never from data, so the templates print them unescaped.
 #[derive(Debug, Serialize)]
 pub struct Link {
     pub label: String,
@@ -84,6 +85,8 @@ pub struct Section {
     pub alt_names: Vec<String>,
     pub rows: Vec<ResultRow>,
     pub csv: String,
+    /// The batch print of this assessment's reports, when there is one.
+    pub print: String,
 }
 
 /// The student-facing names of a family's levels.
@@ -212,13 +215,11 @@ pub fn summary(
 }
 
 /// Sections for `exams`, one per (school year, assessment), latest year first.
-pub fn sections(
-    dep: &Deployment,
-    exams: &[usize],
-    with_rows: bool,
-    suppress_at: Option<usize>,
-    link: &dyn Fn(u32) -> Option<String>,
-) -> Vec<Section> {
+/// The key of a results section: school year, family index and assessment name.
+pub type SectionKey = (u16, usize, String);
+
+/// `exams` split into the sections of a results page, latest school year first.
+pub fn section_groups(dep: &Deployment, exams: &[usize]) -> Vec<(SectionKey, Vec<usize>)> {
     let data = &dep.data;
     let mut by: BTreeMap<(std::cmp::Reverse<u16>, usize, String), Vec<usize>> = BTreeMap::new();
     for &e in exams {
@@ -233,6 +234,22 @@ pub fn sections(
         .push(e);
     }
     by.into_iter()
+        .map(|((year, family, name), list)| ((year.0, family, name), list))
+        .collect()
+}
+
+/// The sections of a results page over `exams`: summary and, `with_rows`,
+/// Results by Student, each in the order of [`section_groups`].
+pub fn sections(
+    dep: &Deployment,
+    exams: &[usize],
+    with_rows: bool,
+    suppress_at: Option<usize>,
+    link: &dyn Fn(u32) -> Option<String>,
+) -> Vec<Section> {
+    let data = &dep.data;
+    section_groups(dep, exams)
+        .into_iter()
         .enumerate()
         .map(|(i, ((year, family, name), mut list))| {
             let fam = &dep.catalog.families[family];
@@ -246,7 +263,7 @@ pub fn sections(
                 id: format!("a{i}"),
                 name,
                 family: fam.name.clone(),
-                year: school_year_label(year.0),
+                year: school_year_label(year),
                 summary: summary(dep, fam, &list, suppress_at),
                 level_names: level_names(fam),
                 claim_names: fam
@@ -257,6 +274,7 @@ pub fn sections(
                 alt_names: fam.alt_scores.iter().map(|a| a.name.clone()).collect(),
                 rows,
                 csv: String::new(),
+                print: String::new(),
             }
         })
         .collect()
@@ -355,6 +373,8 @@ pub fn section_csv(s: &Section) -> (Vec<String>, Vec<Vec<String>>) {
 #[derive(Debug, Serialize)]
 pub struct Isr {
     pub id: String,
+    pub student: String,
+    pub ssid: String,
     pub name: String,
     pub family: String,
     pub year: String,
@@ -442,6 +462,8 @@ pub fn isr(dep: &Deployment, e: usize, earlier: &[usize]) -> Isr {
         .collect();
     Isr {
         id: format!("x{e}"),
+        student: student_name(dep, exam.student),
+        ssid: data.students[exam.student as usize].ssid.to_string(),
         name: a.name.clone(),
         family: fam.name.clone(),
         year: school_year_label(exam.school_year),
@@ -569,20 +591,29 @@ pub fn history(dep: &Deployment, exams: &[usize]) -> (Vec<HistoryRow>, Vec<Isr>)
         .collect();
     let isrs = list
         .iter()
-        .map(|&e| {
-            let family = data.assessments[data.exams[e].assessment as usize].family;
-            let earlier: Vec<usize> = list
-                .iter()
-                .copied()
-                .filter(|&p| {
-                    data.assessments[data.exams[p].assessment as usize].family == family
-                        && data.exams[p].submitted < data.exams[e].submitted
-                })
-                .collect();
-            isr(dep, e, &earlier)
-        })
+        .map(|&e| isr(dep, e, &earlier(dep, e, &list)))
         .collect();
     (rows, isrs)
+}
+
+/// The exams in `visible` of the same student and family as `e`, taken
+/// before it, latest first.
+pub fn earlier(dep: &Deployment, e: usize, visible: &[usize]) -> Vec<usize> {
+    let data = &dep.data;
+    let x = &data.exams[e];
+    let family = data.assessments[x.assessment as usize].family;
+    let mut out: Vec<usize> = visible
+        .iter()
+        .copied()
+        .filter(|&p| {
+            let y = &data.exams[p];
+            y.student == x.student
+                && data.assessments[y.assessment as usize].family == family
+                && y.submitted < x.submitted
+        })
+        .collect();
+    out.sort_by_key(|&p| std::cmp::Reverse(data.exams[p].submitted));
+    out
 }
 
 /// The role a bundle gives, as the chooser and header name it.
