@@ -22,7 +22,7 @@ pub fn level_bar(
     score: f32,
     se: Option<f32>,
 ) -> String {
-    let (w, h) = (600.0f32, 70.0f32);
+    let (w, h) = (600.0f32, 72.0f32);
     let x = |v: f32| ((v - min) / (max - min)).clamp(0.0, 1.0) * w;
     let mut edges = vec![min];
     edges.extend_from_slice(cuts);
@@ -49,7 +49,7 @@ pub fn level_bar(
         if i > 0 {
             let _ = write!(
                 out,
-                r#"<text class="cut" x="{a:.0}" y="62">{}</text>"#,
+                r#"<text class="cut" x="{a:.0}" y="66">{}</text>"#,
                 pair[0]
             );
         }

@@ -501,7 +501,7 @@ pub fn isr(dep: &Deployment, e: usize, earlier: &[usize]) -> Isr {
                 data.strings
                     .get(s)
                     .split('|')
-                    .filter(|c| !c.is_empty())
+                    .filter(|c| used_resource(c))
                     .map(String::from)
                     .collect()
             })
@@ -521,6 +521,12 @@ pub fn isr(dep: &Deployment, e: usize, earlier: &[usize]) -> Isr {
             })
             .collect(),
     }
+}
+
+/// True for an accessibility-resource code that records a resource in use:
+/// codes ending in `0` (`TDS_ASL0`, `NEA0`) record that it was not.
+fn used_resource(code: &str) -> bool {
+    !code.is_empty() && !code.ends_with('0')
 }
 
 fn claim_views(

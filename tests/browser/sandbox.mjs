@@ -1,0 +1,220 @@
+// Browser tests of the sandbox site, run by tests/browser.rs:
+//   node sandbox.mjs SITE_DIR DATA_DIR [SCREENSHOT_DIR]
+// Opens the site from file:// in Debian's chromium, enters as each role,
+// opens each kind of page, checks numbers against the emitted CERS export
+// and groups file, checks a teacher sees only their groups' students, and
+// runs axe-core (WCAG 2.1 AA) on every page kind.
+import { readFileSync, mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { launch, axeCheck, csvRows, check, done } from "./common.mjs";
+
+const [site, data, shots] = process.argv.slice(2).map((p) => p && resolve(p));
+const url = (p) => pathToFileURL(join(site, p)).href;
+if (shots) mkdirSync(shots, { recursive: true });
+
+const groups = csvRows(readFileSync(join(data, "data/groups.csv"), "utf8"));
+const exportRows = csvRows(readFileSync(join(data, "data/cers_export.csv"), "utf8"));
+const label = (y) => `${y - 1}–${String(y).slice(2)}`;
+
+const browser = await launch();
+const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
+const page = await context.newPage();
+const errors = [];
+page.on("pageerror", (e) => errors.push(e.message));
+
+async function shot(name) {
+  if (shots) await page.screenshot({ path: join(shots, `${name}.png`), fullPage: false });
+}
+
+async function audit(kind) {
+  await axeCheck(page, kind);
+}
+
+// Landing page: the role chooser.
+await page.goto(url("index.html"));
+for (const role of ["Teacher", "School Administrator", "District Administrator", "State Administrator", "Aggregate Reporter"]) {
+  check(await page.getByRole("heading", { name: `Enter as ${role}` }).count() === 1, `landing offers ${role}`);
+}
+check((await page.textContent(".banner")).includes("Sandbox — fictitious data"), "banner on the landing page");
+await audit("landing");
+await shot("landing");
+
+// Teacher: the first grade 5 teacher (SB, CAST and interims in one room).
+const teacherLinks = await page.locator("section.role-card", { hasText: "Enter as Teacher" }).locator("ul.choices a").evaluateAll((as) => as.map((a) => a.getAttribute("href")));
+let teacherHome = null;
+for (const href of teacherLinks) {
+  await page.goto(url(href));
+  if ((await page.textContent("table.groups tbody")).includes("Grade 5")) { teacherHome = href; break; }
+}
+check(teacherHome, "a grade 5 teacher");
+check((await page.textContent(".top .role")) === "Teacher", "teacher role shown in the header");
+check(await page.locator("#ssid").count() === 0, "no student search for teachers");
+check(await page.getByRole("heading", { name: "Administrator Tools" }).count() === 0, "no admin tools for teachers");
+await audit("teacher home");
+await shot("teacher-home");
+
+// My Groups: star a group, reload, it is still listed first.
+const firstGroup = (await page.locator("table.groups tbody tr td a").first().textContent()).trim();
+await page.locator("table.groups tbody tr button.star").first().click();
+await page.reload();
+check(!(await page.locator("section.my-groups").isHidden()), "My Groups shown after reload");
+check((await page.locator("section.my-groups a").first().textContent()).trim() === firstGroup, "the starred group is in My Groups");
+await page.locator("table.groups tbody tr button.star").first().click();
+check(await page.locator("section.my-groups").isHidden(), "unstarring empties My Groups");
+
+// The teacher's rosters, from the groups file, for the isolation check.
+const myGroupNames = await page.locator("table.groups tbody tr").evaluateAll((rows) => rows.map((r) => [r.cells[0].textContent.trim(), r.cells[1].textContent.trim(), r.cells[2].textContent.trim()]));
+const rosterOf = (name, year) => new Set(groups.filter((g) => g.group_name === name && label(+g.school_year) === year && g.student_ssid).map((g) => g.student_ssid));
+const allowed = new Set(myGroupNames.flatMap(([n, , y]) => [...rosterOf(n, y)]));
+check(allowed.size > 0, "the teacher's rosters are known");
+
+// Group results: the summary against the export.
+let checkedGroup = false;
+for (let i = 0; i < myGroupNames.length && !checkedGroup; i++) {
+  await page.goto(url(teacherHome));
+  await page.locator("table.groups tbody tr td a").nth(i).click();
+  const sections = page.locator("section.assessment");
+  if (await sections.count() === 0) continue;
+  const [name, , year] = myGroupNames[i];
+  const roster = rosterOf(name, year);
+  const section = sections.first();
+  const heading = (await section.locator("h2").textContent()).trim();
+  const sectionYear = (await section.locator("h2 .year").textContent()).trim();
+  const assessment = heading.slice(0, heading.length - sectionYear.length).trim();
+  const rows = exportRows.filter((r) => r.AssessmentName === assessment && label(+r.SchoolYear) === sectionYear && roster.has(r.StudentIdentifier));
+  const cells = await section.locator("table.summary tbody td").allTextContents();
+  check(+cells[0] === rows.length, `group ${name}: ${assessment} n ${cells[0]} = ${rows.length} export rows`);
+  const scores = rows.map((r) => r.ScaleScore).filter((s) => s !== "").map(Number);
+  const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
+  check(Math.abs(parseFloat(cells[1]) - mean) < 0.51, `group mean ${cells[1]} ≈ ${mean.toFixed(1)}`);
+  const tableRows = section.locator("table.sortable tbody tr");
+  check(await tableRows.count() === rows.length, "one Results by Student row per export row");
+  await audit("group results");
+  await shot("group-results");
+
+  // Sorting by scale score.
+  await section.locator("table.sortable thead th", { hasText: "Scale score" }).click();
+  const sorted = (await section.locator("table.sortable tbody tr td:nth-child(7)").allTextContents()).map((t) => parseFloat(t)).filter((x) => !isNaN(x));
+  check(sorted.every((x, k) => k === 0 || sorted[k - 1] <= x), "sorted by scale score, ascending");
+
+  // Level filter.
+  await section.locator("select.level-filter").selectOption("1");
+  const levels = await tableRows.evaluateAll((rs) => rs.filter((r) => !r.hidden).map((r) => r.getAttribute("data-level")));
+  check(levels.every((l) => l === "1"), "level filter shows level 1 only");
+  await section.locator("select.level-filter").selectOption("");
+
+  // CSV download.
+  const [download] = await Promise.all([page.waitForEvent("download"), section.getByRole("link", { name: "Download CSV" }).click()]);
+  const csv = csvRows(readFileSync(await download.path(), "utf8"));
+  check(csv.length === rows.length && "SSID" in csv[0], `CSV has ${csv.length} rows with SSIDs`);
+
+  // A student's report, and Home leads back to the teacher's home.
+  await tableRows.first().locator("a").click();
+  check(await page.locator("article.isr").count() > 0, "student page has ISRs");
+  check(await page.locator("article.isr svg.levelbar").count() > 0, "ISR has a level bar");
+  await audit("student report");
+  await shot("student-report");
+  for (const [family, name] of [["Smarter Balanced", "isr-sb"], ["California Science Test", "isr-cast"], ["Interim", "isr-interim"]]) {
+    const isr = page.locator("article.isr", { hasText: family }).first();
+    if (shots && (await isr.count())) await isr.screenshot({ path: join(shots, `${name}.png`) });
+  }
+  await page.getByRole("link", { name: "Home" }).click();
+  check(page.url() === url(teacherHome), "Home returns to the teacher's home from a shared page");
+  checkedGroup = true;
+}
+check(checkedGroup, "a group page with results was checked");
+
+// Batch print from a group with a summative section.
+await page.goto(url(teacherHome));
+for (let i = 0; i < myGroupNames.length; i++) {
+  await page.goto(url(teacherHome));
+  await page.locator("table.groups tbody tr td a").nth(i).click();
+  const print = page.getByRole("link", { name: /Print ISRs/ }).first();
+  if (await print.count() === 0) continue;
+  const expected = await print.locator("xpath=ancestor::section").locator("table.sortable tbody tr").count();
+  await print.click();
+  check(await page.locator("article.isr").count() === expected, `batch print has ${expected} reports`);
+  await page.emulateMedia({ media: "print" });
+  const breaks = await page.locator("article.isr").evaluateAll((as) => as.map((a) => getComputedStyle(a).breakBefore));
+  check(breaks.every((b) => b === "page"), "each report starts a printed page");
+  check(await page.locator(".top nav").isHidden(), "navigation hidden in print");
+  await page.emulateMedia({ media: "screen" });
+  await audit("batch print");
+  break;
+}
+
+// Teacher isolation: crawl everything reachable from the teacher's home.
+const seen = new Set();
+const queue = [url(teacherHome)];
+const visited = new Set();
+const bundleDir = url(teacherHome).replace(/index\.html$/, "");
+while (queue.length) {
+  const next = queue.shift();
+  if (visited.has(next)) continue;
+  visited.add(next);
+  await page.goto(next);
+  const text = await page.textContent("main");
+  for (const m of text.matchAll(/\b\d{10}\b/g)) seen.add(m[0]);
+  const links = await page.locator("main a[href$='.html']").evaluateAll((as) => as.map((a) => a.href));
+  for (const l of links) {
+    if ((l.startsWith(bundleDir) || /\/(r|p)\/\d+\.html$/.test(l)) && !visited.has(l)) queue.push(l);
+  }
+}
+const outside = [...seen].filter((s) => exportRows.some((r) => r.StudentIdentifier === s) && !allowed.has(s));
+check(outside.length === 0, `teacher sees only their groups' students (${seen.size} SSIDs over ${visited.size} pages; outside: ${outside.slice(0, 5)})`);
+
+// School administrator: student search and a grade page.
+await page.goto(url("index.html"));
+await page.locator("section.role-card", { hasText: "Enter as School Administrator" }).locator("a").first().click();
+check((await page.textContent(".top .role")) === "School Administrator", "school admin role");
+check(await page.getByRole("heading", { name: "Administrator Tools" }).count() === 1, "admin tools for admins");
+await audit("school admin home");
+const gradeLink = page.locator("#schools ~ ul.inline a").first();
+await gradeLink.click();
+check(await page.locator("section.assessment").count() > 0, "school grade page has results");
+await audit("school grade results");
+const anSsid = (await page.locator("table.sortable tbody tr td:nth-child(2)").first().textContent()).trim();
+await page.getByRole("link", { name: "Home" }).click();
+await page.fill("#ssid", anSsid);
+await page.getByRole("button", { name: "Find" }).click();
+await page.waitForURL(/\/r\/\d+\.html$/);
+check((await page.textContent(".lead")).includes(anSsid), "student search opens the student's report");
+await page.goto(url("index.html"));
+await page.locator("section.role-card", { hasText: "Enter as School Administrator" }).locator("a").first().click();
+await page.fill("#ssid", "0000000000");
+await page.getByRole("button", { name: "Find" }).click();
+check((await page.textContent(".find-result")).includes("No student"), "unknown SSID is reported");
+
+// District administrator: a grade page's numbers against the export.
+await page.goto(url("index.html"));
+await page.locator("section.role-card", { hasText: "Enter as District Administrator" }).locator("a").first().click();
+check((await page.textContent(".top .role")) === "District Administrator", "district admin role");
+await audit("district admin home");
+const grade = page.locator("#schools ~ ul.inline a").first();
+const school = (await page.locator("#schools ~ h3").first().textContent()).trim();
+await grade.click();
+const sec = page.locator("section.assessment").first();
+const h = (await sec.locator("h2").textContent()).trim();
+const y = (await sec.locator("h2 .year").textContent()).trim();
+const gradeTitle = (await page.textContent("h1")).split(" · ").pop();
+const gradeCode = gradeTitle === "Kindergarten" ? "KG" : gradeTitle.replace("Grade ", "").padStart(2, "0");
+const want = exportRows.filter((r) => r.SchoolName === school && r.AssessmentName === h.slice(0, h.length - y.length).trim() && label(+r.SchoolYear) === y && r.GradeLevelWhenAssessed === gradeCode);
+check(+(await sec.locator("table.summary tbody td").first().textContent()) === want.length, `district grade page n = ${want.length} export rows`);
+
+// Aggregate reporter: summaries only.
+await page.goto(url("index.html"));
+await page.locator("section.role-card", { hasText: "Enter as Aggregate Reporter" }).locator("a").first().click();
+await audit("aggregate home");
+await page.locator("main a[href$='.html']").first().click();
+check(await page.getByRole("heading", { name: "Results by Student" }).count() === 0, "aggregate pages have no student rows");
+check(!/\b\d{10}\b/.test(await page.textContent("main")), "aggregate pages show no SSID");
+await audit("aggregate results");
+
+// Help.
+await page.goto(url("help/index.html"));
+await audit("help");
+
+check(errors.length === 0, `no script errors: ${errors.join("; ")}`);
+await browser.close();
+done();
