@@ -26,10 +26,10 @@ fn main() {
     let emitted = scoresite::sandbox::emit_fresh(&out, &options, &catalog).expect("emits");
     let generate = t.elapsed().as_secs_f64();
     let peak_mb = common::peak_rss_kb() as f64 / 1024.0;
-    let (files, bytes) = tree_size(&out);
+    let (files, bytes) = common::tree_size(&out);
 
     let t = Instant::now();
-    copy_tree(&out, &dir.path().join("copy"));
+    common::copy_tree(&out, &dir.path().join("copy"));
     let copy = t.elapsed().as_secs_f64();
 
     println!(
@@ -57,28 +57,4 @@ fn main() {
         "peak RSS: {peak_mb:.0} MB = {:.2} KB per student",
         peak_mb * 1024.0 / students as f64
     );
-}
-
-fn tree_size(root: &std::path::Path) -> (u64, u64) {
-    walkdir::WalkDir::new(root)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .fold((0, 0), |(n, b), e| {
-            (n + 1, b + e.metadata().map(|m| m.len()).unwrap_or(0))
-        })
-}
-
-fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
-    for e in walkdir::WalkDir::new(from)
-        .into_iter()
-        .filter_map(Result::ok)
-    {
-        let target = to.join(e.path().strip_prefix(from).unwrap());
-        if e.file_type().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
 }

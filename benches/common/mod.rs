@@ -1,3 +1,6 @@
+// Each benchmark uses only some of these helpers.
+#![allow(dead_code)]
+
 //! Helpers the benchmarks share.
 
 /// This process's peak resident set size (VmHWM), in KiB; 0 where unknown.
@@ -10,4 +13,30 @@ pub fn peak_rss_kb() -> u64 {
                 .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
         })
         .unwrap_or(0)
+}
+
+/// Files and bytes under `root`.
+pub fn tree_size(root: &std::path::Path) -> (u64, u64) {
+    walkdir::WalkDir::new(root)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .fold((0, 0), |(n, b), e| {
+            (n + 1, b + e.metadata().map(|m| m.len()).unwrap_or(0))
+        })
+}
+
+/// Copies the tree `from` to `to` file by file: the disk's cost for it.
+pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    for e in walkdir::WalkDir::new(from)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
+        let target = to.join(e.path().strip_prefix(from).unwrap());
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
 }

@@ -1,0 +1,82 @@
+//! Site rendering benchmark: pages/s, MB/s and peak memory of the sandbox
+//! site for the default 2,500 students and for 100,000 (set
+//! SCORESITE_BENCH_STUDENTS to a comma-separated list to change).
+//!
+//! Each size is timed three ways in the same run: rendering alone (pages
+//! discarded), the full write of the site, and a baseline that copies the
+//! written tree file by file. The write is reported as a ratio to the copy.
+//!
+//! Run with `cargo bench --bench site`.
+
+mod common;
+
+use scoresite::{access, deployment, diag, render, sandbox, site};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Instant;
+
+fn main() {
+    let sizes: Vec<u32> = std::env::var("SCORESITE_BENCH_STUDENTS")
+        .ok()
+        .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![2_500, 100_000]);
+    let catalog = scoresite::catalog::Catalog::builtin().expect("built-in catalog");
+    for students in sizes {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let lea = dir.path().join("lea");
+        sandbox::emit(&lea, &sandbox::Options { seed: 1, students }, &catalog).expect("emits");
+
+        let t = Instant::now();
+        let mut diags = diag::Diagnostics::default();
+        let dep = deployment::load(&lea, &mut diags).expect("loads");
+        let plan = access::plan(&dep.data, &dep.catalog, &dep.users);
+        let load = t.elapsed().as_secs_f64();
+        let info = render::views::SiteInfo {
+            name: dep.settings.name.clone(),
+            sandbox: true,
+            footer: String::new(),
+        };
+
+        let (pages, bytes) = (AtomicUsize::new(0), AtomicU64::new(0));
+        let t = Instant::now();
+        site::render(&dep, &plan, &info, &|p: site::Page| {
+            pages.fetch_add(p.path.ends_with(".html") as usize, Ordering::Relaxed);
+            bytes.fetch_add(p.bytes.len() as u64, Ordering::Relaxed);
+            Ok(())
+        })
+        .expect("renders");
+        let render_only = t.elapsed().as_secs_f64();
+
+        let out = dir.path().join("site");
+        let t = Instant::now();
+        let written = site::write(&dep, &plan, &info, &out).expect("writes");
+        let write = t.elapsed().as_secs_f64();
+        let peak_mb = common::peak_rss_kb() as f64 / 1024.0;
+
+        let t = Instant::now();
+        common::copy_tree(&out, &dir.path().join("copy"));
+        let copy = t.elapsed().as_secs_f64();
+
+        let mb = written.bytes as f64 / 1e6;
+        println!(
+            "students {students}: {} bundles, {} pages, {} files, {mb:.1} MB",
+            plan.bundles.len(),
+            written.pages,
+            written.files
+        );
+        println!("  load + plan: {load:.2}s");
+        println!(
+            "  render only: {render_only:.2}s = {:.0} pages/s ({} pages, {:.1} MB)",
+            pages.into_inner() as f64 / render_only,
+            written.pages,
+            bytes.into_inner() as f64 / 1e6
+        );
+        println!(
+            "  render + write: {write:.2}s = {:.0} pages/s, {:.1} MB/s",
+            written.pages as f64 / write,
+            mb / write
+        );
+        println!("  baseline (copy the written tree): {copy:.2}s");
+        println!("  write / baseline: {:.2}x", write / copy);
+        println!("  peak RSS so far: {peak_mb:.0} MB");
+    }
+}
