@@ -6,7 +6,7 @@ use crate::diag::{Diagnostics, Location};
 use crate::ingest::{self, LoadReport};
 use crate::model::{Dataset, Grant, User};
 use crate::yaml;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -88,23 +88,26 @@ impl Settings {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// `users.yaml` as written: who may log on.
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-struct UsersFile {
+pub struct UsersFile {
     #[serde(default)]
-    users: Vec<UserEntry>,
+    pub users: Vec<UserEntry>,
 }
 
-#[derive(Debug, Deserialize)]
+/// One user in `users.yaml`.
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-struct UserEntry {
-    email: String,
+pub struct UserEntry {
+    pub email: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The user's age recipient, written by `scoresite users add`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<String>,
     #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    recipient: Option<String>,
-    #[serde(default)]
-    grants: Vec<String>,
+    pub grants: Vec<String>,
 }
 
 /// A loaded deployment.

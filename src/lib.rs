@@ -7,17 +7,21 @@
 //! cross-references `scoresite check` reports.
 
 pub mod access;
+pub mod build;
 pub mod catalog;
 pub mod check;
 pub mod deployment;
 pub mod diag;
 pub mod ingest;
 pub mod model;
+pub mod open;
 pub mod output;
 pub mod render;
 pub mod sandbox;
+pub mod seal;
 pub mod serve;
 pub mod site;
 pub mod stats;
+pub mod users;
 pub mod validate;
 pub mod yaml;

@@ -1,5 +1,6 @@
 //! The `scoresite` command line.
 
+use age::secrecy::SecretString;
 use clap::{Parser, Subcommand};
 use std::io::Write;
 use std::path::PathBuf;
@@ -42,27 +43,33 @@ enum Command {
         #[arg(default_value = ".")]
         deployment: PathBuf,
     },
-    /// Build the encrypted site from a deployment (not built yet).
+    /// Build the encrypted site: every page sealed with age to the users its grants allow.
     Build {
+        /// The deployment directory (scoresite.yaml, users.yaml, credentials/, data/).
         #[arg(default_value = ".")]
         deployment: PathBuf,
+        /// Where to publish the site; the previous site stays until the new one is complete.
         #[arg(long)]
         out: PathBuf,
     },
-    /// Enrol users and manage their passphrases (not built yet).
+    /// Enrol users and manage their passphrases.
     #[command(subcommand)]
     Users(UsersCommand),
-    /// Decrypt a built site as one user, for audits and tests (not built yet).
+    /// Log on to a built secure site as one user and list or decrypt what they can read.
     Open {
+        /// The built site.
         #[arg(long)]
         site: PathBuf,
         #[arg(long)]
         email: String,
+        /// Read the passphrase from the first line of stdin (required: never on the command line).
         #[arg(long)]
         password_stdin: bool,
-        #[arg(long)]
+        /// List every page path the user can read.
+        #[arg(long, conflicts_with = "path")]
         list: bool,
-        path: Option<PathBuf>,
+        /// A page path (as listed) to write, decrypted, to stdout.
+        path: Option<String>,
     },
     /// Preview a built site on a local web server (127.0.0.1 unless --bind says otherwise).
     Serve {
@@ -82,22 +89,36 @@ enum UsersCommand {
     Add {
         #[arg(long)]
         email: String,
-        #[arg(long = "grant", required = true)]
+        /// ROLE:SCOPE, as teacher:SCHOOL, school_admin:SCHOOL, district_admin:LEA, state_admin, aggregate_reporter:school:ID.
+        /// Required unless users.yaml already lists the user with grants.
+        #[arg(long = "grant")]
         grants: Vec<String>,
+        /// The user's name, as the site shows it.
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the passphrase from the first line of stdin instead of generating one.
         #[arg(long)]
         password_stdin: bool,
+        /// The deployment directory.
+        #[arg(long, default_value = ".")]
+        deployment: PathBuf,
     },
-    /// Set a new passphrase for a user.
+    /// Give a user a new identity and passphrase (the old one is not needed); rebuild to apply.
     Passwd {
         #[arg(long)]
         email: String,
+        /// Read the passphrase from the first line of stdin instead of generating one.
         #[arg(long)]
         password_stdin: bool,
+        #[arg(long, default_value = ".")]
+        deployment: PathBuf,
     },
-    /// Remove a user.
+    /// Remove a user and their credential; after the next build they can open nothing new.
     Remove {
         #[arg(long)]
         email: String,
+        #[arg(long, default_value = ".")]
+        deployment: PathBuf,
     },
 }
 
@@ -111,9 +132,15 @@ fn main() -> ExitCode {
             emit_data,
             serve,
         } => sandbox(out, seed, students, emit_data, serve),
-        Command::Build { .. } => not_built("build"),
-        Command::Users(_) => not_built("users"),
-        Command::Open { .. } => not_built("open"),
+        Command::Build { deployment, out } => build(&deployment, &out),
+        Command::Users(command) => users(command),
+        Command::Open {
+            site,
+            email,
+            password_stdin,
+            list,
+            path,
+        } => open(&site, &email, password_stdin, list, path),
         Command::Serve { dir, port, bind } => serve(dir, bind, port),
     }
 }
@@ -190,9 +217,107 @@ fn serve(dir: PathBuf, bind: std::net::IpAddr, port: u16) -> ExitCode {
     }
 }
 
-fn not_built(command: &str) -> ExitCode {
-    eprintln!(
-        "scoresite {command}: not built yet in this release; only `check` and `serve` work so far."
-    );
-    ExitCode::from(2)
+fn build(deployment: &std::path::Path, out: &std::path::Path) -> ExitCode {
+    let started = std::time::Instant::now();
+    match scoresite::build::build(deployment, out) {
+        Ok(b) => {
+            println!(
+                "Built the secure site in {}: {} pages sealed in {} bundles for {} users, {} files, {:.1} MB in {:.1}s.",
+                out.display(), b.pages, b.bundles, b.users, b.files, b.bytes as f64 / 1e6,
+                started.elapsed().as_secs_f64()
+            );
+            if b.not_enrolled > 0 {
+                eprintln!(
+                    "note: {} users in users.yaml are not enrolled and can open nothing; enrol them with `scoresite users add`.",
+                    b.not_enrolled
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail("build", e),
+    }
+}
+
+/// The passphrase from stdin, or a generated one printed once.
+fn passphrase(from_stdin: bool) -> anyhow::Result<SecretString> {
+    if from_stdin {
+        return scoresite::users::passphrase_from(
+            std::io::stdin().lock(),
+            scoresite::users::MIN_PASSPHRASE,
+        );
+    }
+    let generated = scoresite::seal::generate_passphrase()?;
+    println!("Passphrase (shown once; give it to the user in person): {generated}");
+    Ok(SecretString::from(generated))
+}
+
+fn users(command: UsersCommand) -> ExitCode {
+    use scoresite::users::Enrollment;
+    let result = match command {
+        UsersCommand::Add {
+            email,
+            grants,
+            name,
+            password_stdin,
+            deployment,
+        } => passphrase(password_stdin).and_then(|p| {
+            Enrollment::at(&deployment).add(&email, name, &grants, &p)?;
+            println!("Enrolled {email}. Rebuild the site to give them access.");
+            Ok(())
+        }),
+        UsersCommand::Passwd {
+            email,
+            password_stdin,
+            deployment,
+        } => passphrase(password_stdin).and_then(|p| {
+            Enrollment::at(&deployment).passwd(&email, &p)?;
+            println!("New passphrase set for {email}. Rebuild the site to apply it.");
+            Ok(())
+        }),
+        UsersCommand::Remove { email, deployment } => {
+            Enrollment::at(&deployment).remove(&email).map(|()| {
+                println!("Removed {email}. Rebuild the site: new scope keys lock them out.");
+            })
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail("users", e),
+    }
+}
+
+fn open(
+    site: &std::path::Path,
+    email: &str,
+    password_stdin: bool,
+    list: bool,
+    path: Option<String>,
+) -> ExitCode {
+    if !password_stdin {
+        eprintln!("scoresite open: give the passphrase on stdin with --password-stdin");
+        return ExitCode::from(2);
+    }
+    let run = || -> anyhow::Result<()> {
+        let pass = scoresite::users::passphrase_from(std::io::stdin().lock(), 1)?;
+        let session = scoresite::open::Session::logon(site, email, &pass)?;
+        let mut stdout = std::io::stdout().lock();
+        match (list, path) {
+            (_, Some(p)) => stdout.write_all(&session.read(&p)?)?,
+            _ => {
+                for p in session.paths()? {
+                    writeln!(stdout, "{p}")?;
+                }
+            }
+        }
+        Ok(())
+    };
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail("open", e),
+    }
+}
+
+fn fail(command: &str, e: anyhow::Error) -> ExitCode {
+    eprintln!("scoresite {command}: {e:#}");
+    ExitCode::FAILURE
 }

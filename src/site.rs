@@ -82,10 +82,13 @@ pub fn write(dep: &Deployment, plan: &Plan, site: &SiteInfo, dir: &Path) -> Resu
     })
 }
 
-/// Renders every page of the site into `sink`, in parallel.
+/// Renders every page of the site into `sink`, in parallel. The role chooser
+/// is the sandbox's front page; a secure site's front page is its logon shell.
 pub fn render(dep: &Deployment, plan: &Plan, site: &SiteInfo, sink: &Sink) -> Result<()> {
     let r = Renderer::new()?;
-    sink(landing(dep, plan, site, &r)?)?;
+    if site.sandbox {
+        sink(landing(dep, plan, site, &r)?)?;
+    }
     for page in help(site, &r)? {
         sink(page)?;
     }
@@ -359,7 +362,7 @@ fn landing(dep: &Deployment, plan: &Plan, site: &SiteInfo, r: &Renderer) -> Resu
 }
 
 /// Who a bundle is for, as the chooser lists it.
-fn bundle_label(dep: &Deployment, b: &Bundle) -> String {
+pub fn bundle_label(dep: &Deployment, b: &Bundle) -> String {
     let inst = &dep.data.institutions;
     match b.kind {
         Kind::Teacher => {
@@ -400,7 +403,8 @@ fn bundle_label(dep: &Deployment, b: &Bundle) -> String {
     }
 }
 
-fn bundle_note(dep: &Deployment, b: &Bundle) -> String {
+/// What a bundle covers: its schools, and a teacher's groups.
+pub fn bundle_note(dep: &Deployment, b: &Bundle) -> String {
     match b.kind {
         Kind::Teacher => {
             let schools: std::collections::BTreeSet<&str> = b

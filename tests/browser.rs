@@ -46,6 +46,12 @@ fn sandbox_site_in_chromium() {
     let (site, data) = (dir.path().join("site"), dir.path().join("data"));
     let common = ["--students", "600", "--seed", "5"];
     scoresite(&[&["sandbox", "--out", site.to_str().unwrap()], &common[..]].concat());
-    scoresite(&[&["sandbox", "--emit-data", data.to_str().unwrap()], &common[..]].concat());
+    scoresite(
+        &[
+            &["sandbox", "--emit-data", data.to_str().unwrap()],
+            &common[..],
+        ]
+        .concat(),
+    );
     node("sandbox.mjs", &[&site, &data]);
 }

@@ -29,6 +29,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../site-templates/print.html"),
     ),
     ("help.html", include_str!("../../site-templates/help.html")),
+    (
+        "logon.html",
+        include_str!("../../site-templates/shell/logon.html"),
+    ),
 ];
 
 /// Static assets copied into every site.
@@ -40,6 +44,27 @@ pub const ASSETS: &[(&str, &str)] = &[
     (
         "assets/site.js",
         include_str!("../../site-templates/assets/site.js"),
+    ),
+];
+
+/// The secure site's logon shell: its scripts and the vendored typage build
+/// (rebuilt by `tools/vendor-age/build.sh`) with the licences it carries.
+pub const SHELL_ASSETS: &[(&str, &[u8])] = &[
+    (
+        "assets/shell.js",
+        include_bytes!("../../site-templates/assets/shell.js"),
+    ),
+    (
+        "assets/worker.js",
+        include_bytes!("../../site-templates/assets/worker.js"),
+    ),
+    (
+        "assets/vendor/age.js",
+        include_bytes!("../../site-templates/assets/vendor/age.js"),
+    ),
+    (
+        "assets/vendor/LICENSES.txt",
+        include_bytes!("../../site-templates/assets/vendor/LICENSES.txt"),
     ),
 ];
 

@@ -1,0 +1,87 @@
+// scoresite logon worker: runs the scrypt and every decryption off the page's
+// thread, with typage (assets/vendor/age.js). Scope keys live here and in
+// the tab's sessionStorage only; logout forgets them.
+"use strict";
+importScripts("vendor/age.js");
+
+// Plain-HTTP intranet hosts are not secure contexts, so crypto.subtle is
+// missing. typage falls back to its pure-JS X25519 when WebCrypto rejects
+// with NotSupportedError, so give it a crypto.subtle that does exactly that.
+if (!self.crypto.subtle) {
+  const reject = () => Promise.reject(new DOMException("WebCrypto needs a secure context", "NotSupportedError"));
+  Object.defineProperty(self.crypto, "subtle", {
+    value: new Proxy({}, { get: () => reject }),
+    configurable: true,
+  });
+}
+
+const enc = new TextEncoder();
+const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+const unhex = (text) => new Uint8Array(text.match(/../g).map((h) => parseInt(h, 16)));
+const mac = (key, message) => hex(ageLib.hmac(ageLib.sha256, key, enc.encode(message)));
+
+let session = null; // { names: hex, identities: [AGE-SECRET-KEY-…] }
+let decrypter = null;
+
+function resume(s) {
+  session = s;
+  decrypter = new ageLib.Decrypter();
+  for (const id of s.identities) decrypter.addIdentity(id);
+}
+
+async function fetchBytes(path) {
+  const r = await fetch(path, { cache: "no-store", credentials: "same-origin" });
+  if (!r.ok) return null;
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+const FAILED = "The email or password you entered is incorrect.";
+
+async function logon(email, passphrase) {
+  const site = await (await fetch("site.json", { cache: "no-store" })).json();
+  const locator = mac(unhex(site.salt), email.trim().toLowerCase());
+  const credential = await fetchBytes(`credentials/${locator}.age`);
+  if (!credential) throw new Error(FAILED);
+  const withPassphrase = new ageLib.Decrypter();
+  withPassphrase.addPassphrase(passphrase);
+  let identity;
+  try {
+    identity = (await withPassphrase.decrypt(credential, "text")).trim();
+  } catch (e) {
+    throw new Error(FAILED);
+  }
+  const sealedGrant = await fetchBytes(`grants/${locator}.age`);
+  if (!sealedGrant) throw new Error("Your account has no reports in this build of the site. Ask your coordinator.");
+  const personal = new ageLib.Decrypter();
+  personal.addIdentity(identity);
+  const grant = JSON.parse(await personal.decrypt(sealedGrant, "text"));
+  const s = { names: site.names, identities: grant.bundles.map((b) => b.identity) };
+  resume(s);
+  const bundles = grant.bundles.map(({ role, label, note, home }) => ({ role, label, note, home }));
+  return { session: s, bundles };
+}
+
+async function get(path) {
+  if (!session) throw new Error("Not logged on.");
+  const name = `d/${mac(unhex(session.names), path).slice(0, 32)}.age`;
+  const sealed = await fetchBytes(name);
+  if (!sealed) throw new Error(`Not found: ${path}`);
+  return await decrypter.decrypt(sealed);
+}
+
+self.onmessage = async (e) => {
+  const { id, op } = e.data;
+  try {
+    let result = null;
+    if (op === "logon") result = await logon(e.data.email, e.data.passphrase);
+    else if (op === "resume") resume(e.data.session);
+    else if (op === "get") {
+      const bytes = await get(e.data.path);
+      self.postMessage({ id, ok: true, result: bytes }, [bytes.buffer]);
+      return;
+    } else if (op === "logout") { session = null; decrypter = null; }
+    self.postMessage({ id, ok: true, result });
+  } catch (err) {
+    self.postMessage({ id, ok: false, error: err.message || String(err) });
+  }
+};

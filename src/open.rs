@@ -1,0 +1,87 @@
+//! `scoresite open`: log on to a built secure site as one user, as the
+//! browser does, and list or decrypt what that user can read.
+
+use crate::build::{GrantFile, SiteJson};
+use crate::seal;
+use age::secrecy::SecretString;
+use age::x25519;
+use anyhow::{bail, Context as _, Result};
+use std::path::{Path, PathBuf};
+
+/// The message for an unknown email and for a wrong passphrase alike.
+pub const LOGON_FAILED: &str = "unknown email or wrong passphrase";
+
+/// A logged-on user of a built site.
+pub struct Session {
+    site: PathBuf,
+    names: Vec<u8>,
+    scopes: Vec<x25519::Identity>,
+    pub grant: GrantFile,
+}
+
+impl Session {
+    /// Logs on to the site in `site` as `email` with `passphrase`.
+    pub fn logon(site: &Path, email: &str, passphrase: &SecretString) -> Result<Session> {
+        let json = std::fs::read(site.join("site.json"))
+            .with_context(|| format!("{} is not a secure site (no site.json)", site.display()))?;
+        let info: SiteJson = serde_json::from_slice(&json).context("site.json")?;
+        let locator = seal::locator(&seal::unhex(&info.salt)?, email);
+        let credential = std::fs::read(site.join(format!("credentials/{locator}.age"))).ok();
+        let identity = credential
+            .and_then(|c| seal::open_with_passphrase(&c, passphrase))
+            .and_then(|text| {
+                String::from_utf8(text)
+                    .ok()?
+                    .trim()
+                    .parse::<x25519::Identity>()
+                    .ok()
+            });
+        let Some(identity) = identity else {
+            bail!(LOGON_FAILED)
+        };
+        let grant = std::fs::read(site.join(format!("grants/{locator}.age")))
+            .ok()
+            .and_then(|g| seal::open_with(&g, &[identity]))
+            .context("this user holds no grant in this build")?;
+        let grant: GrantFile = serde_json::from_slice(&grant).context("grant file")?;
+        let scopes = grant
+            .bundles
+            .iter()
+            .map(|b| {
+                b.identity
+                    .parse::<x25519::Identity>()
+                    .map_err(|e| anyhow::anyhow!("{e}"))
+            })
+            .collect::<Result<_>>()?;
+        Ok(Session {
+            site: site.to_path_buf(),
+            names: seal::unhex(&info.names)?,
+            scopes,
+            grant,
+        })
+    }
+
+    /// Every page path this user can read, from their bundles' manifests.
+    pub fn paths(&self) -> Result<Vec<String>> {
+        let mut all = std::collections::BTreeSet::new();
+        for b in &self.grant.bundles {
+            let list: Vec<String> = serde_json::from_slice(&self.read(&b.manifest)?)?;
+            all.extend(list);
+        }
+        Ok(all.into_iter().collect())
+    }
+
+    /// The page at `path` (as `b/3/index.html`), decrypted.
+    pub fn read(&self, path: &str) -> Result<Vec<u8>> {
+        let stored = seal::opaque_name(&self.names, path);
+        self.open_stored(&stored)
+            .with_context(|| format!("{path}: not readable by this user"))
+    }
+
+    /// The stored file at `stored` (relative to the site), decrypted with
+    /// this user's scope keys; `None` when they cannot read it.
+    pub fn open_stored(&self, stored: &str) -> Option<Vec<u8>> {
+        let bytes = std::fs::read(self.site.join(stored)).ok()?;
+        seal::open_with(&bytes, &self.scopes)
+    }
+}

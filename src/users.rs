@@ -1,0 +1,209 @@
+//! Enrollment: `scoresite users add / passwd / remove`.
+//!
+//! Each user has a personal X25519 identity, stored under
+//! `credentials/HMAC(salt, email).age` encrypted with the user's passphrase
+//! (scrypt, work factor 18). `users.yaml` records the grants and the
+//! identity's recipient. Passphrases are read from stdin or generated, and
+//! never stored, logged or taken from the command line.
+
+use crate::deployment::{UserEntry, UsersFile};
+use crate::model::Grant;
+use crate::{seal, yaml};
+use age::secrecy::{ExposeSecret, SecretString};
+use anyhow::{bail, Context as _, Result};
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+
+/// The shortest passphrase accepted from stdin.
+pub const MIN_PASSPHRASE: usize = 12;
+
+/// A deployment's enrollment files.
+pub struct Enrollment {
+    root: PathBuf,
+}
+
+impl Enrollment {
+    /// The enrollment files of the deployment at `root`.
+    pub fn at(root: &Path) -> Enrollment {
+        Enrollment {
+            root: root.to_path_buf(),
+        }
+    }
+
+    fn users_path(&self) -> PathBuf {
+        self.root.join("users.yaml")
+    }
+
+    fn credentials(&self) -> PathBuf {
+        self.root.join("credentials")
+    }
+
+    /// The site salt, created on first use. Locators are HMACs under it.
+    pub fn salt(&self) -> Result<Vec<u8>> {
+        let path = self.credentials().join("salt");
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            return seal::unhex(&text).with_context(|| format!("{}", path.display()));
+        }
+        let salt = seal::random_bytes(32)?;
+        write_atomic(&path, format!("{}\n", seal::hex(&salt)).as_bytes())?;
+        Ok(salt)
+    }
+
+    /// Where `email`'s credential file is.
+    pub fn credential_path(&self, email: &str) -> Result<PathBuf> {
+        Ok(self
+            .credentials()
+            .join(format!("{}.age", seal::locator(&self.salt()?, email))))
+    }
+
+    fn read(&self) -> Result<UsersFile> {
+        let path = self.users_path();
+        match std::fs::read_to_string(&path) {
+            Ok(text) => yaml::parse(&path, &text).map_err(|e| anyhow::anyhow!("{e}")),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(UsersFile::default()),
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+
+    fn write(&self, users: &UsersFile) -> Result<()> {
+        let text = format!(
+            "# Who may log on: written by `scoresite users`. Grants are ROLE:SCOPE;\n# the recipient is the user's public key.\n{}",
+            yaml::to_string(users)?
+        );
+        write_atomic(&self.users_path(), text.as_bytes())
+    }
+
+    /// Enrols `email` with `grants`, sealing a new identity with `passphrase`.
+    /// A user already listed without an identity is enrolled with their
+    /// listed grants plus `grants`.
+    pub fn add(
+        &self,
+        email: &str,
+        name: Option<String>,
+        grants: &[String],
+        passphrase: &SecretString,
+    ) -> Result<()> {
+        let email = valid_email(email)?;
+        for g in grants {
+            Grant::parse(g).map_err(|e| anyhow::anyhow!(e))?;
+        }
+        let mut users = self.read()?;
+        let at = match users
+            .users
+            .iter()
+            .position(|u| seal::normalise_email(&u.email) == email)
+        {
+            Some(i) if users.users[i].recipient.is_some() => bail!(
+                "{email} is already enrolled; use `scoresite users passwd` to set a new passphrase"
+            ),
+            Some(i) => i,
+            None => {
+                users.users.push(UserEntry {
+                    email: email.clone(),
+                    name: None,
+                    recipient: None,
+                    grants: Vec::new(),
+                });
+                users.users.len() - 1
+            }
+        };
+        let user = &mut users.users[at];
+        for g in grants {
+            if !user.grants.contains(g) {
+                user.grants.push(g.clone());
+            }
+        }
+        if user.grants.is_empty() {
+            bail!("{email} has no grants; give at least one with --grant ROLE:SCOPE");
+        }
+        if name.is_some() {
+            user.name = name;
+        }
+        user.recipient = Some(self.seal_identity(&email, passphrase)?);
+        self.write(&users)
+    }
+
+    /// Gives `email` a new identity sealed with `passphrase`, keeping the grants.
+    /// The old passphrase is not needed, so an administrator can reset it.
+    pub fn passwd(&self, email: &str, passphrase: &SecretString) -> Result<()> {
+        let email = seal::normalise_email(email);
+        let mut users = self.read()?;
+        let Some(at) = users
+            .users
+            .iter()
+            .position(|u| seal::normalise_email(&u.email) == email)
+        else {
+            bail!("{email} is not enrolled in {}", self.users_path().display());
+        };
+        users.users[at].recipient = Some(self.seal_identity(&email, passphrase)?);
+        self.write(&users)
+    }
+
+    /// Removes `email` and their credential file.
+    pub fn remove(&self, email: &str) -> Result<()> {
+        let email = seal::normalise_email(email);
+        let mut users = self.read()?;
+        let before = users.users.len();
+        users
+            .users
+            .retain(|u| seal::normalise_email(&u.email) != email);
+        if users.users.len() == before {
+            bail!("{email} is not enrolled in {}", self.users_path().display());
+        }
+        self.write(&users)?;
+        let credential = self.credential_path(&email)?;
+        if credential.exists() {
+            std::fs::remove_file(&credential)
+                .with_context(|| format!("cannot remove {}", credential.display()))?;
+        }
+        Ok(())
+    }
+
+    /// Writes a fresh identity for `email`, sealed with `passphrase`; returns its recipient.
+    fn seal_identity(&self, email: &str, passphrase: &SecretString) -> Result<String> {
+        let identity = age::x25519::Identity::generate();
+        let sealed =
+            seal::with_passphrase(identity.to_string().expose_secret().as_bytes(), passphrase)?;
+        write_atomic(&self.credential_path(email)?, &sealed)?;
+        Ok(identity.to_public().to_string())
+    }
+}
+
+fn valid_email(email: &str) -> Result<String> {
+    let email = seal::normalise_email(email);
+    match email.split_once('@') {
+        Some((local, domain))
+            if !local.is_empty()
+                && domain.contains('.')
+                && !email.contains(char::is_whitespace) =>
+        {
+            Ok(email)
+        }
+        _ => bail!("`{email}` is not an email address (expected name@district.org)"),
+    }
+}
+
+/// Reads a passphrase of at least `min` characters from the first line of `input`.
+pub fn passphrase_from(mut input: impl BufRead, min: usize) -> Result<SecretString> {
+    let mut line = String::new();
+    input
+        .read_line(&mut line)
+        .context("cannot read the passphrase from stdin")?;
+    let pass = line.trim_end_matches(['\n', '\r']).to_string();
+    if pass.chars().count() < min.max(1) {
+        bail!("the passphrase on stdin is shorter than {min} characters");
+    }
+    Ok(SecretString::from(pass))
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write in {}", dir.display()))?;
+    tmp.write_all(bytes)?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
