@@ -71,10 +71,14 @@ impl Session {
         Ok(all.into_iter().collect())
     }
 
-    /// The page at `path` (as `b/3/index.html`), decrypted.
+    /// Where the page at `path` (as `b/3/index.html`) is stored.
+    pub fn stored_name(&self, path: &str) -> String {
+        seal::opaque_name(&self.names, path)
+    }
+
+    /// The page at `path`, decrypted.
     pub fn read(&self, path: &str) -> Result<Vec<u8>> {
-        let stored = seal::opaque_name(&self.names, path);
-        self.open_stored(&stored)
+        self.open_stored(&self.stored_name(path))
             .with_context(|| format!("{path}: not readable by this user"))
     }
 

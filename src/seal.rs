@@ -139,7 +139,10 @@ mod tests {
             x25519::Identity::generate(),
         );
         let sealed = to_recipients(b"page", &[a.to_public(), b.to_public()]).unwrap();
-        assert_eq!(open_with(&sealed, std::slice::from_ref(&b)).unwrap(), b"page");
+        assert_eq!(
+            open_with(&sealed, std::slice::from_ref(&b)).unwrap(),
+            b"page"
+        );
         assert_eq!(open_with(&sealed, &[c.clone(), a]).unwrap(), b"page");
         assert!(open_with(&sealed, &[c]).is_none());
         assert!(!sealed.windows(4).any(|w| w == b"page"));

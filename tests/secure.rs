@@ -1,0 +1,641 @@
+//! The secure build: an isolation matrix over every file of the output,
+//! decrypted with each user's credentials, a leak scan of the whole output,
+//! and the CLI's enrollment, refusal and logon behaviour.
+//!
+//! The fixture is a small generated deployment (300 students) with six
+//! users written for the purpose: a teacher with one group, a teacher with
+//! two groups of which one is Math-only, a school admin, a district admin,
+//! an aggregate reporter, and a user removed before the rebuild.
+
+use age::secrecy::SecretString;
+use scoresite::open::Session;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+const PASS: &str = "correct horse battery staple";
+
+fn scoresite(args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scoresite"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn ok(args: &[&str], stdin: Option<&str>) -> String {
+    let out = scoresite(args, stdin);
+    assert!(
+        out.status.success(),
+        "scoresite {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A group of the groups file: (name, school, year).
+type GroupKey = (String, String, String);
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    dep: PathBuf,
+    export: Vec<BTreeMap<String, String>>,
+    rosters: BTreeMap<GroupKey, (String, BTreeSet<String>)>,
+}
+
+fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut r = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let headers = r.headers().unwrap().clone();
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            headers
+                .iter()
+                .zip(rec.iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let dep = dir.path().join("lea");
+    let d = dep.to_str().unwrap();
+    ok(
+        &[
+            "sandbox",
+            "--emit-data",
+            d,
+            "--students",
+            "300",
+            "--seed",
+            "3",
+        ],
+        None,
+    );
+    let export = read_csv(&dep.join("data/cers_export.csv"));
+    let mut rosters: BTreeMap<GroupKey, (String, BTreeSet<String>)> = BTreeMap::new();
+    for row in read_csv(&dep.join("data/groups.csv")) {
+        let key = (
+            row["group_name"].clone(),
+            row["school_natural_id"].clone(),
+            row["school_year"].clone(),
+        );
+        let entry = rosters.entry(key).or_default();
+        if !row["subject_code"].is_empty() {
+            entry.0 = row["subject_code"].clone();
+        }
+        if !row["student_ssid"].is_empty() {
+            entry.1.insert(row["student_ssid"].clone());
+        }
+    }
+    Fixture {
+        _dir: dir,
+        dep,
+        export,
+        rosters,
+    }
+}
+
+/// SSIDs with at least one result among `rows`.
+fn tested<'a>(rows: impl Iterator<Item = &'a BTreeMap<String, String>>) -> BTreeSet<String> {
+    rows.map(|r| r["StudentIdentifier"].clone()).collect()
+}
+
+/// Every 10-digit run in `text` that is a known SSID.
+fn ssids(text: &str, known: &BTreeSet<String>) -> BTreeSet<String> {
+    text.split(|c: char| !c.is_ascii_digit())
+        .filter(|r| r.len() == 10 && known.contains(*r))
+        .map(String::from)
+        .collect()
+}
+
+fn stored_files(site: &Path) -> Vec<String> {
+    walkdir::WalkDir::new(site)
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            e.path()
+                .strip_prefix(site)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect()
+}
+
+/// What one user read: the stored files that opened, and their text.
+struct Reading {
+    opened: BTreeSet<String>,
+    text: BTreeMap<String, String>,
+}
+
+fn read_all(site: &Path, email: &str) -> (Session, Reading) {
+    let session = Session::logon(site, email, &SecretString::from(PASS.to_string())).unwrap();
+    let mut reading = Reading {
+        opened: BTreeSet::new(),
+        text: BTreeMap::new(),
+    };
+    for f in stored_files(site)
+        .into_iter()
+        .filter(|f| f.starts_with("d/"))
+    {
+        if let Some(bytes) = session.open_stored(&f) {
+            reading
+                .text
+                .insert(f.clone(), String::from_utf8(bytes).unwrap());
+            reading.opened.insert(f);
+        }
+    }
+    (session, reading)
+}
+
+#[test]
+fn each_user_reads_exactly_what_their_grants_allow() {
+    let fx = fixture();
+    let d = fx.dep.to_str().unwrap();
+    let known: BTreeSet<String> = tested(fx.export.iter());
+    let latest = fx.rosters.keys().map(|k| k.2.clone()).max().unwrap();
+    // Teacher 1: one all-subject group with tested students.
+    let (g1, (_, roster1)) = fx
+        .rosters
+        .iter()
+        .find(|(k, (subject, r))| {
+            k.2 == latest && subject == "All" && r.iter().any(|s| known.contains(s))
+        })
+        .unwrap();
+    // Teacher 2: another all-subject group and a Math group.
+    let (g2, (_, roster2)) = fx
+        .rosters
+        .iter()
+        .find(|(k, (subject, r))| *k != g1 && subject == "All" && r.len() > 5)
+        .unwrap();
+    let (g3, (_, roster3)) = fx
+        .rosters
+        .iter()
+        .find(|(_, (subject, r))| {
+            subject == "Math" && r.difference(roster2).any(|s| known.contains(s))
+        })
+        .unwrap();
+    // Assign the new logins, each row beside its group's rows (RDW keeps a
+    // group's rows together).
+    let path = fx.dep.join("data/groups.csv");
+    let mut lines: Vec<String> = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    for (g, login) in [
+        (g1, "t1@fixture.example"),
+        (g2, "t2@fixture.example"),
+        (g3, "t2@fixture.example"),
+    ] {
+        let prefix = format!("{},{},{},", g.0, g.1, g.2);
+        let last = lines.iter().rposition(|l| l.starts_with(&prefix)).unwrap();
+        lines.insert(last + 1, format!("{prefix},,{login}"));
+    }
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let school = fx.export.iter().find(|r| r["SchoolId"] != g1.1).unwrap()["SchoolId"].clone();
+    let lea_id = "9900001";
+    let enrol = |email: &str, grants: &[String]| {
+        let mut args = vec![
+            "users",
+            "add",
+            "--email",
+            email,
+            "--password-stdin",
+            "--deployment",
+            d,
+        ];
+        for g in grants {
+            args.extend(["--grant", g.as_str()]);
+        }
+        ok(&args, Some(&format!("{PASS}\n")));
+    };
+    enrol("t1@fixture.example", &[format!("teacher:{}", g1.1)]);
+    enrol(
+        "t2@fixture.example",
+        &[format!("teacher:{}", g2.1), format!("teacher:{}", g3.1)],
+    );
+    enrol(
+        "principal@fixture.example",
+        &[format!("school_admin:{school}")],
+    );
+    enrol(
+        "coordinator@fixture.example",
+        &[format!("district_admin:{lea_id}")],
+    );
+    enrol(
+        "reporter@fixture.example",
+        &[format!("aggregate_reporter:lea:{lea_id}")],
+    );
+    enrol(
+        "leaver@fixture.example",
+        &[format!("school_admin:{school}")],
+    );
+
+    // Build 1, and what the leaver could read in it.
+    let site1 = fx.dep.parent().unwrap().join("site1");
+    ok(&["build", d, "--out", site1.to_str().unwrap()], None);
+    let (_, leaver_before) = read_all(&site1, "leaver@fixture.example");
+    assert!(!leaver_before.opened.is_empty());
+    let old_credential = std::fs::read_dir(site1.join("credentials"))
+        .unwrap()
+        .count();
+    assert_eq!(old_credential, 6);
+
+    // The leaver is removed; build 2 replaces the site.
+    ok(
+        &[
+            "users",
+            "remove",
+            "--email",
+            "leaver@fixture.example",
+            "--deployment",
+            d,
+        ],
+        None,
+    );
+    let site = fx.dep.parent().unwrap().join("site");
+    ok(&["build", d, "--out", site.to_str().unwrap()], None);
+    let files = stored_files(&site);
+
+    let expect_students = |email: &str| -> BTreeSet<String> {
+        match email {
+            "t1@fixture.example" => roster1.intersection(&known).cloned().collect(),
+            "t2@fixture.example" => {
+                let math = tested(fx.export.iter().filter(|r| {
+                    r["Subject"] == "Math" && roster3.contains(&r["StudentIdentifier"])
+                }));
+                roster2.intersection(&known).cloned().chain(math).collect()
+            }
+            "principal@fixture.example" => {
+                tested(fx.export.iter().filter(|r| r["SchoolId"] == school))
+            }
+            "coordinator@fixture.example" => known.clone(),
+            _ => BTreeSet::new(),
+        }
+    };
+    let mut opened_by: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for email in [
+        "t1@fixture.example",
+        "t2@fixture.example",
+        "principal@fixture.example",
+        "coordinator@fixture.example",
+        "reporter@fixture.example",
+    ] {
+        let (session, reading) = read_all(&site, email);
+        // What opens is exactly what the user's manifests list.
+        let listed: BTreeSet<String> = session
+            .paths()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                let text = String::from_utf8(session.read(p).unwrap()).unwrap();
+                assert_eq!(Some(&text), reading.text.get(&session.stored_name(p)));
+                session.stored_name(p)
+            })
+            .collect();
+        let pages: BTreeSet<String> = reading
+            .opened
+            .iter()
+            .filter(|f| !is_manifest(&reading, f))
+            .cloned()
+            .collect();
+        assert_eq!(listed, pages, "{email}: files that open = files listed");
+        let seen: BTreeSet<String> = reading
+            .text
+            .values()
+            .flat_map(|t| ssids(t, &known))
+            .collect();
+        let want = expect_students(email);
+        assert_eq!(
+            seen.difference(&want).collect::<Vec<_>>(),
+            Vec::<&String>::new(),
+            "{email} sees students outside their grants"
+        );
+        assert_eq!(
+            want.difference(&seen).collect::<Vec<_>>(),
+            Vec::<&String>::new(),
+            "{email} misses students their grants allow"
+        );
+        opened_by.insert(email, reading.opened);
+        if email == "t2@fixture.example" {
+            // Students only in the Math group show Math results only.
+            let math_only: BTreeSet<&String> = roster3
+                .difference(roster2)
+                .filter(|s| known.contains(*s))
+                .collect();
+            for t in session
+                .paths()
+                .unwrap()
+                .iter()
+                .filter(|p| p.starts_with("r/"))
+            {
+                let text = String::from_utf8(session.read(t).unwrap()).unwrap();
+                if math_only
+                    .iter()
+                    .any(|s| text.contains(&format!("SSID {s}")))
+                {
+                    for other in ["ELA Summative", "CAST", "ELPAC"] {
+                        assert!(
+                            !text.contains(other),
+                            "{t}: a Math-only student's {other} result"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    // Everything sealed is readable by someone, and the aggregate reporter
+    // reads no student page.
+    let any: BTreeSet<&String> = opened_by.values().flatten().collect();
+    assert_eq!(
+        any.len(),
+        files.iter().filter(|f| f.starts_with("d/")).count()
+    );
+    assert!(opened_by["reporter@fixture.example"]
+        .iter()
+        .all(|f| !opened_by["t1@fixture.example"].contains(f)));
+
+    // The leaver: no credential any more, and their old keys open nothing new.
+    let out = scoresite(
+        &[
+            "open",
+            "--site",
+            site.to_str().unwrap(),
+            "--email",
+            "leaver@fixture.example",
+            "--password-stdin",
+            "--list",
+        ],
+        Some(PASS),
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown email or wrong passphrase"));
+    let old = Session::logon(
+        &site1,
+        "leaver@fixture.example",
+        &SecretString::from(PASS.to_string()),
+    )
+    .unwrap();
+    for f in files
+        .iter()
+        .filter(|f| f.starts_with("d/") || f.starts_with("grants/"))
+    {
+        let bytes = std::fs::read(site.join(f)).unwrap();
+        let copy = site1.join("leaver-probe");
+        std::fs::write(&copy, bytes).unwrap();
+        assert!(
+            old.open_stored("leaver-probe").is_none(),
+            "the removed user's old keys open {f}"
+        );
+    }
+    assert!(leaver_before.opened.len() > 10);
+}
+
+fn is_manifest(reading: &Reading, f: &str) -> bool {
+    reading.text[f].starts_with("[\"")
+}
+
+#[test]
+fn no_student_school_or_group_name_in_plaintext() {
+    let fx = fixture();
+    let d = fx.dep.to_str().unwrap();
+    ok(
+        &[
+            "users",
+            "add",
+            "--email",
+            "coordinator@sandbox-usd.example",
+            "--password-stdin",
+            "--deployment",
+            d,
+        ],
+        Some(PASS),
+    );
+    let site = fx.dep.parent().unwrap().join("site");
+    ok(&["build", d, "--out", site.to_str().unwrap()], None);
+    let mut needles: BTreeSet<String> = BTreeSet::new();
+    for r in &fx.export {
+        needles.insert(r["StudentIdentifier"].clone());
+        needles.insert(format!("{}, {}", r["LastOrSurname"], r["FirstName"]));
+        needles.insert(format!("{} {}", r["FirstName"], r["LastOrSurname"]));
+        needles.insert(r["SchoolName"].clone());
+    }
+    for (name, _, _) in fx.rosters.keys() {
+        needles.insert(name.clone());
+    }
+    needles.retain(|n| n.len() >= 6);
+    assert!(needles.len() > 300);
+    for f in stored_files(&site) {
+        let bytes = std::fs::read(site.join(&f)).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        for n in &needles {
+            assert!(!f.contains(n.as_str()), "{f}: file name holds `{n}`");
+            assert!(!text.contains(n.as_str()), "{f} holds `{n}` in plaintext");
+        }
+    }
+    // The coordinator can read it all back.
+    let list = ok(
+        &[
+            "open",
+            "--site",
+            site.to_str().unwrap(),
+            "--email",
+            "COORDINATOR@sandbox-usd.example",
+            "--password-stdin",
+            "--list",
+        ],
+        Some(PASS),
+    );
+    assert!(list.lines().any(|l| l.starts_with("r/")));
+}
+
+#[test]
+fn build_refuses_bad_or_unenrolled_deployments_and_keeps_the_old_site() {
+    let fx = fixture();
+    let d = fx.dep.to_str().unwrap();
+    let site = fx.dep.parent().unwrap().join("site");
+    let s = site.to_str().unwrap();
+    let out = scoresite(&["build", d, "--out", s], None);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no user"));
+    assert!(!site.exists(), "nothing written");
+    ok(
+        &[
+            "users",
+            "add",
+            "--email",
+            "coordinator@sandbox-usd.example",
+            "--password-stdin",
+            "--deployment",
+            d,
+        ],
+        Some(PASS),
+    );
+    ok(&["build", d, "--out", s], None);
+    let before = stored_files(&site).len();
+    // Break the export: the build fails with file and line, and the old site stays.
+    let export = fx.dep.join("data/cers_export.csv");
+    let mut text = std::fs::read_to_string(&export).unwrap();
+    text.push_str("\"not\",\"a\",\"row\"\r\n");
+    std::fs::write(&export, text).unwrap();
+    let out = scoresite(&["build", d, "--out", s], None);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cers_export.csv:"), "{err}");
+    assert_eq!(stored_files(&site).len(), before);
+    assert!(site.join("site.json").exists());
+}
+
+#[test]
+fn enrollment_generates_or_reads_passphrases_and_never_takes_them_from_argv() {
+    let fx = fixture();
+    let d = fx.dep.to_str().unwrap();
+    let out = ok(
+        &[
+            "users",
+            "add",
+            "--email",
+            "new@fixture.example",
+            "--grant",
+            "school_admin:6900001",
+            "--deployment",
+            d,
+        ],
+        None,
+    );
+    let pass = out
+        .lines()
+        .find_map(|l| l.split(": ").nth(1).filter(|p| p.split('-').count() == 6))
+        .unwrap();
+    let users = std::fs::read_to_string(fx.dep.join("users.yaml")).unwrap();
+    assert!(users.contains("new@fixture.example") && users.contains("recipient: age1"));
+    assert!(!users.contains(pass));
+    for f in walkdir::WalkDir::new(&fx.dep)
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+    {
+        let bytes = std::fs::read(f.path()).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(pass),
+            "{} holds the passphrase",
+            f.path().display()
+        );
+    }
+    // Enrolling twice is refused; a short passphrase on stdin is refused.
+    let again = scoresite(
+        &[
+            "users",
+            "add",
+            "--email",
+            "new@fixture.example",
+            "--grant",
+            "school_admin:6900001",
+            "--password-stdin",
+            "--deployment",
+            d,
+        ],
+        Some(PASS),
+    );
+    assert!(!again.status.success());
+    let short = scoresite(
+        &[
+            "users",
+            "add",
+            "--email",
+            "x@fixture.example",
+            "--grant",
+            "school_admin:6900001",
+            "--password-stdin",
+            "--deployment",
+            d,
+        ],
+        Some("short\n"),
+    );
+    assert!(!short.status.success());
+    // There is no way to pass a passphrase as an argument.
+    let argv = scoresite(
+        &[
+            "users",
+            "add",
+            "--email",
+            "y@fixture.example",
+            "--grant",
+            "school_admin:6900001",
+            "--password",
+            PASS,
+            "--deployment",
+            d,
+        ],
+        None,
+    );
+    assert!(!argv.status.success());
+    // passwd replaces the identity: the new passphrase works, the old one not.
+    let site = fx.dep.parent().unwrap().join("site");
+    ok(&["build", d, "--out", site.to_str().unwrap()], None);
+    ok(
+        &[
+            "open",
+            "--site",
+            site.to_str().unwrap(),
+            "--email",
+            "new@fixture.example",
+            "--password-stdin",
+            "--list",
+        ],
+        Some(pass),
+    );
+    ok(
+        &[
+            "users",
+            "passwd",
+            "--email",
+            "new@fixture.example",
+            "--password-stdin",
+            "--deployment",
+            d,
+        ],
+        Some("a brand new passphrase\n"),
+    );
+    ok(&["build", d, "--out", site.to_str().unwrap()], None);
+    let old = scoresite(
+        &[
+            "open",
+            "--site",
+            site.to_str().unwrap(),
+            "--email",
+            "new@fixture.example",
+            "--password-stdin",
+            "--list",
+        ],
+        Some(pass),
+    );
+    assert!(!old.status.success());
+    ok(
+        &[
+            "open",
+            "--site",
+            site.to_str().unwrap(),
+            "--email",
+            "new@fixture.example",
+            "--password-stdin",
+            "--list",
+        ],
+        Some("a brand new passphrase"),
+    );
+}
