@@ -55,3 +55,90 @@ fn sandbox_site_in_chromium() {
     );
     node("sandbox.mjs", &[&site, &data]);
 }
+
+/// `scoresite serve DIR --port 0`, stopped when dropped.
+struct Server(std::process::Child, String);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(dir: &Path) -> Server {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scoresite"))
+        .args(["serve", dir.to_str().unwrap(), "--port", "0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap();
+    Server(child, url.trim_end_matches('/').to_string())
+}
+
+#[test]
+fn secure_site_logon_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let (dep, site) = (dir.path().join("lea"), dir.path().join("site"));
+    let d = dep.to_str().unwrap();
+    scoresite(&[
+        "sandbox",
+        "--emit-data",
+        d,
+        "--students",
+        "300",
+        "--seed",
+        "4",
+    ]);
+    let users = std::fs::read_to_string(dep.join("users.yaml")).unwrap();
+    let teacher = users
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- email: "))
+        .find(|e| {
+            !["coordinator@", "analyst@", "state.viewer@", "principal."]
+                .iter()
+                .any(|p| e.starts_with(p))
+        })
+        .unwrap();
+    let admin = "coordinator@sandbox-usd.example";
+    let pass = "correct horse battery staple";
+    for email in [teacher, admin] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_scoresite"))
+            .args([
+                "users",
+                "add",
+                "--email",
+                email,
+                "--password-stdin",
+                "--deployment",
+                d,
+            ])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        writeln!(child.stdin.take().unwrap(), "{pass}").unwrap();
+        assert!(child.wait().unwrap().success());
+    }
+    scoresite(&["build", d, "--out", site.to_str().unwrap()]);
+    let server = serve(&site);
+    let port = server.1.rsplit(':').next().unwrap().to_string();
+    let args: Vec<String> = vec![
+        server.1.clone(),
+        port,
+        teacher.into(),
+        admin.into(),
+        pass.into(),
+    ];
+    let args: Vec<&Path> = args.iter().map(Path::new).collect();
+    node("secure.mjs", &args);
+}

@@ -29,8 +29,11 @@ function resume(s) {
   for (const id of s.identities) decrypter.addIdentity(id);
 }
 
+// The site's root: this script is in assets/.
+const ROOT = new URL("../", self.location.href);
+
 async function fetchBytes(path) {
-  const r = await fetch(path, { cache: "no-store", credentials: "same-origin" });
+  const r = await fetch(new URL(path, ROOT), { cache: "no-store", credentials: "same-origin" });
   if (!r.ok) return null;
   return new Uint8Array(await r.arrayBuffer());
 }
@@ -38,7 +41,7 @@ async function fetchBytes(path) {
 const FAILED = "The email or password you entered is incorrect.";
 
 async function logon(email, passphrase) {
-  const site = await (await fetch("site.json", { cache: "no-store" })).json();
+  const site = await (await fetch(new URL("site.json", ROOT), { cache: "no-store" })).json();
   const locator = mac(unhex(site.salt), email.trim().toLowerCase());
   const credential = await fetchBytes(`credentials/${locator}.age`);
   if (!credential) throw new Error(FAILED);

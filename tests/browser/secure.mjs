@@ -1,0 +1,114 @@
+// Browser tests of the secure site, run by tests/browser.rs:
+//   node secure.mjs BASE_URL PORT TEACHER ADMIN PASSPHRASE [SCREENSHOT_DIR]
+// Logs on through the shell as a teacher and as an admin, navigates,
+// filters, prints and downloads a CSV inside the decrypted bundle, logs
+// out, fails cleanly on a wrong password and an unknown email, and does it
+// both on localhost (a secure context) and through a plain-HTTP host name
+// (no crypto.subtle, with the warning banner).
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { launch, axeCheck, check, done } from "./common.mjs";
+
+const [base, port, teacher, admin, pass, shots] = process.argv.slice(2);
+if (shots) mkdirSync(shots, { recursive: true });
+const HOST = "reports.district.test";
+const browser = await launch([`--host-resolver-rules=MAP ${HOST} 127.0.0.1`]);
+
+async function logon(page, email, password) {
+  await page.fill("#email", email);
+  await page.fill("#password", password);
+  await page.getByRole("button", { name: "Secure Logon" }).click();
+}
+
+async function session(origin, label) {
+  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${origin}/index.html`);
+  check(await page.getByRole("heading", { name: "Secure Logon" }).isVisible(), `${label}: Secure Logon page`);
+  const secure = await page.evaluate(() => window.isSecureContext);
+  check(secure === !origin.includes(HOST), `${label}: secure context is ${secure}`);
+  check((await page.locator("#insecure").isVisible()) === !secure, `${label}: plain-HTTP warning shown only when insecure`);
+  if (label === "localhost") await axeCheck(page, "logon page");
+  if (shots && label === "localhost") await page.screenshot({ path: join(shots, "logon.png") });
+
+  // Wrong password and unknown email: the same message.
+  await logon(page, teacher, pass + "x");
+  await page.locator("#logon-error").filter({ hasText: /./ }).waitFor();
+  const wrong = await page.textContent("#logon-error");
+  await logon(page, "nobody@nowhere.example", pass);
+  await page.waitForFunction(() => document.querySelector("#logon-status").textContent === "");
+  const unknown = await page.textContent("#logon-error");
+  check(wrong && wrong === unknown, `${label}: same message for a wrong password and an unknown email ("${wrong}")`);
+  check(await page.locator("#view").isHidden(), `${label}: nothing shown after a failed logon`);
+
+  // Teacher: home, a group, filter, sort, CSV, a student, print.
+  const t0 = Date.now();
+  await logon(page, teacher, pass);
+  await page.getByRole("heading", { name: "Teacher Home" }).waitFor({ timeout: 30000 });
+  const firstPage = Date.now() - t0;
+  console.log(`${label}: logon to first page ${firstPage} ms`);
+  check(await page.locator("#ssid").count() === 0, `${label}: no student search for a teacher`);
+  await page.locator("table.groups tbody tr td a").first().click();
+  await page.locator("section.assessment").first().waitFor();
+  check(page.url().includes("#/b/"), `${label}: group page address stays in the shell`);
+  const section = page.locator("section.assessment").first();
+  await section.locator("select.level-filter").selectOption("2");
+  const levels = await section.locator("table.sortable tbody tr").evaluateAll((rs) => rs.filter((r) => !r.hidden).map((r) => r.getAttribute("data-level")));
+  check(levels.every((l) => l === "2"), `${label}: level filter works in the shell`);
+  await section.locator("select.level-filter").selectOption("");
+  const rows = await section.locator("table.sortable tbody tr").count();
+  const [download] = await Promise.all([page.waitForEvent("download"), section.getByRole("link", { name: "Download CSV" }).click()]);
+  const csv = readFileSync(await download.path(), "utf8").trim().split("\n");
+  check(csv.length === rows + 1 && csv[0].includes("SSID"), `${label}: decrypted CSV download has ${csv.length - 1} rows`);
+  if (label === "localhost") await axeCheck(page, "secure group page");
+  if (shots && label === "localhost") await page.screenshot({ path: join(shots, "secure-group.png") });
+  await section.locator("table.sortable tbody tr a").first().click();
+  await page.locator("article.isr").first().waitFor();
+  check(await page.locator("article.isr svg.levelbar").count() > 0, `${label}: student report decrypted with its level bar`);
+  await page.evaluate(() => { window.printed = 0; window.print = () => { window.printed++; }; });
+  await page.getByRole("button", { name: /Print all reports/ }).click();
+  check(await page.evaluate(() => window.printed) === 1, `${label}: print works inside the shell`);
+  await page.emulateMedia({ media: "print" });
+  check(await page.locator("#session").isHidden(), `${label}: the session bar is not printed`);
+  await page.emulateMedia({ media: "screen" });
+  await page.goBack();
+  await page.locator("section.assessment").first().waitFor();
+  check(page.url().includes("#/b/"), `${label}: Back returns to the group page`);
+
+  // Reload keeps the session for this tab; logout forgets it.
+  await page.reload();
+  await page.locator("section.assessment").first().waitFor();
+  await page.getByRole("button", { name: "Log out" }).click();
+  check(await page.getByRole("heading", { name: "Secure Logon" }).isVisible(), `${label}: logout returns to Secure Logon`);
+  const left = await page.evaluate(() => ({ session: sessionStorage.length, view: document.querySelector("#view").textContent.length }));
+  check(left.session === 0 && left.view === 0, `${label}: logout clears the session and the page`);
+  await page.goto(`${origin}/index.html#/b/0/index.html`);
+  check(await page.getByRole("heading", { name: "Secure Logon" }).isVisible(), `${label}: a report address after logout asks to log on`);
+
+  // Admin: student search opens a decrypted report.
+  await logon(page, admin, pass);
+  await page.locator("#choices a, h1").first().waitFor();
+  if (await page.locator("#choices a").count()) await page.locator("#choices a").first().click();
+  await page.locator("#ssid").waitFor();
+  const grade = page.locator("#schools ~ ul.inline a").first();
+  await grade.click();
+  await page.locator("section.assessment").first().waitFor();
+  const ssid = (await page.locator("table.sortable tbody tr td:nth-child(2)").first().textContent()).trim();
+  await page.goBack();
+  await page.locator("#ssid").waitFor();
+  await page.fill("#ssid", ssid);
+  await page.getByRole("button", { name: "Find" }).click();
+  await page.locator("article.isr").first().waitFor();
+  check((await page.textContent("#view .lead")).includes(ssid), `${label}: admin student search opens the report`);
+  if (label === "localhost") await axeCheck(page, "secure student report");
+  await page.getByRole("button", { name: "Log out" }).click();
+  check(errors.length === 0, `${label}: no script errors: ${errors.join("; ")}`);
+  await context.close();
+}
+
+await session(base, "localhost");
+await session(`http://${HOST}:${port}`, "plain-HTTP host");
+await browser.close();
+done();
