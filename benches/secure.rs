@@ -1,0 +1,101 @@
+//! Secure build benchmark: pages/s, MB/s and peak memory of `scoresite
+//! build` on the sandbox deployment at 2,500 and 100,000 students (set
+//! SCORESITE_BENCH_STUDENTS to a comma-separated list to change).
+//!
+//! Enrolled: the coordinator, the analyst, the state viewer, every
+//! principal and up to 150 teachers (each enrollment runs scrypt). The
+//! encryption's cost is measured against a plaintext build of the same plan,
+//! rendered and written the same way, in the same run.
+//!
+//! Run with `cargo bench --bench secure`.
+
+mod common;
+
+use age::secrecy::SecretString;
+use scoresite::{access, build, deployment, diag, render, sandbox, site, users};
+use std::time::Instant;
+
+fn main() {
+    let sizes: Vec<u32> = std::env::var("SCORESITE_BENCH_STUDENTS")
+        .ok()
+        .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![2_500, 100_000]);
+    let catalog = scoresite::catalog::Catalog::builtin().expect("built-in catalog");
+    let pass = SecretString::from("benchmark passphrase".to_string());
+    for students in sizes {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let lea = dir.path().join("lea");
+        sandbox::emit(&lea, &sandbox::Options { seed: 1, students }, &catalog).expect("emits");
+        let mut diags = diag::Diagnostics::default();
+        let dep = deployment::load(&lea, &mut diags).expect("loads");
+        let enrol: Vec<String> = dep
+            .users
+            .iter()
+            .filter(|u| {
+                u.grants
+                    .iter()
+                    .any(|g| g.role != scoresite::model::Role::Teacher)
+            })
+            .chain(
+                dep.users
+                    .iter()
+                    .filter(|u| {
+                        u.grants
+                            .iter()
+                            .all(|g| g.role == scoresite::model::Role::Teacher)
+                    })
+                    .take(150),
+            )
+            .map(|u| u.email.clone())
+            .collect();
+        let t = Instant::now();
+        let enrollment = users::Enrollment::at(&lea);
+        for email in &enrol {
+            enrollment.add(email, None, &[], &pass).expect("enrols");
+        }
+        let enrolling = t.elapsed().as_secs_f64();
+
+        let out = dir.path().join("secure");
+        let t = Instant::now();
+        let built = build::build(&lea, &out).expect("builds");
+        let secure = t.elapsed().as_secs_f64();
+        let peak_mb = common::peak_rss_kb() as f64 / 1024.0;
+
+        // The same plan, in plaintext, from the same load.
+        let t = Instant::now();
+        let mut diags = diag::Diagnostics::default();
+        let dep = deployment::load(&lea, &mut diags).expect("loads");
+        let enrolled: Vec<_> = dep
+            .users
+            .iter()
+            .filter(|u| u.recipient.is_some())
+            .cloned()
+            .collect();
+        let plan = access::plan(&dep.data, &dep.catalog, &enrolled);
+        let info = render::views::SiteInfo {
+            name: dep.settings.name.clone(),
+            sandbox: false,
+            footer: String::new(),
+        };
+        let plain = site::write(&dep, &plan, &info, &dir.path().join("plain")).expect("writes");
+        let plaintext = t.elapsed().as_secs_f64();
+
+        let mb = built.bytes as f64 / 1e6;
+        println!(
+            "students {students}: {} users enrolled in {enrolling:.1}s, {} bundles, {} pages, {} files, {mb:.1} MB",
+            built.users, built.bundles, built.pages, built.files
+        );
+        println!(
+            "  secure build (load, plan, render, seal, write, publish): {secure:.2}s = {:.0} pages/s, {:.1} MB/s",
+            built.pages as f64 / secure,
+            mb / secure
+        );
+        println!(
+            "  plaintext load, plan, render + write of the same plan: {plaintext:.2}s = {:.0} pages/s ({:.1} MB)",
+            plain.pages as f64 / plaintext,
+            plain.bytes as f64 / 1e6
+        );
+        println!("  secure / plaintext: {:.2}x", secure / plaintext);
+        println!("  peak RSS so far: {peak_mb:.0} MB");
+    }
+}
