@@ -16,10 +16,7 @@ use scoresite::{access, build, deployment, diag, render, sandbox, site, users};
 use std::time::Instant;
 
 fn main() {
-    let sizes: Vec<u32> = std::env::var("SCORESITE_BENCH_STUDENTS")
-        .ok()
-        .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect())
-        .unwrap_or_else(|| vec![2_500, 100_000]);
+    let sizes = common::sizes(&[2_500, 100_000]);
     let catalog = scoresite::catalog::Catalog::builtin().expect("built-in catalog");
     let pass = SecretString::from("benchmark passphrase".to_string());
     for students in sizes {

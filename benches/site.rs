@@ -15,10 +15,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
 fn main() {
-    let sizes: Vec<u32> = std::env::var("SCORESITE_BENCH_STUDENTS")
-        .ok()
-        .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect())
-        .unwrap_or_else(|| vec![2_500, 100_000]);
+    let sizes = common::sizes(&[2_500, 100_000]);
     let catalog = scoresite::catalog::Catalog::builtin().expect("built-in catalog");
     for students in sizes {
         let dir = tempfile::tempdir().expect("temp dir");

@@ -227,13 +227,21 @@ fn yaml_errors_name_line_and_column() {
 }
 
 #[test]
-fn unbuilt_commands_say_so_and_fail() {
+fn build_of_a_missing_deployment_fails_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("site");
     let out = Command::new(env!("CARGO_BIN_EXE_scoresite"))
-        .args(["build", ".", "--out", "x"])
+        .args(["build", "/definitely/not/here", "--out"])
+        .arg(&out_dir)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not built yet"));
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("/definitely/not/here") && err.contains("not a directory"),
+        "{err}"
+    );
+    assert!(!out_dir.exists());
 }
 
 /// A deployment in a temporary directory, from (path, contents) pairs.

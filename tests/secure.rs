@@ -42,6 +42,50 @@ fn ok(args: &[&str], stdin: Option<&str>) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// Enrols `email` in the deployment `dep` with the test passphrase.
+fn enrol(dep: &str, email: &str, grants: &[String]) {
+    let mut args = vec![
+        "users",
+        "add",
+        "--email",
+        email,
+        "--password-stdin",
+        "--deployment",
+        dep,
+    ];
+    for g in grants {
+        args.extend(["--grant", g.as_str()]);
+    }
+    ok(&args, Some(&format!("{PASS}\n")));
+}
+
+/// `scoresite open --list` on `site` as `email` with `pass` on stdin.
+fn open_list(site: &Path, email: &str, pass: &str) -> std::process::Output {
+    let s = site.to_str().unwrap();
+    scoresite(
+        &[
+            "open",
+            "--site",
+            s,
+            "--email",
+            email,
+            "--password-stdin",
+            "--list",
+        ],
+        Some(pass),
+    )
+}
+
+/// The stdout of a successful run.
+fn listed(out: std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// A group of the groups file: (name, school, year).
 type GroupKey = (String, String, String);
 
@@ -209,39 +253,29 @@ fn each_user_reads_exactly_what_their_grants_allow() {
     std::fs::write(&path, lines.join("\n") + "\n").unwrap();
     let school = fx.export.iter().find(|r| r["SchoolId"] != g1.1).unwrap()["SchoolId"].clone();
     let lea_id = "9900001";
-    let enrol = |email: &str, grants: &[String]| {
-        let mut args = vec![
-            "users",
-            "add",
-            "--email",
-            email,
-            "--password-stdin",
-            "--deployment",
-            d,
-        ];
-        for g in grants {
-            args.extend(["--grant", g.as_str()]);
-        }
-        ok(&args, Some(&format!("{PASS}\n")));
-    };
-    enrol("t1@fixture.example", &[format!("teacher:{}", g1.1)]);
+    enrol(d, "t1@fixture.example", &[format!("teacher:{}", g1.1)]);
     enrol(
+        d,
         "t2@fixture.example",
         &[format!("teacher:{}", g2.1), format!("teacher:{}", g3.1)],
     );
     enrol(
+        d,
         "principal@fixture.example",
         &[format!("school_admin:{school}")],
     );
     enrol(
+        d,
         "coordinator@fixture.example",
         &[format!("district_admin:{lea_id}")],
     );
     enrol(
+        d,
         "reporter@fixture.example",
         &[format!("aggregate_reporter:lea:{lea_id}")],
     );
     enrol(
+        d,
         "leaver@fixture.example",
         &[format!("school_admin:{school}")],
     );
@@ -371,18 +405,7 @@ fn each_user_reads_exactly_what_their_grants_allow() {
         .all(|f| !opened_by["t1@fixture.example"].contains(f)));
 
     // The leaver: no credential any more, and their old keys open nothing new.
-    let out = scoresite(
-        &[
-            "open",
-            "--site",
-            site.to_str().unwrap(),
-            "--email",
-            "leaver@fixture.example",
-            "--password-stdin",
-            "--list",
-        ],
-        Some(PASS),
-    );
+    let out = open_list(&site, "leaver@fixture.example", PASS);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown email or wrong passphrase"));
     let old = Session::logon(
@@ -414,18 +437,7 @@ fn is_manifest(reading: &Reading, f: &str) -> bool {
 fn no_student_school_or_group_name_in_plaintext() {
     let fx = fixture();
     let d = fx.dep.to_str().unwrap();
-    ok(
-        &[
-            "users",
-            "add",
-            "--email",
-            "coordinator@sandbox-usd.example",
-            "--password-stdin",
-            "--deployment",
-            d,
-        ],
-        Some(PASS),
-    );
+    enrol(d, "coordinator@sandbox-usd.example", &[]);
     let site = fx.dep.parent().unwrap().join("site");
     ok(&["build", d, "--out", site.to_str().unwrap()], None);
     let mut needles: BTreeSet<String> = BTreeSet::new();
@@ -449,18 +461,7 @@ fn no_student_school_or_group_name_in_plaintext() {
         }
     }
     // The coordinator can read it all back.
-    let list = ok(
-        &[
-            "open",
-            "--site",
-            site.to_str().unwrap(),
-            "--email",
-            "COORDINATOR@sandbox-usd.example",
-            "--password-stdin",
-            "--list",
-        ],
-        Some(PASS),
-    );
+    let list = listed(open_list(&site, "COORDINATOR@sandbox-usd.example", PASS));
     assert!(list.lines().any(|l| l.starts_with("r/")));
 }
 
@@ -474,18 +475,7 @@ fn build_refuses_bad_or_unenrolled_deployments_and_keeps_the_old_site() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no user"));
     assert!(!site.exists(), "nothing written");
-    ok(
-        &[
-            "users",
-            "add",
-            "--email",
-            "coordinator@sandbox-usd.example",
-            "--password-stdin",
-            "--deployment",
-            d,
-        ],
-        Some(PASS),
-    );
+    enrol(d, "coordinator@sandbox-usd.example", &[]);
     ok(&["build", d, "--out", s], None);
     let before = stored_files(&site).len();
     // Break the export: the build fails with file and line, and the old site stays.
@@ -588,18 +578,7 @@ fn enrollment_generates_or_reads_passphrases_and_never_takes_them_from_argv() {
     // passwd replaces the identity: the new passphrase works, the old one not.
     let site = fx.dep.parent().unwrap().join("site");
     ok(&["build", d, "--out", site.to_str().unwrap()], None);
-    ok(
-        &[
-            "open",
-            "--site",
-            site.to_str().unwrap(),
-            "--email",
-            "new@fixture.example",
-            "--password-stdin",
-            "--list",
-        ],
-        Some(pass),
-    );
+    listed(open_list(&site, "new@fixture.example", pass));
     ok(
         &[
             "users",
@@ -613,29 +592,11 @@ fn enrollment_generates_or_reads_passphrases_and_never_takes_them_from_argv() {
         Some("a brand new passphrase\n"),
     );
     ok(&["build", d, "--out", site.to_str().unwrap()], None);
-    let old = scoresite(
-        &[
-            "open",
-            "--site",
-            site.to_str().unwrap(),
-            "--email",
-            "new@fixture.example",
-            "--password-stdin",
-            "--list",
-        ],
-        Some(pass),
-    );
+    let old = open_list(&site, "new@fixture.example", pass);
     assert!(!old.status.success());
-    ok(
-        &[
-            "open",
-            "--site",
-            site.to_str().unwrap(),
-            "--email",
-            "new@fixture.example",
-            "--password-stdin",
-            "--list",
-        ],
-        Some("a brand new passphrase"),
-    );
+    listed(open_list(
+        &site,
+        "new@fixture.example",
+        "a brand new passphrase",
+    ));
 }

@@ -40,3 +40,11 @@ pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+/// Student counts from SCORESITE_BENCH_STUDENTS (comma-separated), or `default`.
+pub fn sizes(default: &[u32]) -> Vec<u32> {
+    std::env::var("SCORESITE_BENCH_STUDENTS")
+        .ok()
+        .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect())
+        .unwrap_or_else(|| default.to_vec())
+}
