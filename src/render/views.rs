@@ -2,7 +2,7 @@
 
 use super::svg;
 use crate::access::{Bundle, Kind};
-use crate::catalog::{Family, Level};
+use crate::catalog::{Family, Level, LevelRule};
 use crate::deployment::Deployment;
 use crate::model::{AdminCondition, Completeness, Exam, Grade};
 use crate::stats;
@@ -432,6 +432,24 @@ pub fn isr(dep: &Deployment, e: usize, earlier: &[usize]) -> Isr {
         .scale(grade, exam.school_year)
         .or_else(|| fam.scale(exam.grade, exam.school_year));
     let bar = match (scale, exam.overall.scale) {
+        // Interim blocks are judged by score ± 1.5·SE against the standard
+        // (the Level 3 cut), so their bar shows that cut and that band.
+        (Some(s), Some(score)) if fam.level_rule == LevelRule::StandardBand => {
+            match s.cuts.get(fam.standard_cutoff.saturating_sub(2) as usize) {
+                Some(&cut) => svg::level_bar(
+                    s.min,
+                    s.max,
+                    &[cut],
+                    &[
+                        "Below the standard".into(),
+                        "At or above the standard".into(),
+                    ],
+                    score,
+                    exam.overall.se.map(|se| 1.5 * se),
+                ),
+                None => String::new(),
+            }
+        }
         (Some(s), Some(score)) => svg::level_bar(
             s.min,
             s.max,
