@@ -12,7 +12,7 @@
 mod common;
 
 use age::secrecy::SecretString;
-use scoresite::{access, build, deployment, diag, render, sandbox, site, users};
+use scoresite::{access, build, render, sandbox, site, users};
 use std::time::Instant;
 
 fn main() {
@@ -23,8 +23,7 @@ fn main() {
         let dir = tempfile::tempdir().expect("temp dir");
         let lea = dir.path().join("lea");
         sandbox::emit(&lea, &sandbox::Options { seed: 1, students }, &catalog).expect("emits");
-        let mut diags = diag::Diagnostics::default();
-        let dep = deployment::load(&lea, &mut diags).expect("loads");
+        let dep = common::load(&lea);
         let enrol: Vec<String> = dep
             .users
             .iter()
@@ -60,8 +59,7 @@ fn main() {
 
         // The same plan, in plaintext, from the same load.
         let t = Instant::now();
-        let mut diags = diag::Diagnostics::default();
-        let dep = deployment::load(&lea, &mut diags).expect("loads");
+        let dep = common::load(&lea);
         let enrolled: Vec<_> = dep
             .users
             .iter()

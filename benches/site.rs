@@ -10,7 +10,7 @@
 
 mod common;
 
-use scoresite::{access, deployment, diag, render, sandbox, site};
+use scoresite::{access, render, sandbox, site};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
@@ -23,8 +23,7 @@ fn main() {
         sandbox::emit(&lea, &sandbox::Options { seed: 1, students }, &catalog).expect("emits");
 
         let t = Instant::now();
-        let mut diags = diag::Diagnostics::default();
-        let dep = deployment::load(&lea, &mut diags).expect("loads");
+        let dep = common::load(&lea);
         let plan = access::plan(&dep.data, &dep.catalog, &dep.users);
         let load = t.elapsed().as_secs_f64();
         let info = render::views::SiteInfo {

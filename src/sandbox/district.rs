@@ -477,6 +477,9 @@ fn rosters(profile: &Profile, seed: u64, d: &mut District) {
         } else {
             &SUBJECT_CLASSES
         };
+        // Two teachers may share a last name: a group's name must still be
+        // unique at its school in its year.
+        let mut taken = std::collections::HashSet::new();
         for &(code, label) in subjects {
             if code == "CAST" && ![5, 8, 11].contains(&grade) {
                 continue;
@@ -502,11 +505,22 @@ fn rosters(profile: &Profile, seed: u64, d: &mut District) {
                     )
                 } else {
                     let (t, period) = staff.section(&mut d.teachers, school, year, code);
-                    (
-                        t,
-                        format!("{label} {grade} - Period {period} ({})", d.teachers[t].last),
-                    )
+                    let teacher = &d.teachers[t];
+                    let initial = teacher.first.chars().next().unwrap_or('T');
+                    let base = format!(
+                        "{label} {grade} - Period {period} ({initial}. {})",
+                        teacher.last
+                    );
+                    let mut name = base.clone();
+                    for n in 2.. {
+                        if !taken.contains(&name) {
+                            break;
+                        }
+                        name = format!("{base} {n}");
+                    }
+                    (t, name)
                 };
+                taken.insert(name.clone());
                 d.rosters.push(Roster {
                     name,
                     school,
@@ -566,4 +580,28 @@ fn ascii(name: &str) -> String {
         .filter(char::is_ascii_alphabetic)
         .map(|c| c.to_ascii_lowercase())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RDW identifies a group by (name, school, year): names must not repeat,
+    /// even in a district large enough for teachers to share last names.
+    #[test]
+    fn group_names_are_unique_per_school_and_year() {
+        let profile = Profile::builtin();
+        let d = build(&profile, 1, 100_000);
+        let mut seen = std::collections::HashSet::new();
+        for r in &d.rosters {
+            assert!(
+                seen.insert((&r.name, r.school, r.year)),
+                "{} repeats at school {} in {}",
+                r.name,
+                r.school,
+                r.year
+            );
+        }
+        assert!(seen.len() > 1000);
+    }
 }
