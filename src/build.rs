@@ -17,13 +17,14 @@
 use crate::access::{self, Plan};
 use crate::deployment::{self, Deployment};
 use crate::diag::Diagnostics;
+use crate::output::{self, write_file as write};
 use crate::render::{self, views::SiteInfo, Renderer};
+use crate::seal;
 use crate::site::{self, Page};
 use crate::users::Enrollment;
-use crate::{output, seal};
 use age::secrecy::ExposeSecret;
 use age::x25519;
-use anyhow::{bail, Context as _, Result};
+use anyhow::{bail, Result};
 use serde::Serialize;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -91,17 +92,18 @@ pub fn build(root: &Path, out: &Path) -> Result<Built> {
         ),
     };
     let enrollment = Enrollment::at(root);
+    let salt = enrollment.existing_salt()?.unwrap_or_default();
     let enrolled: Vec<(usize, x25519::Recipient, Vec<u8>)> = dep
         .users
         .iter()
         .enumerate()
         .filter_map(|(i, u)| {
             let recipient = u.recipient.as_deref()?.parse().ok()?;
-            let credential = std::fs::read(enrollment.credential_path(&u.email).ok()?).ok()?;
+            let credential = std::fs::read(enrollment.credential_path(&salt, &u.email)).ok()?;
             Some((i, recipient, credential))
         })
         .collect();
-    if enrolled.is_empty() {
+    if salt.is_empty() || enrolled.is_empty() {
         bail!(
             "no user in {}/users.yaml is enrolled, so no one could read the site; enrol users with `scoresite users add`",
             root.display()
@@ -118,7 +120,6 @@ pub fn build(root: &Path, out: &Path) -> Result<Built> {
         .iter()
         .map(|_| x25519::Identity::generate())
         .collect();
-    let salt = enrollment.salt()?;
     let names = seal::random_bytes(32)?;
     let info = SiteInfo {
         name: dep.settings.name.clone(),
@@ -283,12 +284,4 @@ fn shell(info: &SiteInfo) -> Result<Vec<(String, Vec<u8>)>> {
         out.push((path.to_string(), data.to_vec()));
     }
     Ok(out)
-}
-
-fn write(dir: &Path, path: &str, data: &[u8]) -> Result<()> {
-    let target = dir.join(path);
-    if let Some(parent) = target.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    std::fs::write(&target, data).with_context(|| format!("cannot write {}", target.display()))
 }

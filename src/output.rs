@@ -5,6 +5,16 @@
 use anyhow::{Context, Result};
 use std::path::Path;
 
+/// Writes `bytes` to `path` under `dir`, creating its folders.
+pub fn write_file(dir: &Path, path: &str, bytes: &[u8]) -> Result<()> {
+    let target = dir.join(path);
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    std::fs::write(&target, bytes).with_context(|| format!("cannot write {}", target.display()))
+}
+
 /// Runs `fill` on a fresh temporary directory beside `dest`, then replaces
 /// `dest` with it. On error the temporary directory is removed and `dest` is
 /// untouched.

@@ -24,7 +24,7 @@ use crate::catalog;
 use crate::deployment::Deployment;
 use crate::render::views::{self, Base, Link, SiteInfo};
 use crate::render::{self, Renderer};
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -64,12 +64,7 @@ pub type Sink<'a> = dyn Fn(Page) -> Result<()> + Sync + 'a;
 pub fn write(dep: &Deployment, plan: &Plan, site: &SiteInfo, dir: &Path) -> Result<Written> {
     let (pages, files, bytes) = (AtomicUsize::new(0), AtomicUsize::new(0), AtomicU64::new(0));
     render(dep, plan, site, &|p: Page| {
-        let path = dir.join(&p.path);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        std::fs::write(&path, &p.bytes)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        crate::output::write_file(dir, &p.path, &p.bytes)?;
         files.fetch_add(1, Ordering::Relaxed);
         pages.fetch_add(p.path.ends_with(".html") as usize, Ordering::Relaxed);
         bytes.fetch_add(p.bytes.len() as u64, Ordering::Relaxed);

@@ -38,22 +38,33 @@ impl Enrollment {
         self.root.join("credentials")
     }
 
+    /// The site salt, if any user was ever enrolled.
+    pub fn existing_salt(&self) -> Result<Option<Vec<u8>>> {
+        let path = self.credentials().join("salt");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => seal::unhex(&text)
+                .with_context(|| format!("{}", path.display()))
+                .map(Some),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+
     /// The site salt, created on first use. Locators are HMACs under it.
     pub fn salt(&self) -> Result<Vec<u8>> {
-        let path = self.credentials().join("salt");
-        if let Ok(text) = std::fs::read_to_string(&path) {
-            return seal::unhex(&text).with_context(|| format!("{}", path.display()));
+        if let Some(salt) = self.existing_salt()? {
+            return Ok(salt);
         }
         let salt = seal::random_bytes(32)?;
+        let path = self.credentials().join("salt");
         write_atomic(&path, format!("{}\n", seal::hex(&salt)).as_bytes())?;
         Ok(salt)
     }
 
-    /// Where `email`'s credential file is.
-    pub fn credential_path(&self, email: &str) -> Result<PathBuf> {
-        Ok(self
-            .credentials()
-            .join(format!("{}.age", seal::locator(&self.salt()?, email))))
+    /// Where `email`'s credential file is, under the site salt `salt`.
+    pub fn credential_path(&self, salt: &[u8], email: &str) -> PathBuf {
+        self.credentials()
+            .join(format!("{}.age", seal::locator(salt, email)))
     }
 
     fn read(&self) -> Result<UsersFile> {
@@ -151,7 +162,7 @@ impl Enrollment {
             bail!("{email} is not enrolled in {}", self.users_path().display());
         }
         self.write(&users)?;
-        let credential = self.credential_path(&email)?;
+        let credential = self.credential_path(&self.salt()?, &email);
         if credential.exists() {
             std::fs::remove_file(&credential)
                 .with_context(|| format!("cannot remove {}", credential.display()))?;
@@ -164,7 +175,7 @@ impl Enrollment {
         let identity = age::x25519::Identity::generate();
         let sealed =
             seal::with_passphrase(identity.to_string().expose_secret().as_bytes(), passphrase)?;
-        write_atomic(&self.credential_path(email)?, &sealed)?;
+        write_atomic(&self.credential_path(&self.salt()?, email), &sealed)?;
         Ok(identity.to_public().to_string())
     }
 }
