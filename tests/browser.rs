@@ -3,19 +3,13 @@
 //! chromium and the npm packages; set SCORESITE_SCREENSHOTS=DIR to keep
 //! screenshots of the pages visited.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
 fn scoresite(args: &[&str]) {
-    let out = Command::new(env!("CARGO_BIN_EXE_scoresite"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::ok(args, None);
 }
 
 /// Runs `tests/browser/SCRIPT` with `args`, failing with its output.
@@ -112,8 +106,8 @@ fn secure_site_logon_in_chromium() {
     let admin = "coordinator@sandbox-usd.example";
     let pass = "correct horse battery staple";
     for email in [teacher, admin] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_scoresite"))
-            .args([
+        common::ok(
+            &[
                 "users",
                 "add",
                 "--email",
@@ -121,13 +115,9 @@ fn secure_site_logon_in_chromium() {
                 "--password-stdin",
                 "--deployment",
                 d,
-            ])
-            .stdin(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        writeln!(child.stdin.take().unwrap(), "{pass}").unwrap();
-        assert!(child.wait().unwrap().success());
+            ],
+            Some(&format!("{pass}\n")),
+        );
     }
     scoresite(&["build", d, "--out", site.to_str().unwrap()]);
     let server = serve(&site);

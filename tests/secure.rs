@@ -7,40 +7,15 @@
 //! two groups of which one is Math-only, a school admin, a district admin,
 //! an aggregate reporter, and a user removed before the rebuild.
 
+mod common;
+
 use age::secrecy::SecretString;
+use common::{ok, run as scoresite};
 use scoresite::open::Session;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 const PASS: &str = "correct horse battery staple";
-
-fn scoresite(args: &[&str], stdin: Option<&str>) -> std::process::Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_scoresite"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    if let Some(text) = stdin {
-        input.write_all(text.as_bytes()).unwrap();
-    }
-    drop(input);
-    child.wait_with_output().unwrap()
-}
-
-fn ok(args: &[&str], stdin: Option<&str>) -> String {
-    let out = scoresite(args, stdin);
-    assert!(
-        out.status.success(),
-        "scoresite {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// Enrols `email` in the deployment `dep` with the test passphrase.
 fn enrol(dep: &str, email: &str, grants: &[String]) {
