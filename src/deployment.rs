@@ -4,6 +4,7 @@
 use crate::catalog::Catalog;
 use crate::diag::{Diagnostics, Location};
 use crate::ingest::{self, LoadReport};
+use crate::items::ItemBank;
 use crate::model::{Dataset, Grant, User};
 use crate::yaml;
 use serde::{Deserialize, Serialize};
@@ -118,6 +119,8 @@ pub struct Deployment {
     pub catalog: Catalog,
     pub users: Vec<User>,
     pub data: Dataset,
+    /// Item information for the item views (`items.yaml`; empty when absent).
+    pub items: ItemBank,
     pub report: LoadReport,
 }
 
@@ -177,12 +180,19 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Deployment> {
         Some(parse_users(p, t, d))
     })
     .unwrap_or_default();
+    let items = read_optional(&root.join("items.yaml"), diags, |p, t, d| {
+        yaml::parse(p, t)
+            .map_err(|e| d.error(e.location, e.message))
+            .ok()
+    })
+    .unwrap_or_default();
     Some(Deployment {
         root: root.to_path_buf(),
         settings,
         catalog,
         users,
         data,
+        items,
         report,
     })
 }

@@ -13,6 +13,7 @@ pub mod check;
 pub mod deployment;
 pub mod diag;
 pub mod ingest;
+pub mod items;
 pub mod model;
 pub mod open;
 pub mod output;

@@ -166,7 +166,7 @@ pub fn summary(
         family.levels.len(),
     );
     let names = level_names(family);
-    let suppressed = suppress_at.is_some_and(|t| s.n <= t);
+    let suppressed = stats::suppressed(s.n, suppress_at);
     let star = || "*".to_string();
     SummaryView {
         n: s.n,

@@ -56,7 +56,7 @@ const CHUNK: usize = 4096;
 /// Writes a complete fictitious deployment into `dir` (which must be empty or absent).
 pub fn emit(dir: &Path, options: &Options, catalog: &Catalog) -> Result<Emitted> {
     let profile = profile::Profile::builtin();
-    let items = profile::PracticeItems::builtin();
+    let items = crate::items::ItemBank::builtin();
     let district = district::build(&profile, options.seed, options.students);
     let data = dir.join("data");
     std::fs::create_dir_all(data.join("trt"))
@@ -80,6 +80,7 @@ pub fn emit(dir: &Path, options: &Options, catalog: &Catalog) -> Result<Emitted>
         &dir.join("scoresite.yaml"),
         settings_yaml(&profile).as_bytes(),
     )?;
+    write(&dir.join("items.yaml"), crate::items::SANDBOX.as_bytes())?;
     write(&dir.join("README.md"), readme(&profile, options).as_bytes())?;
     Ok(Emitted {
         schools: district.schools.len(),

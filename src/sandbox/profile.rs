@@ -4,7 +4,6 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 const PROFILE: &str = include_str!("../../sandbox-data/profile.yaml");
-const ITEMS: &str = include_str!("../../sandbox-data/items.yaml");
 
 /// Everything the generator draws from.
 #[derive(Debug, Deserialize)]
@@ -115,84 +114,11 @@ pub struct Blocks {
     pub fiab: Vec<String>,
 }
 
-/// The practice item sets.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PracticeItems {
-    pub bank: u32,
-    pub sets: Vec<ItemSet>,
-}
-
-/// Practice items standing in for one interim block in some grades.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ItemSet {
-    pub block: String,
-    pub subject: String,
-    pub grades: Vec<u8>,
-    #[serde(default)]
-    pub passage: Option<Passage>,
-    pub items: Vec<Item>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Passage {
-    pub title: String,
-    pub text: String,
-}
-
-/// One practice item.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Item {
-    pub key: u32,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub claim: String,
-    pub target: String,
-    pub dok: u8,
-    pub standard: String,
-    pub points: u8,
-    pub difficulty: f64,
-    pub stem: String,
-    #[serde(default)]
-    pub options: BTreeMap<String, String>,
-    /// The key: an option letter (or letters, for MS), or the EQ answer.
-    #[serde(default)]
-    pub answer: String,
-    #[serde(default)]
-    pub lure: Option<String>,
-    /// Typical wrong EQ answers.
-    #[serde(default)]
-    pub wrong: Vec<String>,
-    #[serde(default)]
-    pub rubric: Vec<String>,
-    /// Sample SA responses by score point.
-    #[serde(default)]
-    pub samples: Vec<String>,
-}
-
 impl Profile {
     /// The built-in profile.
     pub fn builtin() -> Profile {
         crate::yaml::parse(std::path::Path::new("sandbox-data/profile.yaml"), PROFILE)
             .expect("sandbox-data/profile.yaml is valid (tested)")
-    }
-}
-
-impl PracticeItems {
-    /// The built-in practice items.
-    pub fn builtin() -> PracticeItems {
-        crate::yaml::parse(std::path::Path::new("sandbox-data/items.yaml"), ITEMS)
-            .expect("sandbox-data/items.yaml is valid (tested)")
-    }
-
-    /// The set standing in for `block` of `subject` at `grade`.
-    pub fn set_for(&self, subject: &str, block: &str, grade: u8) -> Option<&ItemSet> {
-        self.sets
-            .iter()
-            .find(|s| s.subject == subject && s.block == block && s.grades.contains(&grade))
     }
 }
 
@@ -207,7 +133,7 @@ mod tests {
             let sum: f64 = mix.iter().sum();
             assert!((sum - 1.0).abs() < 1e-6, "{family} mix sums to {sum}");
         }
-        let items = PracticeItems::builtin();
+        let items = crate::items::ItemBank::builtin();
         for set in &items.sets {
             let blocks = &p.interims[&set.subject];
             assert!(blocks.iab.contains(&set.block), "{} is an IAB", set.block);

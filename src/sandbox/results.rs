@@ -7,8 +7,9 @@
 
 use super::district::{District, Pupil};
 use super::draw::{self, Draws, Stream};
-use super::profile::{Item, PracticeItems, Profile};
+use super::profile::Profile;
 use crate::catalog::{Catalog, Family, Kind, LevelRule, Scale};
+use crate::items::{Item, ItemBank};
 use crate::model::{Flag, Grade};
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use fake::rand::rngs::ChaCha8Rng;
@@ -86,7 +87,7 @@ pub struct Opportunity<'a> {
 pub struct Context<'a> {
     pub profile: &'a Profile,
     pub catalog: &'a Catalog,
-    pub items: &'a PracticeItems,
+    pub items: &'a ItemBank,
     pub district: &'a District,
     pub seed: u64,
 }

@@ -1,7 +1,16 @@
 //! Aggregate statistics of a set of results: count, mean scale score with its
 //! standard error (sample SD / √n), and the level distribution.
 
+pub mod items;
+pub mod targets;
+
 use serde::Serialize;
+
+/// True when a group of `n` results is hidden (`*`): a threshold applies and
+/// n is at or below it.
+pub fn suppressed(n: usize, threshold: Option<usize>) -> bool {
+    threshold.is_some_and(|t| n <= t)
+}
 
 /// The Results Summary of a set of exams.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -77,6 +86,14 @@ pub fn summarize(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn suppression_at_the_threshold() {
+        assert!(suppressed(10, Some(10)));
+        assert!(!suppressed(11, Some(10)));
+        assert!(suppressed(0, Some(10)));
+        assert!(!suppressed(3, None));
+    }
 
     #[test]
     fn mean_sem_and_levels_by_hand() {
