@@ -22,6 +22,7 @@
 use crate::access::{Bundle, Kind, Plan};
 use crate::catalog;
 use crate::deployment::Deployment;
+use crate::render::analysis;
 use crate::render::views::{self, Base, Link, SiteInfo};
 use crate::render::{self, Renderer};
 use anyhow::Result;
@@ -117,6 +118,8 @@ struct Unit {
     what: &'static str,
     exams: Vec<usize>,
     with_rows: bool,
+    /// A group's roster size (the "m" of the IAB dashboard's "n of m tested").
+    roster: Option<usize>,
 }
 
 /// The bundle's group and school-grade pages.
@@ -159,6 +162,7 @@ fn units(dep: &Deployment, b: &Bundle) -> Vec<Unit> {
                 what: "group",
                 exams,
                 with_rows: true,
+                roster: Some(group.students.len()),
             }
         })
         .collect();
@@ -176,6 +180,7 @@ fn units(dep: &Deployment, b: &Bundle) -> Vec<Unit> {
                 what: "grade",
                 exams,
                 with_rows: b.kind.student_level() && b.kind != Kind::Teacher,
+                roster: None,
             }),
     );
     out
@@ -493,8 +498,16 @@ fn bundle_pages(
     };
     sink(page("index.html".into(), home(dep, b, reports, base(), r)?))?;
     for (u, unit) in units.iter().enumerate() {
-        let mut sections = views::sections(dep, &unit.exams, unit.with_rows, suppress, &link);
+        let groups = views::section_groups(dep, &unit.exams);
+        let mut sections = views::sections(dep, &groups, unit.with_rows, suppress, &link);
         for (k, s) in sections.iter_mut().enumerate() {
+            let ((_, family, _), exams) = &groups[k];
+            let fam = &dep.catalog.families[*family];
+            if let Some(a) = analysis::analysis(dep, fam, exams).filter(|_| !s.summary.suppressed) {
+                s.analysis = format!("{}-{}.html", unit.name, s.id);
+                let html = analysis_page(r, base(), unit, s, a)?;
+                sink(page(s.analysis.clone(), html))?;
+            }
             if let Some(n) = shared.print_of[i].get(&(u, k)) {
                 s.print = format!("{ROOT}p/{n}.html");
             }
@@ -505,7 +518,8 @@ fn bundle_pages(
                 sink(page(s.csv.clone(), render::csv(&header, &rows)?))?;
             }
         }
-        let html = results_page(r, base(), unit, suppress, sections)?;
+        let dashboard = views::iab_dashboard(dep, &groups, unit.roster, suppress);
+        let html = results_page(r, base(), unit, suppress, dashboard, sections)?;
         sink(page(format!("{}.html", unit.name), html))?;
     }
     Ok(())
@@ -619,6 +633,7 @@ fn results_page(
     base: Base,
     unit: &Unit,
     suppress: Option<usize>,
+    (iab_year, iabs): (String, Vec<views::IabCard>),
     sections: Vec<views::Section>,
 ) -> Result<Vec<u8>> {
     #[derive(Serialize)]
@@ -629,9 +644,13 @@ fn results_page(
         subtitle: &'a str,
         what: &'a str,
         threshold: usize,
+        iab_year: String,
+        iabs: Vec<views::IabCard>,
         sections: Vec<views::Section>,
     }
     let view = View {
+        iab_year,
+        iabs,
         base,
         title: &unit.title,
         subtitle: &unit.subtitle,
@@ -640,6 +659,33 @@ fn results_page(
         sections,
     };
     Ok(r.render("results.html", &view)?.into_bytes())
+}
+
+/// The analysis page of one section: items, distractors, traits, targets.
+fn analysis_page(
+    r: &Renderer,
+    base: Base,
+    unit: &Unit,
+    section: &views::Section,
+    a: analysis::Analysis,
+) -> Result<Vec<u8>> {
+    #[derive(Serialize)]
+    struct View<'a> {
+        #[serde(flatten)]
+        base: Base<'a>,
+        title: String,
+        subtitle: &'a str,
+        back: String,
+        a: analysis::Analysis,
+    }
+    let view = View {
+        base,
+        title: format!("{} {} · {}", section.name, section.year, unit.title),
+        subtitle: &unit.subtitle,
+        back: format!("{}.html#{}", unit.name, section.id),
+        a,
+    };
+    Ok(r.render("analysis.html", &view)?.into_bytes())
 }
 
 /// The base of a shared page: its Home link is the role chooser, which the

@@ -306,7 +306,7 @@ fn rosters_are_class_sized_and_overlap() {
 #[test]
 fn practice_items_have_responses_and_summatives_have_detail() {
     let dep = deployment();
-    let items = scoresite::sandbox::profile::PracticeItems::builtin();
+    let items = scoresite::items::ItemBank::builtin();
     let keys: BTreeSet<String> = items
         .sets
         .iter()

@@ -38,6 +38,13 @@
         });
       });
     });
+    root.querySelectorAll("select.points-view").forEach(function (sel) {
+      sel.addEventListener("change", function () {
+        var t = document.getElementById(sel.getAttribute("data-table"));
+        t.classList.toggle("only-percent", sel.value === "percent");
+        t.classList.toggle("only-count", sel.value === "count");
+      });
+    });
     root.querySelectorAll("form.find").forEach(function (form) {
       var students = JSON.parse(form.getAttribute("data-students") || "{}");
       form.addEventListener("submit", function (e) {

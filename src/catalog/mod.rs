@@ -2,6 +2,8 @@
 //! claims and ISR text. Built in from `config/assessments.yaml`; a deployment's
 //! own `assessments.yaml` overrides families by id.
 
+pub mod targets;
+
 use crate::diag::{Diagnostics, Location};
 use crate::model::Grade;
 use crate::yaml;

@@ -1,6 +1,7 @@
 //! Rendering: tera templates from `site-templates/`, Markdown help pages
 //! through pulldown-cmark, and the views (page data) the templates show.
 
+pub mod analysis;
 pub mod svg;
 pub mod views;
 
@@ -24,6 +25,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../site-templates/student.html"),
     ),
     ("isr.html", include_str!("../../site-templates/isr.html")),
+    (
+        "analysis.html",
+        include_str!("../../site-templates/analysis.html"),
+    ),
     (
         "print.html",
         include_str!("../../site-templates/print.html"),

@@ -87,6 +87,8 @@ pub struct Section {
     pub csv: String,
     /// The batch print of this assessment's reports, when there is one.
     pub print: String,
+    /// The item, trait and target analysis page, when there is one.
+    pub analysis: String,
 }
 
 /// The student-facing names of a family's levels.
@@ -214,7 +216,73 @@ pub fn summary(
     }
 }
 
-/// Sections for `exams`, one per (school year, assessment), latest year first.
+/// One IAB's card on the dashboard.
+#[derive(Debug, Serialize)]
+pub struct IabCard {
+    pub name: String,
+    /// The results section it summarises (an anchor on the same page).
+    pub section: String,
+    pub tested: usize,
+    pub of: usize,
+    pub summary: SummaryView,
+}
+
+/// The IAB dashboard: for the latest school year with interim block results,
+/// a card per block with "n of m students tested" and the level distribution
+/// of each student's latest result. `roster` is the group's size; for a
+/// school grade (`None`) it is the students tested in that year.
+pub fn iab_dashboard(
+    dep: &Deployment,
+    groups: &[(SectionKey, Vec<usize>)],
+    roster: Option<usize>,
+    suppress_at: Option<usize>,
+) -> (String, Vec<IabCard>) {
+    use crate::catalog::Kind;
+    let data = &dep.data;
+    let is_block = |f: usize| matches!(dep.catalog.families[f].kind, Kind::Iab | Kind::Fiab);
+    let Some(year) = groups
+        .iter()
+        .find(|((_, f, _), _)| is_block(*f))
+        .map(|((y, ..), _)| *y)
+    else {
+        return (String::new(), Vec::new());
+    };
+    let of = roster.unwrap_or_else(|| {
+        let mut students: Vec<u32> = groups
+            .iter()
+            .filter(|((y, ..), _)| *y == year)
+            .flat_map(|(_, list)| list.iter().map(|&e| data.exams[e].student))
+            .collect();
+        students.sort_unstable();
+        students.dedup();
+        students.len()
+    });
+    let cards = groups
+        .iter()
+        .enumerate()
+        .filter(|(_, ((y, f, _), _))| *y == year && is_block(*f))
+        .map(|(i, ((_, f, name), list))| {
+            let mut latest: BTreeMap<u32, usize> = BTreeMap::new();
+            for &e in list {
+                let x = &data.exams[e];
+                let slot = latest.entry(x.student).or_insert(e);
+                if data.exams[*slot].submitted < x.submitted {
+                    *slot = e;
+                }
+            }
+            let exams: Vec<usize> = latest.values().copied().collect();
+            IabCard {
+                name: name.clone(),
+                section: format!("a{i}"),
+                tested: exams.len(),
+                of: of.max(exams.len()),
+                summary: summary(dep, &dep.catalog.families[*f], &exams, suppress_at),
+            }
+        })
+        .collect();
+    (school_year_label(year), cards)
+}
+
 /// The key of a results section: school year, family index and assessment name.
 pub type SectionKey = (u16, usize, String);
 
@@ -238,21 +306,23 @@ pub fn section_groups(dep: &Deployment, exams: &[usize]) -> Vec<(SectionKey, Vec
         .collect()
 }
 
-/// The sections of a results page over `exams`: summary and, `with_rows`,
+/// The sections of a results page over `groups` (from [`section_groups`]): summary and, `with_rows`,
 /// Results by Student, each in the order of [`section_groups`].
 pub fn sections(
     dep: &Deployment,
-    exams: &[usize],
+    groups: &[(SectionKey, Vec<usize>)],
     with_rows: bool,
     suppress_at: Option<usize>,
     link: &dyn Fn(u32) -> Option<String>,
 ) -> Vec<Section> {
     let data = &dep.data;
-    section_groups(dep, exams)
-        .into_iter()
+    groups
+        .iter()
         .enumerate()
-        .map(|(i, ((year, family, name), mut list))| {
-            let fam = &dep.catalog.families[family];
+        .map(|(i, ((year, family, name), list))| {
+            let (year, name) = (*year, name.clone());
+            let fam = &dep.catalog.families[*family];
+            let mut list = list.clone();
             list.sort_by_key(|&e| student_name(dep, data.exams[e].student));
             let rows = if with_rows {
                 list.iter().map(|&e| row(dep, fam, e, link)).collect()
@@ -275,6 +345,7 @@ pub fn sections(
                 rows,
                 csv: String::new(),
                 print: String::new(),
+                analysis: String::new(),
             }
         })
         .collect()
