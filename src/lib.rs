@@ -7,6 +7,7 @@
 //! cross-references `scoresite check` reports.
 
 pub mod access;
+pub mod aggregate;
 pub mod build;
 pub mod catalog;
 pub mod check;

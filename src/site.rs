@@ -20,6 +20,7 @@
 //! so that the secure build can seal it to exactly those.
 
 use crate::access::{Bundle, Kind, Plan};
+use crate::aggregate;
 use crate::catalog;
 use crate::deployment::Deployment;
 use crate::render::analysis;
@@ -497,6 +498,14 @@ fn bundle_pages(
         readers: vec![i],
     };
     sink(page("index.html".into(), home(dep, b, reports, base(), r)?))?;
+    if aggregate::has_reports(b.kind) {
+        for f in aggregate::families(dep, b) {
+            sink(page(
+                format!("agg-{f}.html"),
+                aggregate_page(dep, b, f, base(), r)?,
+            ))?;
+        }
+    }
     for (u, unit) in units.iter().enumerate() {
         let groups = views::section_groups(dep, &unit.exams);
         let mut sections = views::sections(dep, &groups, unit.with_rows, suppress, &link);
@@ -560,6 +569,7 @@ fn home(
         aggregate: bool,
         groups: Vec<GroupLink>,
         schools: Vec<SchoolLinks>,
+        reports: Vec<Link>,
         students_json: String,
     }
     let data = &dep.data;
@@ -621,6 +631,18 @@ fn home(
                 grades,
             })
             .collect(),
+        reports: if aggregate::has_reports(b.kind) {
+            aggregate::families(dep, b)
+                .into_iter()
+                .map(|f| Link {
+                    label: dep.catalog.families[f].name.clone(),
+                    href: format!("agg-{f}.html"),
+                    note: String::new(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
         students_json: serde_json::to_string(&students)?,
         base,
     };
@@ -659,6 +681,102 @@ fn results_page(
         sections,
     };
     Ok(r.render("results.html", &view)?.into_bytes())
+}
+
+/// The custom aggregate report page of family `f`: the builder with its
+/// cube, and the longitudinal report.
+fn aggregate_page(
+    dep: &Deployment,
+    b: &Bundle,
+    f: usize,
+    base: Base,
+    r: &Renderer,
+) -> Result<Vec<u8>> {
+    #[derive(Serialize)]
+    struct View<'a> {
+        #[serde(flatten)]
+        base: Base<'a>,
+        title: String,
+        subtitle: String,
+        threshold: usize,
+        years: Vec<Link>,
+        assessments: &'a [aggregate::AssessmentInfo],
+        dimensions: &'a [aggregate::Dimension],
+        fine: bool,
+        comparison: String,
+        schools: bool,
+        claims: bool,
+        claim_label: String,
+        alts: String,
+        cube: String,
+        longitudinal: Vec<aggregate::Trajectory>,
+        longitudinal_where: String,
+        cutoff_name: String,
+    }
+    let fam = &dep.catalog.families[f];
+    let threshold = dep.settings.suppression_threshold as usize;
+    let cube = aggregate::cube(dep, b, f, threshold);
+    let exams: Vec<usize> = b
+        .exams
+        .iter()
+        .copied()
+        .filter(|&e| dep.data.assessments[dep.data.exams[e].assessment as usize].family == f)
+        .collect();
+    let longitudinal = if fam.kind == catalog::Kind::Summative {
+        let hide = (b.kind == Kind::Aggregate).then_some(threshold);
+        aggregate::longitudinal(dep, fam, &exams, hide)
+    } else {
+        Vec::new()
+    };
+    let comparison: Vec<&str> = cube
+        .institutions
+        .iter()
+        .filter(|i| !i.own)
+        .map(|i| i.name.as_str())
+        .collect();
+    let view = View {
+        title: format!("Custom aggregate report · {}", fam.name),
+        subtitle: format!("{} · {}", bundle_label(dep, b), bundle_note(dep, b)),
+        threshold: if b.kind == Kind::Aggregate {
+            threshold
+        } else {
+            0
+        },
+        years: cube
+            .years
+            .iter()
+            .map(|&y| Link {
+                label: views::school_year_label(y),
+                href: y.to_string(),
+                note: String::new(),
+            })
+            .collect(),
+        assessments: &cube.assessments,
+        dimensions: &cube.dimensions,
+        fine: cube.institutions.iter().any(|i| i.fine),
+        comparison: match comparison.as_slice() {
+            [] => String::new(),
+            names => format!("comparison rows for {}", names.join(" and ")),
+        },
+        schools: cube.institutions.iter().filter(|i| i.own).count() > 1,
+        claims: !cube.claims.is_empty(),
+        claim_label: fam
+            .claims
+            .as_ref()
+            .map(|c| c.label.clone())
+            .unwrap_or_default(),
+        alts: cube.alts.join(", "),
+        cube: serde_json::to_string(&cube)?.replace("</", "<\\/"),
+        longitudinal,
+        longitudinal_where: bundle_label(dep, b),
+        cutoff_name: fam
+            .levels
+            .get(fam.standard_cutoff.saturating_sub(1) as usize)
+            .map(|l| l.name.clone())
+            .unwrap_or_default(),
+        base,
+    };
+    Ok(r.render("aggregate.html", &view)?.into_bytes())
 }
 
 /// The analysis page of one section: items, distractors, traits, targets.

@@ -10,7 +10,202 @@
     var n = parseFloat(t.replace(/[%,]/g, ""));
     return isNaN(n) || !/^[-\d.,%\s±()]+$/.test(t) ? t.toLowerCase() : n;
   }
+
+  // Custom aggregate reports: add up the page's precomputed cube cells.
+  var CSV_BAD = /^[=+\-@\t\r]/;
+  function csvCell(v) {
+    var t = String(v);
+    if (CSV_BAD.test(t) && !/^-?\d/.test(t)) t = "'" + t;
+    return /[",\n]/.test(t) ? '"' + t.replace(/"/g, '""') + '"' : t;
+  }
+  function esc(t) {
+    return String(t).replace(/[&<>"]/g, function (c) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]; });
+  }
+  function aggregate(form) {
+    var cube = JSON.parse(form.querySelector("script.cube").textContent);
+    var L = cube.levels.length, CL = cube.claim_levels.length, C = cube.claims.length;
+    var AW = 4 + L;
+    // Cells by institution, year and assessment.
+    var index = {};
+    cube.cells.forEach(function (c) {
+      var k = c[0] + "|" + c[1] + "|" + c[2];
+      (index[k] = index[k] || []).push(c);
+    });
+    function zero() {
+      return { n: 0, scored: 0, sum: 0, sq: 0, levels: new Array(L).fill(0), claims: new Array(C * CL).fill(0), alts: new Array(cube.alts.length * AW).fill(0), hidden: false };
+    }
+    function add(t, c) {
+      if (c[4] < 0) { t.hidden = true; return; }
+      t.n += c[4]; t.scored += c[5]; t.sum += c[6]; t.sq += c[7];
+      var at = 8, i;
+      for (i = 0; i < L; i++) t.levels[i] += c[at + i];
+      at += L;
+      for (i = 0; i < C * CL; i++) t.claims[i] += c[at + i];
+      at += C * CL;
+      for (i = 0; i < t.alts.length; i++) t.alts[i] += c[at + i];
+    }
+    function values(form) {
+      var pick = function (name) {
+        return Array.prototype.filter.call(form.elements[name] ? (form.elements[name].length !== undefined && !form.elements[name].options ? form.elements[name] : [form.elements[name]]) : [], function (e) { return e.checked; }).map(function (e) { return +e.value; });
+      };
+      var dims = [form.elements.dim.value, form.elements.dim2.value].filter(function (v, i, a) { return v !== "" && a.indexOf(v) === i; }).map(Number);
+      var only = {};
+      form.querySelectorAll("select[name=only]").forEach(function (s) { if (s.value !== "") only[s.getAttribute("data-dim")] = +s.value; });
+      return {
+        years: pick("year"), assessments: pick("assessment"), dims: dims, only: only,
+        higher: form.elements.higher ? form.elements.higher.checked : false,
+        schools: form.elements.schools ? form.elements.schools.checked : false,
+        percent: form.elements.value.value === "percent",
+        grouped: form.elements.levels.value === "grouped",
+        variant: form.elements.variant.value
+      };
+    }
+    /** Tallies of institution i for one year and assessment, by subgroup key. */
+    function tallies(i, year, a, q) {
+      var inst = cube.institutions[i], out = {}, custom = Object.keys(q.only).length > 0;
+      var sources = inst.sums.length ? inst.sums : [i];
+      if (!inst.fine && (custom || q.dims.length > 1)) return null;
+      sources.forEach(function (s) {
+        (index[s + "|" + year + "|" + a] || []).forEach(function (c) {
+          var sig = cube.signatures[c[3]];
+          if (inst.fine) {
+            for (var d in q.only) { if (sig[d] !== q.only[d]) return; }
+          } else {
+            for (var k = 0; k < sig.length; k++) {
+              var want = q.dims.indexOf(k) >= 0;
+              if ((sig[k] >= 0) !== want) return;
+            }
+          }
+          var key = q.dims.map(function (d) { return sig[d]; }).join(",");
+          add(out[key] = out[key] || zero(), c);
+        });
+      });
+      return out;
+    }
+    function fmtPct(count, n) { return n ? (100 * count / n).toFixed(0) + "%" : "—"; }
+    function meanSem(n, sum, sq) {
+      if (!n) return ["—", "—"];
+      var m = sum / n;
+      var sem = n > 1 ? Math.sqrt(Math.max(0, (sq - n * m * m) / (n - 1)) / n) : null;
+      return [m.toFixed(0), sem === null ? "—" : sem.toFixed(1)];
+    }
+    function levelCells(counts, names, q, cutoff) {
+      var total = counts.reduce(function (x, y) { return x + y; }, 0);
+      var list = counts, heads = names;
+      if (q.grouped && cutoff) {
+        var below = 0, above = 0;
+        counts.forEach(function (c, i) { if (i + 1 < cutoff) below += c; else above += c; });
+        list = [below, above];
+        heads = ["Below standard", "At or above standard"];
+      }
+      return { heads: heads, cells: list.map(function (c) { return q.percent ? fmtPct(c, total) : String(c); }) };
+    }
+    var last = null;
+    function build(e) {
+      if (e) e.preventDefault();
+      var q = values(form);
+      var own = [], schools = [], others = [];
+      cube.institutions.forEach(function (inst, i) {
+        if (!inst.own) others.push(i);
+        else if (inst.kind === "school") schools.push(i);
+        else own.push(i);
+      });
+      if (!own.length) { own = schools; schools = []; }
+      var rowsOf = own.concat(q.schools ? schools : []).concat(q.higher ? others : []);
+      var dimHeads = q.dims.map(function (d) { return cube.dimensions[d].label; });
+      var head = ["Institution", "Assessment", "School year"].concat(dimHeads);
+      var extraHead = null, rows = [];
+      rowsOf.forEach(function (i) {
+        q.years.forEach(function (year) {
+          q.assessments.forEach(function (a) {
+            var t = tallies(i, year, a, q);
+            var base = [cube.institutions[i].name, cube.assessments[a].name, (year - 1) + "–" + String(year % 100).padStart(2, "0")];
+            if (t === null) {
+              rows.push({ cells: base.concat(q.dims.map(function () { return ""; })).concat(["Not available: comparison rows show one subgroup dimension at a time"]), note: true });
+              return;
+            }
+            Object.keys(t).sort(function (x, y) {
+              var a1 = x.split(",").map(Number), b1 = y.split(",").map(Number);
+              for (var k = 0; k < a1.length; k++) if (a1[k] !== b1[k]) return a1[k] - b1[k];
+              return 0;
+            }).forEach(function (key) {
+              var tl = t[key];
+              var dimCells = key === "" ? [] : key.split(",").map(function (v, k) { return cube.dimensions[q.dims[k]].values[+v]; });
+              var lead = base.concat(dimCells);
+              var blocks = [];
+              if (q.variant === "claims") {
+                cube.claims.forEach(function (name, c) {
+                  var counts = tl.claims.slice(c * CL, (c + 1) * CL);
+                  var n = counts.reduce(function (x, y) { return x + y; }, 0);
+                  var lv = levelCells(counts, cube.claim_levels, { percent: q.percent, grouped: false }, 0);
+                  blocks.push({ label: name, n: n, mean: null, levels: lv });
+                });
+              } else if (q.variant === "alts") {
+                cube.alts.forEach(function (name, k) {
+                  var s = tl.alts.slice(k * AW, (k + 1) * AW);
+                  blocks.push({ label: name, n: s[0], ms: meanSem(s[1], s[2], s[3]), levels: levelCells(s.slice(4), cube.levels, q, cube.cutoff) });
+                });
+              } else {
+                blocks.push({ label: null, n: tl.n, ms: meanSem(tl.scored, tl.sum, tl.sq), levels: levelCells(tl.levels, cube.levels, q, cube.cutoff) });
+              }
+              blocks.forEach(function (b) {
+                var cells = lead.slice();
+                if (b.label !== null) cells.push(b.label);
+                if (tl.hidden) {
+                  cells.push("*");
+                  if (b.ms) cells.push("*", "*");
+                  b.levels.cells.forEach(function () { cells.push("*"); });
+                } else {
+                  cells.push(String(b.n));
+                  if (b.ms) cells.push(b.ms[0], b.ms[1]);
+                  cells = cells.concat(b.levels.cells);
+                }
+                if (!extraHead) {
+                  extraHead = (b.label !== null ? [q.variant === "claims" ? "Claim" : "Alt score"] : []).concat(["Students"]).concat(b.ms ? ["Average scale score", "SEM"] : []).concat(b.levels.heads);
+                }
+                rows.push({ cells: cells });
+              });
+            });
+          });
+        });
+      });
+      head = head.concat(extraHead || ["Students"]);
+      var html = ['<table class="data sortable agg-table"><caption>' + esc(cube.family) + " · " + rows.length + ' rows</caption><thead><tr>'];
+      head.forEach(function (h) { html.push('<th scope="col">' + esc(h) + "</th>"); });
+      html.push("</tr></thead><tbody>");
+      rows.forEach(function (r) {
+        html.push("<tr>");
+        r.cells.forEach(function (c, k) {
+          var num = k >= 3 + q.dims.length && /^[-\d.*%—]+$/.test(c);
+          html.push(r.note && k === r.cells.length - 1 ? '<td colspan="' + (head.length - k) + '" class="note">' + esc(c) + "</td>" : "<td" + (num ? ' class="num"' : "") + ">" + esc(c) + "</td>");
+        });
+        html.push("</tr>");
+      });
+      html.push("</tbody></table>");
+      var out = form.parentNode.querySelector(".agg-out");
+      out.innerHTML = html.join("");
+      enhance(out);
+      last = { head: head, rows: rows };
+      form.querySelector(".agg-csv").disabled = false;
+      form.querySelector(".agg-status").textContent = rows.length + " rows built.";
+    }
+    form.addEventListener("submit", build);
+    form.querySelector(".agg-csv").addEventListener("click", function () {
+      if (!last) return;
+      var lines = [last.head.map(csvCell).join(",")].concat(last.rows.map(function (r) { return r.cells.map(csvCell).join(","); }));
+      var url = URL.createObjectURL(new Blob([lines.join("\r\n") + "\r\n"], { type: "text/csv" }));
+      var link = document.createElement("a");
+      link.href = url;
+      link.download = "aggregate-report.csv";
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
+      setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+    });
+    build();
+  }
   function enhance(root) {
+    root.querySelectorAll("form.aggregate").forEach(aggregate);
     root.querySelectorAll("table.sortable").forEach(function (table) {
       table.querySelectorAll("thead th").forEach(function (th, i) {
         th.tabIndex = 0;

@@ -26,6 +26,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("isr.html", include_str!("../../site-templates/isr.html")),
     (
+        "aggregate.html",
+        include_str!("../../site-templates/aggregate.html"),
+    ),
+    (
         "analysis.html",
         include_str!("../../site-templates/analysis.html"),
     ),

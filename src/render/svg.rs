@@ -94,6 +94,63 @@ pub fn distribution(percents: &[f64], levels: &[String]) -> String {
     out
 }
 
+/// A line chart of named series over the same x labels; `None` values are gaps.
+pub fn lines(x_labels: &[String], series: &[(String, Vec<Option<f64>>)], label: &str) -> String {
+    let (w, h, left, bottom) = (520.0f64, 200.0f64, 56.0f64, 28.0f64);
+    let values = series.iter().flat_map(|(_, v)| v.iter().flatten().copied());
+    let (lo, hi) = values.fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
+    if lo > hi {
+        return String::new();
+    }
+    let pad = ((hi - lo) * 0.15).max(10.0);
+    let (lo, hi) = (lo - pad, hi + pad);
+    let steps = x_labels.len().max(2) - 1;
+    let x = |i: usize| left + 20.0 + (w - left - 40.0) * i as f64 / steps as f64;
+    let y = |v: f64| 10.0 + (h - bottom - 10.0) * (1.0 - (v - lo) / (hi - lo));
+    let mut out = format!(
+        r#"<svg class="lines" viewBox="0 0 {w} {h}" role="img" aria-label="{}">"#,
+        escape(label)
+    );
+    for v in [lo + pad, hi - pad] {
+        let _ = write!(
+            out,
+            r#"<path class="grid" d="M{left} {:.1}H{}"/><text class="axis" x="{}" y="{:.1}">{v:.0}</text>"#,
+            y(v),
+            w - 10.0,
+            left - 6.0,
+            y(v) + 4.0
+        );
+    }
+    for (i, l) in x_labels.iter().enumerate() {
+        let _ = write!(
+            out,
+            r#"<text class="x" x="{:.1}" y="{}">{}</text>"#,
+            x(i),
+            h - 8.0,
+            escape(l)
+        );
+    }
+    for (k, (name, vals)) in series.iter().enumerate() {
+        let points: Vec<String> = vals
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| v.map(|v| format!("{:.1},{:.1}", x(i), y(v))))
+            .collect();
+        let _ = write!(
+            out,
+            r#"<polyline class="s{k}" points="{}"><title>{}</title></polyline>"#,
+            points.join(" "),
+            escape(name)
+        );
+        for p in &points {
+            let (px, py) = p.split_once(',').unwrap_or(("0", "0"));
+            let _ = write!(out, r#"<circle class="s{k}" cx="{px}" cy="{py}" r="4"/>"#);
+        }
+    }
+    out.push_str("</svg>");
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

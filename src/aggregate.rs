@@ -1,0 +1,710 @@
+//! Aggregation: the cubes behind the custom aggregate reports, computed once
+//! at build time, and cohort membership for the longitudinal report.
+//!
+//! A cube covers one assessment family for one bundle. Each cell holds, for
+//! one institution, school year, assessment and set of subgroup values, the
+//! count, the sums the mean and its standard error need, and the level,
+//! claim-level and alt-score counts. The page's builder adds cells up.
+//!
+//! - Schools in an administrator's own scope get *fine* cells (every
+//!   dimension set), so any grouping or custom combination can be summed in
+//!   the browser; the administrator may see these students' results anyway.
+//! - Everything else (an aggregate reporter's scope, and comparison rows for
+//!   institutions outside the viewer's scope) gets *marginal* cells only:
+//!   overall and one dimension at a time, with small groups suppressed
+//!   before they are written, so that the page holds nothing the viewer may
+//!   not see.
+
+use crate::access::{Bundle, Kind};
+use crate::catalog::Family;
+use crate::deployment::Deployment;
+use crate::model::{Elas, Exam, Flag, Grade, Sex, RACE_FLAGS};
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The subgroup dimensions: id, label and value names. The last value of
+/// each is "not stated".
+pub const DIMENSIONS: &[(&str, &str, &[&str])] = &[
+    (
+        "gender",
+        "Gender",
+        &["Female", "Male", "Nonbinary", "Not stated"],
+    ),
+    (
+        "race",
+        "Race/ethnicity",
+        &[
+            "Hispanic or Latino",
+            "American Indian or Alaska Native",
+            "Asian",
+            "Black or African American",
+            "White",
+            "Native Hawaiian or Other Pacific Islander",
+            "Two or more races",
+            "Filipino",
+            "Not stated",
+        ],
+    ),
+    (
+        "elas",
+        "English language acquisition status",
+        &["EO", "IFEP", "EL", "RFEP", "TBD", "ADEL", "Not stated"],
+    ),
+    ("el", "English learner (LEP)", YES_NO),
+    ("migrant", "Migrant", YES_NO),
+    ("section504", "Section 504", YES_NO),
+    ("iep", "IEP", YES_NO),
+    ("econ", "Economic disadvantage", YES_NO),
+    ("military", "Military connected", YES_NO),
+    ("grade", "Enrolled grade", GRADES),
+];
+
+const YES_NO: &[&str] = &["Yes", "No", "Not stated"];
+const GRADES: &[&str] = &[
+    "KG", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "Other",
+];
+
+/// Value index of each dimension for one exam.
+pub fn subgroups(exam: &Exam) -> [u8; 10] {
+    let d = &exam.demographics;
+    let flag = |f: Flag| match d.get(f) {
+        Some(true) => 0,
+        Some(false) => 1,
+        None => 2,
+    };
+    let race = if d.get(Flag::Hispanic) == Some(true) {
+        0
+    } else {
+        let yes: Vec<usize> = RACE_FLAGS
+            .iter()
+            .enumerate()
+            .skip(1)
+            .filter(|(_, (f, _))| d.get(*f) == Some(true))
+            .map(|(i, _)| i)
+            .collect();
+        match yes.as_slice() {
+            [] => 8,
+            [one] => *one as u8,
+            _ => 6,
+        }
+    };
+    [
+        match d.sex {
+            Some(Sex::Female) => 0,
+            Some(Sex::Male) => 1,
+            Some(Sex::Nonbinary) => 2,
+            None => 3,
+        },
+        race,
+        match d.elas {
+            Some(Elas::Eo) => 0,
+            Some(Elas::Ifep) => 1,
+            Some(Elas::El) => 2,
+            Some(Elas::Rfep) => 3,
+            Some(Elas::Tbd) => 4,
+            Some(Elas::Adel) => 5,
+            None => 6,
+        },
+        flag(Flag::Lep),
+        flag(Flag::Migrant),
+        flag(Flag::Section504),
+        flag(Flag::Iep),
+        flag(Flag::EconomicDisadvantage),
+        flag(Flag::Military),
+        match exam.grade {
+            Grade::K => 0,
+            Grade::N(n @ 1..=12) => n,
+            _ => 13,
+        },
+    ]
+}
+
+/// Sums over a set of results, enough for n, mean, SEM and every count.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tally {
+    pub n: u32,
+    pub scored: u32,
+    pub sum: f64,
+    pub sum_sq: f64,
+    pub levels: Vec<u32>,
+    /// Claim × claim level counts, flattened.
+    pub claims: Vec<u32>,
+    /// Per alt score: results, scored, sum, sum of squares, then level counts.
+    pub alts: Vec<f64>,
+}
+
+/// The shape of a family's tallies.
+struct Shape {
+    levels: usize,
+    claims: Vec<u8>,
+    claim_levels: usize,
+    alts: Vec<u8>,
+}
+
+impl Shape {
+    fn of(f: &Family) -> Shape {
+        Shape {
+            levels: f.levels.len(),
+            claims: f
+                .claims
+                .iter()
+                .flat_map(|c| c.items.iter().map(|i| i.column))
+                .collect(),
+            claim_levels: f.claims.as_ref().map_or(0, |c| c.levels.len()),
+            alts: f.alt_scores.iter().map(|a| a.column).collect(),
+        }
+    }
+
+    fn empty(&self) -> Tally {
+        Tally {
+            levels: vec![0; self.levels],
+            claims: vec![0; self.claims.len() * self.claim_levels],
+            alts: vec![0.0; self.alts.len() * (4 + self.levels)],
+            ..Tally::default()
+        }
+    }
+}
+
+impl Tally {
+    fn add(&mut self, shape: &Shape, e: &Exam) {
+        if e.overall.is_empty() {
+            return;
+        }
+        self.n += 1;
+        if let Some(s) = e.overall.scale {
+            self.scored += 1;
+            self.sum += s as f64;
+            self.sum_sq += (s as f64) * (s as f64);
+        }
+        if let Some(l) = e
+            .overall
+            .level
+            .filter(|&l| (1..=shape.levels as u8).contains(&l))
+        {
+            self.levels[l as usize - 1] += 1;
+        }
+        for (k, &col) in shape.claims.iter().enumerate() {
+            if let Some(l) = e.claim_levels[col as usize - 1]
+                .filter(|&l| (1..=shape.claim_levels as u8).contains(&l))
+            {
+                self.claims[k * shape.claim_levels + l as usize - 1] += 1;
+            }
+        }
+        let width = 4 + shape.levels;
+        for (k, &col) in shape.alts.iter().enumerate() {
+            let Some((_, s)) = e.alt.iter().find(|(c, s)| *c == col && !s.is_empty()) else {
+                continue;
+            };
+            let slot = &mut self.alts[k * width..(k + 1) * width];
+            slot[0] += 1.0;
+            if let Some(v) = s.scale {
+                slot[1] += 1.0;
+                slot[2] += v as f64;
+                slot[3] += (v as f64) * (v as f64);
+            }
+            if let Some(l) = s.level.filter(|&l| (1..=shape.levels as u8).contains(&l)) {
+                slot[4 + l as usize - 1] += 1.0;
+            }
+        }
+    }
+}
+
+/// One institution a cube has rows for.
+#[derive(Debug, Serialize)]
+pub struct Institution {
+    pub name: String,
+    /// "school", "lea" or "state".
+    pub kind: &'static str,
+    /// Fine cells: any grouping can be summed. Otherwise marginals only.
+    pub fine: bool,
+    /// For a scope made of the cube's own schools: the institutions it sums.
+    pub sums: Vec<usize>,
+    /// True for the viewer's own scope (as opposed to a comparison row).
+    pub own: bool,
+}
+
+/// The cube of one family for one bundle, as the page embeds it.
+#[derive(Debug, Serialize)]
+pub struct Cube {
+    pub family: String,
+    pub kind: String,
+    pub subject: String,
+    pub levels: Vec<String>,
+    /// Levels below this one are "below standard".
+    pub cutoff: u8,
+    pub claims: Vec<String>,
+    pub claim_levels: Vec<String>,
+    pub alts: Vec<String>,
+    pub dimensions: Vec<Dimension>,
+    pub assessments: Vec<AssessmentInfo>,
+    pub years: Vec<u16>,
+    pub institutions: Vec<Institution>,
+    /// Suppression threshold for marginal cells (0: none).
+    pub threshold: usize,
+    /// Each cell: [institution, year, assessment, signature, n, scored, sum,
+    /// sum of squares, levels…, claims…, alts…]; n is -1 when suppressed.
+    /// A signature's dimension value is -1 when the cell spans every value.
+    pub signatures: Vec<Vec<i8>>,
+    pub cells: Vec<Vec<f64>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Dimension {
+    pub id: &'static str,
+    pub label: &'static str,
+    pub values: &'static [&'static str],
+}
+
+#[derive(Debug, Serialize)]
+pub struct AssessmentInfo {
+    pub name: String,
+    pub grade: String,
+}
+
+type Key = (u16, u32, Vec<i8>);
+
+/// Tallies `exams` by (year, assessment, signature); `split` picks the signature.
+fn tally(
+    dep: &Deployment,
+    shape: &Shape,
+    exams: impl Iterator<Item = usize>,
+    split: &dyn Fn(&[u8; 10]) -> Vec<Vec<i8>>,
+) -> BTreeMap<Key, Tally> {
+    let mut out: BTreeMap<Key, Tally> = BTreeMap::new();
+    for e in exams {
+        let x = &dep.data.exams[e];
+        for sig in split(&subgroups(x)) {
+            out.entry((x.school_year, x.assessment, sig))
+                .or_insert_with(|| shape.empty())
+                .add(shape, x);
+        }
+    }
+    out
+}
+
+/// Every dimension set, as fine cells do.
+fn fine(v: &[u8; 10]) -> Vec<Vec<i8>> {
+    vec![v.iter().map(|&x| x as i8).collect()]
+}
+
+/// The overall cell and one cell per single dimension.
+fn marginal(v: &[u8; 10]) -> Vec<Vec<i8>> {
+    let mut out = vec![vec![-1i8; 10]];
+    for d in 0..10 {
+        let mut sig = vec![-1i8; 10];
+        sig[d] = v[d] as i8;
+        out.push(sig);
+    }
+    out
+}
+
+/// Families with results in `b`, in catalog order.
+pub fn families(dep: &Deployment, b: &Bundle) -> Vec<usize> {
+    let set: BTreeSet<usize> = b
+        .exams
+        .iter()
+        .map(|&e| dep.data.assessments[dep.data.exams[e].assessment as usize].family)
+        .collect();
+    set.into_iter().collect()
+}
+
+/// True when bundles of this kind have custom aggregate reports.
+pub fn has_reports(kind: Kind) -> bool {
+    kind != Kind::Teacher
+}
+
+/// The cube of `family` for bundle `b`; `threshold` suppresses marginal cells.
+pub fn cube(dep: &Deployment, b: &Bundle, family: usize, threshold: usize) -> Cube {
+    let data = &dep.data;
+    let fam = &dep.catalog.families[family];
+    let shape = Shape::of(fam);
+    let in_family =
+        |e: &usize| data.assessments[data.exams[*e].assessment as usize].family == family;
+    let own: Vec<usize> = b.exams.iter().copied().filter(in_family).collect();
+    let mut institutions: Vec<Institution> = Vec::new();
+    let mut tallies: Vec<BTreeMap<Key, Tally>> = Vec::new();
+    let mut by_school: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for &e in &own {
+        by_school
+            .entry(data.exams[e].school as usize)
+            .or_default()
+            .push(e);
+    }
+    let inst = &data.institutions;
+    let top = scope_of(dep, b);
+    let admin = b.kind.admin();
+    let schools_first: Vec<usize> = if admin || b.schools.len() > 1 {
+        by_school.keys().copied().collect()
+    } else {
+        Vec::new()
+    };
+    for &s in &schools_first {
+        institutions.push(Institution {
+            name: inst.schools[s].name.clone(),
+            kind: "school",
+            fine: admin,
+            sums: Vec::new(),
+            own: true,
+        });
+        let split: &dyn Fn(&[u8; 10]) -> Vec<Vec<i8>> = if admin { &fine } else { &marginal };
+        tallies.push(tally(dep, &shape, by_school[&s].iter().copied(), split));
+    }
+    // The viewer's whole scope, when it is more than one school.
+    if let Some((name, kind)) = &top {
+        if admin {
+            institutions.push(Institution {
+                name: name.clone(),
+                kind,
+                fine: true,
+                sums: (0..schools_first.len()).collect(),
+                own: true,
+            });
+            tallies.push(BTreeMap::new());
+        } else {
+            institutions.push(Institution {
+                name: name.clone(),
+                kind,
+                fine: false,
+                sums: Vec::new(),
+                own: true,
+            });
+            tallies.push(tally(dep, &shape, own.iter().copied(), &marginal));
+        }
+    }
+    // Comparison rows: the LEA of a school scope, and the state where the
+    // data covers more than one LEA.
+    let all: Vec<usize> = (0..data.exams.len()).filter(in_family).collect();
+    let leas: BTreeSet<usize> = b.schools.iter().map(|&s| inst.schools[s].lea).collect();
+    if matches!(b.kind, Kind::School) || (b.kind == Kind::Aggregate && b.schools.len() == 1) {
+        for &l in &leas {
+            let exams = all
+                .iter()
+                .copied()
+                .filter(|&e| inst.schools[data.exams[e].school as usize].lea == l);
+            institutions.push(Institution {
+                name: inst.leas[l].name.clone(),
+                kind: "lea",
+                fine: false,
+                sums: Vec::new(),
+                own: false,
+            });
+            tallies.push(tally(dep, &shape, exams, &marginal));
+        }
+    }
+    let data_leas: BTreeSet<usize> = inst.schools.iter().map(|s| s.lea).collect();
+    if data_leas.len() > 1 && !matches!(top, Some((_, "state"))) {
+        institutions.push(Institution {
+            name: dep.settings.state.clone(),
+            kind: "state",
+            fine: false,
+            sums: Vec::new(),
+            own: false,
+        });
+        tallies.push(tally(dep, &shape, all.iter().copied(), &marginal));
+    }
+    let mut assessments: Vec<u32> = own.iter().map(|&e| data.exams[e].assessment).collect();
+    assessments.sort_unstable_by_key(|&a| {
+        let x = &data.assessments[a as usize];
+        (x.grade, x.name.clone())
+    });
+    assessments.dedup();
+    let local: FxHashMap<u32, usize> = assessments
+        .iter()
+        .enumerate()
+        .map(|(i, &a)| (a, i))
+        .collect();
+    let mut years: Vec<u16> = own.iter().map(|&e| data.exams[e].school_year).collect();
+    years.sort_unstable();
+    years.dedup();
+    let mut signatures: Vec<Vec<i8>> = Vec::new();
+    let mut sig_index: FxHashMap<Vec<i8>, usize> = FxHashMap::default();
+    let mut cells = Vec::new();
+    for (i, t) in tallies.into_iter().enumerate() {
+        let suppress = !institutions[i].fine && threshold > 0;
+        for ((year, a, sig), tally) in t {
+            let Some(&a) = local.get(&a) else { continue };
+            let s = *sig_index.entry(sig).or_insert_with_key(|sig| {
+                signatures.push(sig.clone());
+                signatures.len() - 1
+            });
+            cells.push(cell(
+                i,
+                year,
+                a,
+                s,
+                &tally,
+                suppress && tally.n as usize <= threshold,
+            ));
+        }
+    }
+    Cube {
+        family: fam.name.clone(),
+        kind: format!("{:?}", fam.kind),
+        subject: fam.subject.clone(),
+        levels: fam.levels.iter().map(|l| l.name.clone()).collect(),
+        cutoff: fam.standard_cutoff,
+        claims: fam
+            .claims
+            .iter()
+            .flat_map(|c| c.items.iter().map(|i| i.name.clone()))
+            .collect(),
+        claim_levels: fam
+            .claims
+            .iter()
+            .flat_map(|c| c.levels.iter().map(|l| l.name.clone()))
+            .collect(),
+        alts: fam.alt_scores.iter().map(|a| a.name.clone()).collect(),
+        dimensions: DIMENSIONS
+            .iter()
+            .map(|&(id, label, values)| Dimension { id, label, values })
+            .collect(),
+        assessments: assessments
+            .iter()
+            .map(|&a| {
+                let x = &data.assessments[a as usize];
+                AssessmentInfo {
+                    name: x.name.clone(),
+                    grade: x.grade.map(|g| g.to_string()).unwrap_or_default(),
+                }
+            })
+            .collect(),
+        years,
+        institutions,
+        threshold,
+        signatures,
+        cells,
+    }
+}
+
+/// One cell as the page stores it.
+fn cell(i: usize, year: u16, a: usize, sig: usize, t: &Tally, suppressed: bool) -> Vec<f64> {
+    let mut out = vec![i as f64, year as f64, a as f64, sig as f64];
+    if suppressed {
+        out.push(-1.0);
+        return out;
+    }
+    out.extend([t.n as f64, t.scored as f64, t.sum, t.sum_sq]);
+    out.extend(t.levels.iter().map(|&c| c as f64));
+    out.extend(t.claims.iter().map(|&c| c as f64));
+    out.extend(&t.alts);
+    out
+}
+
+/// The name and kind of a bundle's whole scope when it is more than one school.
+fn scope_of(dep: &Deployment, b: &Bundle) -> Option<(String, &'static str)> {
+    let inst = &dep.data.institutions;
+    match b.kind {
+        Kind::District => Some((crate::site::bundle_label(dep, b), "lea")),
+        Kind::State => Some((dep.settings.state.clone(), "state")),
+        Kind::Aggregate if b.schools.len() == inst.schools.len() && inst.leas.len() > 1 => {
+            Some((dep.settings.state.clone(), "state"))
+        }
+        Kind::Aggregate if b.schools.len() > 1 => Some((crate::site::bundle_label(dep, b), "lea")),
+        Kind::Aggregate => Some((crate::site::bundle_label(dep, b), "school")),
+        _ => None,
+    }
+}
+
+/// The cohort of a span of school years: the students tested at the
+/// institution in every one of them (`tested[k]`: students tested in year k).
+pub fn cohort(tested: &[BTreeSet<u32>]) -> BTreeSet<u32> {
+    let Some((first, rest)) = tested.split_first() else {
+        return BTreeSet::new();
+    };
+    first
+        .iter()
+        .copied()
+        .filter(|s| rest.iter().all(|y| y.contains(s)))
+        .collect()
+}
+
+/// One row of a cohort's longitudinal table.
+#[derive(Debug, Serialize)]
+pub struct LongRow {
+    pub year: String,
+    pub grade: String,
+    pub all_n: String,
+    pub all_mean: String,
+    pub all_met: String,
+    pub cohort_n: String,
+    pub cohort_mean: String,
+    pub cohort_met: String,
+}
+
+/// A cohort followed over the school years: students starting in one grade.
+#[derive(Debug, Serialize)]
+pub struct Trajectory {
+    pub title: String,
+    pub chart: String,
+    pub rows: Vec<LongRow>,
+}
+
+/// The longitudinal report of `exams` (one family, one scope): for each
+/// grade tested in the first school year, that grade's students followed a
+/// grade a year. Each year shows all students tested in the grade and the
+/// cohort tested in the scope every year. Groups of `threshold` or fewer are
+/// suppressed when it is given.
+pub fn longitudinal(
+    dep: &Deployment,
+    family: &Family,
+    exams: &[usize],
+    threshold: Option<usize>,
+) -> Vec<Trajectory> {
+    let data = &dep.data;
+    // (year, test grade) → student → latest exam.
+    let mut by: BTreeMap<(u16, u8), BTreeMap<u32, usize>> = BTreeMap::new();
+    for &e in exams {
+        let x = &data.exams[e];
+        let Some(Grade::N(g)) = data.assessments[x.assessment as usize].grade else {
+            continue;
+        };
+        let slot = by
+            .entry((x.school_year, g))
+            .or_default()
+            .entry(x.student)
+            .or_insert(e);
+        if data.exams[*slot].submitted < x.submitted {
+            *slot = e;
+        }
+    }
+    let years: BTreeSet<u16> = by.keys().map(|k| k.0).collect();
+    let years: Vec<u16> = years.into_iter().collect();
+    if years.len() < 2 {
+        return Vec::new();
+    }
+    let first = years[0];
+    let starts: Vec<u8> = by.keys().filter(|k| k.0 == first).map(|k| k.1).collect();
+    starts
+        .into_iter()
+        .filter_map(|g0| {
+            let span: Vec<(u16, u8)> = years
+                .iter()
+                .enumerate()
+                .map(|(k, &y)| (y, g0 + k as u8))
+                .take_while(|key| by.contains_key(key))
+                .collect();
+            (span.len() >= 2).then(|| trajectory(dep, family, &by, &span, threshold))
+        })
+        .collect()
+}
+
+fn trajectory(
+    dep: &Deployment,
+    family: &Family,
+    by: &BTreeMap<(u16, u8), BTreeMap<u32, usize>>,
+    span: &[(u16, u8)],
+    threshold: Option<usize>,
+) -> Trajectory {
+    use crate::render::views::school_year_label;
+    let tested: Vec<BTreeSet<u32>> = span
+        .iter()
+        .map(|k| by[k].keys().copied().collect())
+        .collect();
+    let members = cohort(&tested);
+    let stat = |exams: Vec<usize>| {
+        let s = crate::stats::summarize(
+            exams.iter().map(|&e| {
+                let o = &dep.data.exams[e].overall;
+                (o.scale, o.level)
+            }),
+            family.levels.len(),
+        );
+        let met: usize = s
+            .levels
+            .iter()
+            .filter(|l| l.level >= family.standard_cutoff)
+            .map(|l| l.count)
+            .sum();
+        let with_level: usize = s.levels.iter().map(|l| l.count).sum();
+        (s.n, s.mean, crate::stats::items::percent(met, with_level))
+    };
+    let mut all_means = Vec::new();
+    let mut cohort_means = Vec::new();
+    let rows = span
+        .iter()
+        .map(|k| {
+            let students = &by[k];
+            let (an, am, ap) = stat(students.values().copied().collect());
+            let (cn, cm, cp) = stat(
+                students
+                    .iter()
+                    .filter(|(s, _)| members.contains(s))
+                    .map(|(_, &e)| e)
+                    .collect(),
+            );
+            let hide = |n: usize| crate::stats::suppressed(n, threshold);
+            all_means.push(am.filter(|_| !hide(an)));
+            cohort_means.push(cm.filter(|_| !hide(cn)));
+            let show = |n: usize, m: Option<f64>, p: f64| {
+                if hide(n) {
+                    ("*".to_string(), "*".to_string(), "*".to_string())
+                } else {
+                    (
+                        n.to_string(),
+                        m.map(|m| format!("{m:.0}")).unwrap_or_else(|| "—".into()),
+                        format!("{p:.0}%"),
+                    )
+                }
+            };
+            let (all_n, all_mean, all_met) = show(an, am, ap);
+            let (cohort_n, cohort_mean, cohort_met) = show(cn, cm, cp);
+            LongRow {
+                year: school_year_label(k.0),
+                grade: k.1.to_string(),
+                all_n,
+                all_mean,
+                all_met,
+                cohort_n,
+                cohort_mean,
+                cohort_met,
+            }
+        })
+        .collect();
+    let title = format!(
+        "Grade {} in {} to grade {} in {}",
+        span[0].1,
+        school_year_label(span[0].0),
+        span[span.len() - 1].1,
+        school_year_label(span[span.len() - 1].0)
+    );
+    let labels: Vec<String> = span
+        .iter()
+        .map(|k| format!("Gr {} · {}", k.1, school_year_label(k.0)))
+        .collect();
+    let chart = crate::render::svg::lines(
+        &labels,
+        &[
+            ("All students".into(), all_means),
+            ("Cohort".into(), cohort_means),
+        ],
+        &format!("Average scale score, {title}: all students (solid) and the cohort (dashed)"),
+    );
+    Trajectory { title, chart, rows }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cohort_is_those_tested_every_year() {
+        let years: Vec<BTreeSet<u32>> =
+            vec![[1, 2, 3, 4].into(), [2, 3, 4, 5].into(), [3, 4, 6].into()];
+        assert_eq!(cohort(&years), [3, 4].into());
+        assert_eq!(cohort(&years[..1]), [1, 2, 3, 4].into());
+        assert_eq!(cohort(&[]), BTreeSet::new());
+        assert_eq!(cohort(&[[1].into(), BTreeSet::new()]), BTreeSet::new());
+    }
+
+    #[test]
+    fn marginal_signatures() {
+        let v = [0, 4, 2, 0, 1, 1, 1, 0, 1, 5];
+        let m = marginal(&v);
+        assert_eq!(m.len(), 11);
+        assert!(m[0].iter().all(|&x| x == -1));
+        assert_eq!(m[2][1], 4);
+        assert_eq!(m[2].iter().filter(|&&x| x >= 0).count(), 1);
+        assert_eq!(fine(&v)[0], v.map(|x| x as i8).to_vec());
+    }
+}
