@@ -375,6 +375,16 @@ pub fn cube(dep: &Deployment, b: &Bundle, family: usize, threshold: usize) -> Cu
     // Comparison rows: the LEA of a school scope, and the state where the
     // data covers more than one LEA.
     let all: Vec<usize> = (0..data.exams.len()).filter(in_family).collect();
+    // A comparison row's results beyond the viewer's own, which the viewer
+    // could otherwise recover by subtraction.
+    let mut rests: Vec<(usize, BTreeMap<Key, Tally>)> = Vec::new();
+    let rest = |exams: &[usize]| {
+        let beyond = exams
+            .iter()
+            .copied()
+            .filter(|e| b.exams.binary_search(e).is_err());
+        tally(dep, &shape, beyond, &marginal)
+    };
     let leas: BTreeSet<usize> = b.schools.iter().map(|&s| inst.schools[s].lea).collect();
     if matches!(b.kind, Kind::School) || (b.kind == Kind::Aggregate && b.schools.len() == 1) {
         for &l in &leas {
@@ -389,7 +399,9 @@ pub fn cube(dep: &Deployment, b: &Bundle, family: usize, threshold: usize) -> Cu
                 sums: Vec::new(),
                 own: false,
             });
-            tallies.push(tally(dep, &shape, exams, &marginal));
+            let exams: Vec<usize> = exams.collect();
+            rests.push((tallies.len(), rest(&exams)));
+            tallies.push(tally(dep, &shape, exams.into_iter(), &marginal));
         }
     }
     let data_leas: BTreeSet<usize> = inst.schools.iter().map(|s| s.lea).collect();
@@ -401,6 +413,7 @@ pub fn cube(dep: &Deployment, b: &Bundle, family: usize, threshold: usize) -> Cu
             sums: Vec::new(),
             own: false,
         });
+        rests.push((tallies.len(), rest(&all)));
         tallies.push(tally(dep, &shape, all.iter().copied(), &marginal));
     }
     let mut assessments: Vec<u32> = own.iter().map(|&e| data.exams[e].assessment).collect();
@@ -421,21 +434,21 @@ pub fn cube(dep: &Deployment, b: &Bundle, family: usize, threshold: usize) -> Cu
     let mut sig_index: FxHashMap<Vec<i8>, usize> = FxHashMap::default();
     let mut cells = Vec::new();
     for (i, t) in tallies.into_iter().enumerate() {
-        let suppress = !institutions[i].fine && threshold > 0;
-        for ((year, a, sig), tally) in t {
+        let hidden = if institutions[i].fine || threshold == 0 {
+            BTreeSet::new()
+        } else {
+            let rest = rests.iter().find(|(r, _)| *r == i).map(|(_, t)| t);
+            suppressed(&t, rest, threshold)
+        };
+        for (key, tally) in t {
+            let hide = hidden.contains(&key);
+            let (year, a, sig) = key;
             let Some(&a) = local.get(&a) else { continue };
             let s = *sig_index.entry(sig).or_insert_with_key(|sig| {
                 signatures.push(sig.clone());
                 signatures.len() - 1
             });
-            cells.push(cell(
-                i,
-                year,
-                a,
-                s,
-                &tally,
-                suppress && tally.n as usize <= threshold,
-            ));
+            cells.push(cell(i, year, a, s, &tally, hide));
         }
     }
     Cube {
@@ -475,6 +488,44 @@ pub fn cube(dep: &Deployment, b: &Bundle, family: usize, threshold: usize) -> Cu
         signatures,
         cells,
     }
+}
+
+/// The marginal cells to suppress: every group of `threshold` or fewer
+/// results, every cell whose results beyond the viewer's own (`rest`) are
+/// that few, and, where a dimension would otherwise have exactly one hidden
+/// value that subtraction from the overall cell recovers, its smallest
+/// other value as well.
+fn suppressed(
+    cells: &BTreeMap<Key, Tally>,
+    rest: Option<&BTreeMap<Key, Tally>>,
+    threshold: usize,
+) -> BTreeSet<Key> {
+    let small = |n: u32| n > 0 && n as usize <= threshold;
+    let mut hidden: BTreeSet<Key> = cells
+        .iter()
+        .filter(|(k, t)| small(t.n) || rest.and_then(|r| r.get(*k)).is_some_and(|r| small(r.n)))
+        .map(|(k, _)| k.clone())
+        .collect();
+    // The values of one dimension at one year and assessment.
+    type Values<'a> = Vec<(&'a Key, u32)>;
+    let mut dims: BTreeMap<(u16, u32, usize), Values> = BTreeMap::new();
+    for (k, t) in cells {
+        if let Some(d) = k.2.iter().position(|&v| v >= 0) {
+            dims.entry((k.0, k.1, d)).or_default().push((k, t.n));
+        }
+    }
+    for values in dims.values() {
+        if values.iter().filter(|(k, _)| hidden.contains(*k)).count() == 1 {
+            let next = values
+                .iter()
+                .filter(|(k, _)| !hidden.contains(*k))
+                .min_by_key(|(_, n)| *n);
+            if let Some((k, _)) = next {
+                hidden.insert((*k).clone());
+            }
+        }
+    }
+    hidden
 }
 
 /// One cell as the page stores it.
@@ -695,6 +746,60 @@ mod tests {
         assert_eq!(cohort(&years[..1]), [1, 2, 3, 4].into());
         assert_eq!(cohort(&[]), BTreeSet::new());
         assert_eq!(cohort(&[[1].into(), BTreeSet::new()]), BTreeSet::new());
+    }
+
+    fn cells(list: &[(i8, i8, u32)]) -> BTreeMap<Key, Tally> {
+        list.iter()
+            .map(|&(gender, grade, n)| {
+                let mut sig = vec![-1i8; 10];
+                sig[0] = gender;
+                sig[9] = grade;
+                let t = Tally {
+                    n,
+                    ..Tally::default()
+                };
+                ((2025, 0, sig), t)
+            })
+            .collect()
+    }
+
+    fn hidden(list: &[(i8, i8, u32)], rest: &[(i8, i8, u32)]) -> Vec<(i8, i8)> {
+        let rest = (!rest.is_empty()).then(|| cells(rest));
+        suppressed(&cells(list), rest.as_ref(), 10)
+            .into_iter()
+            .map(|k| (k.2[0], k.2[9]))
+            .collect()
+    }
+
+    #[test]
+    fn suppression_at_the_threshold_and_by_subtraction() {
+        // Overall 41; gender 20 + 11 + 10; grade 30 + 11.
+        let list = [
+            (-1, -1, 41),
+            (0, -1, 20),
+            (1, -1, 11),
+            (2, -1, 10),
+            (-1, 4, 30),
+            (-1, 5, 11),
+        ];
+        // n = 10 is hidden, and so is the next smallest gender (11), or
+        // 41 − 20 − 11 would give it away; grade 5 (n = 11) is shown.
+        assert_eq!(hidden(&list, &[]), vec![(1, -1), (2, -1)]);
+        // A comparison row whose results beyond the viewer's own are few:
+        // 3 more grade-5 results than the viewer's own hides grade 5, then grade 4.
+        let rest = [
+            (-1, -1, 20),
+            (0, -1, 14),
+            (1, -1, 6),
+            (-1, 4, 17),
+            (-1, 5, 3),
+        ];
+        assert_eq!(
+            hidden(&list, &rest),
+            vec![(-1, 4), (-1, 5), (1, -1), (2, -1)]
+        );
+        // Nothing small: nothing hidden.
+        assert!(hidden(&[(-1, -1, 40), (0, -1, 29), (1, -1, 11)], &[]).is_empty());
     }
 
     #[test]

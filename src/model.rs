@@ -137,6 +137,8 @@ pub struct Lea {
     /// The LEA's natural id: the CERS DistrictId or the CALPADS county-district code.
     pub id: String,
     pub name: String,
+    /// The NCES district id, when an export gave it.
+    pub nces: Option<String>,
 }
 
 /// A school, belonging to one LEA.
@@ -170,6 +172,7 @@ impl Institutions {
         self.leas.push(Lea {
             id: id.to_string(),
             name: name.to_string(),
+            nces: None,
         });
         self.lea_index.insert(id.to_string(), self.leas.len() - 1);
         self.leas.len() - 1

@@ -23,9 +23,9 @@ use crate::access::{Bundle, Kind, Plan};
 use crate::aggregate;
 use crate::catalog;
 use crate::deployment::Deployment;
-use crate::render::analysis;
 use crate::render::views::{self, Base, Link, SiteInfo};
 use crate::render::{self, Renderer};
+use crate::render::{analysis, export};
 use anyhow::Result;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -506,6 +506,14 @@ fn bundle_pages(
             ))?;
         }
     }
+    if b.kind.admin() {
+        for (year, exams) in exports(dep, b) {
+            sink(page(
+                format!("export-{year}.csv"),
+                export::export(dep, &exams)?,
+            ))?;
+        }
+    }
     for (u, unit) in units.iter().enumerate() {
         let groups = views::section_groups(dep, &unit.exams);
         let mut sections = views::sections(dep, &groups, unit.with_rows, suppress, &link);
@@ -532,6 +540,18 @@ fn bundle_pages(
         sink(page(format!("{}.html", unit.name), html))?;
     }
     Ok(())
+}
+
+/// A bundle's exams by school year, for the District/School Export.
+fn exports(dep: &Deployment, b: &Bundle) -> BTreeMap<u16, Vec<usize>> {
+    let mut years: BTreeMap<u16, Vec<usize>> = BTreeMap::new();
+    for &e in &b.exams {
+        years
+            .entry(dep.data.exams[e].school_year)
+            .or_default()
+            .push(e);
+    }
+    years
 }
 
 #[derive(Serialize)]
@@ -570,6 +590,7 @@ fn home(
         groups: Vec<GroupLink>,
         schools: Vec<SchoolLinks>,
         reports: Vec<Link>,
+        exports: Vec<Link>,
         students_json: String,
     }
     let data = &dep.data;
@@ -638,6 +659,19 @@ fn home(
                     label: dep.catalog.families[f].name.clone(),
                     href: format!("agg-{f}.html"),
                     note: String::new(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+        exports: if b.kind.admin() {
+            exports(dep, b)
+                .into_iter()
+                .rev()
+                .map(|(year, exams)| Link {
+                    label: views::school_year_label(year),
+                    href: format!("export-{year}.csv"),
+                    note: format!("{} rows", exams.len()),
                 })
                 .collect()
         } else {

@@ -160,6 +160,7 @@ impl Columns {
 struct Row<'a> {
     district_id: &'a str,
     district_name: &'a str,
+    nces: &'a str,
     school_id: &'a str,
     school_name: &'a str,
     ssid: &'a str,
@@ -418,6 +419,7 @@ fn parse_row<'a>(
     Ok(Row {
         district_id,
         district_name: c.raw("DistrictName").trim(),
+        nces: c.raw("NcesId").trim(),
         school_id,
         school_name: c.raw("SchoolName").trim(),
         ssid,
@@ -618,6 +620,10 @@ fn add_row(
             )
         }
     };
+    let lea = &mut data.institutions.leas[data.institutions.schools[school].lea];
+    if lea.nces.is_none() && !row.nces.is_empty() {
+        lea.nces = Some(row.nces.to_string());
+    }
     let student = data.upsert_student(row.ssid, row.first, row.last);
     let assessment_grade = values::grade_in_name(row.assessment_name);
     let assessment = data.assessment(row.assessment_name, row.family, assessment_grade);

@@ -2,6 +2,7 @@
 //! through pulldown-cmark, and the views (page data) the templates show.
 
 pub mod analysis;
+pub mod export;
 pub mod svg;
 pub mod views;
 

@@ -6,29 +6,11 @@ use super::district::{District, Pupil, School};
 use super::profile::Profile;
 use super::results::{model_grade, Measure, Opportunity};
 use crate::catalog::Catalog;
-use crate::ingest::{cers, institutions};
+use crate::ingest::institutions;
 use crate::model::{Flag, RACE_FLAGS};
 use anyhow::Result;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
-use std::io::Write;
-
-/// The CERS export's header line, quoted as CERS writes it, after a BOM.
-pub fn export_header(out: &mut impl Write) -> Result<()> {
-    out.write_all("\u{feff}".as_bytes())?;
-    let mut w = export_writer(out);
-    w.write_record(cers::columns_64())?;
-    w.flush()?;
-    Ok(())
-}
-
-/// A CSV writer in CERS's style: every field quoted, CRLF line ends.
-pub fn export_writer<W: Write>(out: W) -> csv::Writer<W> {
-    csv::WriterBuilder::new()
-        .quote_style(csv::QuoteStyle::Always)
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(out)
-}
 
 /// One export row, in the 64-column order.
 pub fn export_row(

@@ -12,6 +12,7 @@ pub mod profile;
 pub mod results;
 
 use crate::catalog::Catalog;
+use crate::render::export;
 use anyhow::{Context as _, Result};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -104,14 +105,14 @@ fn write_results(ctx: &results::Context, data: &Path) -> Result<(u64, u64)> {
     let file =
         std::fs::File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
-    formats::export_header(&mut out)?;
+    export::header(&mut out)?;
     let (mut rows, mut trts) = (0u64, 0u64);
     let pupils: Vec<u32> = (0..ctx.district.pupils.len() as u32).collect();
     for batch in pupils.chunks(CHUNK * rayon::current_num_threads().max(1)) {
         let parts: Vec<Result<(Vec<u8>, u64, u64)>> = batch
             .par_chunks(256)
             .map(|chunk| {
-                let mut w = formats::export_writer(Vec::new());
+                let mut w = export::writer(Vec::new());
                 let (mut n, mut t) = (0, 0);
                 for &i in chunk {
                     let pupil = &ctx.district.pupils[i as usize];
