@@ -433,7 +433,9 @@ pub fn cube(dep: &Deployment, b: &Bundle, family: usize, threshold: usize) -> Cu
     let mut signatures: Vec<Vec<i8>> = Vec::new();
     let mut sig_index: FxHashMap<Vec<i8>, usize> = FxHashMap::default();
     let mut cells = Vec::new();
-    for (i, t) in tallies.into_iter().enumerate() {
+    for (i, mut t) in tallies.into_iter().enumerate() {
+        // Unscored opportunities (an invalidated test, say) count for nothing.
+        t.retain(|_, t| t.n > 0);
         let hidden = if institutions[i].fine || threshold == 0 {
             BTreeSet::new()
         } else {

@@ -328,3 +328,241 @@ fn batch_print_has_one_report_per_student_of_the_section() {
     }
     panic!("only {checked} batch prints found");
 }
+
+/// The lines of a CERS export (header first), BOM removed.
+fn export_lines(text: &str) -> Vec<String> {
+    text.trim_start_matches('\u{feff}')
+        .split("\r\n")
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn administrators_export_their_scope_in_the_cers_layout() {
+    let (site, data) = built();
+    let input = export_lines(&read(&data.join("data/cers_export.csv")));
+    let (header, rows) = input.split_first().unwrap();
+    let exports = |dir: &Path| -> Vec<String> {
+        let mut out = Vec::new();
+        for f in std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()) {
+            let name = f.file_name().unwrap().to_string_lossy().to_string();
+            if name.starts_with("export-") {
+                let lines = export_lines(&read(&f));
+                assert_eq!(&lines[0], header, "{name}: the 64-column header");
+                assert!(read(&f).starts_with('\u{feff}'));
+                out.extend(lines[1..].iter().cloned());
+            }
+        }
+        out.sort();
+        out
+    };
+    let all = bundles(site);
+    // The district administrator gets back every input row, byte for byte.
+    let (district, _) = all
+        .iter()
+        .find(|(_, r)| r == "District Administrator")
+        .unwrap();
+    let mut expected = rows.to_vec();
+    expected.sort();
+    assert_eq!(exports(district), expected);
+    // A school administrator gets exactly their school's rows.
+    let mut schools = 0;
+    for (dir, _) in all.iter().filter(|(_, r)| r == "School Administrator") {
+        let got = exports(dir);
+        let school = csv_field(&got[0], 3);
+        let mut mine: Vec<String> = rows
+            .iter()
+            .filter(|r| csv_field(r, 3) == school)
+            .cloned()
+            .collect();
+        mine.sort();
+        assert_eq!(got, mine, "{}", dir.display());
+        schools += 1;
+    }
+    assert!(schools > 1);
+    // Teachers and aggregate reporters get no export.
+    for (dir, role) in &all {
+        if role == "Teacher" || role == "Aggregate Reporter" {
+            assert!(exports(dir).is_empty(), "{role} {}", dir.display());
+        }
+    }
+}
+
+/// Field `i` of one CSV line.
+fn csv_field(line: &str, i: usize) -> String {
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(line.as_bytes());
+    r.records().next().unwrap().unwrap()[i].to_string()
+}
+
+/// The cubes embedded in a bundle's custom aggregate report pages.
+fn cubes(dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("agg-"))
+        .map(|p| {
+            let html = read(&p);
+            let open = "<script type=\"application/json\" class=\"cube\">";
+            let start = html.find(open).unwrap() + open.len();
+            let end = start + html[start..].find("</script>").unwrap();
+            serde_json::from_str(&html[start..end].replace("<\\/", "</")).unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn aggregate_reporter_cubes_hold_no_small_group() {
+    let (site, _) = built();
+    let (dir, _) = bundles(site)
+        .into_iter()
+        .find(|(_, r)| r == "Aggregate Reporter")
+        .unwrap();
+    let cubes = cubes(&dir);
+    assert!(!cubes.is_empty());
+    let (mut shown, mut hidden) = (0, 0);
+    for cube in &cubes {
+        let threshold = cube["threshold"].as_f64().unwrap();
+        assert_eq!(threshold, 10.0);
+        for inst in cube["institutions"].as_array().unwrap() {
+            assert_eq!(inst["fine"], false, "{}: fine cells", cube["family"]);
+        }
+        let signatures = cube["signatures"].as_array().unwrap();
+        // Hidden values per (institution, year, assessment, dimension).
+        let mut per_dim: std::collections::BTreeMap<String, usize> = Default::default();
+        let mut overall_shown = BTreeSet::new();
+        for cell in cube["cells"].as_array().unwrap() {
+            let c: Vec<f64> = cell
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect();
+            let sig = signatures[c[3] as usize].as_array().unwrap();
+            let set: Vec<usize> = (0..sig.len())
+                .filter(|&d| sig[d].as_i64().unwrap() >= 0)
+                .collect();
+            assert!(set.len() <= 1, "only marginal cells");
+            if c[4] < 0.0 {
+                assert_eq!(c.len(), 5, "a hidden cell carries no figures");
+                hidden += 1;
+            } else {
+                assert!(
+                    c[4] > threshold,
+                    "{}: a group of {} is shown",
+                    cube["family"],
+                    c[4]
+                );
+                shown += 1;
+            }
+            let at = format!("{}|{}|{}", c[0], c[1], c[2]);
+            match set.first() {
+                Some(d) => {
+                    *per_dim.entry(format!("{at}|{d}")).or_default() += usize::from(c[4] < 0.0)
+                }
+                None if c[4] >= 0.0 => {
+                    overall_shown.insert(at);
+                }
+                None => {}
+            }
+        }
+        // Where the overall figure is shown, one hidden value would be it
+        // minus the others.
+        assert!(
+            per_dim
+                .iter()
+                .filter(|(k, _)| overall_shown.contains(k.rsplit_once('|').unwrap().0))
+                .all(|(_, &n)| n != 1),
+            "{}: a dimension with exactly one hidden value, recoverable by subtraction",
+            cube["family"]
+        );
+    }
+    assert!(shown > 100 && hidden > 10, "shown {shown}, hidden {hidden}");
+}
+
+/// An XML attribute's value within `tag`.
+fn attr(tag: &str, name: &str) -> Option<String> {
+    let tag = format!(" {tag}");
+    let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    Some(tag[at..at + tag[at..].find('"')?].to_string())
+}
+
+#[test]
+fn results_by_item_matches_the_trt_files() {
+    let (site, data) = built();
+    // One IAB at one school, year and grade: the first item's scores, from TRT.
+    let mut scores: std::collections::BTreeMap<(String, String, String, String), Vec<f64>> =
+        Default::default();
+    for entry in walkdir::WalkDir::new(data.join("data/trt")) {
+        let path = entry.unwrap().into_path();
+        if path.extension().is_none_or(|e| e != "xml") {
+            continue;
+        }
+        let xml = read(&path);
+        let test = &xml[xml.find("<Test ").unwrap()..];
+        let name = attr(test, "name").unwrap();
+        if !name.ends_with("(IAB)") {
+            continue;
+        }
+        let grade = xml
+            .split("name=\"GradeLevelWhenAssessed\" value=\"")
+            .nth(1)
+            .unwrap()[..2]
+            .to_string();
+        let school = path.parent().unwrap().file_name().unwrap();
+        let year = attr(test, "academicYear").unwrap();
+        let item = xml
+            .split("<Item ")
+            .skip(1)
+            .find(|t| attr(t, "position").as_deref() == Some("1"))
+            .unwrap();
+        scores
+            .entry((school.to_string_lossy().into(), year, name, grade))
+            .or_default()
+            .push(attr(item, "score").unwrap().parse().unwrap());
+    }
+    let ((school, year, name, grade), firsts) =
+        scores.into_iter().max_by_key(|(_, v)| v.len()).unwrap();
+    let export = read(&data.join("data/cers_export.csv"));
+    let school_name = export_lines(&export)
+        .iter()
+        .find(|l| csv_field(l, 3) == school)
+        .map(|l| csv_field(l, 4))
+        .unwrap();
+    let year: u16 = year.parse().unwrap();
+    let title = format!(
+        "<h1>{name} {}–{} · {school_name} · Grade {}</h1>",
+        year - 1,
+        year % 100,
+        grade.trim_start_matches('0')
+    );
+    let (dir, _) = bundles(site)
+        .into_iter()
+        .find(|(_, r)| r == "District Administrator")
+        .unwrap();
+    let page = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| read(&e.unwrap().path()))
+        .find(|t| t.contains(&title))
+        .unwrap_or_else(|| panic!("no analysis page {title}"));
+    let row = page
+        .split("<tr>")
+        .find(|r| r.contains(">1</a></td>"))
+        .unwrap();
+    let cells: Vec<&str> = row
+        .split("<td")
+        .skip(1)
+        .map(|c| &c[c.find('>').unwrap() + 1..c.find("</td>").unwrap()])
+        .collect();
+    let max: f64 = cells[6].parse().unwrap();
+    let full = firsts.iter().filter(|&&s| s == max).count();
+    assert_eq!(cells[7], firsts.len().to_string(), "students: {row}");
+    assert_eq!(
+        cells[8],
+        format!("{:.0}%", 100.0 * full as f64 / firsts.len() as f64),
+        "% full credit: {row}"
+    );
+    assert!(page.contains("<h2 id=\"by-item\">Results by Item"));
+}

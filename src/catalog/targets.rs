@@ -22,6 +22,14 @@ pub fn title(subject: &str, code: &str) -> Option<&'static str> {
         return Some(t);
     }
     let (claim, target) = code.split_once('|')?;
+    // Writing targets split by purpose (`1a`, `1b`) share their target's title.
+    if let Some((number, grade)) = target.split_once('-') {
+        if let Some(base) = number.strip_suffix(|c: char| c.is_ascii_lowercase()) {
+            if let Some(t) = map.get(&format!("{claim}|{base}-{grade}")) {
+                return Some(t);
+            }
+        }
+    }
     map.iter()
         .find(|(k, _)| {
             k.strip_prefix(claim)
@@ -38,6 +46,10 @@ mod tests {
     fn titles_by_code() {
         assert_eq!(super::title("ELA", "1-IT|8-5"), Some("Key Details"));
         assert!(super::title("Math", "1|A-3").is_some());
+        assert_eq!(
+            super::title("ELA", "2-W|1a-4"),
+            Some("Write/Revise Brief Texts")
+        );
         assert_eq!(super::title("Math", "9|Z-3"), None);
         assert_eq!(super::title("Science", "1|A-3"), None);
     }
