@@ -4,7 +4,7 @@
 // opens each kind of page, checks numbers against the emitted CERS export
 // and groups file, checks a teacher sees only their groups' students, and
 // runs axe-core (WCAG 2.1 AA) on every page kind.
-import { readFileSync, mkdirSync } from "node:fs";
+import { readFileSync, readdirSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { launch, axeCheck, csvRows, check, done } from "./common.mjs";
@@ -201,6 +201,99 @@ const gradeTitle = (await page.textContent("h1")).split(" · ").pop();
 const gradeCode = gradeTitle === "Kindergarten" ? "KG" : gradeTitle.replace("Grade ", "").padStart(2, "0");
 const want = exportRows.filter((r) => r.SchoolName === school && r.AssessmentName === h.slice(0, h.length - y.length).trim() && label(+r.SchoolYear) === y && r.GradeLevelWhenAssessed === gradeCode);
 check(+(await sec.locator("table.summary tbody td").first().textContent()) === want.length, `district grade page n = ${want.length} export rows`);
+
+// District administrator: an item analysis page, from the first grade page with one.
+await page.getByRole("link", { name: "Home" }).click();
+const gradeHrefs = await page.locator("#schools ~ ul.inline a").evaluateAll((as) => as.map((a) => a.href));
+let analysisFound = false;
+for (const href of gradeHrefs) {
+  await page.goto(href);
+  const analysisLink = page.getByRole("link", { name: /Item, trait and target analysis/ }).first();
+  if (await analysisLink.count() === 0) continue;
+  await analysisLink.click();
+  analysisFound = true;
+  break;
+}
+check(analysisFound, "a grade page links to its item analysis");
+check(await page.getByRole("heading", { name: /Results by Item|Target Report|Writing Trait Scores/ }).count() > 0, "analysis page has its reports");
+await audit("analysis");
+await shot("analysis");
+
+// District administrator: the District/School Export of the latest year.
+await page.getByRole("link", { name: "Home" }).click();
+const districtHome = page.url();
+const exportLink = page.locator("ul.exports a").first();
+const exportYear = Math.max(...exportRows.map((r) => +r.SchoolYear));
+check((await exportLink.textContent()).includes(label(exportYear)), "the latest year's export is listed first");
+const [exportDownload] = await Promise.all([page.waitForEvent("download"), exportLink.click()]);
+const exported = csvRows(readFileSync(await exportDownload.path(), "utf8"));
+check(exported.length === exportRows.filter((r) => +r.SchoolYear === exportYear).length && Object.keys(exported[0]).length === 64, `export has the ${exported.length} rows of ${label(exportYear)} in 64 columns`);
+
+// Custom aggregate reports: one per subgroup dimension, against the input.
+// Economic disadvantage is reported only in TRT files.
+const econ = new Map();
+for (const year of readdirSync(join(data, "data/trt"))) {
+  for (const school of readdirSync(join(data, "data/trt", year))) {
+    for (const f of readdirSync(join(data, "data/trt", year, school))) {
+      const xml = readFileSync(join(data, "data/trt", year, school, f), "utf8");
+      const ssid = /name="StudentIdentifier" value="(\d+)"/.exec(xml)[1];
+      const test = /<Test name="([^"]*)"/.exec(xml)[1];
+      const flag = /name="EconomicDisadvantageStatus" value="(\w+)"/.exec(xml);
+      if (flag) econ.set(`${ssid}|${test}|${/academicYear="(\d+)"/.exec(xml)[1]}`, flag[1]);
+    }
+  }
+}
+const yesNo = (v) => (v === "Yes" || v === "No" ? v : "Not stated");
+const RACES = [["AmericanIndianOrAlaskaNative", "American Indian or Alaska Native"], ["Asian", "Asian"], ["BlackOrAfricanAmerican", "Black or African American"], ["White", "White"], ["NativeHawaiianOrOtherPacificIslander", "Native Hawaiian or Other Pacific Islander"], ["TwoOrMoreRaces", "Two or more races"], ["Filipino", "Filipino"]];
+const DIMENSIONS = {
+  "Gender": (r) => r.Sex || "Not stated",
+  "Race/ethnicity": (r) => {
+    if (r.HispanicOrLatinoEthnicity === "Yes") return "Hispanic or Latino";
+    const yes = RACES.filter(([c]) => r[c] === "Yes");
+    return yes.length === 0 ? "Not stated" : yes.length === 1 ? yes[0][1] : "Two or more races";
+  },
+  "English language acquisition status": (r) => r.EnglishLanguageAcquisitionStatus || "Not stated",
+  "English learner (LEP)": (r) => yesNo(r.LEPStatus),
+  "Migrant": (r) => yesNo(r.MigrantStatus),
+  "Section 504": (r) => yesNo(r.Section504Status),
+  "IEP": (r) => yesNo(r.IDEAIndicator),
+  "Economic disadvantage": (r) => yesNo(econ.get(`${r.StudentIdentifier}|${r.AssessmentName}|${r.SchoolYear}`)),
+  "Military connected": (r) => yesNo(r.MilitaryConnectedStudentIndicator),
+  "Enrolled grade": (r) => (r.GradeLevelWhenAssessed === "KG" ? "KG" : String(+r.GradeLevelWhenAssessed)),
+};
+await page.getByRole("link", { name: "Smarter Balanced Summative, ELA" }).click();
+const district = (await page.textContent("p.lead")).split(" · ")[0];
+await page.selectOption("form.aggregate select[name=value]", "number");
+const higher = page.locator("form.aggregate input[name=higher]");
+if (await higher.count()) await higher.uncheck();
+const sbRows = exportRows.filter((r) => r.AssessmentType === "Summative" && r.Subject === "ELA" && +r.SchoolYear === exportYear && r.ScaleScoreAchievementLevel !== "");
+for (const [dimension, valueOf] of Object.entries(DIMENSIONS)) {
+  await page.selectOption("form.aggregate select[name=dim]", { label: dimension });
+  await page.getByRole("button", { name: "Build report" }).click();
+  const table = await page.locator(".agg-out table").evaluate((t) => ({
+    head: [...t.tHead.rows[0].cells].map((c) => c.textContent),
+    rows: [...t.tBodies[0].rows].map((r) => [...r.cells].map((c) => c.textContent)),
+  }));
+  const expected = new Map();
+  for (const r of sbRows) {
+    const key = `${r.AssessmentName}|${valueOf(r)}`;
+    const e = expected.get(key) || { n: 0, sum: 0, levels: [0, 0, 0, 0] };
+    e.n++; e.sum += +r.ScaleScore; e.levels[+r.ScaleScoreAchievementLevel - 1]++;
+    expected.set(key, e);
+  }
+  const mine = table.rows.filter((r) => r[0] === district);
+  let matched = 0;
+  for (const r of mine) {
+    const e = expected.get(`${r[1]}|${r[3]}`);
+    if (e && +r[4] === e.n && Math.abs(+r[5] - e.sum / e.n) < 0.51 && r.slice(7, 11).join() === e.levels.join()) matched++;
+    else console.error(`aggregate ${dimension}: ${r.join(" | ")} expected ${JSON.stringify(e)}`);
+  }
+  check(table.head[3] === dimension && table.head[4] === "Students" && table.head[6] === "SEM", `aggregate by ${dimension}: headers`);
+  check(mine.length === expected.size && matched === mine.length, `aggregate by ${dimension}: ${matched} of ${expected.size} rows match the input`);
+}
+await shot("aggregate");
+await audit("custom aggregate report");
+check(await page.locator("#longitudinal").count() === 1 && await page.locator("section svg").count() > 0, "longitudinal report with its chart");
 
 // Aggregate reporter: summaries only.
 await page.goto(url("index.html"));
