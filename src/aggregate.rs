@@ -22,6 +22,7 @@ use crate::model::{Elas, Exam, Flag, Grade, Sex, RACE_FLAGS};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
 
 /// The subgroup dimensions: id, label and value names. The last value of
 /// each is "not stated".
@@ -224,6 +225,75 @@ pub struct Institution {
     pub own: bool,
 }
 
+/// The comparison rows every bundle shares: marginal tallies of each LEA's
+/// and of the state's results, per family, computed once when first needed.
+pub struct Comparisons {
+    /// Whether the data covers more than one LEA (and so has a state row).
+    pub several_leas: bool,
+    /// Per family: per LEA.
+    leas: Vec<Vec<OnceLock<BTreeMap<Key, Tally>>>>,
+    state: Vec<OnceLock<BTreeMap<Key, Tally>>>,
+    /// Per family: its exams.
+    exams: Vec<OnceLock<Vec<usize>>>,
+}
+
+impl Comparisons {
+    /// Empty tables for `dep`'s families and LEAs.
+    pub fn new(dep: &Deployment) -> Comparisons {
+        let inst = &dep.data.institutions;
+        let families = dep.catalog.families.len();
+        let leas_with_schools: BTreeSet<usize> = inst.schools.iter().map(|s| s.lea).collect();
+        Comparisons {
+            several_leas: leas_with_schools.len() > 1,
+            leas: (0..families)
+                .map(|_| (0..inst.leas.len()).map(|_| OnceLock::new()).collect())
+                .collect(),
+            state: (0..families).map(|_| OnceLock::new()).collect(),
+            exams: (0..families).map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    fn exams(&self, dep: &Deployment, family: usize) -> &[usize] {
+        self.exams[family].get_or_init(|| {
+            let data = &dep.data;
+            (0..data.exams.len())
+                .filter(|&e| data.assessments[data.exams[e].assessment as usize].family == family)
+                .collect()
+        })
+    }
+
+    /// LEA `lea`'s marginal tallies of `family`.
+    fn lea(&self, dep: &Deployment, family: usize, lea: usize) -> &BTreeMap<Key, Tally> {
+        self.leas[family][lea].get_or_init(|| {
+            let inst = &dep.data.institutions;
+            let exams = self
+                .exams(dep, family)
+                .iter()
+                .copied()
+                .filter(|&e| inst.schools[dep.data.exams[e].school as usize].lea == lea);
+            tally(
+                dep,
+                &Shape::of(&dep.catalog.families[family]),
+                exams,
+                &marginal,
+            )
+        })
+    }
+
+    /// The state's marginal tallies of `family`.
+    fn state(&self, dep: &Deployment, family: usize) -> &BTreeMap<Key, Tally> {
+        self.state[family].get_or_init(|| {
+            let exams = self.exams(dep, family).iter().copied();
+            tally(
+                dep,
+                &Shape::of(&dep.catalog.families[family]),
+                exams,
+                &marginal,
+            )
+        })
+    }
+}
+
 /// The cube of one family for one bundle, as the page embeds it.
 #[derive(Debug, Serialize)]
 pub struct Cube {
@@ -315,7 +385,13 @@ pub fn has_reports(kind: Kind) -> bool {
 }
 
 /// The cube of `family` for bundle `b`; `threshold` suppresses marginal cells.
-pub fn cube(dep: &Deployment, b: &Bundle, family: usize, threshold: usize) -> Cube {
+pub fn cube(
+    dep: &Deployment,
+    comparisons: &Comparisons,
+    b: &Bundle,
+    family: usize,
+    threshold: usize,
+) -> Cube {
     let data = &dep.data;
     let fam = &dep.catalog.families[family];
     let shape = Shape::of(fam);
@@ -373,25 +449,13 @@ pub fn cube(dep: &Deployment, b: &Bundle, family: usize, threshold: usize) -> Cu
         }
     }
     // Comparison rows: the LEA of a school scope, and the state where the
-    // data covers more than one LEA.
-    let all: Vec<usize> = (0..data.exams.len()).filter(in_family).collect();
-    // A comparison row's results beyond the viewer's own, which the viewer
-    // could otherwise recover by subtraction.
-    let mut rests: Vec<(usize, BTreeMap<Key, Tally>)> = Vec::new();
-    let rest = |exams: &[usize]| {
-        let beyond = exams
-            .iter()
-            .copied()
-            .filter(|e| b.exams.binary_search(e).is_err());
-        tally(dep, &shape, beyond, &marginal)
-    };
+    // data covers more than one LEA. The viewer's own part of each (`owns`)
+    // tells how many results lie beyond it, which the viewer could otherwise
+    // recover by subtraction.
+    let mut owns: Vec<(usize, BTreeMap<Key, Tally>)> = Vec::new();
     let leas: BTreeSet<usize> = b.schools.iter().map(|&s| inst.schools[s].lea).collect();
     if matches!(b.kind, Kind::School) || (b.kind == Kind::Aggregate && b.schools.len() == 1) {
         for &l in &leas {
-            let exams = all
-                .iter()
-                .copied()
-                .filter(|&e| inst.schools[data.exams[e].school as usize].lea == l);
             institutions.push(Institution {
                 name: inst.leas[l].name.clone(),
                 kind: "lea",
@@ -399,13 +463,15 @@ pub fn cube(dep: &Deployment, b: &Bundle, family: usize, threshold: usize) -> Cu
                 sums: Vec::new(),
                 own: false,
             });
-            let exams: Vec<usize> = exams.collect();
-            rests.push((tallies.len(), rest(&exams)));
-            tallies.push(tally(dep, &shape, exams.into_iter(), &marginal));
+            let mine = own
+                .iter()
+                .copied()
+                .filter(|&e| inst.schools[data.exams[e].school as usize].lea == l);
+            owns.push((tallies.len(), tally(dep, &shape, mine, &marginal)));
+            tallies.push(comparisons.lea(dep, family, l).clone());
         }
     }
-    let data_leas: BTreeSet<usize> = inst.schools.iter().map(|s| s.lea).collect();
-    if data_leas.len() > 1 && !matches!(top, Some((_, "state"))) {
+    if comparisons.several_leas && !matches!(top, Some((_, "state"))) {
         institutions.push(Institution {
             name: dep.settings.state.clone(),
             kind: "state",
@@ -413,8 +479,11 @@ pub fn cube(dep: &Deployment, b: &Bundle, family: usize, threshold: usize) -> Cu
             sums: Vec::new(),
             own: false,
         });
-        rests.push((tallies.len(), rest(&all)));
-        tallies.push(tally(dep, &shape, all.iter().copied(), &marginal));
+        owns.push((
+            tallies.len(),
+            tally(dep, &shape, own.iter().copied(), &marginal),
+        ));
+        tallies.push(comparisons.state(dep, family).clone());
     }
     let mut assessments: Vec<u32> = own.iter().map(|&e| data.exams[e].assessment).collect();
     assessments.sort_unstable_by_key(|&a| {
@@ -439,8 +508,8 @@ pub fn cube(dep: &Deployment, b: &Bundle, family: usize, threshold: usize) -> Cu
         let hidden = if institutions[i].fine || threshold == 0 {
             BTreeSet::new()
         } else {
-            let rest = rests.iter().find(|(r, _)| *r == i).map(|(_, t)| t);
-            suppressed(&t, rest, threshold)
+            let mine = owns.iter().find(|(r, _)| *r == i).map(|(_, t)| t);
+            suppressed(&t, mine, threshold)
         };
         for (key, tally) in t {
             let hide = hidden.contains(&key);
@@ -493,19 +562,20 @@ pub fn cube(dep: &Deployment, b: &Bundle, family: usize, threshold: usize) -> Cu
 }
 
 /// The marginal cells to suppress: every group of `threshold` or fewer
-/// results, every cell whose results beyond the viewer's own (`rest`) are
+/// results, every cell whose results beyond the viewer's own (`mine`) are
 /// that few, and, where a dimension would otherwise have exactly one hidden
 /// value that subtraction from the overall cell recovers, its smallest
 /// other value as well.
 fn suppressed(
     cells: &BTreeMap<Key, Tally>,
-    rest: Option<&BTreeMap<Key, Tally>>,
+    mine: Option<&BTreeMap<Key, Tally>>,
     threshold: usize,
 ) -> BTreeSet<Key> {
     let small = |n: u32| n > 0 && n as usize <= threshold;
+    let beyond = |k: &Key, t: &Tally| mine.map(|m| t.n - m.get(k).map_or(0, |o| o.n));
     let mut hidden: BTreeSet<Key> = cells
         .iter()
-        .filter(|(k, t)| small(t.n) || rest.and_then(|r| r.get(*k)).is_some_and(|r| small(r.n)))
+        .filter(|(k, t)| small(t.n) || beyond(k, t).is_some_and(small))
         .map(|(k, _)| k.clone())
         .collect();
     // The values of one dimension at one year and assessment.
@@ -765,9 +835,9 @@ mod tests {
             .collect()
     }
 
-    fn hidden(list: &[(i8, i8, u32)], rest: &[(i8, i8, u32)]) -> Vec<(i8, i8)> {
-        let rest = (!rest.is_empty()).then(|| cells(rest));
-        suppressed(&cells(list), rest.as_ref(), 10)
+    fn hidden(list: &[(i8, i8, u32)], mine: &[(i8, i8, u32)]) -> Vec<(i8, i8)> {
+        let mine = (!mine.is_empty()).then(|| cells(mine));
+        suppressed(&cells(list), mine.as_ref(), 10)
             .into_iter()
             .map(|k| (k.2[0], k.2[9]))
             .collect()
@@ -788,16 +858,18 @@ mod tests {
         // 41 − 20 − 11 would give it away; grade 5 (n = 11) is shown.
         assert_eq!(hidden(&list, &[]), vec![(1, -1), (2, -1)]);
         // A comparison row whose results beyond the viewer's own are few:
-        // 3 more grade-5 results than the viewer's own hides grade 5, then grade 4.
-        let rest = [
-            (-1, -1, 20),
-            (0, -1, 14),
-            (1, -1, 6),
-            (-1, 4, 17),
-            (-1, 5, 3),
+        // 3 more grade-5 results than the viewer's own 8 hides grade 5, then
+        // grade 4; 6 more male results than the viewer's 5 hides male.
+        let mine = [
+            (-1, -1, 21),
+            (0, -1, 6),
+            (1, -1, 5),
+            (2, -1, 10),
+            (-1, 4, 13),
+            (-1, 5, 8),
         ];
         assert_eq!(
-            hidden(&list, &rest),
+            hidden(&list, &mine),
             vec![(-1, 4), (-1, 5), (1, -1), (2, -1)]
         );
         // Nothing small: nothing hidden.

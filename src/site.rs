@@ -204,6 +204,8 @@ struct Shared {
     prints: Vec<SharedPage>,
     /// Per bundle: (unit, section) → print.
     print_of: Vec<FxHashMap<(usize, usize), usize>>,
+    /// The aggregate reports' comparison rows.
+    comparisons: aggregate::Comparisons,
 }
 
 impl Shared {
@@ -214,6 +216,7 @@ impl Shared {
             report_of: Vec::new(),
             prints: Vec::new(),
             print_of: Vec::new(),
+            comparisons: aggregate::Comparisons::new(dep),
         };
         let mut reports: FxHashMap<Vec<usize>, usize> = FxHashMap::default();
         let mut prints: FxHashMap<Vec<usize>, usize> = FxHashMap::default();
@@ -502,7 +505,7 @@ fn bundle_pages(
         for f in aggregate::families(dep, b) {
             sink(page(
                 format!("agg-{f}.html"),
-                aggregate_page(dep, b, f, base(), r)?,
+                aggregate_page(dep, &shared.comparisons, b, f, base(), r)?,
             ))?;
         }
     }
@@ -721,6 +724,7 @@ fn results_page(
 /// cube, and the longitudinal report.
 fn aggregate_page(
     dep: &Deployment,
+    comparisons: &aggregate::Comparisons,
     b: &Bundle,
     f: usize,
     base: Base,
@@ -749,7 +753,7 @@ fn aggregate_page(
     }
     let fam = &dep.catalog.families[f];
     let threshold = dep.settings.suppression_threshold as usize;
-    let cube = aggregate::cube(dep, b, f, threshold);
+    let cube = aggregate::cube(dep, comparisons, b, f, threshold);
     let exams: Vec<usize> = b
         .exams
         .iter()
