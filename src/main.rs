@@ -39,13 +39,13 @@ enum Command {
     },
     /// Validate a deployment's inputs; list every error with file:line:column and exit 1 if any.
     Check {
-        /// The deployment directory (scoresite.yaml, users.yaml, data/).
+        /// The deployment directory (scoresite.yaml, users.yaml, items.yaml, data/).
         #[arg(default_value = ".")]
         deployment: PathBuf,
     },
     /// Build the encrypted site: every page sealed with age to the users its grants allow.
     Build {
-        /// The deployment directory (scoresite.yaml, users.yaml, credentials/, data/).
+        /// The deployment directory (scoresite.yaml, users.yaml, items.yaml, credentials/, data/).
         #[arg(default_value = ".")]
         deployment: PathBuf,
         /// Where to publish the site; the previous site stays until the new one is complete.
