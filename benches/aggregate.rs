@@ -7,8 +7,8 @@
 //! district administrator's cubes hold: every school, school year,
 //! assessment and subgroup combination, with its count, score sums and
 //! level and claim-level counts. Both sides run on this machine's cores.
-//! The TRT files are removed first: the cubes do not use item detail, and
-//! DuckDB reads only the export, so both group the same results.
+//! No TRT files are written: the cubes do not use item detail, and DuckDB
+//! reads only the export, so both group the same results.
 //!
 //! Run with `cargo bench --bench aggregate`.
 
@@ -17,19 +17,15 @@ mod common;
 use rayon::prelude::*;
 use scoresite::access::{self, Kind};
 use scoresite::aggregate::{self, Comparisons};
-use scoresite::{catalog::Catalog, sandbox};
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
 fn main() {
     let sizes = common::sizes(&[2_500, 500_000]);
-    let catalog = Catalog::builtin().expect("built-in catalog");
     for students in sizes {
         let dir = tempfile::tempdir().expect("temp dir");
-        let lea = dir.path().join("lea");
-        sandbox::emit(&lea, &sandbox::Options { seed: 1, students }, &catalog).expect("emits");
-        std::fs::remove_dir_all(lea.join("data/trt")).expect("removes TRT");
+        let lea = common::emit(dir.path(), students, false);
         let csv = lea.join("data/cers_export.csv");
 
         let t = Instant::now();
@@ -117,17 +113,27 @@ fn duckdb(csv: &Path) -> Option<(f64, f64, u64)> {
         .args(["-c", DUCKDB, csv.to_str()?])
         .output()
         .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
-        eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+        eprintln!(
+            "DuckDB failed ({}): {text}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
         return None;
     }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let mut f = text.split_whitespace();
-    Some((
-        f.next()?.parse().ok()?,
-        f.next()?.parse().ok()?,
-        f.next()?.parse().ok()?,
-    ))
+    let figures: Vec<&str> = text.split_whitespace().collect();
+    match figures[..] {
+        [load, group, groups] => Some((
+            load.parse().ok()?,
+            group.parse().ok()?,
+            groups.parse().ok()?,
+        )),
+        _ => {
+            eprintln!("DuckDB printed {text}");
+            None
+        }
+    }
 }
 
 /// Reads the export and groups it as the district cubes do (race as the
@@ -135,6 +141,7 @@ fn duckdb(csv: &Path) -> Option<(f64, f64, u64)> {
 const DUCKDB: &str = r#"
 import sys, time, duckdb
 db = duckdb.connect()
+db.execute("SET enable_progress_bar = false")
 t = time.perf_counter()
 db.execute("CREATE TABLE x AS SELECT * FROM read_csv(?, header=true, all_varchar=true)", [sys.argv[1]])
 load = time.perf_counter() - t

@@ -20,7 +20,11 @@ fn main() {
     let catalog = scoresite::catalog::Catalog::builtin().expect("built-in catalog");
     let dir = tempfile::tempdir().expect("temp dir");
     let out = dir.path().join("lea");
-    let options = scoresite::sandbox::Options { seed: 1, students };
+    let options = scoresite::sandbox::Options {
+        seed: 1,
+        students,
+        trt: true,
+    };
 
     let t = Instant::now();
     let emitted = scoresite::sandbox::emit_fresh(&out, &options, &catalog).expect("emits");

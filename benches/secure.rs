@@ -12,17 +12,15 @@
 mod common;
 
 use age::secrecy::SecretString;
-use scoresite::{access, build, render, sandbox, site, users};
+use scoresite::{access, build, render, site, users};
 use std::time::Instant;
 
 fn main() {
     let sizes = common::sizes(&[2_500, 100_000]);
-    let catalog = scoresite::catalog::Catalog::builtin().expect("built-in catalog");
     let pass = SecretString::from("benchmark passphrase".to_string());
     for students in sizes {
         let dir = tempfile::tempdir().expect("temp dir");
-        let lea = dir.path().join("lea");
-        sandbox::emit(&lea, &sandbox::Options { seed: 1, students }, &catalog).expect("emits");
+        let lea = common::emit(dir.path(), students, true);
         let dep = common::load(&lea);
         let enrol: Vec<String> = dep
             .users

@@ -10,17 +10,15 @@
 
 mod common;
 
-use scoresite::{access, render, sandbox, site};
+use scoresite::{access, render, site};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
 fn main() {
     let sizes = common::sizes(&[2_500, 100_000]);
-    let catalog = scoresite::catalog::Catalog::builtin().expect("built-in catalog");
     for students in sizes {
         let dir = tempfile::tempdir().expect("temp dir");
-        let lea = dir.path().join("lea");
-        sandbox::emit(&lea, &sandbox::Options { seed: 1, students }, &catalog).expect("emits");
+        let lea = common::emit(dir.path(), students, true);
 
         let t = Instant::now();
         let dep = common::load(&lea);

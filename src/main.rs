@@ -173,7 +173,11 @@ fn sandbox(
             return ExitCode::FAILURE;
         }
     };
-    let options = scoresite::sandbox::Options { seed, students };
+    let options = scoresite::sandbox::Options {
+        seed,
+        students,
+        trt: true,
+    };
     if let Some(dir) = emit_data {
         match scoresite::sandbox::emit_fresh(&dir, &options, &catalog) {
             Ok(e) => println!(

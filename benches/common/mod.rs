@@ -61,3 +61,17 @@ pub fn load(dir: &std::path::Path) -> scoresite::deployment::Deployment {
     );
     dep.expect("loads")
 }
+
+/// Writes the sandbox deployment of `students` (seed 1) into `dir/lea`;
+/// `trt` also writes its TRT files.
+pub fn emit(dir: &std::path::Path, students: u32, trt: bool) -> std::path::PathBuf {
+    let lea = dir.join("lea");
+    let catalog = scoresite::catalog::Catalog::builtin().expect("built-in catalog");
+    let options = scoresite::sandbox::Options {
+        seed: 1,
+        students,
+        trt,
+    };
+    scoresite::sandbox::emit(&lea, &options, &catalog).expect("emits");
+    lea
+}

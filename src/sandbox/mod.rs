@@ -28,6 +28,9 @@ pub const DEMO_PASSPHRASE: &str = "sandbox-demo-passphrase";
 pub struct Options {
     pub seed: u64,
     pub students: u32,
+    /// Write TRT files for the opportunities with item, target and trait
+    /// detail (otherwise only the export carries results).
+    pub trt: bool,
 }
 
 impl Default for Options {
@@ -35,6 +38,7 @@ impl Default for Options {
         Options {
             seed: 1,
             students: 2500,
+            trt: true,
         }
     }
 }
@@ -69,7 +73,7 @@ pub fn emit(dir: &Path, options: &Options, catalog: &Catalog) -> Result<Emitted>
         district: &district,
         seed: options.seed,
     };
-    let (export_rows, trt_files) = write_results(&ctx, &data)?;
+    let (export_rows, trt_files) = write_results(&ctx, &data, options.trt)?;
     write(&data.join("groups.csv"), &formats::groups(&district)?)?;
     write(
         &data.join("organisations.txt"),
@@ -100,7 +104,7 @@ fn write(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Streams the export and writes one TRT file per detailed opportunity,
 /// generating students in parallel chunks and appending them in order.
-fn write_results(ctx: &results::Context, data: &Path) -> Result<(u64, u64)> {
+fn write_results(ctx: &results::Context, data: &Path, trt: bool) -> Result<(u64, u64)> {
     let path = data.join("cers_export.csv");
     let file =
         std::fs::File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
@@ -125,7 +129,7 @@ fn write_results(ctx: &results::Context, data: &Path) -> Result<(u64, u64)> {
                             &o,
                         ))?;
                         n += 1;
-                        if o.detailed {
+                        if trt && o.detailed {
                             let school = &ctx.district.schools[o.school].code;
                             let dir = data.join("trt").join(o.year.to_string()).join(school);
                             std::fs::create_dir_all(&dir)?;

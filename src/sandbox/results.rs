@@ -756,8 +756,13 @@ fn respond<'a>(
                         letters[rng.below(letters.len())].clone()
                     };
                 let response = if item.kind == "MS" {
+                    // Some of the keys, and usually a wrong option too (always
+                    // when every key was chosen).
                     let mut picked: Vec<char> =
-                        item.answer.chars().take(1).chain(wrong.chars()).collect();
+                        item.answer.chars().filter(|_| rng.chance(0.7)).collect();
+                    if picked.len() == item.answer.len() || rng.chance(0.8) {
+                        picked.extend(wrong.chars());
+                    }
                     picked.sort_unstable();
                     picked.dedup();
                     picked.into_iter().collect()
