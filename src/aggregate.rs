@@ -17,24 +17,27 @@
 
 use crate::access::{Bundle, Kind};
 use crate::catalog::Family;
-use crate::deployment::Deployment;
+use crate::deployment::{Deployment, Visibility};
 use crate::model::{Elas, Exam, Flag, Grade, Sex, RACE_FLAGS};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
-/// The subgroup dimensions: id, label and value names. The last value of
-/// each is "not stated".
-pub const DIMENSIONS: &[(&str, &str, &[&str])] = &[
+/// The subgroup dimensions: id, label, the student field whose visibility
+/// setting governs it (see [`crate::deployment::FIELDS`]; empty for none) and
+/// value names. The last value of each is "not stated".
+pub const DIMENSIONS: &[(&str, &str, &str, &[&str])] = &[
     (
         "gender",
         "Gender",
+        "gender",
         &["Female", "Male", "Nonbinary", "Not stated"],
     ),
     (
         "race",
         "Race/ethnicity",
+        "race_ethnicity",
         &[
             "Hispanic or Latino",
             "American Indian or Alaska Native",
@@ -50,16 +53,30 @@ pub const DIMENSIONS: &[(&str, &str, &[&str])] = &[
     (
         "elas",
         "English language acquisition status",
+        "elas",
         &["EO", "IFEP", "EL", "RFEP", "TBD", "ADEL", "Not stated"],
     ),
-    ("el", "English learner (LEP)", YES_NO),
-    ("migrant", "Migrant", YES_NO),
-    ("section504", "Section 504", YES_NO),
-    ("iep", "IEP", YES_NO),
-    ("econ", "Economic disadvantage", YES_NO),
-    ("military", "Military connected", YES_NO),
-    ("grade", "Enrolled grade", GRADES),
+    ("el", "English learner (LEP)", "lep", YES_NO),
+    ("migrant", "Migrant", "migrant", YES_NO),
+    ("section504", "Section 504", "section_504", YES_NO),
+    ("iep", "IEP", "iep", YES_NO),
+    (
+        "econ",
+        "Economic disadvantage",
+        "economic_disadvantage",
+        YES_NO,
+    ),
+    ("military", "Military connected", "military", YES_NO),
+    ("grade", "Enrolled grade", "", GRADES),
 ];
+
+/// Which dimensions the deployment's field settings disable.
+fn disabled(dep: &Deployment) -> [bool; 10] {
+    std::array::from_fn(|d| {
+        let field = DIMENSIONS[d].2;
+        !field.is_empty() && dep.settings.visibility(field) == Visibility::Disabled
+    })
+}
 
 const YES_NO: &[&str] = &["Yes", "No", "Not stated"];
 const GRADES: &[&str] = &[
@@ -137,6 +154,8 @@ pub struct Tally {
 
 /// The shape of a family's tallies.
 struct Shape {
+    /// Dimensions not to split by.
+    disabled: [bool; 10],
     levels: usize,
     claims: Vec<u8>,
     claim_levels: usize,
@@ -144,8 +163,9 @@ struct Shape {
 }
 
 impl Shape {
-    fn of(f: &Family) -> Shape {
+    fn of(dep: &Deployment, f: &Family) -> Shape {
         Shape {
+            disabled: disabled(dep),
             levels: f.levels.len(),
             claims: f
                 .claims
@@ -273,7 +293,7 @@ impl Comparisons {
                 .filter(|&e| inst.schools[dep.data.exams[e].school as usize].lea == lea);
             tally(
                 dep,
-                &Shape::of(&dep.catalog.families[family]),
+                &Shape::of(dep, &dep.catalog.families[family]),
                 exams,
                 &marginal,
             )
@@ -286,7 +306,7 @@ impl Comparisons {
             let exams = self.exams(dep, family).iter().copied();
             tally(
                 dep,
-                &Shape::of(&dep.catalog.families[family]),
+                &Shape::of(dep, &dep.catalog.families[family]),
                 exams,
                 &marginal,
             )
@@ -324,6 +344,8 @@ pub struct Dimension {
     pub id: &'static str,
     pub label: &'static str,
     pub values: &'static [&'static str],
+    /// Disabled by the deployment's field settings: not offered, not split by.
+    pub disabled: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -334,17 +356,20 @@ pub struct AssessmentInfo {
 
 type Key = (u16, u32, Vec<i8>);
 
-/// Tallies `exams` by (year, assessment, signature); `split` picks the signature.
+/// Tallies `exams` by (year, assessment, signature); `split` picks the
+/// signatures from the exam's subgroups (-1 for a disabled dimension).
 fn tally(
     dep: &Deployment,
     shape: &Shape,
     exams: impl Iterator<Item = usize>,
-    split: &dyn Fn(&[u8; 10]) -> Vec<Vec<i8>>,
+    split: &dyn Fn(&[i8; 10]) -> Vec<Vec<i8>>,
 ) -> BTreeMap<Key, Tally> {
     let mut out: BTreeMap<Key, Tally> = BTreeMap::new();
     for e in exams {
         let x = &dep.data.exams[e];
-        for sig in split(&subgroups(x)) {
+        let v = subgroups(x);
+        let v: [i8; 10] = std::array::from_fn(|d| if shape.disabled[d] { -1 } else { v[d] as i8 });
+        for sig in split(&v) {
             out.entry((x.school_year, x.assessment, sig))
                 .or_insert_with(|| shape.empty())
                 .add(shape, x);
@@ -354,16 +379,16 @@ fn tally(
 }
 
 /// Every dimension set, as fine cells do.
-fn fine(v: &[u8; 10]) -> Vec<Vec<i8>> {
-    vec![v.iter().map(|&x| x as i8).collect()]
+fn fine(v: &[i8; 10]) -> Vec<Vec<i8>> {
+    vec![v.to_vec()]
 }
 
 /// The overall cell and one cell per single dimension.
-fn marginal(v: &[u8; 10]) -> Vec<Vec<i8>> {
+fn marginal(v: &[i8; 10]) -> Vec<Vec<i8>> {
     let mut out = vec![vec![-1i8; 10]];
-    for d in 0..10 {
+    for d in (0..10).filter(|&d| v[d] >= 0) {
         let mut sig = vec![-1i8; 10];
-        sig[d] = v[d] as i8;
+        sig[d] = v[d];
         out.push(sig);
     }
     out
@@ -394,7 +419,7 @@ pub fn cube(
 ) -> Cube {
     let data = &dep.data;
     let fam = &dep.catalog.families[family];
-    let shape = Shape::of(fam);
+    let shape = Shape::of(dep, fam);
     let in_family =
         |e: &usize| data.assessments[data.exams[*e].assessment as usize].family == family;
     let own: Vec<usize> = b.exams.iter().copied().filter(in_family).collect();
@@ -423,7 +448,7 @@ pub fn cube(
             sums: Vec::new(),
             own: true,
         });
-        let split: &dyn Fn(&[u8; 10]) -> Vec<Vec<i8>> = if admin { &fine } else { &marginal };
+        let split: &dyn Fn(&[i8; 10]) -> Vec<Vec<i8>> = if admin { &fine } else { &marginal };
         tallies.push(tally(dep, &shape, by_school[&s].iter().copied(), split));
     }
     // The viewer's whole scope, when it is more than one school.
@@ -541,7 +566,13 @@ pub fn cube(
         alts: fam.alt_scores.iter().map(|a| a.name.clone()).collect(),
         dimensions: DIMENSIONS
             .iter()
-            .map(|&(id, label, values)| Dimension { id, label, values })
+            .zip(shape.disabled)
+            .map(|(&(id, label, _, values), disabled)| Dimension {
+                id,
+                label,
+                values,
+                disabled,
+            })
             .collect(),
         assessments: assessments
             .iter()
@@ -884,6 +915,10 @@ mod tests {
         assert!(m[0].iter().all(|&x| x == -1));
         assert_eq!(m[2][1], 4);
         assert_eq!(m[2].iter().filter(|&&x| x >= 0).count(), 1);
-        assert_eq!(fine(&v)[0], v.map(|x| x as i8).to_vec());
+        assert_eq!(fine(&v)[0], v.to_vec());
+        // A disabled dimension (-1) gets no cell of its own.
+        let v = [0, 4, 2, 0, 1, 1, 1, -1, 1, 5];
+        assert_eq!(marginal(&v).len(), 10);
+        assert!(marginal(&v).iter().all(|sig| sig[7] == -1));
     }
 }

@@ -1,11 +1,12 @@
 //! The District/School Export: a bundle's exams written back out in CERS's
 //! own 64-column layout, so that an administrator gets the file CERS would
-//! give them, scoped to what they may see. The sandbox writes its fictitious
+//! give them, scoped to what they may see; student fields the deployment
+//! disables are left blank. The sandbox writes its fictitious
 //! export with the same header and writer.
 
 use super::csv_safe;
 use crate::catalog::Kind;
-use crate::deployment::Deployment;
+use crate::deployment::{Deployment, Visibility};
 use crate::ingest::cers;
 use crate::model::{AdminCondition, Completeness, Exam, Flag, Grade, Score, Sex, RACE_FLAGS};
 use anyhow::Result;
@@ -55,7 +56,9 @@ fn row(dep: &Deployment, exam: &Exam) -> Vec<String> {
     };
     let text = |s: Option<crate::model::Sym>| s.map(|s| data.strings.get(s).to_string());
     let d = &exam.demographics;
-    let flag = |f: Flag| match d.get(f) {
+    // Fields the deployment disables are left blank.
+    let shown = |field: &str| dep.settings.visibility(field) != Visibility::Disabled;
+    let flag = |f: Flag, field: &str| match d.get(f).filter(|_| shown(field)) {
         Some(true) => "Yes",
         Some(false) => "No",
         None => "",
@@ -101,29 +104,34 @@ fn row(dep: &Deployment, exam: &Exam) -> Vec<String> {
         score_cells(&mut cells, &alt.unwrap_or_default());
     }
     cells.extend(exam.claim_levels.map(|l| number(l.map(f32::from))));
+    let elas = d.elas.filter(|_| shown("elas"));
+    let language = |s: Option<crate::model::Sym>| text(s.filter(|_| shown("language")));
     cells.extend([
-        match d.sex {
+        match d.sex.filter(|_| shown("gender")) {
             Some(Sex::Female) => "Female",
             Some(Sex::Male) => "Male",
             Some(Sex::Nonbinary) => "Nonbinary",
             None => "",
         }
         .into(),
-        flag(Flag::Migrant).into(),
-        flag(Flag::Section504).into(),
-        flag(Flag::Iep).into(),
-        flag(Flag::Lep).into(),
-        text(d.language).unwrap_or_default(),
-        text(d.language_alt).unwrap_or_default(),
-        flag(Flag::Military).into(),
-        d.elas
-            .map(|e| format!("{e:?}").to_ascii_uppercase())
+        flag(Flag::Migrant, "migrant").into(),
+        flag(Flag::Section504, "section_504").into(),
+        flag(Flag::Iep, "iep").into(),
+        flag(Flag::Lep, "lep").into(),
+        language(d.language).unwrap_or_default(),
+        language(d.language_alt).unwrap_or_default(),
+        flag(Flag::Military, "military").into(),
+        elas.map(|e| format!("{e:?}").to_ascii_uppercase())
             .unwrap_or_default(),
-        d.elas_start.map(|t| t.to_string()).unwrap_or_default(),
+        d.elas_start
+            .filter(|_| shown("elas"))
+            .map(|t| t.to_string())
+            .unwrap_or_default(),
     ]);
     // Race flags: the dictionary's "Yes, Blank (No)".
     for (f, _) in RACE_FLAGS {
-        cells.push(if d.get(f) == Some(true) { "Yes" } else { "" }.into());
+        let yes = d.get(f) == Some(true) && shown("race_ethnicity");
+        cells.push(if yes { "Yes" } else { "" }.into());
     }
     cells.push(text(exam.accommodations).unwrap_or_default());
     debug_assert_eq!(cells.len(), 64);
