@@ -7,7 +7,7 @@
 // (no crypto.subtle, with the warning banner).
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { launch, axeCheck, check, done } from "./common.mjs";
+import { launch, axeCheck, check, csvRows, done } from "./common.mjs";
 
 const [base, port, teacher, admin, pass, shots] = process.argv.slice(2);
 if (shots) mkdirSync(shots, { recursive: true });
@@ -103,6 +103,22 @@ async function session(origin, label) {
   await page.locator("article.isr").first().waitFor();
   check((await page.textContent("#view .lead")).includes(ssid), `${label}: admin student search opens the report`);
   if (label === "localhost") await axeCheck(page, "secure student report");
+
+  // Admin: a custom aggregate report built from its decrypted cube, and the
+  // District/School Export decrypted into a download.
+  await page.goBack();
+  await page.locator("#ssid").waitFor();
+  await page.locator("#aggregates ~ ul.inline a").first().click();
+  await page.locator("#view .agg-out table").waitFor();
+  await page.selectOption("#view form.aggregate select[name=dim]", { label: "Gender" });
+  await page.getByRole("button", { name: "Build report" }).click();
+  const aggRows = await page.locator("#view .agg-out tbody tr").count();
+  check(aggRows > 1 && (await page.textContent("#view .agg-out thead")).includes("Gender"), `${label}: aggregate report by gender built in the shell (${aggRows} rows)`);
+  await page.goBack();
+  await page.locator("#ssid").waitFor();
+  const [exported] = await Promise.all([page.waitForEvent("download"), page.locator("ul.exports a").first().click()]);
+  const exportRows = csvRows(readFileSync(await exported.path(), "utf8"));
+  check(exportRows.length > 0 && Object.keys(exportRows[0]).length === 64, `${label}: decrypted District/School Export has ${exportRows.length} rows in 64 columns`);
   await page.getByRole("button", { name: "Log out" }).click();
   check(errors.length === 0, `${label}: no script errors: ${errors.join("; ")}`);
   await context.close();
