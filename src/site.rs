@@ -500,22 +500,25 @@ fn bundle_pages(
         bytes,
         readers: vec![i],
     };
-    sink(page("index.html".into(), home(dep, b, reports, base(), r)?))?;
-    if aggregate::has_reports(b.kind) {
-        for f in aggregate::families(dep, b) {
-            sink(page(
-                format!("agg-{f}.html"),
-                aggregate_page(dep, &shared.comparisons, b, f, base(), r)?,
-            ))?;
-        }
+    let families = if aggregate::has_reports(b.kind) {
+        aggregate::families(dep, b)
+    } else {
+        Vec::new()
+    };
+    let exports = exports(dep, b);
+    let html = home(dep, b, reports, &families, &exports, base(), r)?;
+    sink(page("index.html".into(), html))?;
+    for &f in &families {
+        sink(page(
+            format!("agg-{f}.html"),
+            aggregate_page(dep, &shared.comparisons, b, f, base(), r)?,
+        ))?;
     }
-    if b.kind.admin() {
-        for (year, exams) in exports(dep, b) {
-            sink(page(
-                format!("export-{year}.csv"),
-                export::export(dep, &exams)?,
-            ))?;
-        }
+    for (year, exams) in &exports {
+        sink(page(
+            format!("export-{year}.csv"),
+            export::export(dep, exams)?,
+        ))?;
     }
     for (u, unit) in units.iter().enumerate() {
         let groups = views::section_groups(dep, &unit.exams);
@@ -545,10 +548,11 @@ fn bundle_pages(
     Ok(())
 }
 
-/// A bundle's exams by school year, for the District/School Export.
+/// An administrator bundle's exams by school year, for the District/School
+/// Export (none for other bundles).
 fn exports(dep: &Deployment, b: &Bundle) -> BTreeMap<u16, Vec<usize>> {
     let mut years: BTreeMap<u16, Vec<usize>> = BTreeMap::new();
-    for &e in &b.exams {
+    for &e in b.exams.iter().filter(|_| b.kind.admin()) {
         years
             .entry(dep.data.exams[e].school_year)
             .or_default()
@@ -575,10 +579,14 @@ struct SchoolLinks {
     grades: Vec<Link>,
 }
 
+/// A bundle's home page; `families` have custom aggregate reports and
+/// `exports` are the District/School Export's files.
 fn home(
     dep: &Deployment,
     b: &Bundle,
     reports: &FxHashMap<u32, usize>,
+    families: &[usize],
+    exports: &BTreeMap<u16, Vec<usize>>,
     base: Base,
     r: &Renderer,
 ) -> Result<Vec<u8>> {
@@ -655,31 +663,23 @@ fn home(
                 grades,
             })
             .collect(),
-        reports: if aggregate::has_reports(b.kind) {
-            aggregate::families(dep, b)
-                .into_iter()
-                .map(|f| Link {
-                    label: dep.catalog.families[f].name.clone(),
-                    href: format!("agg-{f}.html"),
-                    note: String::new(),
-                })
-                .collect()
-        } else {
-            Vec::new()
-        },
-        exports: if b.kind.admin() {
-            exports(dep, b)
-                .into_iter()
-                .rev()
-                .map(|(year, exams)| Link {
-                    label: views::school_year_label(year),
-                    href: format!("export-{year}.csv"),
-                    note: format!("{} rows", exams.len()),
-                })
-                .collect()
-        } else {
-            Vec::new()
-        },
+        reports: families
+            .iter()
+            .map(|&f| Link {
+                label: dep.catalog.families[f].name.clone(),
+                href: format!("agg-{f}.html"),
+                note: String::new(),
+            })
+            .collect(),
+        exports: exports
+            .iter()
+            .rev()
+            .map(|(year, exams)| Link {
+                label: views::school_year_label(*year),
+                href: format!("export-{year}.csv"),
+                note: format!("{} rows", exams.len()),
+            })
+            .collect(),
         students_json: serde_json::to_string(&students)?,
         base,
     };
