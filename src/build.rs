@@ -15,9 +15,10 @@
 //! ```
 
 use crate::access::{self, Plan};
-use crate::deployment::{self, Deployment};
+use crate::deployment::Deployment;
 use crate::diag::Diagnostics;
 use crate::output::{self, write_file as write};
+use crate::pipeline;
 use crate::render::{self, views::SiteInfo, Renderer};
 use crate::seal;
 use crate::site::{self, Page};
@@ -76,21 +77,9 @@ pub struct GrantFile {
 }
 
 /// Builds the secure site of the deployment at `root` into `out`.
-pub fn build(root: &Path, out: &Path) -> Result<Built> {
-    let mut diags = Diagnostics::default();
-    let dep = deployment::load(root, &mut diags);
-    let dep = match dep {
-        Some(d) if diags.is_ok() => d,
-        _ => bail!(
-            "the deployment has errors; nothing was written (run `scoresite check {}`):\n{}",
-            root.display(),
-            diags
-                .iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join("\n")
-        ),
-    };
+/// Warnings found while loading are left in `diags`; any error refuses the build.
+pub fn build(root: &Path, out: &Path, diags: &mut Diagnostics) -> Result<Built> {
+    let dep = pipeline::load_valid(root, diags)?.deployment;
     let enrollment = Enrollment::at(root);
     let salt = enrollment.existing_salt()?.unwrap_or_default();
     let enrolled: Vec<(usize, x25519::Recipient, Vec<u8>)> = dep

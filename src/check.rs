@@ -1,9 +1,10 @@
 //! `scoresite check`: load, validate, and print a summary with every problem found.
 
-use crate::deployment::{self, Deployment};
+use crate::deployment::Deployment;
 use crate::diag::{Diagnostics, Severity};
 use crate::ingest::Format;
-use crate::validate::{self, Summary};
+use crate::pipeline;
+use crate::validate::Summary;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -18,11 +19,8 @@ pub struct Outcome {
 /// Loads and validates the deployment at `root`.
 pub fn run(root: &Path) -> Outcome {
     let mut diagnostics = Diagnostics::default();
-    let summary = deployment::load(root, &mut diagnostics).map(|mut dep| {
-        let s = validate::run(&mut dep, &mut diagnostics);
-        render(&dep, &s, &diagnostics)
-    });
-    diagnostics.sort();
+    let summary = pipeline::load(root, &mut diagnostics)
+        .map(|v| render(&v.deployment, &v.summary, &diagnostics));
     Outcome {
         summary,
         diagnostics,

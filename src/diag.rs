@@ -4,7 +4,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// How serious a diagnostic is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
     Warning,
     Error,
@@ -59,7 +59,15 @@ pub struct Diagnostic {
     pub severity: Severity,
     pub location: Location,
     pub message: String,
+    /// Later lines of the same file with the very same problem, up to
+    /// [`LINES_KEPT`] of them.
+    pub again: Vec<u64>,
+    /// How many times the problem came up again in the same file.
+    pub repeats: usize,
 }
+
+/// How many lines of a repeated problem are named.
+pub const LINES_KEPT: usize = 5;
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -67,14 +75,32 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(f, "{}: {kind}: {}", self.location, self.message)
+        write!(f, "{}: {kind}: {}", self.location, self.message)?;
+        if self.repeats > 0 {
+            let lines: Vec<String> = self.again.iter().map(u64::to_string).collect();
+            let more = if self.repeats > self.again.len() {
+                " …"
+            } else {
+                ""
+            };
+            let on = if lines.is_empty() {
+                String::new()
+            } else {
+                format!(", on line(s) {}{more}", lines.join(", "))
+            };
+            write!(f, " (and {} more time(s) in this file{on})", self.repeats)?;
+        }
+        Ok(())
     }
 }
 
-/// Every diagnostic of a run, errors and warnings together.
+/// Every diagnostic of a run, errors and warnings together. The same problem
+/// (same severity and message) in the same file is kept once, with a count
+/// and its first lines, so one bad value repeated on 30 rows is one report.
 #[derive(Debug, Default)]
 pub struct Diagnostics {
     items: Vec<Diagnostic>,
+    seen: std::collections::HashMap<(Severity, PathBuf, String), usize>,
 }
 
 impl Diagnostics {
@@ -89,16 +115,30 @@ impl Diagnostics {
     }
 
     fn push(&mut self, severity: Severity, location: Location, message: String) {
+        let key = (severity, location.file.clone(), message);
+        if let Some(&i) = self.seen.get(&key) {
+            let d = &mut self.items[i];
+            d.repeats += 1;
+            if let (Some(line), true) = (location.line, d.again.len() < LINES_KEPT) {
+                d.again.push(line);
+            }
+            return;
+        }
+        self.seen.insert(key.clone(), self.items.len());
         self.items.push(Diagnostic {
             severity,
             location,
-            message,
+            message: key.2,
+            again: Vec::new(),
+            repeats: 0,
         });
     }
 
     /// Moves every diagnostic of `other` into this set.
     pub fn extend(&mut self, other: Diagnostics) {
-        self.items.extend(other.items);
+        for d in other.items {
+            self.push(d.severity, d.location, d.message);
+        }
     }
 
     /// All diagnostics, in the order they were found.
@@ -133,6 +173,12 @@ impl Diagnostics {
                 b.location.column,
             ))
         });
+        self.seen = self
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, d)| ((d.severity, d.location.file.clone(), d.message.clone()), i))
+            .collect();
     }
 }
 
@@ -153,6 +199,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_repeated_problem_is_reported_once_with_a_count() {
+        let mut d = Diagnostics::default();
+        for line in 2..32 {
+            d.error(
+                Location::at(Path::new("a.csv"), line, 1),
+                "DistrictId (column A): expected an identifier, found `8O80`",
+            );
+        }
+        d.error(
+            Location::at(Path::new("b.csv"), 2, 1),
+            "DistrictId (column A): expected an identifier, found `8O80`",
+        );
+        d.warn(Location::at(Path::new("a.csv"), 9, 1), "other");
+        assert_eq!(d.error_count(), 2);
+        let first = d.iter().next().unwrap();
+        assert_eq!(first.repeats, 29);
+        assert_eq!(first.again, vec![3, 4, 5, 6, 7]);
+        assert_eq!(
+            first.to_string(),
+            "a.csv:2:1: error: DistrictId (column A): expected an identifier, found `8O80` (and 29 more time(s) in this file, on line(s) 3, 4, 5, 6, 7 …)"
+        );
+    }
+
+    #[test]
     fn letters() {
         assert_eq!(column_letters(1), "A");
         assert_eq!(column_letters(26), "Z");
@@ -166,6 +236,8 @@ mod tests {
             severity: Severity::Error,
             location: Location::at(Path::new("data/a.csv"), 3, 20),
             message: "ScaleScore: expected a number".into(),
+            again: Vec::new(),
+            repeats: 0,
         };
         assert_eq!(
             d.to_string(),

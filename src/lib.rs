@@ -18,6 +18,7 @@ pub mod items;
 pub mod model;
 pub mod open;
 pub mod output;
+pub mod pipeline;
 pub mod render;
 pub mod sandbox;
 pub mod seal;

@@ -223,7 +223,12 @@ fn serve(dir: PathBuf, bind: std::net::IpAddr, port: u16) -> ExitCode {
 
 fn build(deployment: &std::path::Path, out: &std::path::Path) -> ExitCode {
     let started = std::time::Instant::now();
-    match scoresite::build::build(deployment, out) {
+    let mut diags = scoresite::diag::Diagnostics::default();
+    let result = scoresite::build::build(deployment, out, &mut diags);
+    if result.is_ok() {
+        let _ = scoresite::check::print_diagnostics(&diags, &mut std::io::stderr().lock());
+    }
+    match result {
         Ok(b) => {
             println!(
                 "Built the secure site in {}: {} pages sealed in {} bundles for {} users, {} files, {:.1} MB in {:.1}s.",

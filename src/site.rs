@@ -944,7 +944,7 @@ fn print_page(
 /// My Groups stores these in the browser.
 fn group_key(data: &crate::model::Dataset, group: &crate::model::Group) -> String {
     use sha2::{Digest, Sha256};
-    let school = &data.institutions.schools[group.school].id;
+    let school = data.institutions.school_ref(group.school);
     let digest = Sha256::digest(format!("{school}\0{}\0{}", group.school_year, group.name));
     digest[..8].iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -8,7 +8,7 @@
 use crate::catalog::{scale_in_force, Family, LevelRule, Scale};
 use crate::deployment::Deployment;
 use crate::diag::{Diagnostics, Location};
-use crate::model::{Exam, Grade, Scope, Score};
+use crate::model::{Exam, Found, Grade, Role, Scope, Score};
 use crate::yaml;
 use std::collections::BTreeMap;
 
@@ -147,25 +147,76 @@ fn check_score(
     }
 }
 
+/// Every grant must name one known school or LEA; a user whose grants give
+/// them nothing to read is warned about.
 fn check_grants(dep: &Deployment, diags: &mut Diagnostics) {
     let path = dep.root.join("users.yaml");
     let text = std::fs::read_to_string(&path).unwrap_or_default();
     let inst = &dep.data.institutions;
     for user in &dep.users {
+        let from = yaml::find_line(&text, &user.email, 1).unwrap_or(1);
+        let at = |line| Location {
+            file: path.clone(),
+            line,
+            column: None,
+        };
+        if user.grants.is_empty() {
+            diags.warn(
+                at(Some(from)),
+                format!(
+                    "{} has no grants and will see nothing; expected at least one ROLE:SCOPE",
+                    user.email
+                ),
+            );
+        }
         for grant in &user.grants {
-            let missing = match &grant.scope {
-                Scope::School(id) => inst.school(id).is_none().then(|| format!("school `{id}`")),
-                Scope::Lea(id) => inst.lea(id).is_none().then(|| format!("LEA `{id}`")),
+            let line = yaml::find_line(&text, &grant.to_string(), from);
+            let problem = match &grant.scope {
+                Scope::School(id) => match inst.find_school(id) {
+                    Found::One(school) => {
+                        teacher_without_groups(dep, &user.email, grant.role, school).map(|w| (false, w))
+                    }
+                    Found::None => Some((true, format!("names school `{id}`, which is not in the institutions; expected a known school id, 14-digit CDS code or LEA/ID"))),
+                    Found::Many(many) => Some((true, format!("names school `{id}`, an id that several LEAs use: {}; expected LEA/ID or the school's 14-digit CDS code", inst.describe_schools(&many)))),
+                },
+                Scope::Lea(id) => inst.lea(id).is_none().then(|| (true, format!("names LEA `{id}`, which is not in the institutions; expected a known LEA id"))),
                 Scope::State => None,
             };
-            if let Some(what) = missing {
-                let from = yaml::find_line(&text, &user.email, 1).unwrap_or(1);
-                let line = yaml::find_line(&text, &grant.to_string(), from);
-                diags.error(
-                    Location { file: path.clone(), line, column: None },
-                    format!("grant `{grant}` for {} names {what}, which is not in the institutions; expected a known id", user.email),
-                );
+            match problem {
+                Some((true, what)) => diags.error(
+                    at(line),
+                    format!("grant `{grant}` for {} {what}", user.email),
+                ),
+                Some((false, what)) => diags.warn(
+                    at(line),
+                    format!("grant `{grant}` for {} {what}", user.email),
+                ),
+                None => {}
             }
         }
     }
+}
+
+/// Why a teacher grant at `school` shows nothing, if it does not.
+fn teacher_without_groups(
+    dep: &Deployment,
+    email: &str,
+    role: Role,
+    school: usize,
+) -> Option<String> {
+    if role != Role::Teacher {
+        return None;
+    }
+    let assigned = dep
+        .data
+        .groups
+        .iter()
+        .any(|g| g.school == school && g.users.iter().any(|u| u.eq_ignore_ascii_case(email)));
+    (!assigned).then(|| {
+        format!(
+            "gives nothing to see: {email} is no group_user_login of a group at {} ({}); the teacher will see an empty site",
+            dep.data.institutions.school_ref(school),
+            dep.data.institutions.schools[school].name
+        )
+    })
 }

@@ -10,13 +10,9 @@ use std::path::Path;
 fn load() -> Deployment {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/quirks");
     let mut diags = Diagnostics::default();
-    let dep = deployment::load(&root, &mut diags).expect("loads");
-    assert!(
-        diags.is_ok(),
-        "{:?}",
-        diags.iter().map(|d| d.to_string()).collect::<Vec<_>>()
-    );
-    dep
+    scoresite::pipeline::load_valid(&root, &mut diags)
+        .expect("loads without errors")
+        .deployment
 }
 
 fn ssids(dep: &Deployment, students: &[u32]) -> BTreeSet<String> {

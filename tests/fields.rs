@@ -27,8 +27,9 @@ fn disabled_fields_are_not_aggregated_or_exported() {
     .unwrap();
 
     let mut diags = diag::Diagnostics::default();
-    let dep = deployment::load(&lea, &mut diags).expect("loads");
-    assert!(diags.is_ok());
+    let dep = scoresite::pipeline::load_valid(&lea, &mut diags)
+        .expect("loads")
+        .deployment;
     let plan = access::plan(&dep.data, &dep.catalog, &dep.users);
     let info = render::views::SiteInfo {
         name: dep.settings.name.clone(),

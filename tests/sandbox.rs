@@ -123,10 +123,9 @@ fn deployment() -> &'static scoresite::deployment::Deployment {
     static DEP: OnceLock<scoresite::deployment::Deployment> = OnceLock::new();
     DEP.get_or_init(|| {
         let mut diags = Diagnostics::default();
-        let dep =
-            scoresite::deployment::load(&default_sandbox().join("lea"), &mut diags).expect("loads");
-        assert!(diags.is_ok());
-        dep
+        scoresite::pipeline::load_valid(&default_sandbox().join("lea"), &mut diags)
+            .expect("loads")
+            .deployment
     })
 }
 

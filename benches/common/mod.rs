@@ -52,14 +52,9 @@ pub fn sizes(default: &[u32]) -> Vec<u32> {
 /// Loads the deployment at `dir`, which must have no errors.
 pub fn load(dir: &std::path::Path) -> scoresite::deployment::Deployment {
     let mut diags = scoresite::diag::Diagnostics::default();
-    let dep = scoresite::deployment::load(dir, &mut diags);
-    let errors: Vec<String> = diags.iter().take(5).map(|d| d.to_string()).collect();
-    assert!(
-        diags.is_ok(),
-        "the deployment has errors:\n{}",
-        errors.join("\n")
-    );
-    dep.expect("loads")
+    scoresite::pipeline::load_valid(dir, &mut diags)
+        .expect("loads without errors")
+        .deployment
 }
 
 /// Writes the sandbox deployment of `students` (seed 1) into `dir/lea`;

@@ -4,12 +4,12 @@
 //! and then added to the dataset in file order, so memory stays bounded by the
 //! dataset itself and output does not depend on thread timing.
 
+use super::institutions::{Place, Schools};
 use super::values::{self, Expected};
 use crate::catalog::{Catalog, Kind};
 use crate::diag::{column_letters, Diagnostics, Location};
 use crate::model::{
-    Completeness, Dataset, Demographics, Elas, Exam, Flag, Grade, Origin, School, Score, Sex,
-    RACE_FLAGS,
+    Completeness, Dataset, Demographics, Elas, Exam, Flag, Grade, Origin, Score, Sex, RACE_FLAGS,
 };
 use chrono::NaiveDateTime;
 use rayon::prelude::*;
@@ -446,14 +446,13 @@ fn parse_row<'a>(
 /// How many records are parsed in parallel at a time.
 const BATCH: usize = 8192;
 
-/// Reads one export into `data`. `institutions_given` says whether schools must
-/// already be known (from an institutions file) or are inferred from the rows.
+/// Reads one export into `data`; `schools` places each row's school.
 pub fn load(
     path: &Path,
     reader: impl std::io::Read,
     catalog: &Catalog,
     data: &mut Dataset,
-    institutions_given: bool,
+    schools: &mut Schools,
     diags: &mut Diagnostics,
 ) -> u64 {
     let mut rdr = csv::ReaderBuilder::new()
@@ -532,7 +531,7 @@ pub fn load(
                 &cols,
                 catalog,
                 data,
-                institutions_given,
+                schools,
                 diags,
             );
             filled = 0;
@@ -552,7 +551,7 @@ fn add_batch(
     cols: &Columns,
     catalog: &Catalog,
     data: &mut Dataset,
-    institutions_given: bool,
+    schools: &mut Schools,
     diags: &mut Diagnostics,
 ) -> u64 {
     let parsed: Vec<Result<Row, Vec<CellError>>> = batch
@@ -563,7 +562,7 @@ fn add_batch(
     for ((line, _), result) in batch.iter().zip(parsed) {
         match result {
             Ok(row) => {
-                if add_row(path, file, *line, row, data, institutions_given, diags) {
+                if add_row(path, file, *line, row, data, schools, diags) {
                     added += 1;
                 }
             }
@@ -593,31 +592,21 @@ fn add_row(
     line: u64,
     row: Row,
     data: &mut Dataset,
-    institutions_given: bool,
+    schools: &mut Schools,
     diags: &mut Diagnostics,
 ) -> bool {
-    let school = match data.institutions.school(row.school_id) {
-        Some(s) => s,
-        None if institutions_given => {
-            diags.error(
-                Location::at(path, line, 4),
-                format!("SchoolId `{}` ({}) is not in the institutions file; expected a school listed there", row.school_id, row.school_name),
-            );
+    let place = Place {
+        district_id: row.district_id,
+        district_name: row.district_name,
+        school_id: row.school_id,
+        school_name: row.school_name,
+    };
+    let at = Location::at(path, line, 1);
+    let school = match schools.resolve(&mut data.institutions, &place, &at, diags) {
+        Ok(s) => s,
+        Err(msg) => {
+            diags.error(Location::at(path, line, 4), msg);
             return false;
-        }
-        None => {
-            let lea = data
-                .institutions
-                .add_lea(row.district_id, row.district_name);
-            data.institutions.add_school(
-                School {
-                    id: row.school_id.to_string(),
-                    cds: None,
-                    name: row.school_name.to_string(),
-                    lea,
-                },
-                &[],
-            )
         }
     };
     let lea = &mut data.institutions.leas[data.institutions.schools[school].lea];

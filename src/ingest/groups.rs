@@ -8,7 +8,7 @@
 
 use super::values;
 use crate::diag::{Diagnostics, Location};
-use crate::model::{Dataset, Group, SUBJECTS};
+use crate::model::{Dataset, Found, Group, SUBJECTS};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
@@ -87,6 +87,8 @@ pub fn load(path: &Path, text: &str, data: &mut Dataset, diags: &mut Diagnostics
     }
     let mut closed: HashMap<(String, String, u16), u64> = HashMap::new();
     let mut open: Option<Open> = None;
+    // A group whose school is unknown: its rows are passed over.
+    let mut skipped: Option<(String, String, u16)> = None;
     let before = data.groups.len();
     for (line, record) in records {
         if record.iter().all(str::is_empty) {
@@ -120,6 +122,12 @@ pub fn load(path: &Path, text: &str, data: &mut Dataset, diags: &mut Diagnostics
             continue;
         }
         let key = (f[0].to_string(), f[1].to_string(), year);
+        if skipped.as_ref() == Some(&key) {
+            continue;
+        }
+        if let Some(k) = skipped.take() {
+            closed.insert(k, line);
+        }
         if open.as_ref().is_none_or(|o| o.key != key) {
             if let Some(o) = open.take() {
                 closed.insert(o.key, o.first_line);
@@ -131,9 +139,20 @@ pub fn load(path: &Path, text: &str, data: &mut Dataset, diags: &mut Diagnostics
                 );
                 continue;
             }
-            let Some(school) = data.institutions.school(&key.1) else {
-                diags.error(at(1), format!("school_natural_id `{}` is not a known school; expected a school in the institutions or results files", key.1));
-                closed.insert(key, line);
+            let school = match data.institutions.find_school(&key.1) {
+                Found::One(s) => Some(s),
+                Found::None => {
+                    diags.error(at(1), format!("school_natural_id `{}` is not a known school; expected a school in the institutions or results files", key.1));
+                    None
+                }
+                Found::Many(many) => {
+                    diags.error(at(1), format!("school_natural_id `{}` names schools in several LEAs: {}; expected the school's 14-digit CDS code or LEA/ID", key.1, data.institutions.describe_schools(&many)));
+                    None
+                }
+            };
+            let Some(school) = school else {
+                // The group's later rows are skipped quietly: one error, not one per row.
+                skipped = Some(key);
                 continue;
             };
             data.groups.push(Group {

@@ -2,7 +2,8 @@
 //! (`lea_id,lea_name,school_id,school_name[,cds]`).
 
 use crate::diag::{Diagnostics, Location};
-use crate::model::{Institutions, School};
+use crate::model::{is_cds, Found, Institutions, School};
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 /// The CALPADS organisation file's header.
@@ -73,7 +74,7 @@ pub fn load_calpads(
             );
             continue;
         }
-        let (cd, school_code, district, name) = (f[0], f[1], f[4], f[5]);
+        let (cd, school_code, auth_cds, district, name) = (f[0], f[1], f[2], f[4], f[5]);
         let seven_digits = |s: &str| s.len() == 7 && s.bytes().all(|b| b.is_ascii_digit());
         if !seven_digits(cd) {
             diags.error(
@@ -92,6 +93,10 @@ pub fn load_calpads(
         let lea = inst.add_lea(cd, district);
         inst.add_lea_alias(&format!("{cd}0000000"), lea);
         let cds = format!("{cd}{school_code}");
+        // A charter's authorising CDS code names it too (results may carry it as SchoolId).
+        let aliases: Vec<&str> = std::iter::once(school_code)
+            .chain(is_cds(auth_cds).then_some(auth_cds))
+            .collect();
         inst.add_school(
             School {
                 id: cds.clone(),
@@ -99,7 +104,7 @@ pub fn load_calpads(
                 name: name.to_string(),
                 lea,
             },
-            &[school_code],
+            &aliases,
         );
         count += 1;
     }
@@ -186,4 +191,190 @@ pub fn load_simple(
         count += 1;
     }
     count
+}
+
+/// Where a results row says its exam was taken.
+pub struct Place<'a> {
+    pub district_id: &'a str,
+    pub district_name: &'a str,
+    pub school_id: &'a str,
+    pub school_name: &'a str,
+}
+
+/// Finds the school of each results row (CERS export rows, TRT documents):
+/// in the institutions file when one is given, else inferred from the rows.
+/// A school is keyed by its LEA and its id. Names that disagree between rows
+/// or files are reported once each, never silently resolved.
+#[derive(Default)]
+pub struct Schools {
+    /// True when an institutions file lists the schools, so rows must match it.
+    pub given: bool,
+    /// Where each school and LEA was first named, for conflict messages.
+    school_first: HashMap<usize, Location>,
+    lea_first: HashMap<usize, Location>,
+    /// Conflicts already reported: (school or LEA, what, value).
+    reported: HashSet<(bool, usize, &'static str, String)>,
+}
+
+impl Schools {
+    /// A resolver; `given` says whether an institutions file was read.
+    pub fn new(given: bool) -> Self {
+        Schools {
+            given,
+            ..Default::default()
+        }
+    }
+
+    /// The school index of `place`, adding it when inferring; `Err` says why
+    /// the row cannot be placed.
+    pub fn resolve(
+        &mut self,
+        inst: &mut Institutions,
+        place: &Place,
+        at: &Location,
+        diags: &mut Diagnostics,
+    ) -> Result<usize, String> {
+        let school = if self.given {
+            self.listed(inst, place)?
+        } else {
+            self.inferred(inst, place)?
+        };
+        self.school_first
+            .entry(school)
+            .or_insert_with(|| at.clone());
+        let lea = inst.schools[school].lea;
+        self.lea_first.entry(lea).or_insert_with(|| at.clone());
+        let s = &inst.schools[school];
+        self.conflict(
+            false,
+            school,
+            "SchoolName",
+            &s.name,
+            place.school_name,
+            at,
+            diags,
+        );
+        let l = &inst.leas[lea];
+        let own_lea = inst.lea(place.district_id) == Some(lea);
+        if own_lea {
+            self.conflict(
+                true,
+                lea,
+                "DistrictName",
+                &l.name,
+                place.district_name,
+                at,
+                diags,
+            );
+        }
+        Ok(school)
+    }
+
+    /// The school in the institutions file.
+    fn listed(&self, inst: &Institutions, place: &Place) -> Result<usize, String> {
+        let id = place.school_id;
+        if let Some(lea) = inst.lea(place.district_id) {
+            if let Some(s) = inst.school_in(lea, id) {
+                return Ok(s);
+            }
+        }
+        match inst.find_school(id) {
+            Found::One(s) if inst.lea(place.district_id).is_none() => Ok(s),
+            Found::One(s) => Err(format!(
+                "SchoolId `{id}` ({}) is not a school of DistrictId `{}` in the institutions file, which lists it under {}; expected the school's own LEA",
+                place.school_name,
+                place.district_id,
+                inst.describe_schools(&[s])
+            )),
+            Found::Many(many) => Err(format!(
+                "SchoolId `{id}` ({}) is used by several LEAs in the institutions file ({}), and DistrictId `{}` is none of them; expected the school's LEA or its 14-digit CDS code",
+                place.school_name,
+                inst.describe_schools(&many),
+                place.district_id
+            )),
+            Found::None => Err(format!(
+                "SchoolId `{id}` ({}) is not in the institutions file; expected a school listed there",
+                place.school_name
+            )),
+        }
+    }
+
+    /// The school inferred from the row: its LEA, then its id within the LEA.
+    fn inferred(&self, inst: &mut Institutions, place: &Place) -> Result<usize, String> {
+        if place.district_id.trim().is_empty() {
+            return Err(format!(
+                "the DistrictId of school `{}` is blank; expected the LEA's id (or an institutions file that lists the school)",
+                place.school_id
+            ));
+        }
+        let lea = inst.add_lea(place.district_id, place.district_name);
+        if let Some(s) = inst.school_in(lea, place.school_id) {
+            if inst.schools[s].lea != lea {
+                let first = self
+                    .school_first
+                    .get(&s)
+                    .map(|l| format!(" (first at {l})"))
+                    .unwrap_or_default();
+                return Err(format!(
+                    "SchoolId `{}` is a 14-digit CDS code that names one school, which earlier rows place in DistrictId `{}`{first}; this row says DistrictId `{}`. Expected one LEA per school",
+                    place.school_id, inst.leas[inst.schools[s].lea].id, place.district_id
+                ));
+            }
+            return Ok(s);
+        }
+        let cds = is_cds(place.school_id).then(|| place.school_id.to_string());
+        Ok(inst.add_school(
+            School {
+                id: place.school_id.to_string(),
+                cds,
+                name: place.school_name.to_string(),
+                lea,
+            },
+            &[],
+        ))
+    }
+
+    /// Warns once per differing value of `what` for a school or LEA.
+    #[allow(clippy::too_many_arguments)]
+    fn conflict(
+        &mut self,
+        is_lea: bool,
+        index: usize,
+        what: &'static str,
+        known: &str,
+        given: &str,
+        at: &Location,
+        diags: &mut Diagnostics,
+    ) {
+        let given = given.trim();
+        if given.is_empty() || given == known {
+            return;
+        }
+        if !self
+            .reported
+            .insert((is_lea, index, what, given.to_string()))
+        {
+            return;
+        }
+        let first = if is_lea {
+            &self.lea_first
+        } else {
+            &self.school_first
+        };
+        let source = if self.given {
+            "the institutions file".to_string()
+        } else {
+            first
+                .get(&index)
+                .map(|l| l.to_string())
+                .unwrap_or_else(|| "an earlier row".into())
+        };
+        diags.warn(
+            at.clone(),
+            format!(
+                "{what} `{given}` differs from `{known}`, the name {source} gives the same {}; `{known}` is used",
+                if is_lea { "LEA" } else { "school" }
+            ),
+        );
+    }
 }

@@ -176,8 +176,9 @@ pub fn load_dir(dir: &Path, catalog: &Catalog, diags: &mut Diagnostics) -> (Data
         Format::CersExport | Format::Trt => 1,
         Format::Groups => 2,
     });
+    let mut schools = institutions::Schools::new(institutions_given);
     for (format, path) in by_format {
-        let count = load_file(&path, format, catalog, &mut data, institutions_given, diags);
+        let count = load_file(&path, format, catalog, &mut data, &mut schools, diags);
         report.files.push((path, format, count));
     }
     (report.duplicates, report.joined) = resolve_duplicates(&mut data, diags);
@@ -189,19 +190,12 @@ fn load_file(
     format: Format,
     catalog: &Catalog,
     data: &mut Dataset,
-    institutions_given: bool,
+    schools: &mut institutions::Schools,
     diags: &mut Diagnostics,
 ) -> usize {
     if format == Format::CersExport {
         return match std::fs::File::open(path) {
-            Ok(f) => cers::load(
-                path,
-                lines::Lf::new(f),
-                catalog,
-                data,
-                institutions_given,
-                diags,
-            ) as usize,
+            Ok(f) => cers::load(path, lines::Lf::new(f), catalog, data, schools, diags) as usize,
             Err(e) => {
                 diags.error(Location::file(path), format!("cannot read: {e}"));
                 0
@@ -239,7 +233,7 @@ fn load_file(
         Format::InstitutionsCsv => {
             institutions::load_simple(path, &text, &mut data.institutions, diags)
         }
-        Format::Trt => trt::load(path, &text, catalog, data, institutions_given, diags),
+        Format::Trt => trt::load(path, &text, catalog, data, schools, diags),
         Format::Groups => groups::load(path, &text, data, diags),
         Format::CersExport => unreachable!("streamed above"),
     }

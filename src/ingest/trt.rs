@@ -6,11 +6,12 @@
 //! `ResponsibleInstitutionIdentifier`, …). An opportunity with `status="reset"` has
 //! been withdrawn and is skipped.
 
+use super::institutions::{Place, Schools};
 use super::values;
 use crate::catalog::{Catalog, Kind};
 use crate::diag::{Diagnostics, Location};
 use crate::model::{
-    Dataset, Demographics, Elas, Exam, ExamDetail, Flag, ItemResponse, Origin, School, Score, Sex,
+    Dataset, Demographics, Elas, Exam, ExamDetail, Flag, ItemResponse, Origin, Score, Sex,
     TargetScore, TraitScore, RACE_FLAGS,
 };
 use quick_xml::events::{BytesStart, Event};
@@ -112,7 +113,7 @@ pub fn load(
     text: &str,
     catalog: &Catalog,
     data: &mut Dataset,
-    institutions_given: bool,
+    schools: &mut Schools,
     diags: &mut Diagnostics,
 ) -> usize {
     let mut report = match read(text) {
@@ -138,7 +139,7 @@ pub fn load(
         );
         return 0;
     }
-    match to_exam(path, &report, catalog, data, institutions_given) {
+    match to_exam(path, &report, catalog, data, schools, diags) {
         Ok((exam, claims)) => {
             let (targets, traits) = targets_and_traits(&report);
             report.detail.claims = claims;
@@ -298,7 +299,8 @@ fn to_exam(
     r: &Report,
     catalog: &Catalog,
     data: &mut Dataset,
-    institutions_given: bool,
+    schools: &mut Schools,
+    diags: &mut Diagnostics,
 ) -> Result<(Exam, Vec<(String, Score)>), String> {
     let ex = &r.examinee;
     let opp = |k: &str| r.opportunity.get(k).map(String::as_str).unwrap_or("");
@@ -307,14 +309,14 @@ fn to_exam(
         .map_err(|e| format!("StudentIdentifier: expected {e}"))?;
     let school_id = values::id(ex.get("SchoolId"))
         .map_err(|e| format!("SchoolId relationship: expected {e}"))?;
-    let school = match data.institutions.school(school_id) {
-        Some(s) => s,
-        None if institutions_given => return Err(format!("SchoolId `{school_id}` is not in the institutions file; expected a school listed there")),
-        None => {
-            let lea = data.institutions.add_lea(ex.get("DistrictId"), ex.get("DistrictName"));
-            data.institutions.add_school(School { id: school_id.to_string(), cds: None, name: ex.get("SchoolName").to_string(), lea }, &[])
-        }
+    let place = Place {
+        district_id: ex.get("DistrictId"),
+        district_name: ex.get("DistrictName"),
+        school_id,
+        school_name: ex.get("SchoolName"),
     };
+    let at = Location::at(path, r.opportunity_line.max(1), 1);
+    let school = schools.resolve(&mut data.institutions, &place, &at, diags)?;
     let test_name = r.test.get("name").cloned().unwrap_or_default();
     let test_grade = r
         .test

@@ -259,19 +259,9 @@ pub fn build_site(
     let deployment_dir = data.path().join("sandbox");
     emit(&deployment_dir, options, catalog)?;
     let mut diags = crate::diag::Diagnostics::default();
-    let dep = crate::deployment::load(&deployment_dir, &mut diags);
-    let dep = match dep {
-        Some(d) if diags.is_ok() => d,
-        _ => anyhow::bail!(
-            "the generated deployment did not load: {}",
-            diags
-                .iter()
-                .take(3)
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join("; ")
-        ),
-    };
+    let dep = crate::pipeline::load_valid(&deployment_dir, &mut diags)
+        .context("the generated deployment did not load")?
+        .deployment;
     let plan = crate::access::plan(&dep.data, &dep.catalog, &dep.users);
     let site = crate::render::views::SiteInfo {
         name: dep.settings.name.clone(),
