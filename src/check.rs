@@ -71,6 +71,46 @@ fn untested_students(data: &crate::model::Dataset) -> usize {
     tested.iter().filter(|t| !**t).count()
 }
 
+/// How many schools are listed one by one; past this, only counts per LEA.
+const SCHOOLS_LISTED: usize = 60;
+
+/// Lists each LEA with its schools (id, CDS code, name, exams), so that two
+/// schools that share an id in different LEAs are plainly two.
+fn schools(out: &mut String, data: &crate::model::Dataset) {
+    let inst = &data.institutions;
+    let mut exams = vec![0usize; inst.schools.len()];
+    for e in &data.exams {
+        exams[e.school as usize] += 1;
+    }
+    for (l, lea) in inst.leas.iter().enumerate() {
+        let mine: Vec<usize> = (0..inst.schools.len())
+            .filter(|&s| inst.schools[s].lea == l)
+            .collect();
+        let _ = writeln!(
+            out,
+            "  LEA {} {}: {} school(s), {} exam(s)",
+            lea.id,
+            lea.name,
+            mine.len(),
+            mine.iter().map(|&s| exams[s]).sum::<usize>()
+        );
+        if inst.schools.len() > SCHOOLS_LISTED {
+            continue;
+        }
+        for s in mine {
+            let school = &inst.schools[s];
+            let _ = writeln!(
+                out,
+                "    {:<16} {:<14} {:<40} {:>8} exam(s)",
+                inst.school_ref(s),
+                school.cds.as_deref().unwrap_or(""),
+                school.name,
+                exams[s]
+            );
+        }
+    }
+}
+
 /// Prints the summary: files read, institutions, counts by family and year, and totals.
 fn render(dep: &Deployment, s: &Summary, diags: &Diagnostics) -> String {
     let mut out = String::new();
@@ -96,6 +136,7 @@ fn render(dep: &Deployment, s: &Summary, diags: &Diagnostics) -> String {
         data.groups.len(),
         dep.users.len()
     );
+    schools(&mut out, data);
     if dep.report.duplicates > 0 {
         let _ = writeln!(
             out,

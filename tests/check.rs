@@ -1,25 +1,10 @@
 //! `scoresite check` on fixture deployments: every input quirk, and every error
 //! reported with its file, line and column.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{check, deployment, fixture};
 use std::process::{Command, Output};
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
-fn check(dir: &Path) -> (Output, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_scoresite"))
-        .arg("check")
-        .arg(dir)
-        .output()
-        .expect("runs");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    (out, stdout, stderr)
-}
 
 /// The count in the summary row for `family`, by column (one per year, then total).
 fn row(stdout: &str, family: &str) -> Vec<usize> {
@@ -249,17 +234,6 @@ fn build_of_a_missing_deployment_fails_and_writes_nothing() {
         "{err}"
     );
     assert!(!out_dir.exists());
-}
-
-/// A deployment in a temporary directory, from (path, contents) pairs.
-fn deployment(files: &[(&str, String)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (path, text) in files {
-        let p = dir.path().join(path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-    dir
 }
 
 #[test]

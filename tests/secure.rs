@@ -575,3 +575,53 @@ fn enrollment_generates_or_reads_passphrases_and_never_takes_them_from_argv() {
         "a brand new passphrase",
     ));
 }
+
+/// Two LEAs that both have a SchoolId 300: each district administrator, the
+/// North principal and each teacher read only their own students.
+#[test]
+fn district_admins_of_lea_sharing_a_school_id_read_only_their_own() {
+    let dir = common::copy_fixture("districts");
+    let d = dir.path().to_str().unwrap();
+    let users = [
+        "north.coordinator@north.example",
+        "south.coordinator@south.example",
+        "north.principal@north.example",
+        "north.teacher@north.example",
+        "south.teacher@south.example",
+    ];
+    for email in users {
+        enrol(d, email, &[]);
+    }
+    let site = dir.path().join("site");
+    ok(&["build", d, "--out", site.to_str().unwrap()], None);
+    let set = |s: &[&str]| -> BTreeSet<String> { s.iter().map(|x| x.to_string()).collect() };
+    let north = set(&["2000000001", "2000000002", "2000000003"]);
+    let south = set(&["3000000001", "3000000002"]);
+    let known: BTreeSet<String> = north.union(&south).cloned().collect();
+    for email in users {
+        let (_, reading) = read_all(&site, email);
+        assert!(!reading.opened.is_empty(), "{email} reads nothing");
+        let seen: BTreeSet<String> = reading
+            .text
+            .values()
+            .flat_map(|t| ssids(t, &known))
+            .collect();
+        // The teachers' groups are ELA groups: their Math-only students show no result.
+        let want = match email {
+            "north.coordinator@north.example" => north.clone(),
+            "south.coordinator@south.example" => south.clone(),
+            "north.principal@north.example" => set(&["2000000001", "2000000002"]),
+            "north.teacher@north.example" => set(&["2000000001"]),
+            _ => set(&["3000000001"]),
+        };
+        assert_eq!(seen, want, "{email}");
+        let text: String = reading.text.values().cloned().collect();
+        let (own, other) = if email.contains("north") {
+            ("Redwood High", "Cedar High")
+        } else {
+            ("Cedar High", "Redwood High")
+        };
+        assert!(text.contains(own), "{email} misses {own}");
+        assert!(!text.contains(other), "{email} reads {other}");
+    }
+}
