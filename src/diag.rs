@@ -59,10 +59,9 @@ pub struct Diagnostic {
     pub severity: Severity,
     pub location: Location,
     pub message: String,
-    /// Later lines of the same file with the very same problem, up to
-    /// [`LINES_KEPT`] of them.
-    pub again: Vec<u64>,
-    /// How many times the problem came up again in the same file.
+    /// Later places with the very same problem, up to [`LINES_KEPT`] of them.
+    pub again: Vec<Location>,
+    /// How many times the problem came up again.
     pub repeats: usize,
 }
 
@@ -77,30 +76,38 @@ impl fmt::Display for Diagnostic {
         };
         write!(f, "{}: {kind}: {}", self.location, self.message)?;
         if self.repeats > 0 {
-            let lines: Vec<String> = self.again.iter().map(u64::to_string).collect();
+            let places: Vec<String> = self
+                .again
+                .iter()
+                .map(|l| match (l.file == self.location.file, l.line) {
+                    (true, Some(line)) => format!("line {line}"),
+                    _ => l.to_string(),
+                })
+                .collect();
             let more = if self.repeats > self.again.len() {
                 " …"
             } else {
                 ""
             };
-            let on = if lines.is_empty() {
-                String::new()
-            } else {
-                format!(", on line(s) {}{more}", lines.join(", "))
-            };
-            write!(f, " (and {} more time(s) in this file{on})", self.repeats)?;
+            write!(
+                f,
+                " (and {} more time(s): {}{more})",
+                self.repeats,
+                places.join(", ")
+            )?;
         }
         Ok(())
     }
 }
 
 /// Every diagnostic of a run, errors and warnings together. The same problem
-/// (same severity and message) in the same file is kept once, with a count
-/// and its first lines, so one bad value repeated on 30 rows is one report.
+/// (same severity and message) is kept once, with a count and its first
+/// places, so one bad value repeated on 30 rows, or a quirk shared by a
+/// thousand TRT files, is one report.
 #[derive(Debug, Default)]
 pub struct Diagnostics {
     items: Vec<Diagnostic>,
-    seen: std::collections::HashMap<(Severity, PathBuf, String), usize>,
+    seen: std::collections::HashMap<(Severity, String), usize>,
 }
 
 impl Diagnostics {
@@ -115,12 +122,12 @@ impl Diagnostics {
     }
 
     fn push(&mut self, severity: Severity, location: Location, message: String) {
-        let key = (severity, location.file.clone(), message);
+        let key = (severity, message);
         if let Some(&i) = self.seen.get(&key) {
             let d = &mut self.items[i];
             d.repeats += 1;
-            if let (Some(line), true) = (location.line, d.again.len() < LINES_KEPT) {
-                d.again.push(line);
+            if d.again.len() < LINES_KEPT {
+                d.again.push(location);
             }
             return;
         }
@@ -128,7 +135,7 @@ impl Diagnostics {
         self.items.push(Diagnostic {
             severity,
             location,
-            message: key.2,
+            message: key.1,
             again: Vec::new(),
             repeats: 0,
         });
@@ -177,7 +184,7 @@ impl Diagnostics {
             .items
             .iter()
             .enumerate()
-            .map(|(i, d)| ((d.severity, d.location.file.clone(), d.message.clone()), i))
+            .map(|(i, d)| ((d.severity, d.message.clone()), i))
             .collect();
     }
 }
@@ -207,18 +214,22 @@ mod tests {
                 "DistrictId (column A): expected an identifier, found `8O80`",
             );
         }
-        d.error(
-            Location::at(Path::new("b.csv"), 2, 1),
-            "DistrictId (column A): expected an identifier, found `8O80`",
-        );
         d.warn(Location::at(Path::new("a.csv"), 9, 1), "other");
-        assert_eq!(d.error_count(), 2);
+        assert_eq!(d.error_count(), 1);
         let first = d.iter().next().unwrap();
         assert_eq!(first.repeats, 29);
-        assert_eq!(first.again, vec![3, 4, 5, 6, 7]);
         assert_eq!(
             first.to_string(),
-            "a.csv:2:1: error: DistrictId (column A): expected an identifier, found `8O80` (and 29 more time(s) in this file, on line(s) 3, 4, 5, 6, 7 …)"
+            "a.csv:2:1: error: DistrictId (column A): expected an identifier, found `8O80` (and 29 more time(s): line 3, line 4, line 5, line 6, line 7 …)"
+        );
+        // The same quirk in several files is one report naming the others.
+        let mut d = Diagnostics::default();
+        for f in ["a.xml", "b.xml"] {
+            d.warn(Location::at(Path::new(f), 5, 1), "completeness is blank");
+        }
+        assert_eq!(
+            d.iter().next().unwrap().to_string(),
+            "a.xml:5:1: warning: completeness is blank (and 1 more time(s): b.xml:5:1)"
         );
     }
 

@@ -336,6 +336,8 @@ pub type StudentIdx = u32;
 pub enum Completeness {
     Complete,
     Partial,
+    /// Left blank in the source (some TRT files do).
+    NotReported,
 }
 
 /// CERS AdministrationCondition.
@@ -349,6 +351,8 @@ pub enum AdminCondition {
     Standardized,
     /// Interim: nonstandardized (NS).
     Nonstandardized,
+    /// Left blank in the source (some TRT files do).
+    NotReported,
 }
 
 impl AdminCondition {

@@ -2,7 +2,7 @@
 //! bundle may show.
 
 use scoresite::access::{self, Kind};
-use scoresite::deployment::{self, Deployment};
+use scoresite::deployment::Deployment;
 use scoresite::diag::Diagnostics;
 use std::collections::BTreeSet;
 use std::path::Path;

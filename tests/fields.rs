@@ -2,7 +2,7 @@
 //! disabled field is neither a custom aggregate dimension nor filled in the
 //! District/School Export.
 
-use scoresite::{access, catalog::Catalog, deployment, diag, render, sandbox, site};
+use scoresite::{access, catalog::Catalog, diag, render, sandbox, site};
 use std::sync::Mutex;
 
 #[test]

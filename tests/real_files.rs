@@ -165,3 +165,270 @@ fn build_refuses_what_check_rejects() {
     );
     assert!(!site.exists(), "nothing written");
 }
+
+/// A Grade 6 ELA summative TRT document for `ssid`, with `body` inside the
+/// Opportunity and its completeness and condition as given.
+fn trt(ssid: &str, completeness: &str, condition: &str, body: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<TDSReport>
+  <Test grade="6" mode="online" contract="SBAC" bankKey="200" testId="SBAC-G6-ELA-SUM" subject="ELA"
+        name="Grade 6 ELA Summative" assessmentType="summative" academicYear="2024" assessmentVersion="1"/>
+  <Examinee isDemo="0" key="{ssid}">
+    <ExamineeAttribute name="StudentIdentifier" value="{ssid}" context="FINAL" contextDate="2024-05-01T10:00:00"/>
+    <ExamineeAttribute name="FirstName" value="Test" context="FINAL" contextDate="2024-05-01T10:00:00"/>
+    <ExamineeAttribute name="LastOrSurname" value="Student{ssid}" context="FINAL" contextDate="2024-05-01T10:00:00"/>
+    <ExamineeAttribute name="GradeLevelWhenAssessed" value="06" context="FINAL" contextDate="2024-05-01T10:00:00"/>
+    <ExamineeRelationship name="DistrictId" value="1111111" context="FINAL" contextDate="2024-05-01T10:00:00"/>
+    <ExamineeRelationship name="DistrictName" value="North Valley Unified" context="FINAL" contextDate="2024-05-01T10:00:00"/>
+    <ExamineeRelationship name="SchoolId" value="600" context="FINAL" contextDate="2024-05-01T10:00:00"/>
+    <ExamineeRelationship name="SchoolName" value="Aspen Middle" context="FINAL" contextDate="2024-05-01T10:00:00"/>
+  </Examinee>
+  <Opportunity database="session" key="o{ssid}" sessionId="S-1" windowId="ANNUAL" dateCompleted="2024-05-01T11:00:00"
+               completeness="{completeness}" status="scored" administrationCondition="{condition}" oppId="{ssid}" opportunity="1">
+    <Score measureOf="Overall" measureLabel="ScaleScore" value="2550" standardError="25"/>
+    <Score measureOf="Overall" measureLabel="PerformanceLevel" value="3" standardError=""/>
+{body}
+  </Opportunity>
+</TDSReport>
+"#
+    )
+}
+
+/// Loads a deployment of `files` through the pipeline every command runs.
+fn load(
+    files: &[(&str, String)],
+) -> (
+    tempfile::TempDir,
+    scoresite::pipeline::Validated,
+    Vec<String>,
+) {
+    let dir = common::deployment(files);
+    let mut diags = scoresite::diag::Diagnostics::default();
+    let v = scoresite::pipeline::load(dir.path(), &mut diags).expect("loads");
+    let messages = diags.iter().map(|d| d.to_string()).collect();
+    (dir, v, messages)
+}
+
+/// The analysis of every exam of a loaded deployment (one assessment).
+fn analysis(v: &scoresite::pipeline::Validated) -> scoresite::render::analysis::Analysis {
+    let dep = &v.deployment;
+    let family = &dep.catalog.families[dep.data.assessments[0].family];
+    let exams: Vec<usize> = (0..dep.data.exams.len()).collect();
+    scoresite::render::analysis::analysis(dep, family, &exams).expect("has detail")
+}
+
+/// `<Item …/>` (Response and ScoreInfo are optional in the XSD) is an item,
+/// and an item key repeated in one opportunity (a vendor variant) is one
+/// response: each student counts once per item.
+#[test]
+fn self_closing_and_repeated_items_count_once_per_student() {
+    let items = r#"
+    <Item position="1" format="MC" key="1001" bankKey="200" contentLevel="1|RL-1" score="1" operational="1"/>
+    <Item position="2" format="MC" key="1002" bankKey="200" contentLevel="1|RL-2" score="0" operational="1">
+      <Response date="2024-05-01T10:30:00" type="value">C</Response>
+      <ScoreInfo scorePoint="0" maxScore="1" scoreDimension="overall" scoreStatus="Scored"/>
+    </Item>
+    <Item position="2" format="MC" key="1002" bankKey="200" contentLevel="1|RL-2" score="0" operational="1">
+      <Response date="2024-05-01T10:30:00" type="value">C</Response>
+      <ScoreInfo scorePoint="0" maxScore="1" scoreDimension="overall" scoreStatus="Scored"/>
+    </Item>"#;
+    let (_dir, v, _) = load(&[
+        ("data/a.xml", trt("5000000001", "Complete", "Valid", items)),
+        ("data/b.xml", trt("5000000002", "Complete", "Valid", items)),
+    ]);
+    let detail = &v.deployment.data.details[&0];
+    assert_eq!(detail.items.len(), 2, "{:?}", detail.items);
+    let a = analysis(&v);
+    assert_eq!(a.items.len(), 2);
+    for item in &a.items {
+        assert_eq!(item.n, 2, "item {}: one response per student", item.number);
+    }
+    assert_eq!(a.items[0].full_credit, "100%");
+    assert_eq!(a.items[1].full_credit, "0%");
+}
+
+/// Writing traits given only in an item's `SubScoreList` fill the Writing
+/// Trait Scores table.
+#[test]
+fn writing_traits_come_from_item_sub_scores() {
+    let item = |org: u8, evi: u8, con: u8| {
+        format!(
+            r#"
+    <Item position="30" format="WER" key="2001" bankKey="200" contentLevel="2|W-6" score="{}" operational="1">
+      <ScoreInfo scorePoint="{}" maxScore="10" scoreDimension="overall" scoreStatus="Scored">
+        <SubScoreList>
+          <ScoreInfo scorePoint="{org}" maxScore="4" scoreDimension="Organization/Purpose" scoreStatus="Scored"/>
+          <ScoreInfo scorePoint="{evi}" maxScore="4" scoreDimension="Evidence/Elaboration" scoreStatus="Scored"/>
+          <ScoreInfo scorePoint="{con}" maxScore="2" scoreDimension="Conventions" scoreStatus="Scored"/>
+        </SubScoreList>
+      </ScoreInfo>
+    </Item>"#,
+            org + evi + con,
+            org + evi + con
+        )
+    };
+    let (_dir, v, _) = load(&[
+        (
+            "data/a.xml",
+            trt("5000000001", "Complete", "Valid", &item(3, 2, 2)),
+        ),
+        (
+            "data/b.xml",
+            trt("5000000002", "Complete", "Valid", &item(1, 2, 1)),
+        ),
+    ]);
+    let a = analysis(&v);
+    assert_eq!(a.traits.len(), 1);
+    let t = &a.traits[0];
+    assert_eq!(t.n, 2);
+    let means: Vec<&str> = t.traits.iter().map(|r| r.mean.as_str()).collect();
+    assert_eq!(means, ["2.0", "2.0", "1.5"]);
+    // Organization/Purpose: one student at 1 point, one at 3.
+    let org: Vec<usize> = t.traits[0]
+        .cells
+        .iter()
+        .map(|c| c.as_ref().map_or(0, |c| c.count))
+        .collect();
+    assert_eq!(org, [0, 1, 0, 1, 0]);
+}
+
+/// Real files carry `standardError=""` on every target residual. The Target
+/// report is computed as RDW does: the mean residual and the standard error
+/// of that mean (sample SD / √n), never empty rows.
+#[test]
+fn target_scores_without_standard_errors_fill_the_target_report() {
+    let target = |r: f32| {
+        format!(
+            r#"    <Score measureOf="1-LT|8-2" measureLabel="StudentRelativeResidualScore" value="{r}" standardError=""/>
+    <Score measureOf="1-LT|8-2" measureLabel="StandardMetRelativeResidualScore" value="{}" standardError=""/>"#,
+            r - 0.5
+        )
+    };
+    let files: Vec<(String, String)> = [0.3f32, 0.2, 0.1, 0.2]
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let ssid = format!("500000000{i}");
+            (
+                format!("data/{i}.xml"),
+                trt(&ssid, "Complete", "Valid", &target(*r)),
+            )
+        })
+        .collect();
+    let files: Vec<(&str, String)> = files.iter().map(|(p, t)| (p.as_str(), t.clone())).collect();
+    let (_dir, v, _) = load(&files);
+    let a = analysis(&v);
+    assert_eq!(a.targets.len(), 1);
+    let row = &a.targets[0];
+    assert_eq!(row.n, 4);
+    // Residuals 0.3, 0.2, 0.1, 0.2: mean 0.2; sample SD √(0.02/3) = 0.0816;
+    // SE 0.0816 / 2 = 0.041: above (0.2 ≥ 0.041).
+    assert_eq!(row.vs_test_value, "+0.20 ± 0.04");
+    assert_eq!(row.vs_test, "Performance better than on the entire test");
+    // Relative to the standard: -0.3 ± 0.04, below.
+    assert_eq!(row.vs_standard_value, "-0.30 ± 0.04");
+    assert_eq!(row.vs_standard, "Below Standard");
+}
+
+/// A blank completeness or administration condition (RDW accepts it) loads
+/// as "not reported", with one warning however many files carry it.
+#[test]
+fn blank_completeness_and_condition_load_as_not_reported() {
+    let (_dir, v, messages) = load(&[
+        ("data/a.xml", trt("5000000001", "", "", "")),
+        ("data/b.xml", trt("5000000002", "", "", "")),
+    ]);
+    let exams = &v.deployment.data.exams;
+    assert_eq!(exams.len(), 2);
+    for e in exams {
+        assert_eq!(e.completeness, scoresite::model::Completeness::NotReported);
+        assert_eq!(e.condition, scoresite::model::AdminCondition::NotReported);
+    }
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    for field in ["completeness", "administrationCondition"] {
+        let m = messages
+            .iter()
+            .find(|m| {
+                m.contains(&format!(
+                    "warning: Opportunity {field} is blank; loaded as not reported"
+                ))
+            })
+            .unwrap_or_else(|| panic!("{field}: {messages:?}"));
+        assert!(m.contains("a.xml:15:1: warning"), "{m}");
+        assert!(
+            m.contains("(and 1 more time(s): ") && m.ends_with("/data/b.xml:15:1)"),
+            "{m}"
+        );
+    }
+}
+
+/// The districts fixture's export with `rows` appended, each a copy of the
+/// row for `ssid` with `(from, to)` replacements.
+fn export_with(rows: &[(&str, &[(&str, &str)])]) -> String {
+    let base = std::fs::read_to_string(fixture("districts/data/export.csv")).unwrap();
+    let mut out = base.clone();
+    for (ssid, changes) in rows {
+        let mut row = base.lines().find(|l| l.contains(ssid)).unwrap().to_string();
+        for (from, to) in *changes {
+            assert!(row.contains(from), "{row} lacks {from}");
+            row = row.replacen(from, to, 1);
+        }
+        out.push_str(&row);
+        out.push('\n');
+    }
+    out
+}
+
+/// Excel resaves dates as `5/19/22 13:07`: that is 2022, so the row is the
+/// same opportunity as one dated 2022-05-19, and the later one is kept.
+#[test]
+fn two_digit_years_are_this_century_and_decide_duplicates() {
+    let export = export_with(&[
+        (
+            "2000000001",
+            &[
+                ("2024-04-10 09:00:00", "5/19/22 13:07"),
+                (",2024,", ",2022,"),
+                (",3,2600,", ",4,2650,"),
+            ],
+        ),
+        (
+            "2000000001",
+            &[
+                ("2024-04-10 09:00:00", "2022-05-19 09:00:00"),
+                (",2024,", ",2022,"),
+            ],
+        ),
+    ]);
+    let (_dir, v, messages) = load(&[("data/export.csv", export)]);
+    let data = &v.deployment.data;
+    let nora: Vec<_> = data
+        .exams
+        .iter()
+        .filter(|e| e.school_year == 2022)
+        .collect();
+    assert_eq!(nora.len(), 1, "one opportunity");
+    assert_eq!(nora[0].submitted.to_string(), "2022-05-19 13:07:00");
+    assert_eq!(
+        nora[0].overall.scale,
+        Some(2650.0),
+        "the later submission wins"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("export.csv:8:1: warning: duplicate opportunity")),
+        "{messages:?}"
+    );
+}
+
+/// An impossible date is an error naming the cell.
+#[test]
+fn impossible_dates_are_errors() {
+    let export = export_with(&[("2000000001", &[("2024-04-10 09:00:00", "0022-05-19 13:07")])]);
+    let dir = common::deployment(&[("data/export.csv", export)]);
+    let (out, _, stderr) = check(dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.contains("export.csv:7:9: error: SubmitDateTime (column I): expected a date between 1900 and 2100, found `0022-05-19 13:07` (the year 22)"), "{stderr}");
+}

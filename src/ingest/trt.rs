@@ -11,8 +11,8 @@ use super::values;
 use crate::catalog::{Catalog, Kind};
 use crate::diag::{Diagnostics, Location};
 use crate::model::{
-    Dataset, Demographics, Elas, Exam, ExamDetail, Flag, ItemResponse, Origin, Score, Sex,
-    TargetScore, TraitScore, RACE_FLAGS,
+    AdminCondition, Completeness, Dataset, Demographics, Elas, Exam, ExamDetail, Flag,
+    ItemResponse, Origin, Score, Sex, TargetScore, TraitScore, RACE_FLAGS,
 };
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
@@ -141,7 +141,10 @@ pub fn load(
     }
     match to_exam(path, &report, catalog, data, schools, diags) {
         Ok((exam, claims)) => {
-            let (targets, traits) = targets_and_traits(&report);
+            let (targets, mut traits) = targets_and_traits(&report);
+            if traits.is_empty() {
+                traits = item_traits(&report.detail.items);
+            }
             report.detail.claims = claims;
             report.detail.targets = targets;
             report.detail.traits = traits;
@@ -194,7 +197,7 @@ fn read(text: &str) -> Result<Report, (u64, String)> {
             Event::End(e) => {
                 let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
                 if name == "Item" {
-                    report.detail.items.extend(item.take());
+                    add_item(&mut report.detail.items, item.take());
                 }
                 stack.pop();
                 continue;
@@ -264,9 +267,26 @@ fn read(text: &str) -> Result<Report, (u64, String)> {
         }
         if !empty {
             stack.push(name);
+        } else if name == "Item" {
+            // `<Item …/>`: valid under the XSD (Response and ScoreInfo are optional).
+            add_item(&mut report.detail.items, item.take());
         }
     }
     Ok(report)
+}
+
+/// Adds an item response, once per item: some vendors repeat an item key in
+/// one opportunity, and a student answers an item once. The scored copy wins.
+fn add_item(items: &mut Vec<ItemResponse>, item: Option<ItemResponse>) {
+    let Some(item) = item else { return };
+    match items
+        .iter_mut()
+        .find(|i| i.key == item.key && i.bank_key == item.bank_key)
+    {
+        Some(kept) if kept.score.is_none() && item.score.is_some() => *kept = item,
+        Some(_) => {}
+        None => items.push(item),
+    }
 }
 
 /// The catalog family of a TRT Test element.
@@ -330,10 +350,29 @@ fn to_exam(
     let submitted = values::datetime(opp("dateCompleted"))
         .or_else(|_| values::datetime(opp("statusDate")))
         .map_err(|e| format!("Opportunity dateCompleted: expected {e}"))?;
-    let completeness = values::completeness(opp("completeness"))
-        .map_err(|e| format!("Opportunity completeness: expected {e}"))?;
-    let condition = values::condition(opp("administrationCondition"))
-        .map_err(|e| format!("Opportunity administrationCondition: expected {e}"))?;
+    // RDW accepts a blank completeness or condition: it is "not reported".
+    let mut blank = |name: &str| {
+        diags.warn(
+            at.clone(),
+            format!("Opportunity {name} is blank; loaded as not reported"),
+        )
+    };
+    let completeness = match values::opt(opp("completeness")) {
+        None => {
+            blank("completeness");
+            Completeness::NotReported
+        }
+        Some(c) => values::completeness(c)
+            .map_err(|e| format!("Opportunity completeness: expected {e}"))?,
+    };
+    let condition = match values::opt(opp("administrationCondition")) {
+        None => {
+            blank("administrationCondition");
+            AdminCondition::NotReported
+        }
+        Some(c) => values::condition(c)
+            .map_err(|e| format!("Opportunity administrationCondition: expected {e}"))?,
+    };
 
     let student = data.upsert_student(ssid, ex.get("FirstName"), ex.get("LastOrSurname"));
     if let Ok(Some(b)) = values::date(ex.get("Birthdate")) {
@@ -469,6 +508,32 @@ fn targets_and_traits(r: &Report) -> (Vec<TargetScore>, Vec<TraitScore>) {
         }
     }
     (targets, traits)
+}
+
+/// Writing trait scores from the items' `SubScoreList`s (Organization/Purpose,
+/// Evidence/Elaboration, Conventions), for files without `SOCK_…` scores.
+/// Items do not name their writing purpose, so the purpose is left blank.
+fn item_traits(items: &[ItemResponse]) -> Vec<TraitScore> {
+    const DIMENSIONS: [(&str, &str); 3] = [
+        ("organization/purpose", "ORG"),
+        ("evidence/elaboration", "EVI"),
+        ("conventions", "CON"),
+    ];
+    items
+        .iter()
+        .flat_map(|i| &i.sub_scores)
+        .filter_map(|(dimension, points)| {
+            let code = DIMENSIONS
+                .iter()
+                .find(|(d, _)| dimension.eq_ignore_ascii_case(d))?
+                .1;
+            Some(TraitScore {
+                purpose: String::new(),
+                trait_code: code.to_string(),
+                score: *points as u8,
+            })
+        })
+        .collect()
 }
 
 fn demographics(ex: &Contexted, data: &mut Dataset) -> Demographics {

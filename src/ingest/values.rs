@@ -2,7 +2,7 @@
 //! phrase saying what the cell should have held, for the caller to place.
 
 use crate::model::{AdminCondition, Completeness, Grade};
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 
 /// What a cell should have held.
 pub type Expected = String;
@@ -98,7 +98,14 @@ pub fn school_year(cell: &str) -> Result<u16, Expected> {
     }
 }
 
+/// Date-time forms; two-digit years (`5/19/22 13:07`, what Excel writes when
+/// it resaves a CSV) come before four-digit ones, which chrono would
+/// otherwise read as the year 22.
 const DATETIME_FORMATS: &[&str] = &[
+    "%m/%d/%y %H:%M:%S",
+    "%m/%d/%y %H:%M",
+    "%m/%d/%y %I:%M:%S %p",
+    "%m/%d/%y %I:%M %p",
     "%Y-%m-%d %H:%M:%S%.f",
     "%Y-%m-%dT%H:%M:%S%.f",
     "%Y-%m-%d %H:%M",
@@ -107,7 +114,21 @@ const DATETIME_FORMATS: &[&str] = &[
     "%m/%d/%Y %I:%M:%S %p",
     "%m/%d/%Y %I:%M %p",
 ];
-const DATE_FORMATS: &[&str] = &["%Y-%m-%d", "%m/%d/%Y", "%Y/%m/%d", "%Y%m%d", "%m-%d-%Y"];
+const DATE_FORMATS: &[&str] = &[
+    "%m/%d/%y",
+    "%Y-%m-%d",
+    "%m/%d/%Y",
+    "%Y/%m/%d",
+    "%Y%m%d",
+    "%m-%d-%Y",
+    "%d-%b-%y",
+    "%d-%b-%Y",
+    "%B %d, %Y",
+    "%b %d, %Y",
+];
+
+/// Years a test date, start date or birth date can fall in.
+const PLAUSIBLE_YEARS: std::ops::RangeInclusive<i32> = 1900..=2100;
 
 /// A date and time in any form CERS exports and spreadsheets produce:
 /// `2018-04-26 05:00:39.734000`, `2024-04-08T05:00:39Z`, `04/08/2024`,
@@ -116,13 +137,22 @@ pub fn datetime(cell: &str) -> Result<NaiveDateTime, Expected> {
     let t = cell.trim();
     let core = t.strip_suffix('Z').unwrap_or(t);
     let core = strip_offset(core);
-    DATETIME_FORMATS
+    let parsed = DATETIME_FORMATS
         .iter()
         .find_map(|f| NaiveDateTime::parse_from_str(core, f).ok())
         .or_else(|| date_only(core).and_then(|d| d.and_hms_opt(0, 0, 0)))
         .ok_or_else(|| {
             format!("a date such as 2024-04-08, 04/08/2024 or 2024-04-08 13:05:00, found `{t}`")
-        })
+        })?;
+    if !PLAUSIBLE_YEARS.contains(&parsed.year()) {
+        return Err(format!(
+            "a date between {} and {}, found `{t}` (the year {})",
+            PLAUSIBLE_YEARS.start(),
+            PLAUSIBLE_YEARS.end(),
+            parsed.year()
+        ));
+    }
+    Ok(parsed)
 }
 
 /// A date; blank is `None`. Takes the same forms as [`datetime`] and drops any time.
@@ -208,6 +238,17 @@ mod tests {
         assert_eq!(dt("2024-04-08T05:00:39-07:00"), "2024-04-08 05:00:39");
         assert_eq!(dt("20240408"), "2024-04-08 00:00:00");
         assert!(datetime("13/45/2024").is_err());
+        // Excel's resaved dates: two-digit years are this century's.
+        assert_eq!(dt("5/19/22 13:07"), "2022-05-19 13:07:00");
+        assert_eq!(dt("5/19/22"), "2022-05-19 00:00:00");
+        assert_eq!(dt("5/19/22 1:07 PM"), "2022-05-19 13:07:00");
+        assert_eq!(dt("5/19/2022 13:07"), "2022-05-19 13:07:00");
+        // Roster exports' spelled-out dates.
+        assert_eq!(dt("13-Jan-22"), "2022-01-13 00:00:00");
+        assert_eq!(dt("May 9, 2023"), "2023-05-09 00:00:00");
+        // Impossible dates are errors that say why.
+        assert!(datetime("2/30/2024").is_err());
+        assert!(datetime("0022-05-19").unwrap_err().contains("the year 22"));
         assert!(datetime("yesterday").unwrap_err().contains("`yesterday`"));
     }
 

@@ -135,6 +135,7 @@ fn purpose_name(code: &str) -> String {
         "INFO" => "Informational".into(),
         "NARR" => "Narrative".into(),
         "OPIN" => "Opinion".into(),
+        "" => "Writing (purpose not given in the TRT files)".into(),
         other => other.into(),
     }
 }
@@ -402,10 +403,12 @@ fn trait_tables(details: &[&ExamDetail]) -> Vec<TraitTable> {
                     }
                 })
                 .collect();
-            let n = scores
+            // Students scored on the purpose: the most scored on any one trait.
+            let n = TRAITS
                 .iter()
-                .filter(|t| t.trait_code == TRAITS[0].0)
-                .count();
+                .map(|(code, _, _)| scores.iter().filter(|t| t.trait_code == *code).count())
+                .max()
+                .unwrap_or(0);
             TraitTable {
                 purpose: purpose_name(purpose),
                 n,
@@ -429,25 +432,25 @@ fn target_rows(
     family: &Family,
     details: &[&ExamDetail],
 ) -> (Vec<TargetRow>, usize) {
-    let mut by: BTreeMap<&str, [Vec<(f32, f32)>; 2]> = BTreeMap::new();
+    let mut by: BTreeMap<&str, [Vec<f32>; 2]> = BTreeMap::new();
     let mut students = 0;
     for d in details {
         students += (!d.targets.is_empty()) as usize;
         for t in &d.targets {
             let slot = by.entry(&t.target).or_default();
-            if let (Some(r), Some(se)) = (t.student_relative, t.student_relative_se) {
-                slot[0].push((r, se));
-            }
-            if let (Some(r), Some(se)) = (t.standard_met_relative, t.standard_met_relative_se) {
-                slot[1].push((r, se));
-            }
+            slot[0].extend(t.student_relative);
+            slot[1].extend(t.standard_met_relative);
         }
     }
     let show = |r: Option<Residual>, to_standard: bool| match r {
         Some(r) => (
             r.standing.label(to_standard).to_string(),
             standing_class(r.standing),
-            format!("{:+.2} ± {:.2}", r.mean, r.se),
+            if r.se.is_nan() {
+                format!("{:+.2}", r.mean)
+            } else {
+                format!("{:+.2} ± {:.2}", r.mean, r.se)
+            },
             r.n,
         ),
         None => (String::new(), "", String::new(), 0),

@@ -88,6 +88,7 @@ fn row(dep: &Deployment, exam: &Exam) -> Vec<String> {
         match exam.completeness {
             Completeness::Complete => "Complete",
             Completeness::Partial => "Partial",
+            Completeness::NotReported => "",
         }
         .into(),
         match exam.condition {
@@ -95,6 +96,7 @@ fn row(dep: &Deployment, exam: &Exam) -> Vec<String> {
             AdminCondition::Invalid => "IN",
             AdminCondition::Standardized => "SD",
             AdminCondition::Nonstandardized => "NS",
+            AdminCondition::NotReported => "",
         }
         .into(),
     ];

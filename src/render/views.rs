@@ -136,13 +136,16 @@ pub fn student_name(dep: &Deployment, student: u32) -> String {
 
 fn status(e: &Exam) -> String {
     let mut parts = Vec::new();
-    if e.completeness == Completeness::Partial {
-        parts.push("Partial");
+    match e.completeness {
+        Completeness::Partial => parts.push("Partial"),
+        Completeness::NotReported => parts.push("Completeness not reported"),
+        Completeness::Complete => {}
     }
     match e.condition {
         AdminCondition::Invalid => parts.push("Invalid"),
         AdminCondition::Nonstandardized => parts.push("Nonstandard"),
-        _ => {}
+        AdminCondition::NotReported => parts.push("Condition not reported"),
+        AdminCondition::Valid | AdminCondition::Standardized => {}
     }
     if parts.is_empty() {
         "Complete".into()

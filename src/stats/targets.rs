@@ -1,9 +1,16 @@
 //! The target report (summative): each target's mean residual over a group,
 //! relative to the student's whole test and relative to the Level 3 standard.
 //!
-//! A group's residual is the mean of its students' residuals, and its
-//! standard error is √(Σ SEᵢ²) / n, the error of a mean of independent
-//! estimates. The classification is Smarter Balanced's.
+//! As RDW computes it, a group's residual is the mean of its students'
+//! residuals and its standard error is the standard error of that mean: the
+//! sample standard deviation of the residuals over √n. The students' own
+//! standard errors are not used (real TRT files leave them blank). Sources:
+//! RDW_Reporting `webapp/…/target-statistics-calculator.ts` (`getReportingLevel`:
+//! `average` and `standardErrorOfMean` of the scored residuals) and
+//! `aggregate-service/…/target-report-template.sql.yml`
+//! (`stddev_samp(residual)/sqrt(count(*))`). With one student the error is
+//! unknown, so the target is *insufficient data*. The classification is
+//! Smarter Balanced's.
 
 use serde::Serialize;
 
@@ -57,22 +64,29 @@ pub struct Residual {
     pub standing: Standing,
 }
 
-/// Aggregates `(residual, its SE)` pairs; `None` when there are none.
-pub fn aggregate(values: impl IntoIterator<Item = (f32, f32)>) -> Option<Residual> {
-    let (mut n, mut sum, mut var) = (0usize, 0f64, 0f64);
-    for (r, se) in values {
-        n += 1;
-        sum += r as f64;
-        var += (se as f64) * (se as f64);
+/// Aggregates the students' residuals; `None` when there are none.
+pub fn aggregate(residuals: impl IntoIterator<Item = f32>) -> Option<Residual> {
+    let values: Vec<f64> = residuals.into_iter().map(f64::from).collect();
+    let n = values.len();
+    if n == 0 {
+        return None;
     }
-    (n > 0).then(|| {
-        let (mean, se) = (sum / n as f64, var.sqrt() / n as f64);
-        Residual {
+    let mean = values.iter().sum::<f64>() / n as f64;
+    if n == 1 {
+        return Some(Residual {
             n,
             mean,
-            se,
-            standing: Standing::of(mean, se),
-        }
+            se: f64::NAN,
+            standing: Standing::Insufficient,
+        });
+    }
+    let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    let se = variance.sqrt() / (n as f64).sqrt();
+    Some(Residual {
+        n,
+        mean,
+        se,
+        standing: Standing::of(mean, se),
     })
 }
 
@@ -95,18 +109,21 @@ mod tests {
 
     #[test]
     fn group_residual_and_error() {
-        // Four students: residuals 0.4, 0.2, -0.1, 0.3 with SEs 0.3, 0.4, 0.2, 0.1.
-        // Mean 0.2; SE √(0.09 + 0.16 + 0.04 + 0.01) / 4 = √0.30 / 4 ≈ 0.1369: above.
-        let r = aggregate([(0.4, 0.3), (0.2, 0.4), (-0.1, 0.2), (0.3, 0.1)]).unwrap();
+        // Four students: residuals 0.4, 0.2, -0.1, 0.3. Mean 0.2; squared
+        // deviations 0.04 + 0 + 0.09 + 0.01 = 0.14; sample variance 0.14 / 3;
+        // SE √(0.14 / 3) / √4 ≈ 0.1080: above (0.2 ≥ 0.108).
+        let r = aggregate([0.4, 0.2, -0.1, 0.3]).unwrap();
         assert_eq!(r.n, 4);
         assert!((r.mean - 0.2).abs() < 1e-6);
-        assert!((r.se - 0.30f64.sqrt() / 4.0).abs() < 1e-6);
+        assert!((r.se - (0.14f64 / 3.0).sqrt() / 2.0).abs() < 1e-6);
         assert_eq!(r.standing, Standing::Above);
-        // One student with SE 0.5: insufficient data.
+        // Widely spread residuals: SE = √((0.25+0.25)/1)/√2 = 0.5 > 0.2, insufficient.
         assert_eq!(
-            aggregate([(1.0, 0.5)]).unwrap().standing,
+            aggregate([0.5, -0.5]).unwrap().standing,
             Standing::Insufficient
         );
+        // One student: no error to judge by.
+        assert_eq!(aggregate([1.0]).unwrap().standing, Standing::Insufficient);
         assert_eq!(aggregate(std::iter::empty()), None);
     }
 }
