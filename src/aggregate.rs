@@ -796,7 +796,8 @@ fn trajectory(
                 } else {
                     (
                         n.to_string(),
-                        m.map(|m| format!("{m:.0}")).unwrap_or_else(|| "—".into()),
+                        m.map(crate::render::views::whole)
+                            .unwrap_or_else(|| "—".into()),
                         format!("{p:.0}%"),
                     )
                 }

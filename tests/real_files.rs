@@ -432,3 +432,101 @@ fn impossible_dates_are_errors() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr.contains("export.csv:7:9: error: SubmitDateTime (column I): expected a date between 1900 and 2100, found `0022-05-19 13:07` (the year 22)"), "{stderr}");
 }
+
+/// The ISR of the exam of `v` whose assessment is named `name`.
+fn isr_of(v: &scoresite::pipeline::Validated, name: &str) -> scoresite::render::views::Isr {
+    let data = &v.deployment.data;
+    let e = (0..data.exams.len())
+        .find(|&e| data.assessments[data.exams[e].assessment as usize].name == name)
+        .unwrap_or_else(|| panic!("no exam of {name}"));
+    scoresite::render::views::isr(&v.deployment, e, &[])
+}
+
+/// The accessible name of an ISR's level bar.
+fn aria_label(svg: &str) -> &str {
+    let start = svg.find("aria-label=\"").expect("has a label") + 12;
+    &svg[start..start + svg[start..].find('"').unwrap()]
+}
+
+const NORA_SUMMATIVE: &str = "Summative,SUM,Grade 11 ELA Summative,ELA,11,Complete,Valid,3,2600,25";
+
+/// Where CERS's level for an interim block differs from the ±1.5·SE band
+/// rule, the ISR shows CERS's level and says so; the bar's accessible name
+/// gives the same figures as the text.
+#[test]
+fn an_iab_isr_explains_a_level_cers_reported() {
+    let export = export_with(&[(
+        "2000000001",
+        &[(
+            NORA_SUMMATIVE,
+            "Interim,IAB,Grade 8 ELA - Research (IAB),ELA,08,Complete,SD,2,2600,20",
+        )],
+    )]);
+    let (_dir, v, _) = load(&[("data/export.csv", export)]);
+    let isr = isr_of(&v, "Grade 8 ELA - Research (IAB)");
+    assert_eq!(isr.level_name, "Near Standard");
+    assert!(
+        isr.level_description.contains("near the standard"),
+        "{}",
+        isr.level_description
+    );
+    assert_eq!(
+        isr.band_note,
+        "An interim block is judged by its score ± 1.5 standard errors, 2570–2630, against the standard, 2567. \
+         CERS reported this result as Near Standard, which is the level shown here; by that band alone it would be Above Standard."
+    );
+    let label = aria_label(&isr.bar);
+    assert_eq!(
+        label,
+        format!(
+            "Scale from 2290 to 2850; score 2600 ± 20. {}",
+            isr.band_note
+        )
+    );
+    assert_eq!((isr.score.as_str(), isr.se.as_str()), ("2600", "20"));
+}
+
+/// Standard errors round half up, as CERS shows them: 214.5 is ± 215.
+#[test]
+fn standard_errors_round_half_up() {
+    let export = export_with(&[(
+        "2000000001",
+        &[(
+            NORA_SUMMATIVE,
+            "Interim,IAB,Grade 8 ELA - Research (IAB),ELA,08,Partial,SD,1,2290,214.5",
+        )],
+    )]);
+    let (_dir, v, _) = load(&[("data/export.csv", export)]);
+    let isr = isr_of(&v, "Grade 8 ELA - Research (IAB)");
+    assert_eq!(isr.se, "215");
+    assert!(
+        aria_label(&isr.bar).starts_with("Scale from 2290 to 2850; score 2290 ± 215."),
+        "{}",
+        isr.bar
+    );
+}
+
+/// High-school IABs (taken in grades 9 and 10) are drawn on the grade 11
+/// scale, as CERS reports them.
+#[test]
+fn high_school_iabs_get_a_level_bar() {
+    let export = export_with(&[(
+        "2000000001",
+        &[(
+            NORA_SUMMATIVE,
+            "Interim,IAB,High School ELA - Research (IAB),ELA,10,Complete,SD,3,2650,20",
+        )],
+    )]);
+    let (_dir, v, _) = load(&[("data/export.csv", export)]);
+    let isr = isr_of(&v, "High School ELA - Research (IAB)");
+    assert!(
+        aria_label(&isr.bar).starts_with("Scale from 2300 to 2900; score 2650 ± 20."),
+        "{}",
+        isr.bar
+    );
+    assert!(
+        isr.band_note.contains("against the standard, 2583."),
+        "{}",
+        isr.band_note
+    );
+}

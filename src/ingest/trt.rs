@@ -378,7 +378,11 @@ fn to_exam(
     if let Ok(Some(b)) = values::date(ex.get("Birthdate")) {
         data.students[student as usize].birth_date = Some(b);
     }
-    let assessment = data.assessment(&test_name, family, test_grade);
+    let assessment = data.assessment(
+        &test_name,
+        family,
+        values::grade_in_name(&test_name).or(test_grade),
+    );
     let (overall, claims) = scores(r);
     let fam = &catalog.families[family];
     let mut claim_levels = [None; 6];

@@ -205,10 +205,16 @@ pub fn condition(cell: &str) -> Result<AdminCondition, Expected> {
 }
 
 /// The grade an assessment is for, from its name: `Grade 8 ELA …` → 8,
-/// `Kindergarten ELPAC …` → K, `CAA Science Grade 5 …` → 5. `None` for `High School …`.
+/// `Kindergarten ELPAC …` → K, `CAA Science Grade 5 …` → 5. A `High School …`
+/// assessment (IABs and FIABs taken in grades 9–10, CAST, CSA) is reported on
+/// the grade 11 scale, as CERS reports it.
 pub fn grade_in_name(name: &str) -> Option<Grade> {
-    if name.to_ascii_lowercase().contains("kindergarten") {
+    let lower = name.to_ascii_lowercase();
+    if lower.contains("kindergarten") {
         return Some(Grade::K);
+    }
+    if lower.starts_with("high school") {
+        return Some(Grade::N(11));
     }
     let mut words = name.split_whitespace();
     while let Some(w) = words.next() {
@@ -297,7 +303,12 @@ mod tests {
         );
         assert_eq!(
             grade_in_name("High School CAST IA-Earth and Space Sciences I"),
-            None
+            Some(Grade::N(11))
         );
+        assert_eq!(
+            grade_in_name("High School ELA - Research (IAB)"),
+            Some(Grade::N(11))
+        );
+        assert_eq!(grade_in_name("Interim Block"), None);
     }
 }

@@ -13,27 +13,25 @@ fn escape(text: &str) -> String {
 }
 
 /// A horizontal bar of the scale from `min` to `max`, one band per level
-/// between the cut scores, with the score marked and its ±SE band drawn.
+/// between the cut scores, with the score marked and the band of ± `band`
+/// drawn. `label` is its accessible name, in the figures the page shows.
 pub fn level_bar(
     min: f32,
     max: f32,
     cuts: &[f32],
     levels: &[String],
     score: f32,
-    se: Option<f32>,
+    band: Option<f32>,
+    label: &str,
 ) -> String {
     let (w, h) = (600.0f32, 72.0f32);
     let x = |v: f32| ((v - min) / (max - min)).clamp(0.0, 1.0) * w;
     let mut edges = vec![min];
     edges.extend_from_slice(cuts);
     edges.push(max);
-    let label = format!(
-        "Scale from {min} to {max}; score {score}{}",
-        se.map(|s| format!(" ± {s}")).unwrap_or_default()
-    );
     let mut out = format!(
         r#"<svg class="levelbar" viewBox="0 0 {w} {h}" role="img" aria-label="{}">"#,
-        escape(&label)
+        escape(label)
     );
     for (i, pair) in edges.windows(2).enumerate() {
         let (a, b) = (x(pair[0]), x(pair[1]));
@@ -54,8 +52,8 @@ pub fn level_bar(
             );
         }
     }
-    if let Some(se) = se {
-        let (a, b) = (x(score - se), x(score + se));
+    if let Some(half) = band {
+        let (a, b) = (x(score - half), x(score + half));
         let _ = write!(
             out,
             r#"<rect class="se" x="{a:.0}" y="18" width="{:.0}" height="34"/>"#,
@@ -164,6 +162,7 @@ mod tests {
             &["Low".into(), "High".into()],
             2750.0,
             Some(50.0),
+            "score 2750 ± 50",
         );
         // 2750 is 75% of the way across 600 units: the marker's tip is at 450.
         assert!(svg.contains(r#"d="M444 4h12l-6 14"#), "{svg}");

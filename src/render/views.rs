@@ -2,9 +2,9 @@
 
 use super::svg;
 use crate::access::{Bundle, Kind};
-use crate::catalog::{Family, Level, LevelRule};
+use crate::catalog::{Family, Level, LevelRule, Scale};
 use crate::deployment::Deployment;
-use crate::model::{AdminCondition, Completeness, Exam, Grade};
+use crate::model::{AdminCondition, Completeness, Exam, Grade, Score};
 use crate::stats;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -109,7 +109,13 @@ fn short_name(levels: &[Level], l: Option<u8>) -> String {
 }
 
 fn fmt_score(x: Option<f32>) -> String {
-    x.map(|v| format!("{v:.0}")).unwrap_or_default()
+    x.map(|v| whole(v.into())).unwrap_or_default()
+}
+
+/// A score, standard error or mean as a whole number, rounded half up as
+/// CERS shows them (214.5 → 215; Rust's `{:.0}` would give 214).
+pub fn whole(x: f64) -> String {
+    format!("{}", x.round())
 }
 
 /// "2024–25" for the school year ending in 2025.
@@ -178,9 +184,7 @@ pub fn summary(
         mean: if suppressed {
             star()
         } else {
-            s.mean
-                .map(|m| format!("{m:.0}"))
-                .unwrap_or_else(|| "—".into())
+            s.mean.map(whole).unwrap_or_else(|| "—".into())
         },
         sem: if suppressed {
             star()
@@ -391,11 +395,7 @@ fn row(
         grade: exam.grade.to_string(),
         status: status(exam),
         score: fmt_score(exam.overall.scale),
-        se: exam
-            .overall
-            .se
-            .map(|s| format!("{s:.0}"))
-            .unwrap_or_default(),
+        se: exam.overall.se.map(|s| whole(s.into())).unwrap_or_default(),
         level: short_name(&fam.levels, exam.overall.level),
         level_number: exam.overall.level.unwrap_or(0),
         claims,
@@ -463,6 +463,9 @@ pub struct Isr {
     pub message: String,
     pub overall_text: String,
     pub bar: String,
+    /// For interim blocks: how the level is judged, in the figures the bar's
+    /// accessible name also gives.
+    pub band_note: String,
     pub range_note: String,
     pub claim_label: String,
     pub claims: Vec<ClaimView>,
@@ -482,8 +485,86 @@ pub struct ClaimView {
 pub struct AltView {
     pub name: String,
     pub score: String,
+    /// The composite's standard error, as CERS shows it beside the score.
+    pub se: String,
     pub level: String,
     pub description: String,
+}
+
+/// The ISR's level bar and, for interim blocks, the sentence that says how
+/// the block is judged. The bar's accessible name and the page's text give
+/// the same rounded figures. Where the level in the data differs from the
+/// ±1.5·SE band rule, the level shown is the one CERS reported, and the note
+/// says so.
+fn level_bar(fam: &Family, scale: Option<&Scale>, overall: &Score) -> (String, String) {
+    let (Some(s), Some(score)) = (scale, overall.scale) else {
+        return Default::default();
+    };
+    let shown = |v: f32| whole(v.into());
+    let se_text = overall
+        .se
+        .map(|se| format!(" ± {}", shown(se)))
+        .unwrap_or_default();
+    let range = format!(
+        "Scale from {} to {}; score {}{se_text}",
+        shown(s.min),
+        shown(s.max),
+        shown(score)
+    );
+    let names: Vec<String> = fam.levels.iter().map(|l| l.short_name.clone()).collect();
+    if fam.level_rule != LevelRule::StandardBand {
+        let bar = svg::level_bar(s.min, s.max, &s.cuts, &names, score, overall.se, &range);
+        return (bar, String::new());
+    }
+    // Interim blocks are judged by score ± 1.5·SE against the standard (the
+    // Level 3 cut), so their bar shows that cut and that band.
+    let Some(&cut) = s.cuts.get(fam.standard_cutoff.saturating_sub(2) as usize) else {
+        return Default::default();
+    };
+    let name = |l: u8| {
+        level_at(&fam.levels, Some(l))
+            .map(|l| l.name.clone())
+            .unwrap_or_else(|| format!("Level {l}"))
+    };
+    let note = match overall.se {
+        Some(se) => {
+            let (lo, hi) = (score - 1.5 * se, score + 1.5 * se);
+            let mut note = format!(
+                "An interim block is judged by its score ± 1.5 standard errors, {}–{}, against the standard, {}.",
+                shown(lo),
+                shown(hi),
+                shown(cut)
+            );
+            let rule = s.standard_band(score, se, fam.standard_cutoff);
+            if let (Some(given), Some(rule)) = (overall.level, rule) {
+                if given != rule {
+                    note.push_str(&format!(
+                        " CERS reported this result as {}, which is the level shown here; by that band alone it would be {}.",
+                        name(given),
+                        name(rule)
+                    ));
+                }
+            }
+            note
+        }
+        None => format!(
+            "An interim block is judged by its score ± 1.5 standard errors against the standard, {}; this result has no standard error, so the level shown is the one reported by CERS.",
+            shown(cut)
+        ),
+    };
+    let bar = svg::level_bar(
+        s.min,
+        s.max,
+        &[cut],
+        &[
+            "Below the standard".into(),
+            "At or above the standard".into(),
+        ],
+        score,
+        overall.se.map(|se| 1.5 * se),
+        &format!("{range}. {note}"),
+    );
+    (bar, note)
 }
 
 /// The ISR of exam `e`, with `earlier` (exam indices of the same family before it).
@@ -505,38 +586,7 @@ pub fn isr(dep: &Deployment, e: usize, earlier: &[usize]) -> Isr {
     let scale = fam
         .scale(grade, exam.school_year)
         .or_else(|| fam.scale(exam.grade, exam.school_year));
-    let bar = match (scale, exam.overall.scale) {
-        // Interim blocks are judged by score ± 1.5·SE against the standard
-        // (the Level 3 cut), so their bar shows that cut and that band.
-        (Some(s), Some(score)) if fam.level_rule == LevelRule::StandardBand => {
-            match s.cuts.get(fam.standard_cutoff.saturating_sub(2) as usize) {
-                Some(&cut) => svg::level_bar(
-                    s.min,
-                    s.max,
-                    &[cut],
-                    &[
-                        "Below the standard".into(),
-                        "At or above the standard".into(),
-                    ],
-                    score,
-                    exam.overall.se.map(|se| 1.5 * se),
-                ),
-                None => String::new(),
-            }
-        }
-        (Some(s), Some(score)) => svg::level_bar(
-            s.min,
-            s.max,
-            &s.cuts,
-            &fam.levels
-                .iter()
-                .map(|l| l.short_name.clone())
-                .collect::<Vec<_>>(),
-            score,
-            exam.overall.se,
-        ),
-        _ => String::new(),
-    };
+    let (bar, band_note) = level_bar(fam, scale, &exam.overall);
     let claims = claim_views(fam, exam, messages, &fill);
     let alts = fam
         .alt_scores
@@ -547,6 +597,7 @@ pub fn isr(dep: &Deployment, e: usize, earlier: &[usize]) -> Isr {
             Some(AltView {
                 name: alt.name.clone(),
                 score: fmt_score(s.scale),
+                se: fmt_score(s.se),
                 level,
                 description: alt.description.clone(),
             })
@@ -564,11 +615,7 @@ pub fn isr(dep: &Deployment, e: usize, earlier: &[usize]) -> Isr {
         grade: grade_label(exam.grade),
         status: status(exam),
         score: fmt_score(exam.overall.scale),
-        se: exam
-            .overall
-            .se
-            .map(|s| format!("{s:.0}"))
-            .unwrap_or_default(),
+        se: exam.overall.se.map(|s| whole(s.into())).unwrap_or_default(),
         level_name: level
             .map(|l| l.name.clone())
             .unwrap_or_else(|| "No level reported".into()),
@@ -579,6 +626,7 @@ pub fn isr(dep: &Deployment, e: usize, earlier: &[usize]) -> Isr {
             .unwrap_or_default(),
         overall_text: messages.map(|m| fill(&m.overall)).unwrap_or_default(),
         bar,
+        band_note,
         range_note: fam.range_unknown.clone().unwrap_or_default(),
         claim_label: fam
             .claims
