@@ -449,6 +449,24 @@ pub enum Flag {
     EconomicDisadvantage = 1 << 13,
 }
 
+/// Every demographic flag.
+pub const ALL_FLAGS: [Flag; 14] = [
+    Flag::Hispanic,
+    Flag::AmericanIndian,
+    Flag::Asian,
+    Flag::Black,
+    Flag::White,
+    Flag::PacificIslander,
+    Flag::TwoOrMoreRaces,
+    Flag::Filipino,
+    Flag::Migrant,
+    Flag::Section504,
+    Flag::Iep,
+    Flag::Lep,
+    Flag::Military,
+    Flag::EconomicDisadvantage,
+];
+
 /// The race/ethnicity flags and the column (CERS) or attribute (TRT) names they share.
 pub const RACE_FLAGS: [(Flag, &str); 8] = [
     (Flag::Hispanic, "HispanicOrLatinoEthnicity"),
@@ -548,6 +566,11 @@ pub struct Exam {
     /// The accommodation list as given (interned; lists repeat a lot).
     pub accommodations: Option<Sym>,
     pub origin: Origin,
+    /// Cells of the source export row, by position in the 64-column layout,
+    /// that differ from how the District/School Export would write the
+    /// loaded values (`5/19/22` dates, `5` grades, each row's own NcesId…),
+    /// so that the export gives back what came in. Empty for TRT exams.
+    pub raw: Box<[(u8, Sym)]>,
 }
 
 /// A student's response to one item, from TRT.
@@ -731,6 +754,9 @@ pub struct Dataset {
     pub strings: Interner,
     /// Input files, indexed by [`Origin::file`].
     pub files: Vec<std::path::PathBuf>,
+    /// For each CERS export file: which columns of the 64-column layout its
+    /// header has (bit i for column i).
+    pub export_columns: HashMap<u32, u64>,
     file_ids: HashMap<std::path::PathBuf, u32>,
 }
 

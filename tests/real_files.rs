@@ -530,3 +530,173 @@ fn high_school_iabs_get_a_level_bar() {
         isr.band_note
     );
 }
+
+/// The CSV records of `bytes` (after a BOM), header first.
+fn records(bytes: &[u8]) -> Vec<Vec<String>> {
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect()
+}
+
+/// The District/School Export gives back each row as it came in: its own
+/// NcesId, its dates, grades, levels and flags as written; a 59-column row's
+/// five extra columns blank; a blank cell blank even where a TRT document of
+/// the same opportunity supplies the value (which the reports still use).
+#[test]
+fn the_export_gives_back_what_came_in() {
+    let layout = scoresite::ingest::cers::columns_64();
+    let row = |cells: &[(&str, &str)]| -> Vec<String> {
+        let mut r = vec![String::new(); 64];
+        for (name, value) in cells {
+            r[layout.iter().position(|c| c == name).unwrap()] = value.to_string();
+        }
+        r
+    };
+    let common = |ssid: &'static str, nces: &'static str, date: &'static str| {
+        vec![
+            ("DistrictId", "1111111"),
+            ("DistrictName", "North Valley Unified"),
+            ("NcesId", nces),
+            ("SchoolId", "600"),
+            ("SchoolName", "Aspen Middle"),
+            ("StudentIdentifier", ssid),
+            ("FirstName", "Test"),
+            ("LastOrSurname", "Student"),
+            ("SubmitDateTime", date),
+            ("SchoolYear", "2023-24"),
+            ("TestSessionId", "S-1"),
+            ("AssessmentType", "Summative"),
+            ("AssessmentSubType", "SUM"),
+            ("AssessmentName", "Grade 6 ELA Summative"),
+            ("Subject", "ELA"),
+            ("GradeLevelWhenAssessed", "6"),
+            ("Completeness", "Complete"),
+            ("AdministrationCondition", "Valid"),
+            ("ScaleScoreAchievementLevel", "Level 3"),
+            ("ScaleScore", "2550.0"),
+            ("ScaleScoreStandardError", "25.00"),
+            ("MigrantStatus", "N"),
+            ("HispanicOrLatinoEthnicity", "No"),
+            ("EnglishLanguageAcquisitionStatusStartDate", "8/15/19"),
+        ]
+    };
+    let input = vec![
+        row(&common("5000000001", "062720004102", "5/1/24 10:05")),
+        row(&common(
+            "5000000002",
+            "062720011360",
+            "2024-05-01 11:00:00.000000",
+        )),
+    ];
+    let mut csv = layout.join(",") + "\r\n";
+    for r in &input {
+        csv += &(r.join(",") + "\r\n");
+    }
+    // A TRT document of the second opportunity says the student has a 504 plan.
+    let trt = trt("5000000002", "Complete", "Valid", "").replace(
+        r#"<ExamineeRelationship name="DistrictId""#,
+        r#"<ExamineeAttribute name="Section504Status" value="Yes" context="FINAL" contextDate="2024-05-01T10:00:00"/>
+    <ExamineeRelationship name="DistrictId""#,
+    );
+    let (_dir, v, messages) = load(&[("data/export.csv", csv), ("data/trt.xml", trt)]);
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("export.csv:3:3: warning: NcesId differs from `062720004102`")),
+        "{messages:?}"
+    );
+    let dep = &v.deployment;
+    assert_eq!(dep.data.exams.len(), 2, "the TRT document joined its row");
+    let second = dep.data.exams.iter().find(|e| e.origin.line == 3).unwrap();
+    assert_eq!(
+        second.demographics.get(scoresite::model::Flag::Section504),
+        Some(true),
+        "reports use the TRT value"
+    );
+    let mut exams: Vec<usize> = (0..2).collect();
+    exams.sort_by_key(|&e| dep.data.exams[e].origin.line);
+    let out = records(&scoresite::render::export::export(dep, &exams).unwrap());
+    assert_eq!(out[0], layout);
+    assert_eq!(out[1..], input[..]);
+
+    // The same rows in the 59-column layout come back with the five extra columns blank.
+    let columns_59 = scoresite::ingest::cers::COLUMNS_59;
+    let pick = |r: &Vec<String>| -> Vec<String> {
+        columns_59
+            .iter()
+            .map(|c| r[layout.iter().position(|l| l == c).unwrap()].clone())
+            .collect()
+    };
+    let mut csv = columns_59.join(",") + "\n";
+    for r in &input {
+        csv += &(pick(r).join(",") + "\n");
+    }
+    let (_dir, v, _) = load(&[("data/export.csv", csv)]);
+    let out = records(&scoresite::render::export::export(&v.deployment, &exams).unwrap());
+    assert_eq!(out[1..], input[..]);
+}
+
+/// A charter's results may carry its 14-digit authorising CDS code as the
+/// SchoolId, under the authorising district: the row joins the charter the
+/// CALPADS organisation file lists.
+#[test]
+fn a_charter_named_by_its_authorising_cds_code_matches_the_organisation_file() {
+    let orgs = "County-District Code^School Code^Auth CDS Code^County Name^District Name^School Name^Charter School^Charter Status^NPS School\n\
+                0100016^0100016^20652430100016^Madera^Sherman Thomas Charter^Sherman Thomas Charter^Y^DF^N\n\
+                2065243^6023568^^Madera^Madera Unified^Berenda Elementary^N^^N\n";
+    let export = export_with(&[(
+        "2000000003",
+        &[(
+            "1111111,North Valley Unified,0601,100,Birch Elementary",
+            "2065243,Madera Unified,0601,20652430100016,Sherman Thomas Charter",
+        )],
+    )]);
+    let export: String = export
+        .lines()
+        .enumerate()
+        .filter(|(i, l)| *i == 0 || l.contains("Sherman"))
+        .map(|(_, l)| format!("{l}\n"))
+        .collect();
+    let (_dir, v, messages) = load(&[
+        ("data/orgs.txt", orgs.to_string()),
+        ("data/export.csv", export),
+    ]);
+    let inst = &v.deployment.data.institutions;
+    let exam = &v.deployment.data.exams[0];
+    let school = &inst.schools[exam.school as usize];
+    assert_eq!(school.name, "Sherman Thomas Charter");
+    assert_eq!(school.cds.as_deref(), Some("01000160100016"));
+    assert_eq!(inst.leas[school.lea].id, "0100016");
+    assert!(
+        !messages.iter().any(|m| m.contains("error")),
+        "{messages:?}"
+    );
+}
+
+/// Files LEAs have that are not results are named for what they look like.
+#[test]
+fn files_that_are_not_results_are_named() {
+    let dir = common::deployment(&[
+        (
+            "data/registration.csv",
+            "SSID,LocalStudentID,LastName,FirstName,Grade\n1234567890,77,Doe,Jo,5\n".into(),
+        ),
+        (
+            "data/orgs.json",
+            "{\"districts\": [{\"id\": \"1111111\", \"schools\": []}]}\n".into(),
+        ),
+    ]);
+    let (out, _, stderr) = check(dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.contains("registration.csv:1:1: error: unrecognised file: it looks like a student list (such as a TOMS student registration extract)"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "orgs.json:1:1: error: unrecognised file: it looks like an organisation JSON"
+        ),
+        "{stderr}"
+    );
+}

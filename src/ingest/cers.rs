@@ -9,7 +9,8 @@ use super::values::{self, Expected};
 use crate::catalog::{Catalog, Kind};
 use crate::diag::{column_letters, Diagnostics, Location};
 use crate::model::{
-    Completeness, Dataset, Demographics, Elas, Exam, Flag, Grade, Origin, Score, Sex, RACE_FLAGS,
+    Completeness, Dataset, Demographics, Elas, Exam, Flag, Grade, Origin, Score, Sex, Sym,
+    RACE_FLAGS,
 };
 use chrono::NaiveDateTime;
 use rayon::prelude::*;
@@ -121,6 +122,22 @@ pub fn recognises(header: &[String]) -> bool {
 /// Maps column names to field positions, case-insensitively.
 struct Columns {
     index: HashMap<&'static str, usize>,
+    /// For each column of the 64-column layout, its field in this file.
+    layout: Vec<Option<usize>>,
+}
+
+/// The 64-column layout position of the export column that holds `flag`.
+pub fn flag_column(flag: Flag) -> Option<usize> {
+    let name = match flag {
+        Flag::Migrant => "MigrantStatus",
+        Flag::Section504 => "Section504Status",
+        Flag::Iep => "IDEAIndicator",
+        Flag::Lep => "LEPStatus",
+        Flag::Military => "MilitaryConnectedStudentIndicator",
+        Flag::EconomicDisadvantage => return None,
+        race => RACE_FLAGS.iter().find(|(f, _)| *f == race)?.1,
+    };
+    columns_64().iter().position(|c| *c == name)
 }
 
 impl Columns {
@@ -152,7 +169,17 @@ impl Columns {
             );
             return None;
         }
-        Some(Columns { index })
+        let layout = columns_64().iter().map(|c| index.get(c).copied()).collect();
+        Some(Columns { index, layout })
+    }
+
+    /// Bit i set when column i of the 64-column layout is in this file.
+    fn mask(&self) -> u64 {
+        self.layout
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.is_some())
+            .fold(0, |m, (i, _)| m | 1 << i)
     }
 }
 
@@ -484,6 +511,7 @@ pub fn load(
         return 0;
     };
     let file = data.file_index(path);
+    data.export_columns.insert(file, cols.mask());
     // Records are reused batch after batch, so reading allocates only while the first batch fills.
     let mut batch: Vec<(u64, csv::StringRecord)> = Vec::with_capacity(BATCH);
     let mut filled = 0;
@@ -559,10 +587,18 @@ fn add_batch(
         .map(|(_, r)| parse_row(r, cols, catalog))
         .collect();
     let mut added = 0;
-    for ((line, _), result) in batch.iter().zip(parsed) {
+    for ((line, record), result) in batch.iter().zip(parsed) {
         match result {
             Ok(row) => {
-                if add_row(path, file, *line, row, data, schools, diags) {
+                let source = Source {
+                    path,
+                    file,
+                    line: *line,
+                    record,
+                    cols,
+                    catalog,
+                };
+                if add_row(&source, row, data, schools, diags) {
                     added += 1;
                 }
             }
@@ -585,16 +621,26 @@ fn add_batch(
     added
 }
 
-#[allow(clippy::too_many_arguments)]
-fn add_row(
-    path: &Path,
+/// Where a row came from: its file, line and record, and how to read it.
+struct Source<'a> {
+    path: &'a Path,
     file: u32,
     line: u64,
+    record: &'a csv::StringRecord,
+    cols: &'a Columns,
+    catalog: &'a Catalog,
+}
+
+fn add_row(
+    source: &Source,
     row: Row,
     data: &mut Dataset,
     schools: &mut Schools,
     diags: &mut Diagnostics,
 ) -> bool {
+    let Source {
+        path, file, line, ..
+    } = *source;
     let place = Place {
         district_id: row.district_id,
         district_name: row.district_name,
@@ -610,8 +656,16 @@ fn add_row(
         }
     };
     let lea = &mut data.institutions.leas[data.institutions.schools[school].lea];
-    if lea.nces.is_none() && !row.nces.is_empty() {
-        lea.nces = Some(row.nces.to_string());
+    match &lea.nces {
+        None if !row.nces.is_empty() => lea.nces = Some(row.nces.to_string()),
+        Some(first) if !row.nces.is_empty() && first != row.nces => diags.warn(
+            Location::at(path, line, 3),
+            format!(
+                "NcesId differs from `{first}`, the first NcesId given for DistrictId `{}`; each row keeps its own in the District/School Export",
+                lea.id
+            ),
+        ),
+        _ => {}
     }
     let student = data.upsert_student(row.ssid, row.first, row.last);
     let assessment_grade = values::grade_in_name(row.assessment_name);
@@ -644,9 +698,28 @@ fn add_row(
             file,
             line: line as u32,
         },
+        raw: Box::default(),
     };
-    data.exams.push(exam);
+    let raw = raw_cells(source, &exam, data);
+    data.exams.push(Exam { raw, ..exam });
     true
+}
+
+/// The cells of the row that the District/School Export would not write back
+/// as they came in, with the student's names, which later rows may change.
+fn raw_cells(source: &Source, exam: &Exam, data: &mut Dataset) -> Box<[(u8, Sym)]> {
+    const NAMES: [usize; 2] = [6, 7];
+    let written = super::cers_cells::cells(data, source.catalog, exam);
+    let mut raw = Vec::new();
+    for (i, field) in source.cols.layout.iter().enumerate() {
+        let Some(cell) = field.and_then(|f| source.record.get(f)) else {
+            continue;
+        };
+        if NAMES.contains(&i) || cell != written[i] {
+            raw.push((i as u8, data.strings.intern(cell)));
+        }
+    }
+    raw.into_boxed_slice()
 }
 
 #[cfg(test)]

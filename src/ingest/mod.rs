@@ -2,6 +2,7 @@
 //! content (the header line or the XML root element), never by their name.
 
 pub mod cers;
+pub mod cers_cells;
 pub mod groups;
 pub mod institutions;
 pub mod lines;
@@ -10,7 +11,7 @@ pub mod values;
 
 use crate::catalog::Catalog;
 use crate::diag::{Diagnostics, Location};
-use crate::model::Dataset;
+use crate::model::{Dataset, ALL_FLAGS};
 use rustc_hash::FxHashMap as HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -74,6 +75,69 @@ pub fn detect(head: &[u8]) -> Option<Format> {
     } else {
         None
     }
+}
+
+/// What an unrecognised file seems to be, from its first bytes, so that the
+/// error names it: files LEAs have that hold no results scoresite reads.
+pub fn looks_like(head: &[u8]) -> Option<&'static str> {
+    if head.starts_with(b"PK\x03\x04") {
+        return Some("a zip archive or an Excel workbook (.xlsx); save the sheet as CSV (UTF-8)");
+    }
+    if head.starts_with(b"%PDF") {
+        return Some("a PDF document, which holds no data scoresite can read");
+    }
+    let text = String::from_utf8_lossy(head);
+    let text = text.trim_start_matches('\u{feff}').trim_start();
+    if text.starts_with('{') || text.starts_with('[') {
+        let lower = text.to_ascii_lowercase();
+        return Some(
+            if ["\"schools\"", "\"districts\"", "organization"]
+                .iter()
+                .any(|k| lower.contains(k))
+            {
+                "an organisation JSON; give institutions as the CALPADS organisation file or an institutions CSV"
+            } else {
+                "a JSON document"
+            },
+        );
+    }
+    if text.starts_with('<') {
+        return Some("an XML document whose root is not <TDSReport>");
+    }
+    let first = text.split(['\r', '\n']).next().unwrap_or("");
+    // A fixed-width TOMS file: a two-digit record type, then a 10-digit SSID.
+    let fixed = first.len() > 500
+        && first.as_bytes()[..12].iter().all(u8::is_ascii_digit)
+        && !first.contains([',', '^', '\t']);
+    let header: Vec<String> = first
+        .split([',', '^', '\t', '|'])
+        .map(|h| {
+            h.trim()
+                .trim_matches('"')
+                .to_ascii_lowercase()
+                .replace([' ', '_'], "")
+        })
+        .collect();
+    let has = |names: &[&str]| names.iter().any(|n| header.iter().any(|h| h == n));
+    if fixed || has(&["recordtype", "rectype"]) {
+        return Some("a TOMS Student Score Data File, which scoresite does not read yet; load the CERS District/School export of the same results");
+    }
+    if has(&["percentile", "percentilerank"]) {
+        return Some("a norms (percentile) table, which holds no student results");
+    }
+    let student = has(&[
+        "ssid",
+        "statewidestudentidentifier",
+        "studentidentifier",
+        "studentssid",
+    ]);
+    if student && has(&["scalescore", "overallscalescore"]) {
+        return Some("results in a layout scoresite does not read (a CERS Student Roster export?); load the District/School export instead");
+    }
+    if student {
+        return Some("a student list (such as a TOMS student registration extract): students without results");
+    }
+    None
 }
 
 /// The name of the first element of an XML document (after the declaration and comments).
@@ -162,8 +226,11 @@ pub fn load_dir(dir: &Path, catalog: &Catalog, diags: &mut Diagnostics) -> (Data
                 Some(f) => by_format.push((f, path)),
                 None => diags.error(
                     Location::at(&path, 1, 1),
-                    "unrecognised file: expected a CERS District/School export, an RDW student-groups CSV, TRT XML (<TDSReport>), \
-                     a CALPADS organisation file or an institutions CSV (lea_id,lea_name,school_id,school_name)",
+                    format!(
+                        "unrecognised file{}: expected a CERS District/School export, an RDW student-groups CSV, TRT XML (<TDSReport>), \
+                         a CALPADS organisation file or an institutions CSV (lea_id,lea_name,school_id,school_name)",
+                        looks_like(&head).map(|w| format!(": it looks like {w}")).unwrap_or_default()
+                    ),
                 ),
             },
         }
@@ -310,14 +377,36 @@ pub fn resolve_duplicates(data: &mut Dataset, diags: &mut Diagnostics) -> (usize
 }
 
 /// Moves the TRT exam's detail onto the export row's exam, with the
-/// demographics only TRT carries (economic disadvantage, among others).
+/// demographics the row leaves unknown (economic disadvantage, among others).
+/// A flag whose export cell was blank keeps that blank cell for the
+/// District/School Export, which gives back what came in.
 fn join_trt(data: &mut Dataset, row: usize, trt: usize) {
     if let Some(detail) = data.details.remove(&trt) {
         data.details.insert(row, detail);
     }
     let extra = data.exams[trt].demographics;
+    let exam = &data.exams[row];
+    let missing = extra.known & !exam.demographics.known;
+    let columns = data
+        .export_columns
+        .get(&exam.origin.file)
+        .copied()
+        .unwrap_or(0);
+    let blank_cells: Vec<u8> = ALL_FLAGS
+        .iter()
+        .filter(|&&f| missing & f as u16 != 0)
+        .filter_map(|&f| cers::flag_column(f))
+        .filter(|&c| columns & (1 << c) != 0)
+        .map(|c| c as u8)
+        .collect();
+    if !blank_cells.is_empty() {
+        let blank = data.strings.intern("");
+        let exam = &mut data.exams[row];
+        let mut raw = exam.raw.to_vec();
+        raw.extend(blank_cells.into_iter().map(|c| (c, blank)));
+        exam.raw = raw.into_boxed_slice();
+    }
     let d = &mut data.exams[row].demographics;
-    let missing = extra.known & !d.known;
     d.known |= missing;
     d.yes |= extra.yes & missing;
 }
@@ -349,5 +438,25 @@ mod tests {
             Some(Format::InstitutionsCsv)
         );
         assert_eq!(detect(b"name,score\n"), None);
+    }
+
+    #[test]
+    fn unrecognised_files_are_named_for_what_they_look_like() {
+        let like = |head: &[u8]| looks_like(head).unwrap_or("nothing");
+        assert!(like(b"SSID,LocalStudentID,LastName,FirstName,Grade\n")
+            .contains("student registration"));
+        assert!(
+            like(b"RecordType^StatewideStudentIdentifier^StudentLastName\n")
+                .contains("Student Score Data File")
+        );
+        let fixed = format!("01{}{}", "1234567890", "X".repeat(600));
+        assert!(like(fixed.as_bytes()).contains("Student Score Data File"));
+        assert!(like(b"school_year,assessment_id,percentile_rank,score\n").contains("norms"));
+        assert!(like(b"{\"districts\": [{\"schools\": []}]}").contains("organisation JSON"));
+        assert!(like(b"PK\x03\x04rest").contains("Excel"));
+        assert!(
+            like(b"Student Name,SSID,Scale Score,Achievement Level\n").contains("Student Roster")
+        );
+        assert_eq!(looks_like(b"name,score\n"), None);
     }
 }

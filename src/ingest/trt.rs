@@ -423,6 +423,7 @@ fn to_exam(
             file,
             line: r.opportunity_line as u32,
         },
+        raw: Box::default(),
     };
     Ok((
         exam,
