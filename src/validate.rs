@@ -24,6 +24,8 @@ pub struct Summary {
 /// Runs every check, filling blank levels, and returns the counts for the summary.
 pub fn run(dep: &mut Deployment, diags: &mut Diagnostics) -> Summary {
     let mut summary = Summary::default();
+    // Problems with the data come first; what they cause later is not a second error.
+    let data_ok = diags.is_ok();
     let data = &mut dep.data;
     for exam in &mut data.exams {
         let assessment = &data.assessments[exam.assessment as usize];
@@ -40,7 +42,7 @@ pub fn run(dep: &mut Deployment, diags: &mut Diagnostics) -> Summary {
         );
         summary.levels_derived += check_exam(exam, family, grade, &assessment.name, &at, diags);
     }
-    check_grants(dep, diags);
+    check_grants(dep, data_ok, diags);
     summary
 }
 
@@ -148,8 +150,10 @@ fn check_score(
 }
 
 /// Every grant must name one known school or LEA; a user whose grants give
-/// them nothing to read is warned about.
-fn check_grants(dep: &Deployment, diags: &mut Diagnostics) {
+/// them nothing to read is warned about. When data errors were found, an
+/// unknown school or LEA may be one of their consequences (its rows were
+/// rejected), so it is a warning that says so rather than a second error.
+fn check_grants(dep: &Deployment, data_ok: bool, diags: &mut Diagnostics) {
     let path = dep.root.join("users.yaml");
     let text = std::fs::read_to_string(&path).unwrap_or_default();
     let inst = &dep.data.institutions;
@@ -182,16 +186,17 @@ fn check_grants(dep: &Deployment, diags: &mut Diagnostics) {
                 Scope::Lea(id) => inst.lea(id).is_none().then(|| (true, format!("names LEA `{id}`, which is not in the institutions; expected a known LEA id"))),
                 Scope::State => None,
             };
-            match problem {
-                Some((true, what)) => diags.error(
+            let Some((is_error, what)) = problem else {
+                continue;
+            };
+            let message = format!("grant `{grant}` for {} {what}", user.email);
+            match (is_error, data_ok) {
+                (true, true) => diags.error(at(line), message),
+                (true, false) => diags.warn(
                     at(line),
-                    format!("grant `{grant}` for {} {what}", user.email),
+                    format!("{message} (rows rejected by the errors above may be why)"),
                 ),
-                Some((false, what)) => diags.warn(
-                    at(line),
-                    format!("grant `{grant}` for {} {what}", user.email),
-                ),
-                None => {}
+                (false, _) => diags.warn(at(line), message),
             }
         }
     }

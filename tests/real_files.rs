@@ -700,3 +700,27 @@ fn files_that_are_not_results_are_named() {
         "{stderr}"
     );
 }
+
+/// One mangled DistrictId on every row is one error with a count, and the
+/// grant to that district is not reported as a second error.
+#[test]
+fn a_repeated_bad_value_is_one_error_and_its_consequences_are_not_errors() {
+    let dir = copy_fixture("districts");
+    let export = dir.path().join("data/export.csv");
+    let text = std::fs::read_to_string(&export)
+        .unwrap()
+        .replace("2222222,South", "2.22E+06,South");
+    std::fs::write(&export, text).unwrap();
+    std::fs::remove_file(dir.path().join("data/groups.csv")).unwrap();
+    std::fs::remove_file(dir.path().join("data/trt_south.xml")).unwrap();
+    let (out, _, stderr) = check(dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.contains(": error: ")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(errors[0].contains("export.csv:5:1: error: DistrictId (column A): expected an identifier, found `2.22E+06`"), "{stderr}");
+    assert!(
+        errors[0].ends_with("(and 1 more time(s): line 6)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("warning: grant `district_admin:2222222` for south.coordinator@south.example names LEA `2222222`, which is not in the institutions; expected a known LEA id (rows rejected by the errors above may be why)"), "{stderr}");
+}
