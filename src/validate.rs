@@ -178,28 +178,41 @@ fn check_grants(dep: &Deployment, data_ok: bool, diags: &mut Diagnostics) {
             let problem = match &grant.scope {
                 Scope::School(id) => match inst.find_school(id) {
                     Found::One(school) => {
-                        teacher_without_groups(dep, &user.email, grant.role, school).map(|w| (false, w))
+                        teacher_without_groups(dep, &user.email, grant.role, school).map(|w| (Problem::Empty, w))
                     }
-                    Found::None => Some((true, format!("names school `{id}`, which is not in the institutions; expected a known school id, 14-digit CDS code or LEA/ID"))),
-                    Found::Many(many) => Some((true, format!("names school `{id}`, an id that several LEAs use: {}; expected LEA/ID or the school's 14-digit CDS code", inst.describe_schools(&many)))),
+                    Found::None => Some((Problem::Unknown, format!("names school `{id}`, which is not in the institutions; expected a known school id, 14-digit CDS code or LEA/ID"))),
+                    Found::Many(many) => Some((Problem::Ambiguous, format!("names school `{id}`, an id that several LEAs use: {}; expected LEA/ID or the school's 14-digit CDS code", inst.describe_schools(&many)))),
                 },
-                Scope::Lea(id) => inst.lea(id).is_none().then(|| (true, format!("names LEA `{id}`, which is not in the institutions; expected a known LEA id"))),
+                Scope::Lea(id) => inst.lea(id).is_none().then(|| (Problem::Unknown, format!("names LEA `{id}`, which is not in the institutions; expected a known LEA id"))),
                 Scope::State => None,
             };
-            let Some((is_error, what)) = problem else {
+            let Some((problem, what)) = problem else {
                 continue;
             };
             let message = format!("grant `{grant}` for {} {what}", user.email);
-            match (is_error, data_ok) {
-                (true, true) => diags.error(at(line), message),
-                (true, false) => diags.warn(
+            match (problem, data_ok) {
+                (Problem::Ambiguous, _) | (Problem::Unknown, true) => {
+                    diags.error(at(line), message)
+                }
+                (Problem::Unknown, false) => diags.warn(
                     at(line),
                     format!("{message} (rows rejected by the errors above may be why)"),
                 ),
-                (false, _) => diags.warn(at(line), message),
+                (Problem::Empty, _) => diags.warn(at(line), message),
             }
         }
     }
+}
+
+/// What is wrong with a grant.
+#[derive(Clone, Copy)]
+enum Problem {
+    /// It names no known school or LEA (perhaps because its rows were rejected).
+    Unknown,
+    /// It names a school id several LEAs use.
+    Ambiguous,
+    /// It is valid but shows its holder nothing.
+    Empty,
 }
 
 /// Why a teacher grant at `school` shows nothing, if it does not.

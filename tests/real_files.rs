@@ -724,3 +724,25 @@ fn a_repeated_bad_value_is_one_error_and_its_consequences_are_not_errors() {
     );
     assert!(stderr.contains("warning: grant `district_admin:2222222` for south.coordinator@south.example names LEA `2222222`, which is not in the institutions; expected a known LEA id (rows rejected by the errors above may be why)"), "{stderr}");
 }
+
+/// The pipeline `build` and `sandbox` run fills a blank level from the cut
+/// scores, as `check` says it does (before, only `check` validated).
+#[test]
+fn the_shared_pipeline_fills_blank_levels() {
+    let mut diags = scoresite::diag::Diagnostics::default();
+    let v = scoresite::pipeline::load_valid(&fixture("quirks"), &mut diags).expect("valid");
+    let data = &v.deployment.data;
+    let grace = data.student("1000000002").unwrap();
+    let exam = data
+        .exams
+        .iter()
+        .find(|e| {
+            e.student == grace
+                && data.assessments[e.assessment as usize].name == "Grade 5 Mathematics Summative"
+        })
+        .unwrap();
+    assert_eq!(exam.overall.scale, Some(2530.0));
+    // Grade 5 math cuts 2455, 2528, 2579: 2530 is Level 3.
+    assert_eq!(exam.overall.level, Some(3));
+    assert_eq!(v.summary.levels_derived, 1);
+}
