@@ -92,6 +92,7 @@ pub fn build(root: &Path, out: &Path, diags: &mut Diagnostics) -> Result<Built> 
             Some((i, recipient, credential))
         })
         .collect();
+    check_credentials(&dep, &enrolled)?;
     if salt.is_empty() || enrolled.is_empty() {
         bail!(
             "no user in {}/users.yaml is enrolled, so no one could read the site; enrol users with `scoresite users add`",
@@ -148,6 +149,41 @@ pub fn build(root: &Path, out: &Path, diags: &mut Diagnostics) -> Result<Built> 
     built.bundles = plan.bundles.len();
     built.not_enrolled = dep.users.len() - enrolled.len();
     Ok(built)
+}
+
+/// Refuses credentials a browser should never be handed: a work factor other
+/// than [`seal::WORK_FACTOR`] (above 20 a browser gives up; below, guessing is
+/// cheap), or a file that is not the one `users.yaml` recorded (an
+/// interrupted `users passwd`, which would lock the user out).
+fn check_credentials(
+    dep: &Deployment,
+    enrolled: &[(usize, x25519::Recipient, Vec<u8>)],
+) -> Result<()> {
+    let mut problems = Vec::new();
+    for (i, _, credential) in enrolled {
+        let user = &dep.users[*i];
+        match seal::work_factor(credential) {
+            Some(seal::WORK_FACTOR) => {}
+            found => problems.push(format!(
+                "{}: the credential is sealed with scrypt work factor {}; expected {} (run `scoresite users passwd` for this user)",
+                user.email,
+                found.map_or("none".to_string(), |f| f.to_string()),
+                seal::WORK_FACTOR
+            )),
+        }
+        if let Some(recorded) = &user.credential {
+            if *recorded != seal::fingerprint(credential) {
+                problems.push(format!(
+                    "{}: the credential file is not the one users.yaml records (was `scoresite users passwd` interrupted?); run `scoresite users passwd` for this user again",
+                    user.email
+                ));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        bail!("nothing was written:\n{}", problems.join("\n"));
+    }
+    Ok(())
 }
 
 /// A progress spinner on stderr; hidden when stderr is not a terminal.

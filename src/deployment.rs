@@ -107,6 +107,10 @@ pub struct UserEntry {
     /// The user's age recipient, written by `scoresite users add`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recipient: Option<String>,
+    /// The SHA-256 of the user's credential file, written with the recipient,
+    /// so that a build refuses a credential that does not go with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
     #[serde(default)]
     pub grants: Vec<String>,
 }
@@ -265,6 +269,7 @@ fn parse_users(path: &Path, text: &str, diags: &mut Diagnostics) -> Vec<User> {
             email,
             name: entry.name,
             recipient: entry.recipient,
+            credential: entry.credential,
             grants,
         });
     }

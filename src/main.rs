@@ -247,17 +247,25 @@ fn build(deployment: &std::path::Path, out: &std::path::Path) -> ExitCode {
     }
 }
 
-/// The passphrase from stdin, or a generated one printed once.
-fn passphrase(from_stdin: bool) -> anyhow::Result<SecretString> {
+/// The passphrase from stdin, or a generated one (returned too, to be
+/// printed once the enrolment has succeeded).
+fn passphrase(from_stdin: bool) -> anyhow::Result<(SecretString, Option<String>)> {
     if from_stdin {
-        return scoresite::users::passphrase_from(
+        let pass = scoresite::users::passphrase_from(
             std::io::stdin().lock(),
             scoresite::users::MIN_PASSPHRASE,
-        );
+        )?;
+        return Ok((pass, None));
     }
     let generated = scoresite::seal::generate_passphrase()?;
-    println!("Passphrase (shown once; give it to the user in person): {generated}");
-    Ok(SecretString::from(generated))
+    Ok((SecretString::from(generated.clone()), Some(generated)))
+}
+
+/// Prints a generated passphrase, once, after the command that set it succeeded.
+fn show_generated(generated: Option<String>) {
+    if let Some(p) = generated {
+        println!("Passphrase (shown once; give it to the user in person): {p}");
+    }
 }
 
 fn users(command: UsersCommand) -> ExitCode {
@@ -269,8 +277,9 @@ fn users(command: UsersCommand) -> ExitCode {
             name,
             password_stdin,
             deployment,
-        } => passphrase(password_stdin).and_then(|p| {
+        } => passphrase(password_stdin).and_then(|(p, generated)| {
             Enrollment::at(&deployment).add(&email, name, &grants, &p)?;
+            show_generated(generated);
             println!("Enrolled {email}. Rebuild the site to give them access.");
             Ok(())
         }),
@@ -278,8 +287,9 @@ fn users(command: UsersCommand) -> ExitCode {
             email,
             password_stdin,
             deployment,
-        } => passphrase(password_stdin).and_then(|p| {
+        } => passphrase(password_stdin).and_then(|(p, generated)| {
             Enrollment::at(&deployment).passwd(&email, &p)?;
+            show_generated(generated);
             println!("New passphrase set for {email}. Rebuild the site to apply it.");
             Ok(())
         }),

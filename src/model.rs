@@ -736,6 +736,8 @@ pub struct User {
     pub name: Option<String>,
     /// The user's age recipient (`age1…`), once enrolled.
     pub recipient: Option<String>,
+    /// The SHA-256 of their credential file, as enrolment recorded it.
+    pub credential: Option<String>,
     pub grants: Vec<Grant>,
 }
 

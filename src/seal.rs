@@ -88,6 +88,23 @@ pub fn opaque_name(nonce: &[u8], path: &str) -> String {
     format!("d/{}.age", &hmac_hex(nonce, path)[..32])
 }
 
+/// The scrypt work factor a passphrase-sealed file declares in its header,
+/// or `None` when it has no scrypt stanza.
+pub fn work_factor(sealed: &[u8]) -> Option<u8> {
+    let head = String::from_utf8_lossy(&sealed[..sealed.len().min(256)]);
+    head.lines()
+        .find_map(|l| l.strip_prefix("-> scrypt "))
+        .and_then(|rest| rest.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+}
+
+/// The hex SHA-256 of a credential file, which `users.yaml` records so that
+/// a build can tell a credential from an interrupted `users passwd`.
+pub fn fingerprint(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex(&Sha256::digest(bytes))
+}
+
 /// `n` random bytes from the operating system.
 pub fn random_bytes(n: usize) -> Result<Vec<u8>> {
     let mut buf = vec![0u8; n];
@@ -157,6 +174,7 @@ mod tests {
             header.contains("-> scrypt ") && header.contains(" 18\n"),
             "{header}"
         );
+        assert_eq!(work_factor(&sealed), Some(WORK_FACTOR));
         assert_eq!(open_with_passphrase(&sealed, &pass).unwrap(), b"secret");
         let wrong = SecretString::from("wrong horse".to_string());
         assert!(open_with_passphrase(&sealed, &wrong).is_none());

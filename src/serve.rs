@@ -121,11 +121,23 @@ fn handle(root: &Path, req: Request) {
     let reply = answer(root, &req);
     let (status, bytes) = (reply.status, reply.len);
     let _ = req.respond(reply.into_response());
-    let shown: String = url.chars().take(200).collect();
+    let shown = loggable(&url);
     eprintln!(
         "{peer} \"{method} {shown}\" {status} {bytes} {:.1}ms",
         started.elapsed().as_secs_f64() * 1e3
     );
+}
+
+/// A request target as the log shows it: the path only (at most 200
+/// characters). A query string may hold what a user typed, so it is never
+/// logged, only marked.
+fn loggable(url: &str) -> String {
+    let (path, query) = match url.split_once('?') {
+        Some((p, _)) => (p, "?…"),
+        None => (url, ""),
+    };
+    let path: String = path.chars().take(200).collect();
+    format!("{path}{query}")
 }
 
 /// A response being prepared: status, headers, and the file or text to send.
@@ -368,6 +380,15 @@ fn page(title: &str, message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn query_strings_are_never_logged() {
+        assert_eq!(
+            loggable("/index.html?email=a%40b.org&password=secret"),
+            "/index.html?…"
+        );
+        assert_eq!(loggable("/assets/site.css"), "/assets/site.css");
+    }
 
     #[test]
     fn mime_types() {

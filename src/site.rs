@@ -395,9 +395,10 @@ pub fn bundle_label(dep: &Deployment, b: &Bundle) -> String {
             .map(|&s| inst.leas[inst.schools[s].lea].name.clone())
             .unwrap_or_default(),
         Kind::State => dep.settings.state.clone(),
+        // Every school of a one-LEA deployment is that LEA's total, not the state's.
         Kind::Aggregate => match b.schools.len() {
             1 => inst.schools[b.schools[0]].name.clone(),
-            n if n == inst.schools.len() => dep.settings.state.clone(),
+            n if n == inst.schools.len() && inst.leas.len() > 1 => dep.settings.state.clone(),
             _ => b
                 .schools
                 .first()
@@ -804,7 +805,7 @@ fn aggregate_page(
             .map(|c| c.label.clone())
             .unwrap_or_default(),
         alts: cube.alts.join(", "),
-        cube: serde_json::to_string(&cube)?.replace("</", "<\\/"),
+        cube: render::script_json(&cube)?,
         longitudinal,
         longitudinal_where: bundle_label(dep, b),
         cutoff_name: fam

@@ -113,6 +113,7 @@ impl Enrollment {
                     email: email.clone(),
                     name: None,
                     recipient: None,
+                    credential: None,
                     grants: Vec::new(),
                 });
                 users.users.len() - 1
@@ -130,8 +131,7 @@ impl Enrollment {
         if name.is_some() {
             user.name = name;
         }
-        user.recipient = Some(self.seal_identity(&email, passphrase)?);
-        self.write(&users)
+        self.install(&mut users, at, &email, passphrase)
     }
 
     /// Gives `email` a new identity sealed with `passphrase`, keeping the grants.
@@ -146,8 +146,7 @@ impl Enrollment {
         else {
             bail!("{email} is not enrolled in {}", self.users_path().display());
         };
-        users.users[at].recipient = Some(self.seal_identity(&email, passphrase)?);
-        self.write(&users)
+        self.install(&mut users, at, &email, passphrase)
     }
 
     /// Removes `email` and their credential file.
@@ -170,13 +169,29 @@ impl Enrollment {
         Ok(())
     }
 
-    /// Writes a fresh identity for `email`, sealed with `passphrase`; returns its recipient.
-    fn seal_identity(&self, email: &str, passphrase: &SecretString) -> Result<String> {
+    /// Gives user `at` a fresh identity sealed with `passphrase`, in an order
+    /// that an interruption cannot turn into a silent lock-out: the new
+    /// credential is written beside the old one, `users.yaml` then records its
+    /// recipient and fingerprint, and only then does it replace the old one.
+    /// Stopped in between, the old credential and `users.yaml` disagree, and
+    /// `build` refuses them, naming the user.
+    fn install(
+        &self,
+        users: &mut UsersFile,
+        at: usize,
+        email: &str,
+        passphrase: &SecretString,
+    ) -> Result<()> {
         let identity = age::x25519::Identity::generate();
         let sealed =
             seal::with_passphrase(identity.to_string().expose_secret().as_bytes(), passphrase)?;
-        write_atomic(&self.credential_path(&self.salt()?, email), &sealed)?;
-        Ok(identity.to_public().to_string())
+        let path = self.credential_path(&self.salt()?, email);
+        let pending = path.with_extension("age.new");
+        write_atomic(&pending, &sealed)?;
+        users.users[at].recipient = Some(identity.to_public().to_string());
+        users.users[at].credential = Some(seal::fingerprint(&sealed));
+        self.write(users)?;
+        std::fs::rename(&pending, &path).with_context(|| format!("cannot write {}", path.display()))
     }
 }
 

@@ -132,3 +132,17 @@ fn identical_scopes_share_a_bundle() {
     assert_eq!(a, b);
     assert_eq!(plan.bundles[a].holders.len(), 2);
 }
+
+/// An LEA aggregate reporter's totals are the LEA's, named for it, even when
+/// the LEA is every school in the data (the state row is for several LEAs).
+#[test]
+fn lea_totals_are_named_for_the_lea() {
+    let dep = load();
+    let plan = access::plan(&dep.data, &dep.catalog, &dep.users);
+    let b = plan
+        .bundles
+        .iter()
+        .find(|b| b.kind == access::Kind::Aggregate)
+        .unwrap();
+    assert_eq!(scoresite::site::bundle_label(&dep, b), "Fixture Unified");
+}

@@ -50,6 +50,31 @@ fn sandbox_site_in_chromium() {
     node("sandbox.mjs", &[&site, &data]);
 }
 
+/// Re-seals `email`'s credential in the built `site` at scrypt work factor
+/// `factor`, as a tampered or hand-made credential would be.
+fn reseal(site: &Path, email: &str, pass: &str, factor: u8) {
+    use age::secrecy::SecretString;
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(site.join("site.json")).unwrap()).unwrap();
+    let salt = scoresite::seal::unhex(json["salt"].as_str().unwrap()).unwrap();
+    let path = site.join(format!(
+        "credentials/{}.age",
+        scoresite::seal::locator(&salt, email)
+    ));
+    let secret = SecretString::from(pass.to_string());
+    let identity = scoresite::seal::open_with_passphrase(&std::fs::read(&path).unwrap(), &secret)
+        .expect("the test passphrase opens it");
+    let mut recipient = age::scrypt::Recipient::new(secret);
+    recipient.set_work_factor(factor);
+    let encryptor = age::Encryptor::with_recipients(std::iter::once(&recipient as _)).unwrap();
+    let mut out = Vec::new();
+    let mut w = encryptor.wrap_output(&mut out).unwrap();
+    std::io::Write::write_all(&mut w, &identity).unwrap();
+    w.finish().unwrap();
+    assert_eq!(scoresite::seal::work_factor(&out), Some(factor));
+    std::fs::write(path, out).unwrap();
+}
+
 /// `scoresite serve DIR --port 0`, stopped when dropped.
 struct Server(std::process::Child, String);
 
@@ -119,7 +144,24 @@ fn secure_site_logon_in_chromium() {
             Some(&format!("{pass}\n")),
         );
     }
+    // A user whose credential will be re-sealed at another work factor.
+    let resealed = "resealed@sandbox-usd.example";
+    common::ok(
+        &[
+            "users",
+            "add",
+            "--email",
+            resealed,
+            "--grant",
+            "state_admin",
+            "--password-stdin",
+            "--deployment",
+            d,
+        ],
+        Some(&format!("{pass}\n")),
+    );
     scoresite(&["build", d, "--out", site.to_str().unwrap()]);
+    reseal(&site, resealed, pass, 10);
     let server = serve(&site);
     let port = server.1.rsplit(':').next().unwrap().to_string();
     let args: Vec<String> = vec![
@@ -128,6 +170,7 @@ fn secure_site_logon_in_chromium() {
         teacher.into(),
         admin.into(),
         pass.into(),
+        resealed.into(),
     ];
     let args: Vec<&Path> = args.iter().map(Path::new).collect();
     node("secure.mjs", &args);

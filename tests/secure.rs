@@ -625,3 +625,82 @@ fn district_admins_of_lea_sharing_a_school_id_read_only_their_own() {
         assert!(!text.contains(other), "{email} reads {other}");
     }
 }
+
+/// `build` hands browsers only credentials at work factor 18 that are the
+/// ones `users.yaml` records: a credential re-sealed at another factor, or
+/// left behind by an interrupted `users passwd`, stops the build by name.
+#[test]
+fn build_refuses_credentials_at_other_work_factors_or_out_of_step() {
+    let dir = common::copy_fixture("districts");
+    let d = dir.path().to_str().unwrap();
+    let email = "north.coordinator@north.example";
+    enrol(d, email, &[]);
+    let enrollment = scoresite::users::Enrollment::at(dir.path());
+    let salt = enrollment.existing_salt().unwrap().unwrap();
+    let credential = enrollment.credential_path(&salt, email);
+    assert!(credential.exists(), "{}", credential.display());
+    let site = dir.path().join("site");
+    let s = site.to_str().unwrap();
+    ok(&["build", d, "--out", s], None);
+
+    // An interrupted passwd: users.yaml records a credential that is not there.
+    let users = dir.path().join("users.yaml");
+    let text = std::fs::read_to_string(&users).unwrap();
+    let recorded = scoresite::seal::fingerprint(&std::fs::read(&credential).unwrap());
+    std::fs::write(&users, text.replace(&recorded, &"0".repeat(64))).unwrap();
+    let out = scoresite(&["build", d, "--out", s], None);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "{email}: the credential file is not the one users.yaml records"
+        )),
+        "{err}"
+    );
+    std::fs::write(&users, text).unwrap();
+
+    // The same identity re-sealed at work factor 10.
+    let secret = SecretString::from(PASS.to_string());
+    let identity =
+        scoresite::seal::open_with_passphrase(&std::fs::read(&credential).unwrap(), &secret)
+            .unwrap();
+    let mut recipient = age::scrypt::Recipient::new(secret);
+    recipient.set_work_factor(10);
+    let encryptor = age::Encryptor::with_recipients(std::iter::once(&recipient as _)).unwrap();
+    let mut sealed = Vec::new();
+    let mut w = encryptor.wrap_output(&mut sealed).unwrap();
+    std::io::Write::write_all(&mut w, &identity).unwrap();
+    w.finish().unwrap();
+    std::fs::write(&credential, &sealed).unwrap();
+    let out = scoresite(&["build", d, "--out", s], None);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "{email}: the credential is sealed with scrypt work factor 10; expected 18"
+        )),
+        "{err}"
+    );
+    assert!(site.join("site.json").exists(), "the old site stays");
+}
+
+/// A generated passphrase is printed only once the enrolment has succeeded.
+#[test]
+fn a_generated_passphrase_is_shown_only_after_success() {
+    let dir = common::copy_fixture("districts");
+    let d = dir.path().to_str().unwrap();
+    let out = scoresite(
+        &[
+            "users",
+            "add",
+            "--email",
+            "new@north.example",
+            "--deployment",
+            d,
+        ],
+        None,
+    );
+    assert!(!out.status.success(), "no grants: refused");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("Passphrase"), "{stdout}");
+}

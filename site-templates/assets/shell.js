@@ -193,6 +193,8 @@
   });
 
   if (!window.isSecureContext) $("insecure").hidden = false;
+  // The form can be submitted only now that this script handles it.
+  $("logon-form").querySelector("button").disabled = false;
   var state = saved();
   if (state) ask({ op: "resume", session: state.session });
   window.addEventListener("hashchange", route);

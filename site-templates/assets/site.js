@@ -12,12 +12,16 @@
   }
 
   // Custom aggregate reports: add up the page's precomputed cube cells.
+  // A CSV cell a spreadsheet could run as a formula gets a leading quote;
+  // only a whole number is left as it is (the rule of the Rust csv_safe).
   var CSV_BAD = /^[=+\-@\t\r]/;
+  var NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
   function csvCell(v) {
     var t = String(v);
-    if (CSV_BAD.test(t) && !/^-?\d/.test(t)) t = "'" + t;
-    return /[",\n]/.test(t) ? '"' + t.replace(/"/g, '""') + '"' : t;
+    if (CSV_BAD.test(t) && !NUMBER.test(t)) t = "'" + t;
+    return /[",\n\r]/.test(t) ? '"' + t.replace(/"/g, '""') + '"' : t;
   }
+  api.csvCell = csvCell;
   function esc(t) {
     return String(t).replace(/[&<>"]/g, function (c) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]; });
   }

@@ -39,12 +39,25 @@ async function fetchBytes(path) {
 }
 
 const FAILED = "The email or password you entered is incorrect.";
+// Credentials are sealed with scrypt at exactly this work factor: a higher
+// one would take the browser minutes and a gigabyte, a lower one is weak.
+const WORK_FACTOR = 18;
+
+/** The work factor in a passphrase-sealed file's header, or null. */
+function workFactor(bytes) {
+  const head = new TextDecoder("latin1").decode(bytes.subarray(0, 256));
+  const m = head.match(/^-> scrypt \S+ (\d+)$/m);
+  return m ? Number(m[1]) : null;
+}
 
 async function logon(email, passphrase) {
   const site = await (await fetch(new URL("site.json", ROOT), { cache: "no-store" })).json();
   const locator = mac(unhex(site.salt), email.trim().toLowerCase());
   const credential = await fetchBytes(`credentials/${locator}.age`);
   if (!credential) throw new Error(FAILED);
+  if (workFactor(credential) !== WORK_FACTOR) {
+    throw new Error("Your sign-in file on this site is not valid. Ask your coordinator to reset your password.");
+  }
   const withPassphrase = new ageLib.Decrypter();
   withPassphrase.addPassphrase(passphrase);
   let identity;

@@ -125,6 +125,16 @@ pub fn markdown(text: &str) -> String {
     html
 }
 
+/// JSON to embed in a page's `<script type="application/json">`: `<`, `>`
+/// and `&` are written as `\u003c`, `\u003e` and `\u0026` (they can only
+/// occur inside strings), so no data can close the script or open a comment.
+pub fn script_json(value: &impl serde::Serialize) -> serde_json::Result<String> {
+    Ok(serde_json::to_string(value)?
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026"))
+}
+
 /// A CSV cell that a spreadsheet will not run as a formula.
 pub fn csv_safe(cell: &str) -> String {
     if cell.parse::<f64>().is_ok() {
@@ -149,6 +159,18 @@ pub fn csv(header: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn embedded_json_cannot_leave_its_script() {
+        let name = "Oak <!--<script>--> & </script>";
+        let text = script_json(&serde_json::json!({ "school": name })).unwrap();
+        assert!(
+            !text.contains('<') && !text.contains('>') && !text.contains('&'),
+            "{text}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back["school"], name);
+    }
 
     #[test]
     fn formulas_are_neutralised() {
