@@ -27,7 +27,7 @@ fn main() {
     };
 
     let t = Instant::now();
-    let emitted = scoresite::sandbox::emit_fresh(&out, &options, &catalog).expect("emits");
+    let emitted = scoresite::sandbox::emit_fresh(&out, &options, &catalog, true).expect("emits");
     let generate = t.elapsed().as_secs_f64();
     let peak_mb = common::peak_rss_kb() as f64 / 1024.0;
     let (files, bytes) = common::tree_size(&out);

@@ -51,7 +51,7 @@ fn main() {
 
         let out = dir.path().join("secure");
         let t = Instant::now();
-        let built = build::build(&lea, &out, &mut Default::default()).expect("builds");
+        let built = build::build(&lea, &out, false, &mut Default::default()).expect("builds");
         let secure = t.elapsed().as_secs_f64();
         let peak_mb = common::peak_rss_kb() as f64 / 1024.0;
 

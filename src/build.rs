@@ -77,8 +77,9 @@ pub struct GrantFile {
 }
 
 /// Builds the secure site of the deployment at `root` into `out`.
-/// Warnings found while loading are left in `diags`; any error refuses the build.
-pub fn build(root: &Path, out: &Path, diags: &mut Diagnostics) -> Result<Built> {
+/// Warnings found while loading are left in `diags`; any error refuses the
+/// build. `force` replaces an `out` that is not a previous scoresite output.
+pub fn build(root: &Path, out: &Path, force: bool, diags: &mut Diagnostics) -> Result<Built> {
     let dep = pipeline::load_valid(root, diags)?.deployment;
     let enrollment = Enrollment::at(root);
     let salt = enrollment.existing_salt()?.unwrap_or_default();
@@ -117,7 +118,13 @@ pub fn build(root: &Path, out: &Path, diags: &mut Diagnostics) -> Result<Built> 
         footer: dep.settings.branding.footer.clone().unwrap_or_default(),
     };
     let progress = progress_bar();
-    let mut built = output::publish(out, |staging| {
+    let dest = output::Destination {
+        path: out,
+        kind: "site",
+        force,
+        protect: Some(root),
+    };
+    let mut built = output::publish(&dest, |staging| {
         let mut built = seal_site(&dep, &plan, &info, &scopes, &names, staging, &progress)?;
         progress.set_message("grants");
         for (i, recipient, credential) in &enrolled {

@@ -36,6 +36,9 @@ enum Command {
         /// Serve the site on 127.0.0.1:8000 after building it.
         #[arg(long)]
         serve: bool,
+        /// Replace an output directory that is not a previous scoresite output.
+        #[arg(long)]
+        force: bool,
     },
     /// Validate a deployment's inputs; list every error with file:line:column and exit 1 if any.
     Check {
@@ -49,8 +52,12 @@ enum Command {
         #[arg(default_value = ".")]
         deployment: PathBuf,
         /// Where to publish the site; the previous site stays until the new one is complete.
+        /// Only an empty directory or a previous scoresite output is replaced.
         #[arg(long)]
         out: PathBuf,
+        /// Replace an --out directory that is not a previous scoresite output.
+        #[arg(long)]
+        force: bool,
     },
     /// Enrol users and manage their passphrases.
     #[command(subcommand)]
@@ -131,8 +138,13 @@ fn main() -> ExitCode {
             students,
             emit_data,
             serve,
-        } => sandbox(out, seed, students, emit_data, serve),
-        Command::Build { deployment, out } => build(&deployment, &out),
+            force,
+        } => sandbox(out, seed, students, emit_data, serve, force),
+        Command::Build {
+            deployment,
+            out,
+            force,
+        } => build(&deployment, &out, force),
         Command::Users(command) => users(command),
         Command::Open {
             site,
@@ -165,6 +177,7 @@ fn sandbox(
     students: u32,
     emit_data: Option<PathBuf>,
     serve_after: bool,
+    force: bool,
 ) -> ExitCode {
     let catalog = match scoresite::catalog::Catalog::builtin() {
         Ok(c) => c,
@@ -179,7 +192,7 @@ fn sandbox(
         trt: true,
     };
     if let Some(dir) = emit_data {
-        match scoresite::sandbox::emit_fresh(&dir, &options, &catalog) {
+        match scoresite::sandbox::emit_fresh(&dir, &options, &catalog, force) {
             Ok(e) => println!(
                 "Wrote a fictitious deployment to {}: {} students, {} schools, {} teachers, {} groups, {} export rows, {} TRT files, {} users.",
                 dir.display(), e.students, e.schools, e.teachers, e.groups, e.export_rows, e.trt_files, e.users
@@ -194,7 +207,7 @@ fn sandbox(
         }
     }
     let started = std::time::Instant::now();
-    match scoresite::sandbox::build_site(&out, &options, &catalog) {
+    match scoresite::sandbox::build_site(&out, &options, &catalog, force) {
         Ok(w) => println!(
             "Built the sandbox site in {}: {} pages, {} files, {:.1} MB in {:.1}s. Open {} or run `scoresite serve {}`.",
             out.display(), w.pages, w.files, w.bytes as f64 / 1e6, started.elapsed().as_secs_f64(),
@@ -221,10 +234,10 @@ fn serve(dir: PathBuf, bind: std::net::IpAddr, port: u16) -> ExitCode {
     }
 }
 
-fn build(deployment: &std::path::Path, out: &std::path::Path) -> ExitCode {
+fn build(deployment: &std::path::Path, out: &std::path::Path, force: bool) -> ExitCode {
     let started = std::time::Instant::now();
     let mut diags = scoresite::diag::Diagnostics::default();
-    let result = scoresite::build::build(deployment, out, &mut diags);
+    let result = scoresite::build::build(deployment, out, force, &mut diags);
     if result.is_ok() {
         let _ = scoresite::check::print_diagnostics(&diags, &mut std::io::stderr().lock());
     }

@@ -1,9 +1,35 @@
 //! Atomic publishing of a generated directory: everything is written into a
 //! temporary sibling and swapped in at the end, so a failure or a kill leaves
 //! the previous output intact.
+//!
+//! Only a previous scoresite output (it carries a [`MARKER`] file) or an
+//! empty directory is replaced; anything else needs `--force`, and an output
+//! that would contain the deployment it is built from is always refused. On
+//! Linux the swap is one atomic `renameat2(RENAME_EXCHANGE)`, so there is no
+//! moment without a site; the previous output is then deleted. Leftovers of a
+//! killed run (staging or previous copies, which may hold a site a removed
+//! user could read) are deleted at the start of the next.
 
-use anyhow::{Context, Result};
-use std::path::Path;
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+
+/// The file that marks a directory as a scoresite output.
+pub const MARKER: &str = ".scoresite-output";
+
+/// Prefix of the temporary directories beside the output; the writer's
+/// process id follows, so that a later run can tell a dead run's leftovers.
+const STAGING: &str = ".scoresite-staging-";
+
+/// Where an output goes and what may be replaced there.
+pub struct Destination<'a> {
+    pub path: &'a Path,
+    /// What the output is ("site", "sandbox site", "deployment"), for the marker.
+    pub kind: &'static str,
+    /// Replace a directory that is not a previous scoresite output.
+    pub force: bool,
+    /// A directory the output must never contain: the deployment it comes from.
+    pub protect: Option<&'a Path>,
+}
 
 /// Writes `bytes` to `path` under `dir`, creating its folders.
 pub fn write_file(dir: &Path, path: &str, bytes: &[u8]) -> Result<()> {
@@ -15,39 +41,128 @@ pub fn write_file(dir: &Path, path: &str, bytes: &[u8]) -> Result<()> {
     std::fs::write(&target, bytes).with_context(|| format!("cannot write {}", target.display()))
 }
 
-/// Runs `fill` on a fresh temporary directory beside `dest`, then replaces
-/// `dest` with it. On error the temporary directory is removed and `dest` is
-/// untouched.
-pub fn publish<T>(dest: &Path, fill: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
-    let parent = match dest.parent() {
+/// Refuses a destination whose replacement would lose what is not ours.
+fn check(dest: &Destination) -> Result<()> {
+    let path = dest.path;
+    if let Some(protect) = dest.protect {
+        if let (Ok(p), Ok(d)) = (protect.canonicalize(), path.canonicalize()) {
+            if p.starts_with(&d) {
+                bail!(
+                    "{} holds the deployment {}; publishing there would delete it. Choose an output outside the deployment",
+                    path.display(),
+                    protect.display()
+                );
+            }
+        }
+    }
+    if !path.exists() {
+        return Ok(());
+    }
+    if !path.is_dir() {
+        bail!(
+            "{} is a file; expected a directory for the output",
+            path.display()
+        );
+    }
+    let empty = std::fs::read_dir(path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .next()
+        .is_none();
+    if empty || path.join(MARKER).is_file() || dest.force {
+        return Ok(());
+    }
+    bail!(
+        "{} exists and is not a previous scoresite output (it has no {MARKER}); choose another output directory, or pass --force to replace it and everything in it",
+        path.display()
+    )
+}
+
+/// Deletes staging and previous-output directories that a killed run left in
+/// `parent` (their writer's process is gone).
+fn remove_leftovers(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(STAGING) else {
+            continue;
+        };
+        let pid = rest.split('-').next().unwrap_or("");
+        if !process_alive(pid) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Whether process `pid` still runs (Linux `/proc`; elsewhere assume it does).
+fn process_alive(pid: &str) -> bool {
+    let proc = Path::new("/proc");
+    !proc.is_dir() || pid.is_empty() || proc.join(pid).exists()
+}
+
+/// Swaps two directories in one step where the system can; otherwise moves
+/// `dest` aside and `staged` in. After it, `staged` holds the old output.
+fn swap(staged: &Path, dest: &Path) -> Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes());
+        let (a, b) = (c(staged)?, c(dest)?);
+        // SAFETY: two valid NUL-terminated paths; renameat2 reads them only.
+        let done = unsafe {
+            libc::renameat2(
+                libc::AT_FDCWD,
+                a.as_ptr(),
+                libc::AT_FDCWD,
+                b.as_ptr(),
+                libc::RENAME_EXCHANGE,
+            )
+        };
+        if done == 0 {
+            return Ok(());
+        }
+    }
+    let aside = staged.with_extension("old");
+    std::fs::rename(dest, &aside)
+        .with_context(|| format!("cannot move the previous {} aside", dest.display()))?;
+    if let Err(e) = std::fs::rename(staged, dest) {
+        std::fs::rename(&aside, dest)?;
+        return Err(e).with_context(|| format!("cannot publish {}", dest.display()));
+    }
+    std::fs::rename(&aside, staged)?;
+    Ok(())
+}
+
+/// Runs `fill` on a fresh temporary directory beside the destination, marks
+/// it, then swaps it in. On error the temporary directory is removed and the
+/// destination is untouched.
+pub fn publish<T>(dest: &Destination, fill: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
+    check(dest)?;
+    let parent: PathBuf = match dest.path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
+        _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&parent)
         .with_context(|| format!("cannot create {}", parent.display()))?;
+    remove_leftovers(&parent);
     let staging = tempfile::Builder::new()
-        .prefix(".scoresite-staging-")
+        .prefix(&format!("{STAGING}{}-", std::process::id()))
         .tempdir_in(&parent)
         .with_context(|| format!("cannot create a staging directory in {}", parent.display()))?;
     let value = fill(staging.path())?;
-    let staged = staging.keep();
-    if dest.exists() {
-        let old = tempfile::Builder::new()
-            .prefix(".scoresite-old-")
-            .tempdir_in(&parent)?
-            .keep();
-        std::fs::remove_dir(&old)?;
-        std::fs::rename(dest, &old)
-            .with_context(|| format!("cannot move the previous {} aside", dest.display()))?;
-        if let Err(e) = std::fs::rename(&staged, dest) {
-            std::fs::rename(&old, dest)?;
-            return Err(e).with_context(|| format!("cannot publish {}", dest.display()));
-        }
-        std::fs::remove_dir_all(&old)
-            .with_context(|| format!("cannot remove {}", old.display()))?;
+    write_file(
+        staging.path(),
+        MARKER,
+        format!("{}\n", dest.kind).as_bytes(),
+    )?;
+    if dest.path.exists() {
+        swap(staging.path(), dest.path)?;
+        // `staging` now holds the previous output, and is deleted when dropped.
     } else {
-        std::fs::rename(&staged, dest)
-            .with_context(|| format!("cannot publish {}", dest.display()))?;
+        let staged = staging.keep();
+        std::fs::rename(&staged, dest.path)
+            .with_context(|| format!("cannot publish {}", dest.path.display()))?;
     }
     Ok(value)
 }
@@ -56,21 +171,84 @@ pub fn publish<T>(dest: &Path, fill: impl FnOnce(&Path) -> Result<T>) -> Result<
 mod tests {
     use super::*;
 
+    fn site(path: &Path) -> Destination<'_> {
+        Destination {
+            path,
+            kind: "site",
+            force: false,
+            protect: None,
+        }
+    }
+
     #[test]
     fn failure_leaves_the_previous_output() {
         let root = tempfile::tempdir().unwrap();
         let dest = root.path().join("site");
-        publish(&dest, |d| Ok(std::fs::write(d.join("a"), "one")?)).unwrap();
+        publish(&site(&dest), |d| Ok(std::fs::write(d.join("a"), "one")?)).unwrap();
         assert_eq!(std::fs::read_to_string(dest.join("a")).unwrap(), "one");
-        let err = publish::<()>(&dest, |d| {
+        let err = publish::<()>(&site(&dest), |d| {
             std::fs::write(d.join("a"), "two")?;
             anyhow::bail!("interrupted")
         });
         assert!(err.is_err());
         assert_eq!(std::fs::read_to_string(dest.join("a")).unwrap(), "one");
-        publish(&dest, |d| Ok(std::fs::write(d.join("b"), "three")?)).unwrap();
+        publish(&site(&dest), |d| Ok(std::fs::write(d.join("b"), "three")?)).unwrap();
         assert!(!dest.join("a").exists());
+        assert!(dest.join(MARKER).exists());
         let left: Vec<_> = std::fs::read_dir(root.path()).unwrap().collect();
         assert_eq!(left.len(), 1, "no staging directories are left behind");
+    }
+
+    #[test]
+    fn only_a_scoresite_output_is_replaced() {
+        let root = tempfile::tempdir().unwrap();
+        let dest = root.path().join("mine");
+        std::fs::create_dir(&dest).unwrap();
+        std::fs::write(dest.join("thesis.docx"), "years of work").unwrap();
+        let err = publish(&site(&dest), |_| Ok(())).unwrap_err();
+        assert!(
+            err.to_string().contains("not a previous scoresite output"),
+            "{err}"
+        );
+        assert!(dest.join("thesis.docx").exists());
+        let forced = Destination {
+            force: true,
+            ..site(&dest)
+        };
+        publish(&forced, |_| Ok(())).unwrap();
+        assert!(!dest.join("thesis.docx").exists());
+    }
+
+    #[test]
+    fn an_output_holding_the_deployment_is_refused_even_with_force() {
+        let root = tempfile::tempdir().unwrap();
+        let dep = root.path().join("lea");
+        std::fs::create_dir_all(dep.join("data")).unwrap();
+        for path in [dep.clone(), root.path().to_path_buf()] {
+            let dest = Destination {
+                path: &path,
+                kind: "site",
+                force: true,
+                protect: Some(&dep),
+            };
+            let err = publish(&dest, |_| Ok(())).unwrap_err();
+            assert!(err.to_string().contains("holds the deployment"), "{err}");
+        }
+        assert!(dep.join("data").is_dir());
+    }
+
+    #[test]
+    fn a_dead_run_s_leftovers_are_removed() {
+        let root = tempfile::tempdir().unwrap();
+        // No process has id 0 in /proc, so this is a dead run's leftover.
+        let stale = root.path().join(format!("{STAGING}0-abc"));
+        std::fs::create_dir_all(stale.join("d")).unwrap();
+        let live = root
+            .path()
+            .join(format!("{STAGING}{}-xyz", std::process::id()));
+        std::fs::create_dir_all(&live).unwrap();
+        publish(&site(&root.path().join("site")), |_| Ok(())).unwrap();
+        assert!(!stale.exists());
+        assert!(live.exists(), "a running build's staging is left alone");
     }
 }

@@ -231,7 +231,9 @@ fn answer(root: &Path, req: &Request) -> Reply {
                     "This folder's address ends with a slash.",
                 ),
             );
-            r.headers.push(("Location", format!("{raw_path}/")));
+            // Never `//host/…`: a doubled slash would send the browser to another host.
+            let folder = raw_path.trim_matches('/');
+            r.headers.push(("Location", format!("/{folder}/")));
             return r;
         }
         return match resolve(root, &format!("{raw_path}index.html")) {
@@ -255,6 +257,10 @@ pub fn resolve(root: &Path, raw_path: &str) -> Option<PathBuf> {
     }
     let mut path = root.to_path_buf();
     for segment in decoded.split('/').filter(|s| !s.is_empty()) {
+        // Dotfiles (the output marker, editor and VCS files) are never served.
+        if segment.starts_with('.') {
+            return None;
+        }
         let mut parts = Path::new(segment).components();
         match (parts.next(), parts.next()) {
             (Some(Component::Normal(part)), None) if !segment.contains(':') => path.push(part),
@@ -366,10 +372,11 @@ pub fn mime_type(path: &Path) -> &'static str {
     }
 }
 
+/// The site's own `404.html` (only when it resolves inside the root), or a plain page.
 fn not_found(root: &Path) -> Reply {
-    match std::fs::read_to_string(root.join("404.html")) {
-        Ok(body) => Reply::text(404, body),
-        Err(_) => Reply::text(404, page("404 Not Found", "No such page in this site.")),
+    match resolve(root, "/404.html").map(std::fs::read_to_string) {
+        Some(Ok(body)) => Reply::text(404, body),
+        _ => Reply::text(404, page("404 Not Found", "No such page in this site.")),
     }
 }
 

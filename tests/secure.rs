@@ -704,3 +704,35 @@ fn a_generated_passphrase_is_shown_only_after_success() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!stdout.contains("Passphrase"), "{stdout}");
 }
+
+/// `--out` never deletes what is not a scoresite output: the deployment
+/// itself (even with --force), or a folder of other files without --force.
+#[test]
+fn out_over_the_deployment_or_other_files_is_refused() {
+    let dir = common::copy_fixture("districts");
+    let d = dir.path().to_str().unwrap();
+    enrol(d, "north.coordinator@north.example", &[]);
+    let out = scoresite(&["build", d, "--out", d, "--force"], None);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("holds the deployment"), "{err}");
+    assert!(dir.path().join("data/export.csv").exists());
+    assert!(dir.path().join("credentials/salt").exists());
+
+    let other = dir.path().parent().unwrap().join(format!(
+        "{}-docs",
+        dir.path().file_name().unwrap().to_string_lossy()
+    ));
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("notes.txt"), "keep me").unwrap();
+    let o = other.to_str().unwrap();
+    let out = scoresite(&["build", d, "--out", o], None);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a previous scoresite output"));
+    assert!(other.join("notes.txt").exists());
+    // A previous scoresite output is replaced without --force.
+    ok(&["build", d, "--out", o, "--force"], None);
+    ok(&["build", d, "--out", o], None);
+    assert!(other.join(".scoresite-output").exists() && !other.join("notes.txt").exists());
+    std::fs::remove_dir_all(&other).unwrap();
+}

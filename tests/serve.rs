@@ -10,7 +10,7 @@ use std::time::Duration;
 struct Server {
     child: Child,
     addr: String,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl Drop for Server {
@@ -42,6 +42,9 @@ fn start() -> Server {
         ("a.ico", "i"),
         ("credentials/0a1b.age", "cred"),
         ("grants/2c3d.age", "grant"),
+        (".scoresite-output", "site"),
+        ("sub/.hidden", "hidden"),
+        (".git/config", "[core]"),
     ] {
         let p = root.join(path);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -51,6 +54,13 @@ fn start() -> Server {
     std::os::unix::fs::symlink(dir.path(), root.join("link-out")).unwrap();
     std::os::unix::fs::symlink(dir.path().join("secret.txt"), root.join("link-file")).unwrap();
     std::os::unix::fs::symlink(root.join("sub/page.html"), root.join("link-in.html")).unwrap();
+    let mut server = serve_dir(&root);
+    server._dir = Some(dir);
+    server
+}
+
+/// Starts the server on `root`.
+fn serve_dir(root: &std::path::Path) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_scoresite"))
         .args(["serve", root.to_str().unwrap(), "--port", "0"])
         .stdout(Stdio::piped())
@@ -72,7 +82,7 @@ fn start() -> Server {
     Server {
         child,
         addr,
-        _dir: dir,
+        _dir: None,
     }
 }
 
@@ -304,6 +314,32 @@ fn traversal_corpus_never_leaves_the_root() {
         assert_eq!(r.status, 404, "{target}: {}", r.status);
         assert!(!r.body.contains("TOP SECRET"), "{target} leaked the secret");
     }
+}
+
+/// Dotfiles are not served; a folder address with doubled slashes is
+/// redirected within the site, never to `//host`; a `404.html` that links out
+/// of the root is not used.
+#[test]
+fn dotfiles_doubled_slashes_and_a_404_link_out() {
+    let s = start();
+    for target in ["/.scoresite-output", "/sub/.hidden", "/.git/config"] {
+        assert_eq!(get(&s.addr, target, "").status, 404, "{target}");
+    }
+    let r = get(&s.addr, "//sub", "");
+    assert_eq!(r.status, 301);
+    assert_eq!(r.header("Location"), Some("/sub/"));
+    let r = get(&s.addr, "///sub", "");
+    assert_eq!(r.header("Location"), Some("/sub/"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("site");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(dir.path().join("outside.html"), "OUTSIDE THE ROOT").unwrap();
+    std::os::unix::fs::symlink(dir.path().join("outside.html"), root.join("404.html")).unwrap();
+    let server = serve_dir(&root);
+    let r = get(&server.addr, "/missing", "");
+    assert_eq!(r.status, 404);
+    assert!(!r.body.contains("OUTSIDE THE ROOT"), "{}", r.body);
 }
 
 #[test]

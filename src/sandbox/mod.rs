@@ -243,17 +243,31 @@ fn readme(profile: &profile::Profile, options: &Options) -> String {
 }
 
 /// [`emit`] into a staging directory that replaces `dir` only when complete.
-pub fn emit_fresh(dir: &Path, options: &Options, catalog: &Catalog) -> Result<Emitted> {
-    crate::output::publish(dir, |staging| emit(staging, options, catalog))
+/// `force` replaces a directory that is not a previous scoresite output.
+pub fn emit_fresh(
+    dir: &Path,
+    options: &Options,
+    catalog: &Catalog,
+    force: bool,
+) -> Result<Emitted> {
+    let dest = crate::output::Destination {
+        path: dir,
+        kind: "deployment",
+        force,
+        protect: None,
+    };
+    crate::output::publish(&dest, |staging| emit(staging, options, catalog))
 }
 
 /// Builds the sandbox site into `out`: generates the fictitious deployment,
 /// loads it through the same ingest as real data, plans the bundles from its
 /// users' grants and writes them unencrypted, with the role chooser.
+/// `force` replaces a directory that is not a previous scoresite output.
 pub fn build_site(
     out: &Path,
     options: &Options,
     catalog: &Catalog,
+    force: bool,
 ) -> Result<crate::site::Written> {
     let data = tempfile::tempdir().context("cannot create a temporary directory")?;
     let deployment_dir = data.path().join("sandbox");
@@ -268,7 +282,13 @@ pub fn build_site(
         sandbox: true,
         footer: "Sandbox built by scoresite from fictitious students. Practice items were written for the sandbox.".into(),
     };
-    crate::output::publish(out, |staging| {
+    let dest = crate::output::Destination {
+        path: out,
+        kind: "sandbox site",
+        force,
+        protect: None,
+    };
+    crate::output::publish(&dest, |staging| {
         crate::site::write(&dep, &plan, &site, staging)
     })
 }
