@@ -64,7 +64,7 @@ fn main() {
             .filter(|u| u.recipient.is_some())
             .cloned()
             .collect();
-        let plan = access::plan(&dep.data, &dep.catalog, &enrolled);
+        let plan = access::plan(&dep.data, &dep.catalog, &enrolled, dep.settings.group_years);
         let info = render::views::SiteInfo {
             name: dep.settings.name.clone(),
             sandbox: false,

@@ -105,7 +105,7 @@ pub fn build(root: &Path, out: &Path, force: bool, diags: &mut Diagnostics) -> R
         .iter()
         .map(|(i, _, _)| dep.users[*i].clone())
         .collect();
-    let plan = access::plan(&dep.data, &dep.catalog, &readers);
+    let plan = access::plan(&dep.data, &dep.catalog, &readers, dep.settings.group_years);
     let scopes: Vec<x25519::Identity> = plan
         .bundles
         .iter()

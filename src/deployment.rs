@@ -37,6 +37,18 @@ pub const FIELDS: &[&str] = &[
     "language",
 ];
 
+/// Which school years of a student's results a teacher's group shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupYears {
+    /// The group's school year and the years before it, as CERS shows a
+    /// roster: not a former student's later results at other schools.
+    #[default]
+    ThroughGroupYear,
+    /// Every year of the student's results.
+    All,
+}
+
 /// Look and feel.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -63,6 +75,8 @@ pub struct Settings {
     pub suppression_threshold: u32,
     /// Field visibility overrides; fields not named use [`Settings::visibility`]'s defaults.
     pub fields: BTreeMap<String, Visibility>,
+    /// Which years of a student's results a teacher's group shows.
+    pub group_years: GroupYears,
     pub branding: Branding,
 }
 
@@ -74,6 +88,7 @@ impl Default for Settings {
             school_years: Vec::new(),
             suppression_threshold: 10,
             fields: BTreeMap::new(),
+            group_years: GroupYears::default(),
             branding: Branding::default(),
         }
     }

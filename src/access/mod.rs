@@ -4,7 +4,9 @@
 //!
 //! - A teacher bundle holds the groups assigned to the teacher's login at the
 //!   grant's school, their students, and those students' exams in the groups'
-//!   subjects (every subject for a group without one).
+//!   subjects (every subject for a group without one) of the group's school
+//!   year and the years before it (`group_years: all` in `scoresite.yaml`
+//!   lifts the limit).
 //! - A school, LEA or state bundle holds every exam taken at its schools, the
 //!   students who took them, and the schools' groups.
 //! - An aggregate bundle holds the same exams for aggregates only: no student
@@ -13,6 +15,7 @@
 //! Users whose grants give the same contents share one bundle.
 
 use crate::catalog::Catalog;
+use crate::deployment::GroupYears;
 use crate::model::{Dataset, Role, Scope, StudentIdx, User};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -73,8 +76,9 @@ impl Plan {
     }
 }
 
-/// Plans the bundles for `users` over `data`.
-pub fn plan(data: &Dataset, catalog: &Catalog, users: &[User]) -> Plan {
+/// Plans the bundles for `users` over `data`; `years` says which years of a
+/// student's results a teacher's group shows.
+pub fn plan(data: &Dataset, catalog: &Catalog, users: &[User], years: GroupYears) -> Plan {
     let mut by_login: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (g, group) in data.groups.iter().enumerate() {
         for u in &group.users {
@@ -100,7 +104,7 @@ pub fn plan(data: &Dataset, catalog: &Catalog, users: &[User]) -> Plan {
     let bundles = by_contents
         .into_iter()
         .map(|((kind, schools, groups), holders)| {
-            fill(data, catalog, &index, kind, schools, groups, holders)
+            fill(data, catalog, &index, years, kind, schools, groups, holders)
         })
         .collect();
     Plan { bundles }
@@ -184,21 +188,27 @@ fn fill(
     data: &Dataset,
     catalog: &Catalog,
     index: &Index,
+    years: GroupYears,
     kind: Kind,
     schools: Vec<usize>,
     groups: Vec<usize>,
     holders: Vec<String>,
 ) -> Bundle {
     let (students, exams) = if kind == Kind::Teacher {
-        // Each student, with the subjects their groups allow (None = all).
-        let mut allowed: BTreeMap<StudentIdx, BTreeSet<Option<&str>>> = BTreeMap::new();
+        // Each student, with the subjects (None = all) and the last school
+        // year their groups allow.
+        let mut allowed: BTreeMap<StudentIdx, BTreeSet<(Option<&str>, u16)>> = BTreeMap::new();
         for &g in &groups {
             let group = &data.groups[g];
+            let last = match years {
+                GroupYears::ThroughGroupYear => group.school_year,
+                GroupYears::All => u16::MAX,
+            };
             for &s in &group.students {
                 allowed
                     .entry(s)
                     .or_default()
-                    .insert(group.subject.as_deref());
+                    .insert((group.subject.as_deref(), last));
             }
         }
         let mut exams: Vec<usize> = allowed
@@ -213,9 +223,10 @@ fn fill(
                             [data.assessments[exam.assessment as usize].family]
                             .subject
                             .as_str();
-                        subjects
-                            .iter()
-                            .any(|s| s.is_none_or(|s| s.eq_ignore_ascii_case(subject)))
+                        subjects.iter().any(|(s, last)| {
+                            exam.school_year <= *last
+                                && s.is_none_or(|s| s.eq_ignore_ascii_case(subject))
+                        })
                     })
             })
             .collect();
