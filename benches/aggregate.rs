@@ -31,7 +31,12 @@ fn main() {
         let t = Instant::now();
         let dep = common::load(&lea);
         let load = t.elapsed().as_secs_f64();
-        let plan = access::plan(&dep.data, &dep.catalog, &dep.users, dep.settings.group_years);
+        let plan = access::plan(
+            &dep.data,
+            &dep.catalog,
+            &dep.users,
+            dep.settings.group_years,
+        );
         let threshold = dep.settings.suppression_threshold as usize;
         let jobs: Vec<(usize, usize)> = plan
             .bundles

@@ -22,7 +22,12 @@ fn main() {
 
         let t = Instant::now();
         let dep = common::load(&lea);
-        let plan = access::plan(&dep.data, &dep.catalog, &dep.users, dep.settings.group_years);
+        let plan = access::plan(
+            &dep.data,
+            &dep.catalog,
+            &dep.users,
+            dep.settings.group_years,
+        );
         let load = t.elapsed().as_secs_f64();
         let info = render::views::SiteInfo {
             name: dep.settings.name.clone(),

@@ -8,7 +8,7 @@
 //!
 //! ```text
 //! index.html, assets/, help/   the public logon shell, styles, scripts, help
-//! site.json                    the site salt and this build's name key
+//! site.json                    the site salt (no key)
 //! credentials/LOCATOR.age      each user's passphrase-sealed identity
 //! grants/LOCATOR.age           each user's scope identities, sealed to them
 //! d/NAME.age                   every page, sealed to its readers' scopes
@@ -43,15 +43,14 @@ pub struct Built {
     pub not_enrolled: usize,
 }
 
-/// `site.json`: what the logon shell needs before anyone logs on.
+/// `site.json`: what the logon shell needs before anyone logs on. It holds
+/// no key: an outsider cannot tell which stored file is which page.
 #[derive(Serialize, serde::Deserialize)]
 pub struct SiteJson {
     pub version: u32,
     pub name: String,
     /// Hex salt of the credential and grant locators.
     pub salt: String,
-    /// Hex key of this build's opaque page names.
-    pub names: String,
 }
 
 /// One bundle as a user's grant lists it.
@@ -73,6 +72,8 @@ pub struct GrantedBundle {
 pub struct GrantFile {
     pub version: u32,
     pub email: String,
+    /// Hex key of this build's opaque page names, known only to logged-on users.
+    pub names: String,
     pub bundles: Vec<GrantedBundle>,
 }
 
@@ -131,7 +132,7 @@ pub fn build(root: &Path, out: &Path, force: bool, diags: &mut Diagnostics) -> R
             let user = &dep.users[*i];
             let locator = seal::locator(&salt, &user.email);
             write(staging, &format!("credentials/{locator}.age"), credential)?;
-            let grant = grant_file(&dep, &plan, &scopes, &user.email)?;
+            let grant = grant_file(&dep, &plan, &scopes, &names, &user.email)?;
             write(
                 staging,
                 &format!("grants/{locator}.age"),
@@ -142,7 +143,6 @@ pub fn build(root: &Path, out: &Path, force: bool, diags: &mut Diagnostics) -> R
             version: 1,
             name: info.name.clone(),
             salt: seal::hex(&salt),
-            names: seal::hex(&names),
         };
         write(
             staging,
@@ -276,6 +276,7 @@ fn grant_file(
     dep: &Deployment,
     plan: &Plan,
     scopes: &[x25519::Identity],
+    names: &[u8],
     email: &str,
 ) -> Result<Vec<u8>> {
     let bundles = plan
@@ -292,6 +293,7 @@ fn grant_file(
     Ok(serde_json::to_vec(&GrantFile {
         version: 1,
         email: email.to_string(),
+        names: seal::hex(names),
         bundles,
     })?)
 }

@@ -55,7 +55,7 @@ impl Session {
             .collect::<Result<_>>()?;
         Ok(Session {
             site: site.to_path_buf(),
-            names: seal::unhex(&info.names)?,
+            names: seal::unhex(&grant.names)?,
             scopes,
             grant,
         })

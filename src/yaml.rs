@@ -12,8 +12,73 @@ pub struct YamlError {
     pub message: String,
 }
 
+/// The largest YAML file read (settings, users, catalog, item bank).
+pub const MAX_BYTES: usize = 32 << 20;
+/// The deepest nesting accepted, counting indentation steps, `- ` items on
+/// one line and `[`/`{` brackets: deeply nested documents make the parser
+/// slow, and no scoresite file nests more than a few levels.
+pub const MAX_DEPTH: usize = 64;
+
+/// Where `text` is too large or nests too deeply to be parsed safely.
+fn too_big(file: &Path, text: &str) -> Option<YamlError> {
+    if text.len() > MAX_BYTES {
+        return Some(YamlError {
+            location: Location::file(file),
+            message: format!(
+                "the file is {} bytes; expected at most {MAX_BYTES}",
+                text.len()
+            ),
+        });
+    }
+    let mut indents: Vec<usize> = vec![0];
+    let mut brackets = 0usize;
+    for (i, line) in text.lines().enumerate() {
+        let body = line.trim_start_matches(' ');
+        if body.is_empty() || body.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - body.len();
+        while indents.last().is_some_and(|&d| d > indent) {
+            indents.pop();
+        }
+        if indents.last().is_some_and(|&d| d < indent) {
+            indents.push(indent);
+        }
+        let dashes = body
+            .as_bytes()
+            .chunks(2)
+            .take_while(|c| *c == b"- ")
+            .count();
+        let mut deepest = brackets;
+        for c in body.chars() {
+            match c {
+                '[' | '{' => {
+                    brackets += 1;
+                    deepest = deepest.max(brackets);
+                }
+                ']' | '}' => brackets = brackets.saturating_sub(1),
+                _ => {}
+            }
+        }
+        let depth = indents.len() + dashes + deepest;
+        if depth > MAX_DEPTH {
+            return Some(YamlError {
+                location: Location::at(file, i as u64 + 1, 1),
+                message: format!(
+                    "nesting is {depth} levels deep here; expected at most {MAX_DEPTH}"
+                ),
+            });
+        }
+    }
+    None
+}
+
 /// Parses `text`, read from `file`, as a `T`, pointing errors at their line and column.
+/// Files too large or too deeply nested are refused before parsing.
 pub fn parse<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, YamlError> {
+    if let Some(e) = too_big(file, text) {
+        return Err(e);
+    }
     serde_yaml::from_str(text).map_err(|e| {
         let location = match e.location() {
             Some(l) => Location::at(file, l.line() as u64, l.column() as u64),
@@ -41,4 +106,26 @@ pub fn find_line(text: &str, needle: &str, from: u64) -> Option<u64> {
 /// Writes `value` as a YAML document.
 pub fn to_string<T: serde::Serialize>(value: &T) -> Result<String, serde_yaml::Error> {
     serde_yaml::to_string(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deep_nesting_is_refused_quickly() {
+        let file = Path::new("users.yaml");
+        let flow = format!("users: {}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let e = parse::<serde_yaml::Value>(file, &flow).unwrap_err();
+        assert!(e.message.contains("nesting"), "{}", e.message);
+        let dashes = format!("users:\n  {}x\n", "- ".repeat(100_000));
+        assert!(parse::<serde_yaml::Value>(file, &dashes).is_err());
+        let block: String = (0..200)
+            .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+            .collect();
+        let e = parse::<serde_yaml::Value>(file, &block).unwrap_err();
+        assert_eq!(e.location.line, Some(65));
+        let fine = "users:\n  - email: a@b.org\n    grants: [teacher:1]\n";
+        assert!(parse::<serde_yaml::Value>(file, fine).is_ok());
+    }
 }

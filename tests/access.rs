@@ -40,7 +40,12 @@ fn exams(dep: &Deployment, b: &access::Bundle) -> BTreeSet<(String, String)> {
 #[test]
 fn teacher_sees_only_their_groups_in_their_subjects() {
     let dep = load();
-    let plan = access::plan(&dep.data, &dep.catalog, &dep.users, dep.settings.group_years);
+    let plan = access::plan(
+        &dep.data,
+        &dep.catalog,
+        &dep.users,
+        dep.settings.group_years,
+    );
     let mine: Vec<_> = plan.bundles_of("Teacher.One@fixture.org").collect();
     assert_eq!(mine.len(), 1);
     let b = mine[0].1;
@@ -77,7 +82,12 @@ fn teacher_sees_only_their_groups_in_their_subjects() {
 #[test]
 fn administrators_see_their_schools_and_reporters_no_students() {
     let dep = load();
-    let plan = access::plan(&dep.data, &dep.catalog, &dep.users, dep.settings.group_years);
+    let plan = access::plan(
+        &dep.data,
+        &dep.catalog,
+        &dep.users,
+        dep.settings.group_years,
+    );
     let principal: Vec<_> = plan
         .bundles_of("principal@fixture.org")
         .map(|(_, b)| b)
@@ -126,7 +136,12 @@ fn identical_scopes_share_a_bundle() {
         .clone();
     twin.email = "deputy@fixture.org".into();
     dep.users.push(twin);
-    let plan = access::plan(&dep.data, &dep.catalog, &dep.users, dep.settings.group_years);
+    let plan = access::plan(
+        &dep.data,
+        &dep.catalog,
+        &dep.users,
+        dep.settings.group_years,
+    );
     let a = plan.bundles_of("coordinator@fixture.org").next().unwrap().0;
     let b = plan.bundles_of("deputy@fixture.org").next().unwrap().0;
     assert_eq!(a, b);
@@ -138,7 +153,12 @@ fn identical_scopes_share_a_bundle() {
 #[test]
 fn lea_totals_are_named_for_the_lea() {
     let dep = load();
-    let plan = access::plan(&dep.data, &dep.catalog, &dep.users, dep.settings.group_years);
+    let plan = access::plan(
+        &dep.data,
+        &dep.catalog,
+        &dep.users,
+        dep.settings.group_years,
+    );
     let b = plan
         .bundles
         .iter()
@@ -159,7 +179,11 @@ fn a_group_shows_its_year_and_earlier_unless_the_setting_says_all() {
             std::fs::create_dir_all(to.parent().unwrap()).unwrap();
             let text = std::fs::read_to_string(from.join(f)).unwrap();
             // The roster is last year's (2023); the results are 2024's.
-            let text = if f.ends_with("groups.csv") { text.replace(",2024,", ",2023,") } else { text };
+            let text = if f.ends_with("groups.csv") {
+                text.replace(",2024,", ",2023,")
+            } else {
+                text
+            };
             std::fs::write(to, text).unwrap();
         }
         std::fs::write(dir.path().join("scoresite.yaml"), settings).unwrap();
@@ -167,11 +191,24 @@ fn a_group_shows_its_year_and_earlier_unless_the_setting_says_all() {
         let dep = scoresite::pipeline::load_valid(dir.path(), &mut diags)
             .expect("valid")
             .deployment;
-        let plan = access::plan(&dep.data, &dep.catalog, &dep.users, dep.settings.group_years);
+        let plan = access::plan(
+            &dep.data,
+            &dep.catalog,
+            &dep.users,
+            dep.settings.group_years,
+        );
         plan.bundles_of("north.teacher@north.example")
             .map(|(_, b)| b.exams.len())
             .sum()
     };
-    assert_eq!(exams_of_teacher("name: Test\n"), 0, "2024 results are after the 2023 group");
-    assert_eq!(exams_of_teacher("name: Test\ngroup_years: all\n"), 1, "Nora's 2024 ELA result");
+    assert_eq!(
+        exams_of_teacher("name: Test\n"),
+        0,
+        "2024 results are after the 2023 group"
+    );
+    assert_eq!(
+        exams_of_teacher("name: Test\ngroup_years: all\n"),
+        1,
+        "Nora's 2024 ELA result"
+    );
 }

@@ -30,7 +30,12 @@ fn disabled_fields_are_not_aggregated_or_exported() {
     let dep = scoresite::pipeline::load_valid(&lea, &mut diags)
         .expect("loads")
         .deployment;
-    let plan = access::plan(&dep.data, &dep.catalog, &dep.users, dep.settings.group_years);
+    let plan = access::plan(
+        &dep.data,
+        &dep.catalog,
+        &dep.users,
+        dep.settings.group_years,
+    );
     let info = render::views::SiteInfo {
         name: dep.settings.name.clone(),
         sandbox: true,

@@ -746,3 +746,35 @@ fn the_shared_pipeline_fills_blank_levels() {
     assert_eq!(exam.overall.level, Some(3));
     assert_eq!(v.summary.levels_derived, 1);
 }
+
+/// Hostile inputs are refused by name, not parsed at length: a TRT element
+/// with 300,000 attributes, a megabyte CSV cell, a symbolic link in data/.
+#[test]
+fn oversized_and_non_regular_inputs_are_refused() {
+    let attributes: String = (0..300_000).map(|i| format!(" a{i}=\"1\"")).collect();
+    let trt = trt("5000000001", "Complete", "Valid", "")
+        .replace("<Test ", &format!("<Test{attributes} "));
+    let cell = "x".repeat(1 << 20);
+    let export = export_with(&[("2000000001", &[("Redwood High", &cell)])]);
+    let dir = common::deployment(&[("data/a.xml", trt), ("data/export.csv", export)]);
+    std::os::unix::fs::symlink("/etc/hostname", dir.path().join("data/link.csv")).unwrap();
+    let (out, _, stderr) = check(dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.contains(
+            "a.xml:3:3: error: not well-formed TRT XML: <Test> has more than 64 attributes"
+        ),
+        "{}",
+        &stderr[..stderr.len().min(2000)]
+    );
+    assert!(
+        stderr.contains("export.csv:7:5: error: a cell of 1048576 bytes; expected at most 65536"),
+        "{}",
+        &stderr[..stderr.len().min(2000)]
+    );
+    assert!(
+        stderr.contains("link.csv: error: a symbolic link; expected a regular file"),
+        "{}",
+        &stderr[..stderr.len().min(2000)]
+    );
+}

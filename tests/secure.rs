@@ -294,7 +294,11 @@ fn each_user_reads_exactly_what_their_grants_allow() {
                         && r["SchoolYear"] <= g3.2
                         && roster3.contains(&r["StudentIdentifier"])
                 }));
-                roster2.intersection(&through(g2)).cloned().chain(math).collect()
+                roster2
+                    .intersection(&through(g2))
+                    .cloned()
+                    .chain(math)
+                    .collect()
             }
             "principal@fixture.example" => {
                 tested(fx.export.iter().filter(|r| r["SchoolId"] == school))
@@ -444,6 +448,24 @@ fn no_student_school_or_group_name_in_plaintext() {
     // The coordinator can read it all back.
     let list = listed(open_list(&site, "COORDINATOR@sandbox-usd.example", PASS));
     assert!(list.lines().any(|l| l.starts_with("r/")));
+    // The file-name key is only in the grants: an outsider cannot label the
+    // stored files with their page paths.
+    let session = Session::logon(
+        &site,
+        "coordinator@sandbox-usd.example",
+        &SecretString::from(PASS.to_string()),
+    )
+    .unwrap();
+    assert_eq!(session.grant.names.len(), 64);
+    let site_json = std::fs::read_to_string(site.join("site.json")).unwrap();
+    assert!(!site_json.contains("names"), "{site_json}");
+    for f in stored_files(&site) {
+        let text = String::from_utf8_lossy(&std::fs::read(site.join(&f)).unwrap()).into_owned();
+        assert!(
+            !text.contains(&session.grant.names),
+            "{f} holds the file-name key"
+        );
+    }
 }
 
 #[test]

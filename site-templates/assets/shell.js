@@ -117,13 +117,33 @@
     show("view");
   }
 
+  // What a decrypted page may not bring into the shell: anything that runs
+  // script, loads a frame or object, or changes where links and forms go.
+  // Any holder of a bundle key can seal a page, so pages are not trusted
+  // with the session's keys.
+  var BANNED = "script:not([type='application/json']), iframe, frame, frameset, object, embed, base, meta, link, form[action], portal";
+  function sanitize(root) {
+    root.querySelectorAll(BANNED).forEach(function (el) { el.remove(); });
+    root.querySelectorAll("*").forEach(function (el) {
+      Array.prototype.slice.call(el.attributes).forEach(function (a) {
+        var name = a.name.toLowerCase();
+        var value = a.value.replace(/[\s\u0000-\u001f]/g, "").toLowerCase();
+        if (name.indexOf("on") === 0 || name === "srcdoc" || name === "formaction" ||
+            (/^(href|src|action|xlink:href|data)$/.test(name) && /^(javascript|data|vbscript):/.test(value) && !/^data:image\//.test(value))) {
+          el.removeAttribute(a.name);
+        }
+      });
+    });
+    return root;
+  }
+
   function open(path, hash) {
     $("view").setAttribute("aria-busy", "true");
     return ask({ op: "get", path: path }).then(function (bytes) {
       var doc = new DOMParser().parseFromString(new TextDecoder().decode(bytes), "text/html");
       var view = $("view");
       view.textContent = "";
-      var main = doc.querySelector("main");
+      var main = sanitize(doc.querySelector("main") || doc.body);
       Array.prototype.slice.call(main.childNodes).forEach(function (n) {
         view.appendChild(document.adoptNode(n));
       });
@@ -181,7 +201,9 @@
     });
   });
 
-  $("logout").addEventListener("click", function () {
+  // Logging out in one tab logs out every tab of the site.
+  var channel = "BroadcastChannel" in window ? new BroadcastChannel("scoresite.logout") : null;
+  function logout(tell) {
     ask({ op: "logout" });
     sessionStorage.clear();
     $("view").textContent = "";
@@ -189,6 +211,11 @@
     current = null;
     history.replaceState(null, "", location.pathname);
     show("logon");
+    if (tell && channel) channel.postMessage("logout");
+  }
+  if (channel) channel.onmessage = function () { logout(false); };
+  $("logout").addEventListener("click", function () {
+    logout(true);
     $("email").focus();
   });
 

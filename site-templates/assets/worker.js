@@ -71,7 +71,7 @@ async function logon(email, passphrase) {
   const personal = new ageLib.Decrypter();
   personal.addIdentity(identity);
   const grant = JSON.parse(await personal.decrypt(sealedGrant, "text"));
-  const s = { names: site.names, identities: grant.bundles.map((b) => b.identity) };
+  const s = { names: grant.names, identities: grant.bundles.map((b) => b.identity) };
   resume(s);
   const bundles = grant.bundles.map(({ role, label, note, home }) => ({ role, label, note, home }));
   return { session: s, bundles };

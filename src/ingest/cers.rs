@@ -470,6 +470,10 @@ fn parse_row<'a>(
     })
 }
 
+/// The longest cell accepted: the longest real one (an accommodation list)
+/// is a few hundred bytes; a megabyte cell is a broken file or an attack.
+pub const MAX_CELL: usize = 64 * 1024;
+
 /// How many records are parsed in parallel at a time.
 const BATCH: usize = 8192;
 
@@ -535,6 +539,16 @@ pub fn load(
             let record = &batch[filled].1;
             let line = record.position().map(|p| p.line()).unwrap_or(0);
             if record.iter().all(|f| f.trim().is_empty()) {
+                continue;
+            }
+            if let Some(f) = record.iter().position(|c| c.len() > MAX_CELL) {
+                diags.error(
+                    Location::at(path, line, f as u64 + 1),
+                    format!(
+                        "a cell of {} bytes; expected at most {MAX_CELL} (is a quote left open?)",
+                        record[f].len()
+                    ),
+                );
                 continue;
             }
             if record.len() != names.len() {

@@ -185,7 +185,9 @@ pub struct LoadReport {
     pub joined: usize,
 }
 
-/// Every regular, non-hidden file under `dir`, in path order.
+/// Every regular, non-hidden file under `dir`, in path order. Anything else
+/// (a symbolic link, a FIFO, a device) is an error that names it: skipping it
+/// silently could leave results out.
 fn data_files(dir: &Path, diags: &mut Diagnostics) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for entry in walkdir::WalkDir::new(dir)
@@ -195,7 +197,18 @@ fn data_files(dir: &Path, diags: &mut Diagnostics) -> Vec<PathBuf> {
     {
         match entry {
             Ok(e) if e.file_type().is_file() => files.push(e.into_path()),
-            Ok(_) => {}
+            Ok(e) if e.file_type().is_dir() => {}
+            Ok(e) => {
+                let what = if e.file_type().is_symlink() {
+                    "a symbolic link"
+                } else {
+                    "not a regular file (a FIFO, socket or device)"
+                };
+                diags.error(
+                    Location::file(e.path()),
+                    format!("{what}; expected a regular file (copy the file itself into data/)"),
+                );
+            }
             Err(e) => diags.error(
                 Location::file(e.path().unwrap_or(dir)),
                 format!("cannot read: {e}"),

@@ -14,8 +14,8 @@ use crate::model::{
     AdminCondition, Completeness, Dataset, Demographics, Elas, Exam, ExamDetail, Flag,
     ItemResponse, Origin, Score, Sex, TargetScore, TraitScore, RACE_FLAGS,
 };
-use quick_xml::events::{BytesStart, Event};
-use quick_xml::Reader;
+use quick_xml::events::{BytesRef, BytesStart, Event};
+use quick_xml::{Reader, XmlVersion};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -86,18 +86,36 @@ struct Report {
     detail: ExamDetail,
 }
 
-fn attrs(e: &BytesStart) -> HashMap<String, String> {
-    e.attributes()
-        .flatten()
-        .map(|a| {
-            (
-                String::from_utf8_lossy(a.key.as_ref()).into_owned(),
-                a.unescape_value()
-                    .map(|v| v.into_owned())
-                    .unwrap_or_default(),
-            )
-        })
-        .collect()
+/// The most attributes one TRT element may have; the richest has about a dozen.
+pub const MAX_ATTRIBUTES: usize = 64;
+
+/// An element's attributes, with entities resolved; too many is an error.
+fn attrs(e: &BytesStart) -> Result<HashMap<String, String>, String> {
+    let mut out = HashMap::new();
+    for a in e.attributes().flatten() {
+        if out.len() == MAX_ATTRIBUTES {
+            return Err(format!(
+                "<{}> has more than {MAX_ATTRIBUTES} attributes; expected a TRT element",
+                e.name().as_ref()
+            ));
+        }
+        let value = a
+            .normalized_value(XmlVersion::Implicit1_0)
+            .map(|v| v.into_owned())
+            .unwrap_or_default();
+        out.insert(a.key.as_ref().to_string(), value);
+    }
+    Ok(out)
+}
+
+/// The text an entity or character reference stands for.
+fn reference(r: &BytesRef) -> String {
+    match r.resolve_char_ref() {
+        Ok(Some(c)) => c.to_string(),
+        _ => quick_xml::escape::resolve_predefined_entity(&r.xml_content(XmlVersion::Implicit1_0))
+            .unwrap_or_default()
+            .to_string(),
+    }
 }
 
 fn line_of(text: &str, offset: u64) -> (u64, u64) {
@@ -165,39 +183,39 @@ fn read(text: &str) -> Result<Report, (u64, String)> {
     let mut report = Report::default();
     let mut stack: Vec<String> = Vec::new();
     let mut item: Option<ItemResponse> = None;
+    // The text of the Response being read: text, entities and CDATA in turn.
+    let mut response = String::new();
     loop {
         let pos = reader.buffer_position();
         let event = reader
             .read_event()
             .map_err(|e| (reader.error_position(), e.to_string()))?;
+        let in_response = stack.last().map(String::as_str) == Some("Response");
         let (e, empty) = match &event {
             Event::Start(e) => (e, false),
             Event::Empty(e) => (e, true),
-            Event::Text(t) => {
-                if stack.last().map(String::as_str) == Some("Response") {
-                    if let Some(it) = item.as_mut() {
-                        let value = t
-                            .unescape()
-                            .map_err(|e| (pos, e.to_string()))?
-                            .trim()
-                            .to_string();
-                        it.response = (!value.is_empty()).then_some(value);
-                    }
-                }
+            Event::Text(t) if in_response => {
+                response.push_str(&t.xml_content(XmlVersion::Implicit1_0));
                 continue;
             }
-            Event::CData(t) => {
-                if stack.last().map(String::as_str) == Some("Response") {
-                    if let Some(it) = item.as_mut() {
-                        it.response = Some(String::from_utf8_lossy(t).trim().to_string());
-                    }
-                }
+            Event::GeneralRef(r) if in_response => {
+                response.push_str(&reference(r));
+                continue;
+            }
+            Event::CData(t) if in_response => {
+                response.push_str(&t.xml_content(XmlVersion::Implicit1_0));
                 continue;
             }
             Event::End(e) => {
-                let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                let name = e.name().as_ref().to_string();
                 if name == "Item" {
                     add_item(&mut report.detail.items, item.take());
+                } else if name == "Response" {
+                    if let Some(it) = item.as_mut() {
+                        let value = response.trim();
+                        it.response = (!value.is_empty()).then(|| value.to_string());
+                    }
+                    response.clear();
                 }
                 stack.pop();
                 continue;
@@ -205,14 +223,14 @@ fn read(text: &str) -> Result<Report, (u64, String)> {
             Event::Eof => break,
             _ => continue,
         };
-        let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+        let name = e.name().as_ref().to_string();
         if stack.is_empty() && name != "TDSReport" {
             return Err((
                 pos,
                 format!("root element is <{name}>; expected <TDSReport>"),
             ));
         }
-        let a = attrs(e);
+        let a = attrs(e).map_err(|m| (pos, m))?;
         let get = |k: &str| a.get(k).cloned().unwrap_or_default();
         match name.as_str() {
             "Test" => report.test = a.clone(),

@@ -276,7 +276,12 @@ pub fn build_site(
     let dep = crate::pipeline::load_valid(&deployment_dir, &mut diags)
         .context("the generated deployment did not load")?
         .deployment;
-    let plan = crate::access::plan(&dep.data, &dep.catalog, &dep.users, dep.settings.group_years);
+    let plan = crate::access::plan(
+        &dep.data,
+        &dep.catalog,
+        &dep.users,
+        dep.settings.group_years,
+    );
     let site = crate::render::views::SiteInfo {
         name: dep.settings.name.clone(),
         sandbox: true,

@@ -109,8 +109,8 @@ for (let i = 0; i < myGroupNames.length && !checkedGroup; i++) {
   const csv = csvRows(readFileSync(await download.path(), "utf8"));
   check(csv.length === rows.length && "SSID" in csv[0], `CSV has ${csv.length} rows with SSIDs`);
   // The page's CSV rule is the Rust one: only a whole number may start with - or +.
-  const cells = await page.evaluate(() => ["-2+3+cmd|' /C calc'!A0", "=1+1", "-2.5", "+7", "2450"].map(window.scoresite.csvCell));
-  check(JSON.stringify(cells) === JSON.stringify(["'-2+3+cmd|' /C calc'!A0", "'=1+1", "-2.5", "+7", "2450"]), `CSV cells neutralised: ${cells}`);
+  const csvCells = await page.evaluate(() => ["-2+3+cmd|' /C calc'!A0", "=1+1", "-2.5", "+7", "2450"].map(window.scoresite.csvCell));
+  check(JSON.stringify(csvCells) === JSON.stringify(["'-2+3+cmd|' /C calc'!A0", "'=1+1", "-2.5", "+7", "2450"]), `CSV cells neutralised: ${csvCells}`);
 
   // A student's report, and Home leads back to the teacher's home.
   await tableRows.first().locator("a").click();
