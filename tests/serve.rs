@@ -420,3 +420,105 @@ fn non_loopback_bind_warns() {
         "{url}"
     );
 }
+
+/// Starts the server on `root` with at most `files` open file descriptors.
+fn serve_with_fd_limit(root: &std::path::Path, files: u64) -> Server {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_scoresite"));
+    cmd.args(["serve", root.to_str().unwrap(), "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    // SAFETY: setrlimit is async-signal-safe and touches only the child.
+    unsafe {
+        cmd.pre_exec(move || {
+            let limit = libc::rlimit {
+                rlim_cur: files,
+                rlim_max: files,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    Server {
+        child,
+        addr,
+        _dir: None,
+    }
+}
+
+/// A request claiming a 99,999,999,999-byte body does not bring the server
+/// down (tiny_http 0.12 allocated a buffer that size).
+#[test]
+fn an_oversized_content_length_is_survived() {
+    let s = start();
+    let r = raw(
+        &s.addr,
+        b"GET /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(get(&s.addr, "/a.txt", "").status, 200, "still serving");
+}
+
+/// Clients that ask for a large file and never read it let go of the
+/// server's threads (write timeouts), so others are still served.
+#[test]
+fn stalled_readers_do_not_tie_up_the_server() {
+    let s = start();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("site");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("big.bin"), vec![7u8; 32 << 20]).unwrap();
+    std::fs::write(root.join("a.txt"), "small").unwrap();
+    let server = serve_dir(&root);
+    drop(s);
+    let stalled: Vec<TcpStream> = (0..18)
+        .map(|_| {
+            let mut c = TcpStream::connect(&server.addr).unwrap();
+            c.write_all(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+                .unwrap();
+            c
+        })
+        .collect();
+    let r = get(&server.addr, "/a.txt", "");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, "small");
+    drop(stalled);
+}
+
+/// Running out of file descriptors does not stop the server accepting for
+/// good: once connections close, it serves again.
+#[test]
+fn running_out_of_file_descriptors_is_survived() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("site");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("a.txt"), "small").unwrap();
+    let server = serve_with_fd_limit(&root, 48);
+    let flood: Vec<TcpStream> = (0..120)
+        .filter_map(|_| TcpStream::connect(&server.addr).ok())
+        .collect();
+    assert!(
+        flood.len() > 48,
+        "the backlog takes more than the server can open"
+    );
+    drop(flood);
+    let r = get(&server.addr, "/a.txt", "");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, "small");
+}

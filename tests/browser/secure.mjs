@@ -98,6 +98,7 @@ async function session(origin, label) {
 
   // A page forged by a co-holder of a bundle key runs nothing in the shell.
   if (label === "localhost") {
+    await page.locator("#session").waitFor();
     await page.evaluate((p) => { location.hash = "#/" + p; }, forged);
     await page.getByRole("heading", { name: "Forged page" }).waitFor();
     const left = await page.evaluate(() => ({
