@@ -73,8 +73,15 @@ enum Command {
         #[arg(long)]
         password_stdin: bool,
         /// List every page path the user can read.
-        #[arg(long, conflicts_with = "path")]
+        #[arg(long, conflicts_with_all = ["path", "out"])]
         list: bool,
+        /// Decrypt everything the user can read into this folder (readable by
+        /// its owner only: it holds plaintext student data), for audits.
+        #[arg(long, conflicts_with = "path")]
+        out: Option<PathBuf>,
+        /// With --out: replace a folder that is not a previous scoresite output.
+        #[arg(long, requires = "out")]
+        force: bool,
         /// A page path (as listed) to write, decrypted, to stdout.
         path: Option<String>,
     },
@@ -151,8 +158,17 @@ fn main() -> ExitCode {
             email,
             password_stdin,
             list,
+            out,
+            force,
             path,
-        } => open(&site, &email, password_stdin, list, path),
+        } => open(
+            &site,
+            &email,
+            password_stdin,
+            list,
+            out.map(|o| (o, force)),
+            path,
+        ),
         Command::Serve { dir, port, bind } => serve(dir, bind, port),
     }
 }
@@ -323,6 +339,7 @@ fn open(
     email: &str,
     password_stdin: bool,
     list: bool,
+    out: Option<(PathBuf, bool)>,
     path: Option<String>,
 ) -> ExitCode {
     if !password_stdin {
@@ -333,6 +350,11 @@ fn open(
         let pass = scoresite::users::passphrase_from(std::io::stdin().lock(), 1)?;
         let session = scoresite::open::Session::logon(site, email, &pass)?;
         let mut stdout = std::io::stdout().lock();
+        if let Some((dir, force)) = out {
+            let pages = session.extract(&dir, force)?;
+            writeln!(stdout, "Decrypted {pages} pages into {} (readable by you only; delete it when the audit is done).", dir.display())?;
+            return Ok(());
+        }
         match (list, path) {
             (_, Some(p)) => stdout.write_all(&session.read(&p)?)?,
             _ => {

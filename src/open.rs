@@ -82,10 +82,71 @@ impl Session {
             .with_context(|| format!("{path}: not readable by this user"))
     }
 
+    /// Decrypts every page this user can read into `out`, with the site's
+    /// public styles, scripts and help, so that an auditor can browse it from
+    /// disk. The folder holds plaintext student data: it is created readable
+    /// by its owner only. Returns the number of pages written.
+    pub fn extract(&self, out: &Path, force: bool) -> Result<usize> {
+        let paths = self.paths()?;
+        for p in &paths {
+            let safe = Path::new(p)
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)));
+            if !safe {
+                bail!("the page list names `{p}`, which is not a path inside the site");
+            }
+        }
+        let dest = crate::output::Destination {
+            path: out,
+            kind: "decrypted copy",
+            force,
+            protect: Some(&self.site),
+        };
+        crate::output::publish(&dest, |dir| {
+            restrict(dir)?;
+            for p in &paths {
+                crate::output::write_file(dir, p, &self.read(p)?)?;
+            }
+            for public in ["assets", "help"] {
+                copy_tree(&self.site.join(public), &dir.join(public))?;
+            }
+            Ok(paths.len())
+        })
+    }
+
     /// The stored file at `stored` (relative to the site), decrypted with
     /// this user's scope keys; `None` when they cannot read it.
     pub fn open_stored(&self, stored: &str) -> Option<Vec<u8>> {
         let bytes = std::fs::read(self.site.join(stored)).ok()?;
         seal::open_with(&bytes, &self.scopes)
     }
+}
+
+/// Makes `dir` readable by its owner only (on Unix).
+fn restrict(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("cannot restrict {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Copies the regular files under `from` to `to`.
+fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = entry.path().strip_prefix(from)?;
+        let target = to.join(rel);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::copy(entry.path(), &target)
+            .with_context(|| format!("cannot copy {}", entry.path().display()))?;
+    }
+    Ok(())
 }

@@ -652,6 +652,42 @@ fn district_admins_of_lea_sharing_a_school_id_read_only_their_own() {
         assert!(text.contains(own), "{email} misses {own}");
         assert!(!text.contains(other), "{email} reads {other}");
     }
+    // An audit copy: everything one user reads, decrypted into a private folder.
+    let audit = dir.path().join("audit");
+    let out = ok(
+        &[
+            "open",
+            "--site",
+            site.to_str().unwrap(),
+            "--email",
+            "north.coordinator@north.example",
+            "--password-stdin",
+            "--out",
+            audit.to_str().unwrap(),
+        ],
+        Some(PASS),
+    );
+    assert!(out.starts_with("Decrypted "), "{out}");
+    let files = stored_files(&audit);
+    assert!(
+        files
+            .iter()
+            .any(|f| f.ends_with("index.html") && f.starts_with("b/")),
+        "{files:?}"
+    );
+    assert!(audit.join("assets/site.css").exists());
+    let text: String = files
+        .iter()
+        .filter(|f| f.ends_with(".html") && !f.starts_with("help/"))
+        .map(|f| std::fs::read_to_string(audit.join(f)).unwrap())
+        .collect();
+    assert!(text.contains("Redwood High") && text.contains("2000000003"));
+    assert!(!text.contains("Cedar High") && !text.contains("3000000001"));
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&audit).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
 }
 
 /// `build` hands browsers only credentials at work factor 18 that are the
