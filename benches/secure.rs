@@ -45,7 +45,14 @@ fn main() {
         let t = Instant::now();
         let enrollment = users::Enrollment::at(&lea);
         for email in &enrol {
-            enrollment.add(email, None, &[], &pass).expect("enrols");
+            enrollment
+                .add(
+                    email,
+                    None,
+                    &[],
+                    &users::NewCredential::Passphrase(pass.clone()),
+                )
+                .expect("enrols");
         }
         let enrolling = t.elapsed().as_secs_f64();
 

@@ -301,19 +301,22 @@ fn grant_file(
 /// The public logon shell: its page and scripts.
 fn shell(info: &SiteInfo) -> Result<Vec<(String, Vec<u8>)>> {
     let r = Renderer::new()?;
-    let mut out = vec![(
-        "index.html".to_string(),
-        r.render(
-            "logon.html",
-            &render::views::Base {
-                site: info,
-                root: "",
-                home: None,
-                role: None,
-            },
-        )?
-        .into_bytes(),
-    )];
+    let base = render::views::Base {
+        site: info,
+        root: "",
+        home: None,
+        role: None,
+    };
+    let mut out = vec![
+        (
+            "index.html".to_string(),
+            r.render("logon.html", &base)?.into_bytes(),
+        ),
+        (
+            "enrol.html".to_string(),
+            r.render("enrol.html", &base)?.into_bytes(),
+        ),
+    ];
     for (path, data) in render::SHELL_ASSETS {
         out.push((path.to_string(), data.to_vec()));
     }

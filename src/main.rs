@@ -2,6 +2,7 @@
 
 use age::secrecy::SecretString;
 use clap::{Parser, Subcommand};
+use scoresite::users::NewCredential;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -111,8 +112,12 @@ enum UsersCommand {
         #[arg(long)]
         name: Option<String>,
         /// Read the passphrase from the first line of stdin instead of generating one.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "credential")]
         password_stdin: bool,
+        /// Enrol with the file the user made on the site's "Create your sign-in
+        /// file" page (their passphrase never reaches the coordinator).
+        #[arg(long)]
+        credential: Option<PathBuf>,
         /// The deployment directory.
         #[arg(long, default_value = ".")]
         deployment: PathBuf,
@@ -122,8 +127,11 @@ enum UsersCommand {
         #[arg(long)]
         email: String,
         /// Read the passphrase from the first line of stdin instead of generating one.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "credential")]
         password_stdin: bool,
+        /// Use a new sign-in file the user made on the site's enrolment page.
+        #[arg(long)]
+        credential: Option<PathBuf>,
         #[arg(long, default_value = ".")]
         deployment: PathBuf,
     },
@@ -276,18 +284,29 @@ fn build(deployment: &std::path::Path, out: &std::path::Path, force: bool) -> Ex
     }
 }
 
-/// The passphrase from stdin, or a generated one (returned too, to be
-/// printed once the enrolment has succeeded).
-fn passphrase(from_stdin: bool) -> anyhow::Result<(SecretString, Option<String>)> {
+/// The user's new credential: the enrolment file they made in the browser,
+/// a passphrase from stdin, or a generated passphrase (returned too, to be
+/// printed once the command has succeeded).
+fn new_credential(
+    email: &str,
+    file: Option<&std::path::Path>,
+    from_stdin: bool,
+) -> anyhow::Result<(NewCredential, Option<String>)> {
+    if let Some(file) = file {
+        return Ok((NewCredential::from_file(file, email)?, None));
+    }
     if from_stdin {
         let pass = scoresite::users::passphrase_from(
             std::io::stdin().lock(),
             scoresite::users::MIN_PASSPHRASE,
         )?;
-        return Ok((pass, None));
+        return Ok((NewCredential::Passphrase(pass), None));
     }
     let generated = scoresite::seal::generate_passphrase()?;
-    Ok((SecretString::from(generated.clone()), Some(generated)))
+    Ok((
+        NewCredential::Passphrase(SecretString::from(generated.clone())),
+        Some(generated),
+    ))
 }
 
 /// Prints a generated passphrase, once, after the command that set it succeeded.
@@ -305,23 +324,29 @@ fn users(command: UsersCommand) -> ExitCode {
             grants,
             name,
             password_stdin,
+            credential,
             deployment,
-        } => passphrase(password_stdin).and_then(|(p, generated)| {
-            Enrollment::at(&deployment).add(&email, name, &grants, &p)?;
-            show_generated(generated);
-            println!("Enrolled {email}. Rebuild the site to give them access.");
-            Ok(())
-        }),
+        } => new_credential(&email, credential.as_deref(), password_stdin).and_then(
+            |(p, generated)| {
+                Enrollment::at(&deployment).add(&email, name, &grants, &p)?;
+                show_generated(generated);
+                println!("Enrolled {email}. Rebuild the site to give them access.");
+                Ok(())
+            },
+        ),
         UsersCommand::Passwd {
             email,
             password_stdin,
+            credential,
             deployment,
-        } => passphrase(password_stdin).and_then(|(p, generated)| {
-            Enrollment::at(&deployment).passwd(&email, &p)?;
-            show_generated(generated);
-            println!("New passphrase set for {email}. Rebuild the site to apply it.");
-            Ok(())
-        }),
+        } => new_credential(&email, credential.as_deref(), password_stdin).and_then(
+            |(p, generated)| {
+                Enrollment::at(&deployment).passwd(&email, &p)?;
+                show_generated(generated);
+                println!("New passphrase set for {email}. Rebuild the site to apply it.");
+                Ok(())
+            },
+        ),
         UsersCommand::Remove { email, deployment } => {
             Enrollment::at(&deployment).remove(&email).map(|()| {
                 println!("Removed {email}. Rebuild the site: new scope keys lock them out.");

@@ -17,6 +17,74 @@ use std::path::{Path, PathBuf};
 /// The shortest passphrase accepted from stdin.
 pub const MIN_PASSPHRASE: usize = 12;
 
+/// How a user's new identity is sealed.
+pub enum NewCredential {
+    /// Made here and sealed with this passphrase.
+    Passphrase(SecretString),
+    /// Made in the user's browser (the site's "Create your sign-in file"
+    /// page): their public recipient and the identity sealed with a
+    /// passphrase only they know.
+    Sealed {
+        recipient: String,
+        credential: Vec<u8>,
+    },
+}
+
+/// The file the enrolment page downloads.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnrolmentFile {
+    version: u32,
+    email: String,
+    recipient: String,
+    /// The sealed identity, as hex.
+    credential: String,
+}
+
+impl NewCredential {
+    /// Reads an enrolment file for `email`, checking what can be checked
+    /// without the passphrase: the email, the recipient, and that the
+    /// credential is sealed with scrypt at the work factor browsers accept.
+    pub fn from_file(path: &Path, email: &str) -> Result<NewCredential> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let file: EnrolmentFile = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{}: expected the file the enrolment page downloads",
+                path.display()
+            )
+        })?;
+        if file.version != 1 {
+            bail!("{}: version {}; expected 1", path.display(), file.version);
+        }
+        if seal::normalise_email(&file.email) != seal::normalise_email(email) {
+            bail!(
+                "{} is the enrolment of {}, not {email}",
+                path.display(),
+                file.email
+            );
+        }
+        file.recipient
+            .parse::<age::x25519::Recipient>()
+            .map_err(|e| anyhow::anyhow!("{}: recipient: {e}", path.display()))?;
+        let credential = seal::unhex(&file.credential)
+            .with_context(|| format!("{}: credential", path.display()))?;
+        match seal::work_factor(&credential) {
+            Some(seal::WORK_FACTOR) => {}
+            other => bail!(
+                "{}: the credential is sealed with scrypt work factor {}; expected {}",
+                path.display(),
+                other.map_or("none".into(), |f| f.to_string()),
+                seal::WORK_FACTOR
+            ),
+        }
+        Ok(NewCredential::Sealed {
+            recipient: file.recipient,
+            credential,
+        })
+    }
+}
+
 /// A deployment's enrollment files.
 pub struct Enrollment {
     root: PathBuf,
@@ -92,7 +160,7 @@ impl Enrollment {
         email: &str,
         name: Option<String>,
         grants: &[String],
-        passphrase: &SecretString,
+        new: &NewCredential,
     ) -> Result<()> {
         let email = valid_email(email)?;
         for g in grants {
@@ -131,12 +199,13 @@ impl Enrollment {
         if name.is_some() {
             user.name = name;
         }
-        self.install(&mut users, at, &email, passphrase)
+        self.install(&mut users, at, &email, new)
     }
 
-    /// Gives `email` a new identity sealed with `passphrase`, keeping the grants.
-    /// The old passphrase is not needed, so an administrator can reset it.
-    pub fn passwd(&self, email: &str, passphrase: &SecretString) -> Result<()> {
+    /// Gives `email` a new identity, keeping the grants. The old passphrase
+    /// is not needed, so an administrator can reset it (or the user can make a
+    /// new sign-in file in the browser).
+    pub fn passwd(&self, email: &str, new: &NewCredential) -> Result<()> {
         let email = seal::normalise_email(email);
         let mut users = self.read()?;
         let Some(at) = users
@@ -146,7 +215,7 @@ impl Enrollment {
         else {
             bail!("{email} is not enrolled in {}", self.users_path().display());
         };
-        self.install(&mut users, at, &email, passphrase)
+        self.install(&mut users, at, &email, new)
     }
 
     /// Removes `email` and their credential file.
@@ -169,7 +238,7 @@ impl Enrollment {
         Ok(())
     }
 
-    /// Gives user `at` a fresh identity sealed with `passphrase`, in an order
+    /// Gives user `at` a new identity, in an order
     /// that an interruption cannot turn into a silent lock-out: the new
     /// credential is written beside the old one, `users.yaml` then records its
     /// recipient and fingerprint, and only then does it replace the old one.
@@ -180,15 +249,26 @@ impl Enrollment {
         users: &mut UsersFile,
         at: usize,
         email: &str,
-        passphrase: &SecretString,
+        new: &NewCredential,
     ) -> Result<()> {
-        let identity = age::x25519::Identity::generate();
-        let sealed =
-            seal::with_passphrase(identity.to_string().expose_secret().as_bytes(), passphrase)?;
+        let (recipient, sealed) = match new {
+            NewCredential::Passphrase(passphrase) => {
+                let identity = age::x25519::Identity::generate();
+                let sealed = seal::with_passphrase(
+                    identity.to_string().expose_secret().as_bytes(),
+                    passphrase,
+                )?;
+                (identity.to_public().to_string(), sealed)
+            }
+            NewCredential::Sealed {
+                recipient,
+                credential,
+            } => (recipient.clone(), credential.clone()),
+        };
         let path = self.credential_path(&self.salt()?, email);
         let pending = path.with_extension("age.new");
         write_atomic(&pending, &sealed)?;
-        users.users[at].recipient = Some(identity.to_public().to_string());
+        users.users[at].recipient = Some(recipient);
         users.users[at].credential = Some(seal::fingerprint(&sealed));
         self.write(users)?;
         std::fs::rename(&pending, &path).with_context(|| format!("cannot write {}", path.display()))

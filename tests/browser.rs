@@ -186,8 +186,35 @@ fn secure_site_logon_in_chromium() {
     );
     scoresite(&["build", d, "--out", site.to_str().unwrap()]);
     reseal(&site, resealed, pass, 10);
-    let forged = forge(&site, admin, pass);
     let server = serve(&site);
+    // Self-service enrolment: the user makes a sign-in file in the browser,
+    // the coordinator enrols it, and after a rebuild the user logs on.
+    let own = "self.enrolled@sandbox-usd.example";
+    let own_pass = "four unrelated words chosen";
+    let file = dir.path().join("enrolment.json");
+    let base = server.1.clone();
+    node(
+        "enrol.mjs",
+        &[Path::new(&base), Path::new(own), Path::new(own_pass), &file],
+    );
+    common::ok(
+        &[
+            "users",
+            "add",
+            "--email",
+            own,
+            "--grant",
+            "state_admin",
+            "--credential",
+            file.to_str().unwrap(),
+            "--deployment",
+            d,
+        ],
+        None,
+    );
+    scoresite(&["build", d, "--out", site.to_str().unwrap()]);
+    reseal(&site, resealed, pass, 10);
+    let forged = forge(&site, admin, pass);
     let port = server.1.rsplit(':').next().unwrap().to_string();
     let args: Vec<String> = vec![
         server.1.clone(),
@@ -197,6 +224,8 @@ fn secure_site_logon_in_chromium() {
         pass.into(),
         resealed.into(),
         forged,
+        own.into(),
+        own_pass.into(),
     ];
     let args: Vec<&Path> = args.iter().map(Path::new).collect();
     node("secure.mjs", &args);

@@ -800,3 +800,65 @@ fn out_over_the_deployment_or_other_files_is_refused() {
     assert!(other.join(".scoresite-output").exists() && !other.join("notes.txt").exists());
     std::fs::remove_dir_all(&other).unwrap();
 }
+
+/// An enrolment file from the browser is enrolled only for its own email and
+/// only when sealed at work factor 18; a good one logs on after a build.
+#[test]
+fn self_service_enrolment_files_are_checked_and_enrolled() {
+    let dir = common::copy_fixture("districts");
+    let d = dir.path().to_str().unwrap();
+    let email = "south.coordinator@south.example";
+    let identity = age::x25519::Identity::generate();
+    let file = |factor: u8, who: &str| -> std::path::PathBuf {
+        let mut recipient = age::scrypt::Recipient::new(SecretString::from(PASS.to_string()));
+        recipient.set_work_factor(factor);
+        let encryptor = age::Encryptor::with_recipients(std::iter::once(&recipient as _)).unwrap();
+        let mut sealed = Vec::new();
+        let mut w = encryptor.wrap_output(&mut sealed).unwrap();
+        use age::secrecy::ExposeSecret;
+        std::io::Write::write_all(&mut w, identity.to_string().expose_secret().as_bytes()).unwrap();
+        w.finish().unwrap();
+        let path = dir.path().join(format!("enrol-{factor}-{who}.json"));
+        let json = serde_json::json!({
+            "version": 1,
+            "email": who,
+            "recipient": identity.to_public().to_string(),
+            "credential": scoresite::seal::hex(&sealed),
+        });
+        std::fs::write(&path, json.to_string()).unwrap();
+        path
+    };
+    let add = |path: &std::path::Path| {
+        scoresite(
+            &[
+                "users",
+                "add",
+                "--email",
+                email,
+                "--credential",
+                path.to_str().unwrap(),
+                "--deployment",
+                d,
+            ],
+            None,
+        )
+    };
+    let out = add(&file(18, "someone.else@south.example"));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("is the enrolment of someone.else@south.example"));
+    let out = add(&file(10, email));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("work factor 10; expected 18"));
+    let out = add(&file(18, email));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("Passphrase"));
+    let site = dir.path().join("site");
+    ok(&["build", d, "--out", site.to_str().unwrap()], None);
+    let list = listed(open_list(&site, email, PASS));
+    assert!(list.lines().any(|l| l.ends_with("index.html")), "{list}");
+}

@@ -77,6 +77,18 @@ async function logon(email, passphrase) {
   return { session: s, bundles };
 }
 
+/** A new X25519 identity sealed with `passphrase` at the work factor the
+ *  site accepts, and its public recipient, for self-service enrolment. */
+async function enrol(passphrase) {
+  const identity = await ageLib.generateX25519Identity();
+  const recipient = await ageLib.identityToRecipient(identity);
+  const e = new ageLib.Encrypter();
+  e.setPassphrase(passphrase);
+  e.setScryptWorkFactor(WORK_FACTOR);
+  const credential = await e.encrypt(identity + "\n");
+  return { recipient, credential: hex(credential) };
+}
+
 async function get(path) {
   if (!session) throw new Error("Not logged on.");
   const name = `d/${mac(unhex(session.names), path).slice(0, 32)}.age`;
@@ -90,6 +102,7 @@ self.onmessage = async (e) => {
   try {
     let result = null;
     if (op === "logon") result = await logon(e.data.email, e.data.passphrase);
+    else if (op === "enrol") result = await enrol(e.data.passphrase);
     else if (op === "resume") resume(e.data.session);
     else if (op === "get") {
       const bytes = await get(e.data.path);

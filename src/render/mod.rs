@@ -43,6 +43,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "logon.html",
         include_str!("../../site-templates/shell/logon.html"),
     ),
+    (
+        "enrol.html",
+        include_str!("../../site-templates/shell/enrol.html"),
+    ),
 ];
 
 /// Static assets copied into every site.
@@ -67,6 +71,10 @@ pub const SHELL_ASSETS: &[(&str, &[u8])] = &[
     (
         "assets/worker.js",
         include_bytes!("../../site-templates/assets/worker.js"),
+    ),
+    (
+        "assets/enrol.js",
+        include_bytes!("../../site-templates/assets/enrol.js"),
     ),
     (
         "assets/vendor/age.js",

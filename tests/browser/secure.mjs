@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { launch, axeCheck, check, csvRows, done } from "./common.mjs";
 
-const [base, port, teacher, admin, pass, resealed, forged, shots] = process.argv.slice(2);
+const [base, port, teacher, admin, pass, resealed, forged, own, ownPass, shots] = process.argv.slice(2);
 if (shots) mkdirSync(shots, { recursive: true });
 const HOST = "reports.district.test";
 const browser = await launch([`--host-resolver-rules=MAP ${HOST} 127.0.0.1`]);
@@ -42,6 +42,14 @@ async function session(origin, label) {
   const unknown = await page.textContent("#logon-error");
   check(wrong && wrong === unknown, `${label}: same message for a wrong password and an unknown email ("${wrong}")`);
   check(await page.locator("#view").isHidden(), `${label}: nothing shown after a failed logon`);
+
+  // A user who made their own sign-in file in the browser logs on with it.
+  if (label === "localhost") {
+    await logon(page, own, ownPass);
+    await page.locator("#session").waitFor({ timeout: 30000 });
+    check(await page.locator("#logon").isHidden(), "a self-enrolled user logs on");
+    await page.getByRole("button", { name: "Log out" }).click();
+  }
 
   // A credential sealed at another scrypt work factor is refused before any scrypt.
   await logon(page, resealed, pass);
