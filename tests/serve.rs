@@ -59,14 +59,23 @@ fn start() -> Server {
     server
 }
 
+/// `scoresite serve ROOT --port 0`, not yet started.
+fn serve_command(root: &std::path::Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_scoresite"));
+    cmd.args(["serve", root.to_str().unwrap(), "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    cmd
+}
+
 /// Starts the server on `root`.
 fn serve_dir(root: &std::path::Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_scoresite"))
-        .args(["serve", root.to_str().unwrap(), "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    spawn(serve_command(root))
+}
+
+/// Starts `cmd` and waits for the address it serves on.
+fn spawn(mut cmd: Command) -> Server {
+    let mut child = cmd.spawn().unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
@@ -424,10 +433,7 @@ fn non_loopback_bind_warns() {
 /// Starts the server on `root` with at most `files` open file descriptors.
 fn serve_with_fd_limit(root: &std::path::Path, files: u64) -> Server {
     use std::os::unix::process::CommandExt;
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_scoresite"));
-    cmd.args(["serve", root.to_str().unwrap(), "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+    let mut cmd = serve_command(root);
     // SAFETY: setrlimit is async-signal-safe and touches only the child.
     unsafe {
         cmd.pre_exec(move || {
@@ -442,24 +448,7 @@ fn serve_with_fd_limit(root: &std::path::Path, files: u64) -> Server {
             }
         });
     }
-    let mut child = cmd.spawn().unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap()
-        .to_string();
-    Server {
-        child,
-        addr,
-        _dir: None,
-    }
+    spawn(cmd)
 }
 
 /// A request claiming a 99,999,999,999-byte body does not bring the server

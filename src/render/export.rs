@@ -7,7 +7,7 @@
 use super::csv_safe;
 use crate::deployment::{Deployment, Visibility};
 use crate::ingest::{cers, cers_cells};
-use crate::model::Exam;
+use crate::model::{Exam, RACE_FLAGS};
 use anyhow::Result;
 use std::io::Write;
 
@@ -40,7 +40,8 @@ pub fn export(dep: &Deployment, exams: &[usize]) -> Result<Vec<u8>> {
     Ok(w.into_inner()?)
 }
 
-/// The columns a deployment's field visibility governs.
+/// The columns a deployment's field visibility governs (race/ethnicity's are
+/// the [`RACE_FLAGS`] columns).
 const FIELD_COLUMNS: &[(&str, &[&str])] = &[
     ("gender", &["Sex"]),
     ("migrant", &["MigrantStatus"]),
@@ -54,19 +55,6 @@ const FIELD_COLUMNS: &[(&str, &[&str])] = &[
         &[
             "EnglishLanguageAcquisitionStatus",
             "EnglishLanguageAcquisitionStatusStartDate",
-        ],
-    ),
-    (
-        "race_ethnicity",
-        &[
-            "HispanicOrLatinoEthnicity",
-            "AmericanIndianOrAlaskaNative",
-            "Asian",
-            "BlackOrAfricanAmerican",
-            "White",
-            "NativeHawaiianOrOtherPacificIslander",
-            "TwoOrMoreRaces",
-            "Filipino",
         ],
     ),
 ];
@@ -88,9 +76,14 @@ fn row(dep: &Deployment, exam: &Exam) -> Vec<String> {
         cells[i as usize] = data.strings.get(sym).to_string();
     }
     let layout = cers::columns_64();
-    for (field, columns) in FIELD_COLUMNS {
+    let race = RACE_FLAGS.map(|(_, column)| column);
+    let governed = FIELD_COLUMNS
+        .iter()
+        .copied()
+        .chain(std::iter::once(("race_ethnicity", &race[..])));
+    for (field, columns) in governed {
         if dep.settings.visibility(field) == Visibility::Disabled {
-            for c in *columns {
+            for c in columns {
                 if let Some(i) = layout.iter().position(|l| l == c) {
                     cells[i].clear();
                 }
