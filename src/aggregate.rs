@@ -527,17 +527,34 @@ pub fn cube(
     let mut signatures: Vec<Vec<i8>> = Vec::new();
     let mut sig_index: FxHashMap<Vec<i8>, usize> = FxHashMap::default();
     let mut cells = Vec::new();
-    for (i, mut t) in tallies.into_iter().enumerate() {
-        // Unscored opportunities (an invalidated test, say) count for nothing.
+    // Unscored opportunities (an invalidated test, say) count for nothing.
+    for t in &mut tallies {
         t.retain(|_, t| t.n > 0);
-        let hidden = if institutions[i].fine || threshold == 0 {
-            BTreeSet::new()
-        } else {
-            let mine = owns.iter().find(|(r, _)| *r == i).map(|(_, t)| t);
-            suppressed(&t, mine, threshold)
-        };
+    }
+    // An aggregate reporter's school rows add up to their scope's row.
+    let hierarchy = (!admin && top.is_some() && !schools_first.is_empty()).then(|| {
+        (
+            schools_first.len(),
+            (0..schools_first.len()).collect::<Vec<_>>(),
+        )
+    });
+    let hidden = if threshold == 0 {
+        vec![BTreeSet::new(); tallies.len()]
+    } else {
+        let rows: Vec<Row> = tallies
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Row {
+                cells: t,
+                fine: institutions[i].fine,
+                mine: owns.iter().find(|(r, _)| *r == i).map(|(_, t)| t),
+            })
+            .collect();
+        suppressed(&rows, hierarchy.as_ref(), threshold)
+    };
+    for (i, t) in tallies.into_iter().enumerate() {
         for (key, tally) in t {
-            let hide = hidden.contains(&key);
+            let hide = hidden[i].contains(&key);
             let (year, a, sig) = key;
             let Some(&a) = local.get(&a) else { continue };
             let s = *sig_index.entry(sig).or_insert_with_key(|sig| {
@@ -592,43 +609,96 @@ pub fn cube(
     }
 }
 
-/// The marginal cells to suppress: every group of `threshold` or fewer
-/// results, every cell whose results beyond the viewer's own (`mine`) are
-/// that few, and, where a dimension would otherwise have exactly one hidden
-/// value that subtraction from the overall cell recovers, its smallest
-/// other value as well.
+/// One institution's cells as suppression sees them.
+struct Row<'a> {
+    cells: &'a BTreeMap<Key, Tally>,
+    /// Fine rows (an administrator's own schools) are shown whole.
+    fine: bool,
+    /// For a comparison row: the viewer's own part of it, which the viewer
+    /// can subtract, so only the results beyond it count.
+    mine: Option<&'a BTreeMap<Key, Tally>>,
+}
+
+/// The cells to suppress, per row, treating everything one viewer sees as
+/// linked tables: each row's overall cell is the sum of each dimension's
+/// values, and (`hierarchy`: the scope row and its school rows) a scope's
+/// cell is the sum of its schools'. A cell of `threshold` or fewer results
+/// (beyond the viewer's own, for comparison rows) is hidden; then, until
+/// nothing changes, in every such sum where anything is hidden, at least two
+/// cells are hidden and the hidden parts together hold more than `threshold`
+/// results, else the smallest shown part is hidden too. So no hidden group
+/// of `threshold` or fewer can be recovered by subtracting shown cells.
 fn suppressed(
-    cells: &BTreeMap<Key, Tally>,
-    mine: Option<&BTreeMap<Key, Tally>>,
+    rows: &[Row],
+    hierarchy: Option<&(usize, Vec<usize>)>,
     threshold: usize,
-) -> BTreeSet<Key> {
-    let small = |n: u32| n > 0 && n as usize <= threshold;
-    let beyond = |k: &Key, t: &Tally| mine.map(|m| t.n - m.get(k).map_or(0, |o| o.n));
-    let mut hidden: BTreeSet<Key> = cells
-        .iter()
-        .filter(|(k, t)| small(t.n) || beyond(k, t).is_some_and(small))
-        .map(|(k, _)| k.clone())
-        .collect();
-    // The values of one dimension at one year and assessment.
-    type Values<'a> = Vec<(&'a Key, u32)>;
-    let mut dims: BTreeMap<(u16, u32, usize), Values> = BTreeMap::new();
-    for (k, t) in cells {
-        if let Some(d) = k.2.iter().position(|&v| v >= 0) {
-            dims.entry((k.0, k.1, d)).or_default().push((k, t.n));
+) -> Vec<BTreeSet<Key>> {
+    // Every suppressible cell, with the results it tells the viewer about.
+    let mut ids: Vec<(usize, &Key)> = Vec::new();
+    let mut n: Vec<usize> = Vec::new();
+    let mut index: FxHashMap<(usize, &Key), usize> = FxHashMap::default();
+    for (r, row) in rows.iter().enumerate().filter(|(_, row)| !row.fine) {
+        for (k, t) in row.cells {
+            let own = row.mine.and_then(|m| m.get(k)).map_or(0, |o| o.n);
+            index.insert((r, k), ids.len());
+            ids.push((r, k));
+            n.push(t.n.saturating_sub(own) as usize);
         }
     }
-    for values in dims.values() {
-        if values.iter().filter(|(k, _)| hidden.contains(*k)).count() == 1 {
-            let next = values
+    let mut hidden: Vec<bool> = n.iter().map(|&n| n > 0 && n <= threshold).collect();
+    // Sums: (total, parts).
+    let mut sums: Vec<(Option<usize>, Vec<usize>)> = Vec::new();
+    let mut dims: BTreeMap<(usize, u16, u32, usize), Vec<usize>> = BTreeMap::new();
+    for (c, &(r, k)) in ids.iter().enumerate() {
+        if let Some(d) = k.2.iter().position(|&v| v >= 0) {
+            dims.entry((r, k.0, k.1, d)).or_default().push(c);
+        }
+    }
+    for ((r, year, a, _), parts) in dims {
+        let total = index.get(&(r, &(year, a, vec![-1i8; 10]))).copied();
+        sums.push((total, parts));
+    }
+    if let Some((top, schools)) = hierarchy {
+        for (k, _) in rows[*top].cells {
+            let total = index.get(&(*top, k)).copied();
+            let parts = schools
                 .iter()
-                .filter(|(k, _)| !hidden.contains(*k))
-                .min_by_key(|(_, n)| *n);
-            if let Some((k, _)) = next {
-                hidden.insert((*k).clone());
+                .filter_map(|&s| index.get(&(s, k)).copied())
+                .collect();
+            sums.push((total, parts));
+        }
+    }
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for (total, parts) in &sums {
+            let hidden_parts: Vec<usize> = parts.iter().copied().filter(|&p| hidden[p]).collect();
+            let total_hidden = total.is_some_and(|t| hidden[t]);
+            let count = hidden_parts.len() + total_hidden as usize;
+            let hidden_n: usize = hidden_parts.iter().map(|&p| n[p]).sum();
+            let exposed = count == 1 || (!total_hidden && count > 0 && hidden_n <= threshold);
+            if !exposed {
+                continue;
+            }
+            let next = parts
+                .iter()
+                .copied()
+                .filter(|&p| !hidden[p] && n[p] > 0)
+                .min_by_key(|&p| n[p])
+                .or(total.filter(|&t| !hidden[t]));
+            if let Some(c) = next {
+                hidden[c] = true;
+                changed = true;
             }
         }
     }
-    hidden
+    let mut out = vec![BTreeSet::new(); rows.len()];
+    for (c, &(r, k)) in ids.iter().enumerate() {
+        if hidden[c] {
+            out[r].insert(k.clone());
+        }
+    }
+    out
 }
 
 /// One cell as the page stores it.
@@ -788,10 +858,14 @@ fn trajectory(
                     .collect(),
             );
             let hide = |n: usize| crate::stats::suppressed(n, threshold);
-            all_means.push(am.filter(|_| !hide(an)));
-            cohort_means.push(cm.filter(|_| !hide(cn)));
-            let show = |n: usize, m: Option<f64>, p: f64| {
-                if hide(n) {
+            // All students minus the cohort is a group too: when it is small,
+            // the cohort row is hidden so that it cannot be subtracted.
+            let hide_all = hide(an);
+            let hide_cohort = hide(cn) || (!hide_all && an > cn && hide(an - cn));
+            all_means.push(am.filter(|_| !hide_all));
+            cohort_means.push(cm.filter(|_| !hide_cohort));
+            let show = |hidden: bool, n: usize, m: Option<f64>, p: f64| {
+                if hidden {
                     ("*".to_string(), "*".to_string(), "*".to_string())
                 } else {
                     (
@@ -802,8 +876,8 @@ fn trajectory(
                     )
                 }
             };
-            let (all_n, all_mean, all_met) = show(an, am, ap);
-            let (cohort_n, cohort_mean, cohort_met) = show(cn, cm, cp);
+            let (all_n, all_mean, all_met) = show(hide_all, an, am, ap);
+            let (cohort_n, cohort_mean, cohort_met) = show(hide_cohort, cn, cm, cp);
             LongRow {
                 year: school_year_label(k.0),
                 grade: k.1.to_string(),
@@ -869,8 +943,14 @@ mod tests {
 
     fn hidden(list: &[(i8, i8, u32)], mine: &[(i8, i8, u32)]) -> Vec<(i8, i8)> {
         let mine = (!mine.is_empty()).then(|| cells(mine));
-        suppressed(&cells(list), mine.as_ref(), 10)
-            .into_iter()
+        let cells = cells(list);
+        let row = Row {
+            cells: &cells,
+            fine: false,
+            mine: mine.as_ref(),
+        };
+        suppressed(&[row], None, 10)[0]
+            .iter()
             .map(|k| (k.2[0], k.2[9]))
             .collect()
     }
@@ -891,7 +971,9 @@ mod tests {
         assert_eq!(hidden(&list, &[]), vec![(1, -1), (2, -1)]);
         // A comparison row whose results beyond the viewer's own are few:
         // 3 more grade-5 results than the viewer's own 8 hides grade 5, then
-        // grade 4; 6 more male results than the viewer's 5 hides male.
+        // grade 4; 6 more male results than the viewer's 5 hides male, then
+        // female (14 beyond the viewer's), not nonbinary, which has nothing
+        // beyond the viewer's own and so would protect nothing.
         let mine = [
             (-1, -1, 21),
             (0, -1, 6),
@@ -902,10 +984,46 @@ mod tests {
         ];
         assert_eq!(
             hidden(&list, &mine),
-            vec![(-1, 4), (-1, 5), (1, -1), (2, -1)]
+            vec![(-1, 4), (-1, 5), (0, -1), (1, -1)]
         );
         // Nothing small: nothing hidden.
         assert!(hidden(&[(-1, -1, 40), (0, -1, 29), (1, -1, 11)], &[]).is_empty());
+        // Three small values of one dimension (3 + 4 + 2 = 9) would add up
+        // to a small group: the next value is hidden too.
+        let many = [
+            (-1, -1, 100),
+            (0, -1, 3),
+            (1, -1, 4),
+            (2, -1, 2),
+            (3, -1, 91),
+        ];
+        assert_eq!(hidden(&many, &[]), vec![(0, -1), (1, -1), (2, -1), (3, -1)]);
+    }
+
+    #[test]
+    fn school_rows_and_their_total_are_one_linked_table() {
+        // School A has 2 IEP results, school B 15; the LEA row shows 17.
+        // Hiding A's cell alone would leave LEA − B = 2: B's is hidden too.
+        let a = cells(&[(-1, -1, 40), (0, -1, 2), (1, -1, 38)]);
+        let b = cells(&[(-1, -1, 60), (0, -1, 15), (1, -1, 45)]);
+        let lea = cells(&[(-1, -1, 100), (0, -1, 17), (1, -1, 83)]);
+        let row = |c| Row {
+            cells: c,
+            fine: false,
+            mine: None,
+        };
+        let hidden = suppressed(&[row(&a), row(&b), row(&lea)], Some(&(2, vec![0, 1])), 10);
+        let gender = |h: &BTreeSet<Key>| -> Vec<i8> { h.iter().map(|k| k.2[0]).collect() };
+        // In each school, the small value and its complement; and across
+        // schools, B's value for the small group as well.
+        assert_eq!(gender(&hidden[0]), vec![0, 1]);
+        assert_eq!(gender(&hidden[1]), vec![0, 1]);
+        assert!(
+            hidden[2].is_empty(),
+            "the LEA row stays: A and B hidden together hold 17"
+        );
+        // Nothing that is hidden can be recovered: every sum has two or more
+        // hidden cells holding more than 10 results.
     }
 
     #[test]

@@ -566,3 +566,143 @@ fn results_by_item_matches_the_trt_files() {
     );
     assert!(page.contains("<h2 id=\"by-item\">Results by Item"));
 }
+
+/// The subtraction attacker: given every cube an aggregate reporter can read,
+/// it solves every sum it knows (each institution's overall cell is the sum
+/// of each dimension's values; the scope's row is the sum of its school rows)
+/// for any single unknown cell, again and again, and then looks at what it
+/// learned. It must learn no hidden group of 10 or fewer results, neither as
+/// one recovered cell nor as the remainder of a sum.
+#[test]
+fn the_subtraction_attacker_recovers_nothing() {
+    let (site, _) = built();
+    let (dir, _) = bundles(site)
+        .into_iter()
+        .find(|(_, r)| r == "Aggregate Reporter")
+        .unwrap();
+    let (mut solved, mut sums_checked) = (0, 0);
+    for cube in cubes(&dir) {
+        let threshold = cube["threshold"].as_f64().unwrap();
+        let signatures: Vec<Vec<i64>> = cube["signatures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                s.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_i64().unwrap())
+                    .collect()
+            })
+            .collect();
+        let kinds: Vec<String> = cube["institutions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["kind"].as_str().unwrap().to_string())
+            .collect();
+        // (institution, year, assessment, signature) → n, or None when hidden.
+        type Cell = (usize, i64, i64, Vec<i64>);
+        let mut known: std::collections::BTreeMap<Cell, Option<f64>> = Default::default();
+        for cell in cube["cells"].as_array().unwrap() {
+            let c: Vec<f64> = cell
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect();
+            let key = (
+                c[0] as usize,
+                c[1] as i64,
+                c[2] as i64,
+                signatures[c[3] as usize].clone(),
+            );
+            known.insert(key, (c[4] >= 0.0).then_some(c[4]));
+        }
+        // The sums the page lets an attacker write down: (total, parts).
+        let mut sums: Vec<(Cell, Vec<Cell>)> = Vec::new();
+        let keys: Vec<Cell> = known.keys().cloned().collect();
+        for (i, y, a, sig) in &keys {
+            if sig.iter().all(|&v| v < 0) {
+                for d in 0..sig.len() {
+                    let parts: Vec<Cell> = keys
+                        .iter()
+                        .filter(|k| k.0 == *i && k.1 == *y && k.2 == *a)
+                        .filter(|k| k.3.iter().enumerate().all(|(e, &v)| (e == d) == (v >= 0)))
+                        .cloned()
+                        .collect();
+                    if !parts.is_empty() {
+                        sums.push(((*i, *y, *a, sig.clone()), parts));
+                    }
+                }
+            }
+        }
+        let schools: Vec<usize> = (0..kinds.len()).filter(|&i| kinds[i] == "school").collect();
+        if let Some(top) = (0..kinds.len()).find(|&i| kinds[i] != "school") {
+            if !schools.is_empty() {
+                for (i, y, a, sig) in keys.iter().filter(|k| k.0 == top) {
+                    let parts: Vec<Cell> = schools
+                        .iter()
+                        .map(|&s| (s, *y, *a, sig.clone()))
+                        .filter(|k| known.contains_key(k))
+                        .collect();
+                    sums.push(((*i, *y, *a, sig.clone()), parts));
+                }
+            }
+        }
+        // Solve every sum with one unknown until nothing more can be solved.
+        let mut recovered: Vec<(Cell, f64)> = Vec::new();
+        loop {
+            let mut progress = false;
+            for (total, parts) in &sums {
+                let unknown: Vec<&Cell> = std::iter::once(total)
+                    .chain(parts)
+                    .filter(|k| known[*k].is_none())
+                    .collect();
+                if unknown.len() != 1 {
+                    continue;
+                }
+                let shown: f64 = parts.iter().filter_map(|k| known[k]).sum();
+                let value = if unknown[0] == total {
+                    shown
+                } else {
+                    known[total].unwrap() - shown
+                };
+                let key = unknown[0].clone();
+                known.insert(key.clone(), Some(value));
+                recovered.push((key, value));
+                progress = true;
+            }
+            if !progress {
+                break;
+            }
+        }
+        for (key, value) in &recovered {
+            solved += 1;
+            assert!(
+                *value == 0.0 || *value > threshold,
+                "{}: a hidden cell {key:?} of {value} results is recovered",
+                cube["family"]
+            );
+        }
+        // Sums with several unknowns still give their unknowns' total.
+        for (total, parts) in &sums {
+            let Some(t) = known[total] else { continue };
+            let unknown = parts.iter().filter(|k| known[*k].is_none()).count();
+            if unknown < 2 {
+                continue;
+            }
+            sums_checked += 1;
+            let rest = t - parts.iter().filter_map(|k| known[k]).sum::<f64>();
+            assert!(
+                rest == 0.0 || rest > threshold,
+                "{}: hidden cells {total:?} add up to a group of {rest}",
+                cube["family"]
+            );
+        }
+    }
+    assert!(
+        sums_checked > 10,
+        "the attacker found sums to try ({sums_checked}, {solved} solved)"
+    );
+}
