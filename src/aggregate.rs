@@ -659,7 +659,7 @@ fn suppressed(
         sums.push((total, parts));
     }
     if let Some((top, schools)) = hierarchy {
-        for (k, _) in rows[*top].cells {
+        for k in rows[*top].cells.keys() {
             let total = index.get(&(*top, k)).copied();
             let parts = schools
                 .iter()

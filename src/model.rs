@@ -166,7 +166,8 @@ pub struct Institutions {
     pub schools: Vec<School>,
     lea_index: HashMap<String, usize>,
     /// (LEA, id or alias) → school.
-    school_key: HashMap<(usize, String), usize>,
+    /// LEA → id or alias → school.
+    school_key: HashMap<usize, HashMap<String, usize>>,
     /// Id, CDS code or alias → every school that answers to it.
     school_ids: HashMap<String, Vec<usize>>,
 }
@@ -224,8 +225,12 @@ impl Institutions {
     /// `aliases` are other ids it may be referred by, such as its 7-digit
     /// school code or a charter's authorising CDS code.
     pub fn add_school(&mut self, school: School, aliases: &[&str]) -> usize {
-        if let Some(&i) = self.school_key.get(&(school.lea, school.id.clone())) {
-            return i;
+        if let Some(i) = self
+            .school_key
+            .get(&school.lea)
+            .and_then(|m| m.get(&school.id))
+        {
+            return *i;
         }
         let idx = self.schools.len();
         let names = std::iter::once(school.id.as_str())
@@ -235,7 +240,9 @@ impl Institutions {
             .collect::<Vec<_>>();
         for name in names {
             self.school_key
-                .entry((school.lea, name.clone()))
+                .entry(school.lea)
+                .or_default()
+                .entry(name.clone())
                 .or_insert(idx);
             let all = self.school_ids.entry(name).or_default();
             if !all.contains(&idx) {
@@ -250,7 +257,8 @@ impl Institutions {
     /// a 14-digit code that names one school anywhere.
     pub fn school_in(&self, lea: usize, id: &str) -> Option<usize> {
         self.school_key
-            .get(&(lea, id.to_string()))
+            .get(&lea)
+            .and_then(|m| m.get(id))
             .copied()
             .or_else(|| match self.find_school(id) {
                 Found::One(s) if is_cds(id) => Some(s),

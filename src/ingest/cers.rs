@@ -600,7 +600,9 @@ fn add_batch(
         .par_iter()
         .map(|(_, r)| parse_row(r, cols, catalog))
         .collect();
-    let mut added = 0;
+    let first = data.exams.len();
+    // The batch's record of each exam added, in order.
+    let mut records: Vec<&csv::StringRecord> = Vec::with_capacity(batch.len());
     for ((line, record), result) in batch.iter().zip(parsed) {
         match result {
             Ok(row) => {
@@ -608,12 +610,9 @@ fn add_batch(
                     path,
                     file,
                     line: *line,
-                    record,
-                    cols,
-                    catalog,
                 };
                 if add_row(&source, row, data, schools, diags) {
-                    added += 1;
+                    records.push(record);
                 }
             }
             Err(errors) => {
@@ -632,17 +631,15 @@ fn add_batch(
             }
         }
     }
-    added
+    keep_raw_cells(&records, first, cols, catalog, data);
+    records.len() as u64
 }
 
-/// Where a row came from: its file, line and record, and how to read it.
+/// Where a row came from: its file and line.
 struct Source<'a> {
     path: &'a Path,
     file: u32,
     line: u64,
-    record: &'a csv::StringRecord,
-    cols: &'a Columns,
-    catalog: &'a Catalog,
 }
 
 fn add_row(
@@ -652,9 +649,7 @@ fn add_row(
     schools: &mut Schools,
     diags: &mut Diagnostics,
 ) -> bool {
-    let Source {
-        path, file, line, ..
-    } = *source;
+    let Source { path, file, line } = *source;
     let place = Place {
         district_id: row.district_id,
         district_name: row.district_name,
@@ -714,26 +709,48 @@ fn add_row(
         },
         raw: Box::default(),
     };
-    let raw = raw_cells(source, &exam, data);
-    data.exams.push(Exam { raw, ..exam });
+    data.exams.push(exam);
     true
 }
 
-/// The cells of the row that the District/School Export would not write back
+/// Keeps, for each exam added from `records` (the exams from `first` on),
+/// the cells of its row that the District/School Export would not write back
 /// as they came in, with the student's names, which later rows may change.
-fn raw_cells(source: &Source, exam: &Exam, data: &mut Dataset) -> Box<[(u8, Sym)]> {
+/// The comparison runs in parallel; only the kept cells are interned.
+fn keep_raw_cells(
+    records: &[&csv::StringRecord],
+    first: usize,
+    cols: &Columns,
+    catalog: &Catalog,
+    data: &mut Dataset,
+) {
     const NAMES: [usize; 2] = [6, 7];
-    let written = super::cers_cells::cells(data, source.catalog, exam);
-    let mut raw = Vec::new();
-    for (i, field) in source.cols.layout.iter().enumerate() {
-        let Some(cell) = field.and_then(|f| source.record.get(f)) else {
-            continue;
-        };
-        if NAMES.contains(&i) || cell != written[i] {
-            raw.push((i as u8, data.strings.intern(cell)));
-        }
+    let differing: Vec<Vec<(u8, usize)>> = {
+        let data = &*data;
+        records
+            .par_iter()
+            .zip(&data.exams[first..])
+            .map(|(record, exam)| {
+                let written = super::cers_cells::cells(data, catalog, exam);
+                cols.layout
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, field)| {
+                        let f = (*field)?;
+                        let cell = record.get(f)?;
+                        (NAMES.contains(&i) || cell != written[i]).then_some((i as u8, f))
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    for ((record, keep), e) in records.iter().zip(differing).zip(first..) {
+        let raw: Box<[(u8, Sym)]> = keep
+            .into_iter()
+            .map(|(i, f)| (i, data.strings.intern(&record[f])))
+            .collect();
+        data.exams[e].raw = raw;
     }
-    raw.into_boxed_slice()
 }
 
 #[cfg(test)]

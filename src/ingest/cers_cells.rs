@@ -7,10 +7,12 @@ use crate::catalog::{Catalog, Kind};
 use crate::model::{
     AdminCondition, Completeness, Dataset, Exam, Flag, Grade, Score, Sex, RACE_FLAGS,
 };
+use std::borrow::Cow;
 
 /// How the District/School Export writes `exam` in the 64-column layout,
-/// from the loaded values, every field shown.
-pub fn cells(data: &Dataset, catalog: &Catalog, exam: &Exam) -> Vec<String> {
+/// from the loaded values, every field shown. Cells borrow from the dataset
+/// where they can: ingest compares every row with them.
+pub fn cells<'a>(data: &'a Dataset, catalog: &'a Catalog, exam: &'a Exam) -> Vec<Cow<'a, str>> {
     let school = &data.institutions.schools[exam.school as usize];
     let lea = &data.institutions.leas[school.lea];
     let student = &data.students[exam.student as usize];
@@ -21,7 +23,7 @@ pub fn cells(data: &Dataset, catalog: &Catalog, exam: &Exam) -> Vec<String> {
         Kind::Ica => ("Interim", "ICA"),
         Kind::Iab | Kind::Fiab | Kind::Interim => ("Interim", "IAB"),
     };
-    let text = |s: Option<crate::model::Sym>| s.map(|s| data.strings.get(s).to_string());
+    let text = |s: Option<crate::model::Sym>| Cow::Borrowed(s.map_or("", |s| data.strings.get(s)));
     let d = &exam.demographics;
     let flag = |f: Flag| match d.get(f) {
         Some(true) => "Yes",
@@ -29,26 +31,29 @@ pub fn cells(data: &Dataset, catalog: &Catalog, exam: &Exam) -> Vec<String> {
         None => "",
     };
     // CERS writes the district's 14-digit CDS code and the 7-digit school code.
-    let (district_id, school_id) = match school.cds.as_deref() {
-        Some(cds) if cds.len() == 14 => (format!("{}0000000", &cds[..7]), cds[7..].to_string()),
-        _ => (lea.id.clone(), school.id.clone()),
+    let (district_id, school_id): (Cow<str>, Cow<str>) = match school.cds.as_deref() {
+        Some(cds) if cds.len() == 14 => (format!("{}0000000", &cds[..7]).into(), cds[7..].into()),
+        _ => (lea.id.as_str().into(), school.id.as_str().into()),
     };
-    let mut cells = vec![
+    let mut cells: Vec<Cow<str>> = vec![
         district_id,
-        lea.name.clone(),
-        lea.nces.clone().unwrap_or_default(),
+        lea.name.as_str().into(),
+        lea.nces.as_deref().unwrap_or("").into(),
         school_id,
-        school.name.clone(),
-        student.ssid.to_string(),
-        student.first_name.to_string(),
-        student.last_name.to_string(),
-        exam.submitted.format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
-        exam.school_year.to_string(),
-        text(exam.session).unwrap_or_default(),
+        school.name.as_str().into(),
+        (&*student.ssid).into(),
+        (&*student.first_name).into(),
+        (&*student.last_name).into(),
+        exam.submitted
+            .format("%Y-%m-%d %H:%M:%S%.6f")
+            .to_string()
+            .into(),
+        exam.school_year.to_string().into(),
+        text(exam.session),
         kind.into(),
         sub_kind.into(),
-        assessment.name.clone(),
-        family.subject.clone(),
+        assessment.name.as_str().into(),
+        family.subject.as_str().into(),
         grade_text(exam.grade),
         match exam.completeness {
             Completeness::Complete => "Complete",
@@ -71,8 +76,6 @@ pub fn cells(data: &Dataset, catalog: &Catalog, exam: &Exam) -> Vec<String> {
         score_cells(&mut cells, &alt.unwrap_or_default());
     }
     cells.extend(exam.claim_levels.map(|l| number(l.map(f32::from))));
-    let elas = d.elas;
-    let language = text;
     cells.extend([
         match d.sex {
             Some(Sex::Female) => "Female",
@@ -85,25 +88,27 @@ pub fn cells(data: &Dataset, catalog: &Catalog, exam: &Exam) -> Vec<String> {
         flag(Flag::Section504).into(),
         flag(Flag::Iep).into(),
         flag(Flag::Lep).into(),
-        language(d.language).unwrap_or_default(),
-        language(d.language_alt).unwrap_or_default(),
+        text(d.language),
+        text(d.language_alt),
         flag(Flag::Military).into(),
-        elas.map(|e| format!("{e:?}").to_ascii_uppercase())
-            .unwrap_or_default(),
-        d.elas_start.map(|t| t.to_string()).unwrap_or_default(),
+        d.elas.map_or(Cow::Borrowed(""), |e| {
+            format!("{e:?}").to_ascii_uppercase().into()
+        }),
+        d.elas_start
+            .map_or(Cow::Borrowed(""), |t| t.to_string().into()),
     ]);
     // Race flags: the dictionary's "Yes, Blank (No)".
     for (f, _) in RACE_FLAGS {
         let yes = d.get(f) == Some(true);
         cells.push(if yes { "Yes" } else { "" }.into());
     }
-    cells.push(text(exam.accommodations).unwrap_or_default());
+    cells.push(text(exam.accommodations));
     debug_assert_eq!(cells.len(), 64);
     cells
 }
 
 /// Level, scale score and standard error cells.
-fn score_cells(cells: &mut Vec<String>, s: &Score) {
+fn score_cells(cells: &mut Vec<Cow<str>>, s: &Score) {
     cells.extend([
         number(s.level.map(f32::from)),
         number(s.scale),
@@ -111,14 +116,14 @@ fn score_cells(cells: &mut Vec<String>, s: &Score) {
     ]);
 }
 
-fn number(v: Option<f32>) -> String {
-    v.map(|v| v.to_string()).unwrap_or_default()
+fn number(v: Option<f32>) -> Cow<'static, str> {
+    v.map_or(Cow::Borrowed(""), |v| v.to_string().into())
 }
 
 /// GradeLevelWhenAssessed: two digits, or KG, UG and the like.
-fn grade_text(g: Grade) -> String {
+fn grade_text(g: Grade) -> Cow<'static, str> {
     match g {
-        Grade::N(n) => format!("{n:02}"),
-        other => other.to_string(),
+        Grade::N(n) => format!("{n:02}").into(),
+        other => other.to_string().into(),
     }
 }

@@ -64,7 +64,10 @@ const FIELD_COLUMNS: &[(&str, &[&str])] = &[
 /// blank for the fields the deployment disables.
 fn row(dep: &Deployment, exam: &Exam) -> Vec<String> {
     let data = &dep.data;
-    let mut cells = cers_cells::cells(data, &dep.catalog, exam);
+    let mut cells: Vec<String> = cers_cells::cells(data, &dep.catalog, exam)
+        .into_iter()
+        .map(|c| c.into_owned())
+        .collect();
     if let Some(mask) = data.export_columns.get(&exam.origin.file) {
         for (i, cell) in cells.iter_mut().enumerate() {
             if mask & (1 << i) == 0 {
