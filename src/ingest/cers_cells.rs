@@ -44,10 +44,7 @@ pub fn cells<'a>(data: &'a Dataset, catalog: &'a Catalog, exam: &'a Exam) -> Vec
         (&*student.ssid).into(),
         (&*student.first_name).into(),
         (&*student.last_name).into(),
-        exam.submitted
-            .format("%Y-%m-%d %H:%M:%S%.6f")
-            .to_string()
-            .into(),
+        datetime_text(exam.submitted).into(),
         exam.school_year.to_string().into(),
         text(exam.session),
         kind.into(),
@@ -118,6 +115,22 @@ fn score_cells(cells: &mut Vec<Cow<str>>, s: &Score) {
 
 fn number(v: Option<f32>) -> Cow<'static, str> {
     v.map_or(Cow::Borrowed(""), |v| v.to_string().into())
+}
+
+/// SubmitDateTime as CERS writes it (`2018-04-26 05:00:39.734000`), without
+/// chrono's format-string parser, which ingest would run on every row.
+fn datetime_text(t: chrono::NaiveDateTime) -> String {
+    use chrono::{Datelike, Timelike};
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.nanosecond() / 1000
+    )
 }
 
 /// GradeLevelWhenAssessed: two digits, or KG, UG and the like.
