@@ -15,6 +15,16 @@ fn load() -> Deployment {
         .deployment
 }
 
+/// The bundles of the deployment's own users and settings.
+fn plan(dep: &Deployment) -> access::Plan {
+    access::plan(
+        &dep.data,
+        &dep.catalog,
+        &dep.users,
+        dep.settings.group_years,
+    )
+}
+
 fn ssids(dep: &Deployment, students: &[u32]) -> BTreeSet<String> {
     students
         .iter()
@@ -40,12 +50,7 @@ fn exams(dep: &Deployment, b: &access::Bundle) -> BTreeSet<(String, String)> {
 #[test]
 fn teacher_sees_only_their_groups_in_their_subjects() {
     let dep = load();
-    let plan = access::plan(
-        &dep.data,
-        &dep.catalog,
-        &dep.users,
-        dep.settings.group_years,
-    );
+    let plan = plan(&dep);
     let mine: Vec<_> = plan.bundles_of("Teacher.One@fixture.org").collect();
     assert_eq!(mine.len(), 1);
     let b = mine[0].1;
@@ -82,12 +87,7 @@ fn teacher_sees_only_their_groups_in_their_subjects() {
 #[test]
 fn administrators_see_their_schools_and_reporters_no_students() {
     let dep = load();
-    let plan = access::plan(
-        &dep.data,
-        &dep.catalog,
-        &dep.users,
-        dep.settings.group_years,
-    );
+    let plan = plan(&dep);
     let principal: Vec<_> = plan
         .bundles_of("principal@fixture.org")
         .map(|(_, b)| b)
@@ -136,12 +136,7 @@ fn identical_scopes_share_a_bundle() {
         .clone();
     twin.email = "deputy@fixture.org".into();
     dep.users.push(twin);
-    let plan = access::plan(
-        &dep.data,
-        &dep.catalog,
-        &dep.users,
-        dep.settings.group_years,
-    );
+    let plan = plan(&dep);
     let a = plan.bundles_of("coordinator@fixture.org").next().unwrap().0;
     let b = plan.bundles_of("deputy@fixture.org").next().unwrap().0;
     assert_eq!(a, b);
@@ -153,12 +148,7 @@ fn identical_scopes_share_a_bundle() {
 #[test]
 fn lea_totals_are_named_for_the_lea() {
     let dep = load();
-    let plan = access::plan(
-        &dep.data,
-        &dep.catalog,
-        &dep.users,
-        dep.settings.group_years,
-    );
+    let plan = plan(&dep);
     let b = plan
         .bundles
         .iter()
@@ -191,13 +181,8 @@ fn a_group_shows_its_year_and_earlier_unless_the_setting_says_all() {
         let dep = scoresite::pipeline::load_valid(dir.path(), &mut diags)
             .expect("valid")
             .deployment;
-        let plan = access::plan(
-            &dep.data,
-            &dep.catalog,
-            &dep.users,
-            dep.settings.group_years,
-        );
-        plan.bundles_of("north.teacher@north.example")
+        plan(&dep)
+            .bundles_of("north.teacher@north.example")
             .map(|(_, b)| b.exams.len())
             .sum()
     };

@@ -203,10 +203,7 @@ fn aggregate_reporter_sees_no_student_and_small_groups_are_suppressed() {
     let (site, data) = built();
     let groups = read(&data.join("data/groups.csv"));
     let all = roster_ssids(&groups);
-    let (dir, _) = bundles(site)
-        .into_iter()
-        .find(|(_, r)| r == "Aggregate Reporter")
-        .unwrap();
+    let dir = bundle_of(site, "Aggregate Reporter");
     assert!(ssids_in(&dir, &all).is_empty());
     let pages: String = std::fs::read_dir(&dir)
         .unwrap()
@@ -220,10 +217,7 @@ fn aggregate_reporter_sees_no_student_and_small_groups_are_suppressed() {
 #[test]
 fn group_summary_matches_the_export() {
     let (site, data) = built();
-    let (dir, _) = bundles(site)
-        .into_iter()
-        .find(|(_, r)| r == "District Administrator")
-        .unwrap();
+    let dir = bundle_of(site, "District Administrator");
     // Grade 5 ELA Summative at one school in the latest year, from the export.
     let export = read(&data.join("data/cers_export.csv"));
     let mut rows = csv::Reader::from_reader(export.trim_start_matches('\u{feff}').as_bytes());
@@ -397,6 +391,15 @@ fn csv_field(line: &str, i: usize) -> String {
     r.records().next().unwrap().unwrap()[i].to_string()
 }
 
+/// The folder of the first bundle whose role is `role`.
+fn bundle_of(site: &Path, role: &str) -> PathBuf {
+    bundles(site)
+        .into_iter()
+        .find(|(_, r)| r == role)
+        .map(|(dir, _)| dir)
+        .unwrap()
+}
+
 /// The cubes embedded in a bundle's custom aggregate report pages.
 fn cubes(dir: &Path) -> Vec<serde_json::Value> {
     std::fs::read_dir(dir)
@@ -416,10 +419,7 @@ fn cubes(dir: &Path) -> Vec<serde_json::Value> {
 #[test]
 fn aggregate_reporter_cubes_hold_no_small_group() {
     let (site, _) = built();
-    let (dir, _) = bundles(site)
-        .into_iter()
-        .find(|(_, r)| r == "Aggregate Reporter")
-        .unwrap();
+    let dir = bundle_of(site, "Aggregate Reporter");
     let cubes = cubes(&dir);
     assert!(!cubes.is_empty());
     let (mut shown, mut hidden) = (0, 0);
@@ -538,10 +538,7 @@ fn results_by_item_matches_the_trt_files() {
         year % 100,
         grade.trim_start_matches('0')
     );
-    let (dir, _) = bundles(site)
-        .into_iter()
-        .find(|(_, r)| r == "District Administrator")
-        .unwrap();
+    let dir = bundle_of(site, "District Administrator");
     let page = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| read(&e.unwrap().path()))
@@ -576,10 +573,7 @@ fn results_by_item_matches_the_trt_files() {
 #[test]
 fn the_subtraction_attacker_recovers_nothing() {
     let (site, _) = built();
-    let (dir, _) = bundles(site)
-        .into_iter()
-        .find(|(_, r)| r == "Aggregate Reporter")
-        .unwrap();
+    let dir = bundle_of(site, "Aggregate Reporter");
     let (mut solved, mut sums_checked) = (0, 0);
     for cube in cubes(&dir) {
         let threshold = cube["threshold"].as_f64().unwrap();
