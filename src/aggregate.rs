@@ -333,7 +333,9 @@ pub struct Cube {
     /// Suppression threshold for marginal cells (0: none).
     pub threshold: usize,
     /// Each cell: [institution, year, assessment, signature, n, scored, sum,
-    /// sum of squares, levels…, claims…, alts…]; n is -1 when suppressed.
+    /// sum of squares, levels…, claims…, alts…]; n is -1 when suppressed. A
+    /// cell of an institution that is not fine holds the shown mean and SEM
+    /// (-1: none) in place of the sums, in its alts as well.
     /// A signature's dimension value is -1 when the cell spans every value.
     pub signatures: Vec<Vec<i8>>,
     pub cells: Vec<Vec<f64>>,
@@ -531,13 +533,29 @@ pub fn cube(
     for t in &mut tallies {
         t.retain(|_, t| t.n > 0);
     }
-    // An aggregate reporter's school rows add up to their scope's row.
-    let hierarchy = (!admin && top.is_some() && !schools_first.is_empty()).then(|| {
-        (
-            schools_first.len(),
-            (0..schools_first.len()).collect::<Vec<_>>(),
-        )
-    });
+    // An aggregate reporter's school rows add up to their scope's row, and
+    // the state row is the LEA rows shown plus the LEAs that are not.
+    let mut rollups = Vec::new();
+    if !admin && top.is_some() && !schools_first.is_empty() {
+        rollups.push(Rollup {
+            total: schools_first.len(),
+            parts: (0..schools_first.len()).collect(),
+            complete: true,
+        });
+    }
+    let lea_rows: Vec<usize> = (0..institutions.len())
+        .filter(|&i| !institutions[i].own && institutions[i].kind == "lea")
+        .collect();
+    if let Some(state) = (0..institutions.len())
+        .find(|&i| !institutions[i].own && institutions[i].kind == "state")
+        .filter(|_| !lea_rows.is_empty())
+    {
+        rollups.push(Rollup {
+            total: state,
+            parts: lea_rows,
+            complete: false,
+        });
+    }
     let hidden = if threshold == 0 {
         vec![BTreeSet::new(); tallies.len()]
     } else {
@@ -550,18 +568,24 @@ pub fn cube(
                 mine: owns.iter().find(|(r, _)| *r == i).map(|(_, t)| t),
             })
             .collect();
-        suppressed(&rows, hierarchy.as_ref(), threshold)
+        suppressed(&rows, &rollups, threshold)
     };
     for (i, t) in tallies.into_iter().enumerate() {
         for (key, tally) in t {
-            let hide = hidden[i].contains(&key);
+            let look = if hidden[i].contains(&key) {
+                Look::Hidden
+            } else if institutions[i].fine {
+                Look::Sums
+            } else {
+                Look::Shown
+            };
             let (year, a, sig) = key;
             let Some(&a) = local.get(&a) else { continue };
             let s = *sig_index.entry(sig).or_insert_with_key(|sig| {
                 signatures.push(sig.clone());
                 signatures.len() - 1
             });
-            cells.push(cell(i, year, a, s, &tally, hide));
+            cells.push(cell(i, year, a, s, &tally, look));
         }
     }
     Cube {
@@ -619,20 +643,27 @@ struct Row<'a> {
     mine: Option<&'a BTreeMap<Key, Tally>>,
 }
 
+/// Rows that add up: `total`'s cell of each key is the sum of `parts`'
+/// cells, plus, when the parts are not `complete`, a remainder the viewer
+/// never sees (the state row is the viewer's LEA plus every other LEA).
+struct Rollup {
+    total: usize,
+    parts: Vec<usize>,
+    complete: bool,
+}
+
 /// The cells to suppress, per row, treating everything one viewer sees as
 /// linked tables: each row's overall cell is the sum of each dimension's
-/// values, and (`hierarchy`: the scope row and its school rows) a scope's
-/// cell is the sum of its schools'. A cell of `threshold` or fewer results
-/// (beyond the viewer's own, for comparison rows) is hidden; then, until
-/// nothing changes, in every such sum where anything is hidden, at least two
-/// cells are hidden and the hidden parts together hold more than `threshold`
+/// values, and each [`Rollup`] (a scope and its schools; the state and its
+/// LEA rows) sums rows. A cell of `threshold` or fewer results (beyond the
+/// viewer's own, for comparison rows) is hidden; then, until nothing
+/// changes, in every such sum where anything is hidden, at least two cells
+/// are hidden and the hidden parts together hold more than `threshold`
 /// results, else the smallest shown part is hidden too. So no hidden group
-/// of `threshold` or fewer can be recovered by subtracting shown cells.
-fn suppressed(
-    rows: &[Row],
-    hierarchy: Option<&(usize, Vec<usize>)>,
-    threshold: usize,
-) -> Vec<BTreeSet<Key>> {
+/// of `threshold` or fewer can be recovered by subtracting shown cells. An
+/// unseen remainder counts as hidden; alone it gives away only a group of
+/// more than `threshold`.
+fn suppressed(rows: &[Row], rollups: &[Rollup], threshold: usize) -> Vec<BTreeSet<Key>> {
     // Every suppressible cell, with the results it tells the viewer about.
     let mut ids: Vec<(usize, &Key)> = Vec::new();
     let mut n: Vec<usize> = Vec::new();
@@ -658,16 +689,29 @@ fn suppressed(
         let total = index.get(&(r, &(year, a, vec![-1i8; 10]))).copied();
         sums.push((total, parts));
     }
-    if let Some((top, schools)) = hierarchy {
-        for k in rows[*top].cells.keys() {
-            let total = index.get(&(*top, k)).copied();
-            let parts = schools
+    // Unseen remainders: always hidden, never counted as a recovered group.
+    let seen = ids.len();
+    for rollup in rollups {
+        for k in rows[rollup.total].cells.keys() {
+            let total = index.get(&(rollup.total, k)).copied();
+            let mut parts: Vec<usize> = rollup
+                .parts
                 .iter()
-                .filter_map(|&s| index.get(&(s, k)).copied())
+                .filter_map(|&p| index.get(&(p, k)).copied())
                 .collect();
+            if !rollup.complete {
+                let shown: usize = parts.iter().map(|&p| n[p]).sum();
+                let rest = total.map_or(0, |t| n[t]).saturating_sub(shown);
+                if rest > 0 {
+                    parts.push(n.len());
+                    n.push(rest);
+                    hidden.push(true);
+                }
+            }
             sums.push((total, parts));
         }
     }
+    let unseen = |c: usize| c >= seen;
     let mut changed = true;
     while changed {
         changed = false;
@@ -676,7 +720,10 @@ fn suppressed(
             let total_hidden = total.is_some_and(|t| hidden[t]);
             let count = hidden_parts.len() + total_hidden as usize;
             let hidden_n: usize = hidden_parts.iter().map(|&p| n[p]).sum();
-            let exposed = count == 1 || (!total_hidden && count > 0 && hidden_n <= threshold);
+            let lone_remainder =
+                count == 1 && !total_hidden && unseen(hidden_parts[0]) && hidden_n > threshold;
+            let exposed = (count == 1 && !lone_remainder)
+                || (!total_hidden && count > 0 && hidden_n <= threshold);
             if !exposed {
                 continue;
             }
@@ -701,18 +748,64 @@ fn suppressed(
     out
 }
 
-/// One cell as the page stores it.
-fn cell(i: usize, year: u16, a: usize, sig: usize, t: &Tally, suppressed: bool) -> Vec<f64> {
+/// One cell as the page stores it. A fine cell holds sums, which the page
+/// adds up; any other cell is shown as it is, so it holds the mean and SEM
+/// only as precisely as the page prints them (see [`shown`]).
+fn cell(i: usize, year: u16, a: usize, sig: usize, t: &Tally, look: Look) -> Vec<f64> {
     let mut out = vec![i as f64, year as f64, a as f64, sig as f64];
-    if suppressed {
+    if look == Look::Hidden {
         out.push(-1.0);
         return out;
     }
-    out.extend([t.n as f64, t.scored as f64, t.sum, t.sum_sq]);
+    out.extend([t.n as f64, t.scored as f64]);
+    let exact = look == Look::Sums;
+    let moments = |scored: f64, sum: f64, sq: f64| {
+        if exact {
+            [sum, sq]
+        } else {
+            shown(scored, sum, sq)
+        }
+    };
+    out.extend(moments(t.scored as f64, t.sum, t.sum_sq));
     out.extend(t.levels.iter().map(|&c| c as f64));
     out.extend(t.claims.iter().map(|&c| c as f64));
-    out.extend(&t.alts);
+    let width = 4 + t.levels.len();
+    for slot in t.alts.chunks(width) {
+        out.extend([slot[0], slot[1]]);
+        out.extend(moments(slot[1], slot[2], slot[3]));
+        out.extend(&slot[4..]);
+    }
     out
+}
+
+/// How a cell is written: hidden, as sums, or as the figures shown.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Look {
+    Hidden,
+    Sums,
+    Shown,
+}
+
+/// The mean and SEM of `scored` results with sum `sum` and sum of squares
+/// `sq`, rounded as the page prints them (a whole scale score; SEM to one
+/// decimal, -1 when there is none), so a shown cell carries no extra digits
+/// that differencing could use.
+fn shown(scored: f64, sum: f64, sq: f64) -> [f64; 2] {
+    if scored < 1.0 {
+        return [0.0, -1.0];
+    }
+    let mean = sum / scored;
+    let sem = if scored > 1.0 {
+        ((sq - scored * mean * mean).max(0.0) / (scored - 1.0) / scored).sqrt()
+    } else {
+        -1.0
+    };
+    let sem = if sem < 0.0 {
+        -1.0
+    } else {
+        (sem * 10.0).round() / 10.0
+    };
+    [mean.round(), sem]
 }
 
 /// The name and kind of a bundle's whole scope when it is more than one school.
@@ -949,7 +1042,7 @@ mod tests {
             fine: false,
             mine: mine.as_ref(),
         };
-        suppressed(&[row], None, 10)[0]
+        suppressed(&[row], &[], 10)[0]
             .iter()
             .map(|k| (k.2[0], k.2[9]))
             .collect()
@@ -1012,7 +1105,12 @@ mod tests {
             fine: false,
             mine: None,
         };
-        let hidden = suppressed(&[row(&a), row(&b), row(&lea)], Some(&(2, vec![0, 1])), 10);
+        let rollup = Rollup {
+            total: 2,
+            parts: vec![0, 1],
+            complete: true,
+        };
+        let hidden = suppressed(&[row(&a), row(&b), row(&lea)], &[rollup], 10);
         let gender = |h: &BTreeSet<Key>| -> Vec<i8> { h.iter().map(|k| k.2[0]).collect() };
         // In each school, the small value and its complement; and across
         // schools, B's value for the small group as well.
@@ -1024,6 +1122,92 @@ mod tests {
         );
         // Nothing that is hidden can be recovered: every sum has two or more
         // hidden cells holding more than 10 results.
+    }
+
+    #[test]
+    fn the_state_row_is_the_lea_row_plus_what_the_viewer_never_sees() {
+        // A principal's school has 3 of the LEA's 20 female results; the
+        // state has 22, so 2 are at other LEAs. State − LEA would give them.
+        let school = cells(&[(-1, -1, 40), (0, -1, 3), (1, -1, 37)]);
+        let lea = cells(&[(-1, -1, 100), (0, -1, 20), (1, -1, 80)]);
+        let state = cells(&[(-1, -1, 160), (0, -1, 22), (1, -1, 138)]);
+        let rows = [
+            Row {
+                cells: &lea,
+                fine: false,
+                mine: Some(&school),
+            },
+            Row {
+                cells: &state,
+                fine: false,
+                mine: Some(&school),
+            },
+        ];
+        let rollup = |complete| Rollup {
+            total: 1,
+            parts: vec![0],
+            complete,
+        };
+        let gender = |h: &BTreeSet<Key>| -> Vec<i8> { h.iter().map(|k| k.2[0]).collect() };
+        let hidden = suppressed(&rows, &[rollup(false)], 10);
+        assert_eq!(gender(&hidden[0]), vec![0, 1], "the LEA's female cell goes");
+        assert!(
+            hidden[1].is_empty(),
+            "the state row hides 58 unseen results"
+        );
+        // Unlinked, nothing would have been hidden.
+        assert!(suppressed(&rows, &[], 10).iter().all(|h| h.is_empty()));
+        // Where the other LEAs have none, a hidden LEA cell is the state's:
+        // the LEA's 5 male results hide its 30 female ones, which the state
+        // row would show as they are (and so the 5 as 35 − 30).
+        let school = cells(&[(-1, -1, 3), (0, -1, 3)]);
+        let lea = cells(&[(-1, -1, 35), (0, -1, 30), (1, -1, 5)]);
+        let state = cells(&[(-1, -1, 85), (0, -1, 30), (1, -1, 55)]);
+        let rows = [
+            Row {
+                cells: &lea,
+                fine: false,
+                mine: Some(&school),
+            },
+            Row {
+                cells: &state,
+                fine: false,
+                mine: Some(&school),
+            },
+        ];
+        let hidden = suppressed(&rows, &[rollup(false)], 10);
+        assert_eq!(gender(&hidden[0]), vec![0, 1]);
+        assert_eq!(gender(&hidden[1]), vec![0, 1]);
+        assert!(suppressed(&rows, &[], 10)[1].is_empty());
+    }
+
+    #[test]
+    fn shown_cells_carry_only_the_printed_precision() {
+        let t = Tally {
+            n: 3,
+            scored: 3,
+            sum: 2401.0 + 2502.0 + 2604.0,
+            sum_sq: 2401.0f64.powi(2) + 2502.0f64.powi(2) + 2604.0f64.powi(2),
+            levels: vec![1, 1, 1, 0],
+            claims: Vec::new(),
+            alts: vec![2.0, 1.0, 2455.0, 2455.0f64.powi(2), 0.0, 1.0, 0.0, 0.0],
+        };
+        // Mean 2502.33…, SD 101.5…, SEM 58.6…; the lone alt score has no SEM.
+        assert_eq!(
+            cell(0, 2025, 0, 0, &t, Look::Shown),
+            [
+                0., 2025., 0., 0., 3., 3., 2502., 58.6, 1., 1., 1., 0., 2., 1., 2455., -1., 0., 1.,
+                0., 0.
+            ]
+        );
+        let sums = cell(0, 2025, 0, 0, &t, Look::Sums);
+        assert_eq!(sums[6..8], [t.sum, t.sum_sq]);
+        assert_eq!(sums[14..16], [2455.0, 2455.0f64.powi(2)]);
+        assert_eq!(
+            cell(0, 2025, 0, 0, &t, Look::Hidden),
+            [0., 2025., 0., 0., -1.]
+        );
+        assert_eq!(shown(0.0, 0.0, 0.0), [0.0, -1.0]);
     }
 
     #[test]

@@ -455,6 +455,20 @@ fn aggregate_reporter_cubes_hold_no_small_group() {
                     cube["family"],
                     c[4]
                 );
+                // The mean and SEM as printed (whole score, one decimal),
+                // never the sums behind them.
+                assert!(
+                    c[6].fract() == 0.0 && c[6] < 10_000.0,
+                    "{}: mean {} is not as shown",
+                    cube["family"],
+                    c[6]
+                );
+                assert!(
+                    c[7] == -1.0 || ((c[7] * 10.0).round() - c[7] * 10.0).abs() < 1e-9,
+                    "{}: SEM {} is more precise than shown",
+                    cube["family"],
+                    c[7]
+                );
                 shown += 1;
             }
             let at = format!("{}|{}|{}", c[0], c[1], c[2]);

@@ -38,7 +38,10 @@
     function zero() {
       return { n: 0, scored: 0, sum: 0, sq: 0, levels: new Array(L).fill(0), claims: new Array(C * CL).fill(0), alts: new Array(cube.alts.length * AW).fill(0), hidden: false };
     }
-    function add(t, c) {
+    // A fine cell holds sums to add up; any other cell is shown alone and
+    // holds the mean and SEM as printed (`shown`).
+    function add(t, c, shown) {
+      t.shown = shown;
       if (c[4] < 0) { t.hidden = true; return; }
       t.n += c[4]; t.scored += c[5]; t.sum += c[6]; t.sq += c[7];
       var at = 8, i;
@@ -81,14 +84,15 @@
             }
           }
           var key = q.dims.map(function (d) { return sig[d]; }).join(",");
-          add(out[key] = out[key] || zero(), c);
+          add(out[key] = out[key] || zero(), c, !inst.fine);
         });
       });
       return out;
     }
     function fmtPct(count, n) { return n ? (100 * count / n).toFixed(0) + "%" : "—"; }
-    function meanSem(n, sum, sq) {
+    function meanSem(n, sum, sq, shown) {
       if (!n) return ["—", "—"];
+      if (shown) return [sum.toFixed(0), sq < 0 ? "—" : sq.toFixed(1)];
       var m = sum / n;
       var sem = n > 1 ? Math.sqrt(Math.max(0, (sq - n * m * m) / (n - 1)) / n) : null;
       return [m.toFixed(0), sem === null ? "—" : sem.toFixed(1)];
@@ -147,10 +151,10 @@
               } else if (q.variant === "alts") {
                 cube.alts.forEach(function (name, k) {
                   var s = tl.alts.slice(k * AW, (k + 1) * AW);
-                  blocks.push({ label: name, n: s[0], ms: meanSem(s[1], s[2], s[3]), levels: levelCells(s.slice(4), cube.levels, q, cube.cutoff) });
+                  blocks.push({ label: name, n: s[0], ms: meanSem(s[1], s[2], s[3], tl.shown), levels: levelCells(s.slice(4), cube.levels, q, cube.cutoff) });
                 });
               } else {
-                blocks.push({ label: null, n: tl.n, ms: meanSem(tl.scored, tl.sum, tl.sq), levels: levelCells(tl.levels, cube.levels, q, cube.cutoff) });
+                blocks.push({ label: null, n: tl.n, ms: meanSem(tl.scored, tl.sum, tl.sq, tl.shown), levels: levelCells(tl.levels, cube.levels, q, cube.cutoff) });
               }
               blocks.forEach(function (b) {
                 var cells = lead.slice();

@@ -306,6 +306,22 @@ await page.locator("main a[href$='.html']").first().click();
 check(await page.getByRole("heading", { name: "Results by Student" }).count() === 0, "aggregate pages have no student rows");
 check(!/\b\d{10}\b/.test(await page.textContent("main")), "aggregate pages show no SSID");
 await audit("aggregate results");
+// Its custom report is built from cells that hold only the printed mean and
+// SEM; the shown rows still agree with the input.
+await page.goBack();
+await page.getByRole("link", { name: "Smarter Balanced Summative, ELA" }).click();
+await page.selectOption("form.aggregate select[name=value]", "number");
+await page.selectOption("form.aggregate select[name=dim]", { label: "Gender" });
+await page.getByRole("button", { name: "Build report" }).click();
+const reporterRows = await page.locator(".agg-out tbody tr").evaluateAll((rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
+let reporterMatched = 0;
+for (const r of reporterRows.filter((r) => r[0] === district && r[4] !== "*")) {
+  const rows = sbRows.filter((x) => x.AssessmentName === r[1] && DIMENSIONS.Gender(x) === r[3]);
+  const mean = rows.reduce((a, x) => a + +x.ScaleScore, 0) / rows.length;
+  if (+r[4] === rows.length && Math.abs(+r[5] - mean) < 0.51 && /^\d+\.\d$/.test(r[6])) reporterMatched++;
+  else console.error(`reporter aggregate: ${r.join(" | ")} expected n ${rows.length}, mean ${mean}`);
+}
+check(reporterMatched > 0 && reporterRows.filter((r) => r[0] === district && r[4] !== "*").length === reporterMatched, `aggregate reporter: ${reporterMatched} shown rows by gender match the input`);
 
 // Help.
 await page.goto(url("help/index.html"));
