@@ -77,7 +77,30 @@ pub struct Settings {
     pub fields: BTreeMap<String, Visibility>,
     /// Which years of a student's results a teacher's group shows.
     pub group_years: GroupYears,
+    /// The LEA of schools that results name only by name (CERS Student
+    /// Roster exports) when no institutions file lists them.
+    pub lea: LeaSetting,
     pub branding: Branding,
+}
+
+/// `lea:` in `scoresite.yaml`: the deployment's own LEA.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeaSetting {
+    /// Its id (a 7-digit county-district code); default `LEA`.
+    pub id: Option<String>,
+    /// Its name; default the site's `name`.
+    pub name: Option<String>,
+}
+
+impl Settings {
+    /// The LEA's id and name for schools named only by name.
+    pub fn own_lea(&self) -> (&str, &str) {
+        (
+            self.lea.id.as_deref().unwrap_or("LEA"),
+            self.lea.name.as_deref().unwrap_or(&self.name),
+        )
+    }
 }
 
 impl Default for Settings {
@@ -89,6 +112,7 @@ impl Default for Settings {
             suppression_threshold: 10,
             fields: BTreeMap::new(),
             group_years: GroupYears::default(),
+            lea: LeaSetting::default(),
             branding: Branding::default(),
         }
     }
@@ -186,7 +210,7 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Deployment> {
     };
     let data_dir = root.join("data");
     let (mut data, report) = if data_dir.is_dir() {
-        ingest::load_dir(&data_dir, &catalog, diags)
+        ingest::load_dir(&data_dir, &catalog, settings.own_lea(), diags)
     } else {
         diags.warn(
             Location::file(&data_dir),

@@ -767,6 +767,9 @@ pub struct Dataset {
     /// For each CERS export file: which columns of the 64-column layout its
     /// header has (bit i for column i).
     pub export_columns: HashMap<u32, u64>,
+    /// Files read as CERS Student Roster exports, which yield to another
+    /// source's row of the same opportunity.
+    pub rosters: std::collections::BTreeSet<u32>,
     file_ids: HashMap<std::path::PathBuf, u32>,
 }
 

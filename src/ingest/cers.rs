@@ -6,7 +6,7 @@
 
 use super::institutions::{Place, Schools};
 use super::values::{self, Expected};
-use crate::catalog::{Catalog, Kind};
+use crate::catalog::{Catalog, Kind, Level};
 use crate::diag::{column_letters, Diagnostics, Location};
 use crate::model::{
     Completeness, Dataset, Demographics, Elas, Exam, Flag, Grade, Origin, Score, Sex, Sym,
@@ -113,17 +113,146 @@ pub fn columns_64() -> Vec<&'static str> {
     cols
 }
 
-/// True when a header line looks like a CERS export.
+/// True when a header line looks like a CERS export, even one that lacks
+/// columns (which its reader then names).
 pub fn recognises(header: &[String]) -> bool {
     let has = |name: &str| header.iter().any(|h| h.eq_ignore_ascii_case(name));
-    has("StudentIdentifier") && has("AssessmentName") && has("ScaleScore")
+    has("StudentIdentifier") && (has("AssessmentName") || has("ScaleScore"))
+}
+
+/// True when a CERS export's header is a Student Roster export's: no
+/// DistrictId or SchoolId, and a column only those exports have.
+pub fn is_roster(header: &[String]) -> bool {
+    let has = |name: &str| header.iter().any(|h| h.eq_ignore_ascii_case(name));
+    !has("DistrictId") && !has("SchoolId") && ROSTER_COLUMNS.iter().any(|c| has(c))
+}
+
+/// The columns every report needs in a District/School export; one of
+/// AssessmentType and AssessmentSubType is needed as well.
+const DISTRICT_REQUIRED: &[&str] = &[
+    "DistrictId",
+    "DistrictName",
+    "SchoolId",
+    "SchoolName",
+    "StudentIdentifier",
+    "FirstName",
+    "LastOrSurname",
+    "SubmitDateTime",
+    "SchoolYear",
+    "AssessmentName",
+    "Subject",
+    "GradeLevelWhenAssessed",
+    "Completeness",
+    "AdministrationCondition",
+    "ScaleScoreAchievementLevel",
+    "ScaleScore",
+];
+
+/// Columns of the Student Roster exports (CERS Data Dictionary V2, Tables
+/// 5–9) that the District/School export lacks; `Language` is its
+/// `LanguageCode`.
+const ROSTER_COLUMNS: &[&str] = &[
+    "Status",
+    "Reporting Category",
+    "Error Band Min",
+    "Error Band Max",
+];
+
+/// The columns every report needs in a Student Roster export.
+const ROSTER_REQUIRED: &[&str] = &[
+    "StudentIdentifier",
+    "FirstName",
+    "LastOrSurname",
+    "SubmitDateTime",
+    "SchoolName",
+    "SchoolYear",
+    "AssessmentType",
+    "AssessmentName",
+    "Subject",
+    "GradeLevelWhenAssessed",
+    "Status",
+    "ScaleScoreAchievementLevel",
+    "ScaleScore",
+];
+
+/// The other columns a Student Roster export has, in every table.
+const ROSTER_OPTIONAL: &[&str] = &[
+    "TestSessionId",
+    "Reporting Category",
+    "Error Band Min",
+    "Error Band Max",
+    "MigrantStatus",
+    "EnglishLanguageAcquisitionStatus",
+    "LanguageCode",
+    "HispanicOrLatinoEthnicity",
+    "AmericanIndianOrAlaskaNative",
+    "Asian",
+    "BlackOrAfricanAmerican",
+    "White",
+    "NativeHawaiianOrOtherPacificIslander",
+    "TwoOrMoreRaces",
+    "Filipino",
+    "AssignedAccommodationList",
+];
+
+/// Where a Student Roster export's subject-named score column goes: a claim
+/// (1–6) or a composite (alt 1–6: level, scale score, standard error).
+#[derive(Clone, Copy)]
+enum Slot {
+    Claim(usize),
+    Alt(usize, usize),
+}
+
+/// The subject-named score columns of the Student Roster exports (CERS Data
+/// Dictionary V2, Tables 6–9, and the District Report column each is).
+const ROSTER_SCORES: &[(&str, Slot)] = &[
+    ("ELA: Reading", Slot::Claim(1)),
+    ("ELA: Writing", Slot::Claim(2)),
+    ("ELA: Listening", Slot::Claim(3)),
+    ("ELA: Research and Inquiry", Slot::Claim(4)),
+    ("Math: Concepts and Procedures", Slot::Claim(1)),
+    (
+        "Math: Problem Solving and Modeling & Data Analysis",
+        Slot::Claim(2),
+    ),
+    ("Math: Communicating Reasoning", Slot::Claim(3)),
+    ("CAST: Life Sciences", Slot::Claim(1)),
+    ("CAST: Physical Sciences", Slot::Claim(2)),
+    ("CAST: Earth and Space Sciences", Slot::Claim(3)),
+    ("ELPAC: Listening", Slot::Claim(1)),
+    ("ELPAC: Speaking", Slot::Claim(2)),
+    ("ELPAC: Reading", Slot::Claim(3)),
+    ("ELPAC: Writing", Slot::Claim(4)),
+    ("ELPAC: Oral Language Level", Slot::Alt(1, 0)),
+    ("ELPAC: Oral Language Scale Score", Slot::Alt(1, 1)),
+    ("ELPAC: Oral Language Standard Error", Slot::Alt(1, 2)),
+    ("ELPAC: Written Language Level", Slot::Alt(2, 0)),
+    ("ELPAC: Written Language Scale Score", Slot::Alt(2, 1)),
+    ("ELPAC: Written Language Standard Error", Slot::Alt(2, 2)),
+];
+
+/// Where one subject's claim and composite scores are in a file.
+#[derive(Default)]
+struct Scores {
+    /// The Subject whose rows these are; empty for every subject.
+    subject: String,
+    claims: [Option<usize>; 6],
+    /// Per alt score: level, scale score and standard error fields.
+    alts: [[Option<usize>; 3]; 6],
 }
 
 /// Maps column names to field positions, case-insensitively.
 struct Columns {
+    /// The header as the file gives it, for messages.
+    header: Vec<String>,
     index: HashMap<&'static str, usize>,
     /// For each column of the 64-column layout, its field in this file.
     layout: Vec<Option<usize>>,
+    /// Claim and composite columns: one set for every subject in a
+    /// District/School export, one per subject in a Student Roster export.
+    scores: Vec<Scores>,
+    /// A Student Roster export: schools by name, Status, error bands.
+    roster: bool,
 }
 
 /// The 64-column layout position of the export column that holds `flag`.
@@ -142,35 +271,96 @@ pub fn flag_column(flag: Flag) -> Option<usize> {
 
 impl Columns {
     fn new(header: &[String], file: &Path, diags: &mut Diagnostics) -> Option<Columns> {
+        let roster = is_roster(header);
+        let position = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name));
         let mut index = HashMap::default();
-        let mut missing = Vec::new();
-        let known: Vec<&'static str> = COLUMNS_59.iter().chain(COLUMNS_64_EXTRA).copied().collect();
+        let known: Vec<&'static str> = COLUMNS_59
+            .iter()
+            .chain(COLUMNS_64_EXTRA)
+            .chain(if roster { ROSTER_COLUMNS } else { &[] })
+            .copied()
+            .collect();
         for name in &known {
-            match header.iter().position(|h| h.eq_ignore_ascii_case(name)) {
-                Some(i) => {
-                    index.insert(*name, i);
-                }
-                None if COLUMNS_64_EXTRA.contains(name) => {}
-                None => missing.push(*name),
+            if let Some(i) = position(name) {
+                index.insert(*name, i);
             }
         }
+        let mut scores = Vec::new();
+        if roster {
+            if let Some(i) = position("Language") {
+                index.insert("LanguageCode", i);
+            }
+            scores = roster_scores(header);
+        } else {
+            let mut all = Scores::default();
+            for (k, col) in CLAIM_COLUMNS.iter().enumerate() {
+                all.claims[k] = index.get(col).copied();
+            }
+            for (k, cols) in ALT_COLUMNS.iter().enumerate() {
+                all.alts[k] = [cols.0, cols.1, cols.2].map(|c| index.get(c).copied());
+            }
+            scores.push(all);
+        }
         for (i, h) in header.iter().enumerate() {
-            if !known.iter().any(|k| k.eq_ignore_ascii_case(h)) {
+            let used = index.values().any(|&f| f == i)
+                || scores.iter().any(|s| {
+                    s.claims.contains(&Some(i)) || s.alts.iter().any(|a| a.contains(&Some(i)))
+                });
+            if !used {
                 diags.warn(
                     Location::at(file, 1, i as u64 + 1),
                     format!("column `{h}` is not in the CERS export layout and is ignored"),
                 );
             }
         }
+        let (required, layout_name) = if roster {
+            (ROSTER_REQUIRED, "Student Roster export")
+        } else {
+            (DISTRICT_REQUIRED, "District/School export")
+        };
+        let mut missing: Vec<&str> = required
+            .iter()
+            .copied()
+            .filter(|c| !index.contains_key(c))
+            .collect();
+        if !roster
+            && !index.contains_key("AssessmentType")
+            && !index.contains_key("AssessmentSubType")
+        {
+            missing.push("AssessmentType or AssessmentSubType");
+        }
         if !missing.is_empty() {
             diags.error(
                 Location::at(file, 1, 1),
-                format!("the header lacks CERS export columns: {}; expected the 59- or 64-column District/School export layout", missing.join(", ")),
+                format!(
+                    "the header lacks the CERS {layout_name} columns every report needs: {}",
+                    missing.join(", ")
+                ),
             );
             return None;
         }
-        let layout = columns_64().iter().map(|c| index.get(c).copied()).collect();
-        Some(Columns { index, layout })
+        let absent = absent_optional(&index, roster);
+        if !absent.is_empty() {
+            diags.warn(
+                Location::at(file, 1, 1),
+                format!(
+                    "the header lacks these CERS {layout_name} columns, so their values are unknown for this file's results: {}",
+                    absent.join(", ")
+                ),
+            );
+        }
+        let layout = if roster {
+            vec![None; 64]
+        } else {
+            columns_64().iter().map(|c| index.get(c).copied()).collect()
+        };
+        Some(Columns {
+            header: header.to_vec(),
+            index,
+            layout,
+            scores,
+            roster,
+        })
     }
 
     /// Bit i set when column i of the 64-column layout is in this file.
@@ -181,6 +371,63 @@ impl Columns {
             .filter(|(_, f)| f.is_some())
             .fold(0, |m, (i, _)| m | 1 << i)
     }
+
+    /// Where the claim and composite scores of a row of `subject` are.
+    fn scores_for(&self, subject: &str) -> Option<&Scores> {
+        self.scores
+            .iter()
+            .find(|s| s.subject.is_empty() || s.subject.eq_ignore_ascii_case(subject.trim()))
+    }
+}
+
+/// The optional columns a header lacks. The five that the 64-column layout
+/// adds are one group: a 59-column file lacks them all, and says nothing.
+fn absent_optional(index: &HashMap<&'static str, usize>, roster: bool) -> Vec<&'static str> {
+    let optional: Vec<&'static str> = if roster {
+        ROSTER_OPTIONAL.to_vec()
+    } else {
+        let extras = COLUMNS_64_EXTRA.iter().any(|c| index.contains_key(c));
+        COLUMNS_59
+            .iter()
+            .chain(if extras { COLUMNS_64_EXTRA } else { &[] })
+            .copied()
+            .filter(|c| !DISTRICT_REQUIRED.contains(c))
+            .filter(|c| !matches!(*c, "AssessmentType" | "AssessmentSubType"))
+            .collect()
+    };
+    optional
+        .into_iter()
+        .filter(|c| !index.contains_key(c))
+        .collect()
+}
+
+/// A Student Roster export's subject-named score columns, per subject.
+fn roster_scores(header: &[String]) -> Vec<Scores> {
+    let mut scores: Vec<Scores> = Vec::new();
+    for (i, h) in header.iter().enumerate() {
+        let Some(&(name, slot)) = ROSTER_SCORES
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(h.trim()))
+        else {
+            continue;
+        };
+        let subject = name.split(':').next().unwrap_or_default();
+        let at = match scores.iter().position(|s| s.subject == subject) {
+            Some(at) => at,
+            None => {
+                scores.push(Scores {
+                    subject: subject.to_string(),
+                    ..Scores::default()
+                });
+                scores.len() - 1
+            }
+        };
+        match slot {
+            Slot::Claim(c) => scores[at].claims[c - 1] = Some(i),
+            Slot::Alt(a, part) => scores[at].alts[a - 1][part] = Some(i),
+        }
+    }
+    scores
 }
 
 /// One record's cells, parsed but not yet added to the dataset.
@@ -213,7 +460,6 @@ struct Row<'a> {
 /// A cell that failed to parse: field position and what was expected.
 struct CellError {
     field: usize,
-    column: &'static str,
     expected: Expected,
 }
 
@@ -226,11 +472,12 @@ struct Cells<'a> {
 
 impl<'a> Cells<'a> {
     fn raw(&self, column: &'static str) -> &'a str {
-        self.cols
-            .index
-            .get(column)
-            .and_then(|&i| self.record.get(i))
-            .unwrap_or("")
+        self.at(self.cols.index.get(column).copied())
+    }
+
+    /// The cell of `field`; blank when the file has no such column.
+    fn at(&self, field: Option<usize>) -> &'a str {
+        field.and_then(|i| self.record.get(i)).unwrap_or("")
     }
 
     fn parse<T>(
@@ -238,13 +485,19 @@ impl<'a> Cells<'a> {
         column: &'static str,
         f: impl FnOnce(&'a str) -> Result<T, Expected>,
     ) -> Option<T> {
-        match f(self.raw(column)) {
+        self.parse_at(self.cols.index.get(column).copied(), f)
+    }
+
+    fn parse_at<T>(
+        &mut self,
+        field: Option<usize>,
+        f: impl FnOnce(&'a str) -> Result<T, Expected>,
+    ) -> Option<T> {
+        match f(self.at(field)) {
             Ok(v) => Some(v),
             Err(expected) => {
-                let field = self.cols.index.get(column).copied().unwrap_or(0);
                 self.errors.push(CellError {
-                    field,
-                    column,
+                    field: field.unwrap_or(0),
                     expected,
                 });
                 None
@@ -252,14 +505,21 @@ impl<'a> Cells<'a> {
         }
     }
 
-    fn score(&mut self, level: &'static str, scale: &'static str, se: &'static str) -> Score {
+    /// A level of one of `levels`, number or label.
+    fn level(&mut self, field: Option<usize>, levels: &[Level]) -> Option<u8> {
+        self.parse_at(field, |t| values::level_named(t, levels))
+            .flatten()
+    }
+
+    fn score(&mut self, fields: [Option<usize>; 3], levels: &[Level]) -> Score {
         Score {
-            level: self.parse(level, values::level).flatten(),
-            scale: self.parse(scale, values::number).flatten(),
-            se: self.parse(se, values::number).flatten(),
+            level: self.level(fields[0], levels),
+            scale: self.parse_at(fields[1], values::number).flatten(),
+            se: self.parse_at(fields[2], values::number).flatten(),
         }
     }
 
+    /// A yes/no flag; a column the file lacks leaves it unknown.
     fn flag(
         &mut self,
         demo: &mut Demographics,
@@ -267,9 +527,19 @@ impl<'a> Cells<'a> {
         column: &'static str,
         blank_is_no: bool,
     ) {
+        if !self.cols.index.contains_key(column) {
+            return;
+        }
         if let Some(v) = self.parse(column, values::yes_no) {
             demo.set(flag, v.or(blank_is_no.then_some(false)));
         }
+    }
+
+    /// The standard error a roster export gives as an error band: half its width.
+    fn band(&mut self) -> Option<f32> {
+        let min = self.parse("Error Band Min", values::number).flatten();
+        let max = self.parse("Error Band Max", values::number).flatten();
+        Some((max? - min?) / 2.0)
     }
 }
 
@@ -352,8 +622,15 @@ fn parse_row<'a>(
         cols,
         errors: Vec::new(),
     };
-    let district_id = c.parse("DistrictId", values::id);
-    let school_id = c.parse("SchoolId", values::id);
+    // A roster export names the school only by name.
+    let (district_id, school_id) = if cols.roster {
+        (Some(""), Some(""))
+    } else {
+        (
+            c.parse("DistrictId", values::id),
+            c.parse("SchoolId", values::id),
+        )
+    };
     let ssid = c.parse("StudentIdentifier", values::id);
     if values::is_excel_mangled(c.raw("NcesId")) {
         c.parse("NcesId", values::id);
@@ -369,16 +646,45 @@ fn parse_row<'a>(
     let family = c.parse("Subject", |_| {
         family_of(catalog, subject, kind, sub_kind, name)
     });
+    let fam = family.map(|f| &catalog.families[f]);
+    let levels = fam.map_or(&[][..], |f| &f.levels[..]);
+    let claim_levels = fam
+        .and_then(|f| f.claims.as_ref())
+        .map_or(&[][..], |c| &c.levels[..]);
     let grade = c.parse("GradeLevelWhenAssessed", values::grade);
-    let completeness = c.parse("Completeness", values::completeness);
-    let condition = c.parse("AdministrationCondition", values::condition);
-    let overall = c.score(
-        "ScaleScoreAchievementLevel",
-        "ScaleScore",
-        "ScaleScoreStandardError",
+    let (completeness, condition) = if cols.roster {
+        c.parse("Status", values::status).unzip()
+    } else {
+        (
+            c.parse("Completeness", values::completeness),
+            c.parse("AdministrationCondition", values::condition),
+        )
+    };
+    let field = |name: &'static str| cols.index.get(name).copied();
+    let mut overall = c.score(
+        [
+            field("ScaleScoreAchievementLevel"),
+            field("ScaleScore"),
+            field("ScaleScoreStandardError"),
+        ],
+        levels,
     );
-    let alts = ALT_COLUMNS.map(|(l, s, e)| c.score(l, s, e));
-    let claims = CLAIM_COLUMNS.map(|col| c.parse(col, values::level).flatten());
+    if cols.roster {
+        // An IAB's level is its Reporting Category; the SE is an error band.
+        if overall.level.is_none() {
+            overall.level = c.level(field("Reporting Category"), levels);
+        }
+        overall.se = c.band();
+    }
+    let scores = cols.scores_for(subject);
+    let alts: [Score; 6] = std::array::from_fn(|k| {
+        let fields = scores.map_or([None; 3], |s| s.alts[k]);
+        c.score(fields, levels)
+    });
+    let claims: [Option<u8>; 6] = std::array::from_fn(|k| {
+        let f = scores.and_then(|s| s.claims[k]);
+        c.level(f, claim_levels)
+    });
     let mut demo = Demographics::default();
     // Race flags: the dictionary says "Yes, Blank (No)".
     for (flag, col) in RACE_FLAGS {
@@ -515,7 +821,13 @@ pub fn load(
         return 0;
     };
     let file = data.file_index(path);
-    data.export_columns.insert(file, cols.mask());
+    // A roster export's cells are not the District/School Export's: its
+    // results are written back from what was loaded.
+    if cols.roster {
+        data.rosters.insert(file);
+    } else {
+        data.export_columns.insert(file, cols.mask());
+    }
     // Records are reused batch after batch, so reading allocates only while the first batch fills.
     let mut batch: Vec<(u64, csv::StringRecord)> = Vec::with_capacity(BATCH);
     let mut filled = 0;
@@ -622,7 +934,7 @@ fn add_batch(
                         Location::at(path, *line, col),
                         format!(
                             "{} (column {}): expected {}",
-                            e.column,
+                            cols.header.get(e.field).map_or("", String::as_str),
                             column_letters(col),
                             e.expected
                         ),

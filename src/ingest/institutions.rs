@@ -214,13 +214,19 @@ pub struct Schools {
     lea_first: HashMap<usize, Location>,
     /// Conflicts already reported: (school or LEA, what, value).
     reported: HashSet<(bool, usize, &'static str, String)>,
+    /// The LEA (id, name) of schools named only by name, when no
+    /// institutions file lists them, and whether that was said.
+    own_lea: (String, String),
+    placed_by_name: bool,
 }
 
 impl Schools {
-    /// A resolver; `given` says whether an institutions file was read.
-    pub fn new(given: bool) -> Self {
+    /// A resolver; `given` says whether an institutions file was read, and
+    /// `own_lea` (id, name) holds schools that rows name only by name.
+    pub fn new(given: bool, own_lea: (&str, &str)) -> Self {
         Schools {
             given,
+            own_lea: (own_lea.0.to_string(), own_lea.1.to_string()),
             ..Default::default()
         }
     }
@@ -234,7 +240,9 @@ impl Schools {
         at: &Location,
         diags: &mut Diagnostics,
     ) -> Result<usize, String> {
-        let school = if self.given {
+        let school = if place.school_id.is_empty() && place.district_id.is_empty() {
+            self.named(inst, place, at, diags)?
+        } else if self.given {
             self.listed(inst, place)?
         } else {
             self.inferred(inst, place)?
@@ -297,6 +305,61 @@ impl Schools {
                 place.school_name
             )),
         }
+    }
+
+    /// The school of a row that names it only by name (a Student Roster
+    /// export): the one school of that name, listed or named by other
+    /// results; else, with no institutions file, a school of that name under
+    /// the deployment's own LEA, said once.
+    fn named(
+        &mut self,
+        inst: &mut Institutions,
+        place: &Place,
+        at: &Location,
+        diags: &mut Diagnostics,
+    ) -> Result<usize, String> {
+        let name = place.school_name.trim();
+        if name.is_empty() {
+            return Err("SchoolName is blank; expected the school's name".into());
+        }
+        let same: Vec<usize> = (0..inst.schools.len())
+            .filter(|&s| inst.schools[s].name.trim().eq_ignore_ascii_case(name))
+            .collect();
+        match same[..] {
+            [s] => return Ok(s),
+            [] if self.given => {
+                return Err(format!(
+                    "SchoolName `{name}` is not in the institutions file; expected the name of a school listed there"
+                ))
+            }
+            [] => {}
+            _ => {
+                return Err(format!(
+                    "SchoolName `{name}` names several schools ({}); a Student Roster export names its school only by name, so load the District/School export of these results",
+                    inst.describe_schools(&same)
+                ))
+            }
+        }
+        let lea = inst.add_lea(&self.own_lea.0, &self.own_lea.1);
+        if !self.placed_by_name {
+            self.placed_by_name = true;
+            diags.warn(
+                at.clone(),
+                format!(
+                    "this Student Roster export names schools only by SchoolName; with no institutions file, they are placed under LEA `{}` ({}) from scoresite.yaml's `lea:` and `name:`, with the school name as their id. Add a CALPADS organisation file to place them by CDS code",
+                    self.own_lea.0, self.own_lea.1
+                ),
+            );
+        }
+        Ok(inst.add_school(
+            School {
+                id: name.to_string(),
+                cds: None,
+                name: name.to_string(),
+                lea,
+            },
+            &[],
+        ))
     }
 
     /// The school inferred from the row: its LEA, then its id within the LEA.

@@ -11,7 +11,7 @@ pub mod values;
 
 use crate::catalog::Catalog;
 use crate::diag::{Diagnostics, Location};
-use crate::model::{Dataset, ALL_FLAGS};
+use crate::model::{Dataset, Exam, ALL_FLAGS};
 use rustc_hash::FxHashMap as HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -21,6 +21,8 @@ use std::path::{Path, PathBuf};
 pub enum Format {
     /// CERS District/School export CSV.
     CersExport,
+    /// CERS Student Roster export CSV (per assessment, from the CERS UI).
+    CersRoster,
     /// RDW student-groups CSV.
     Groups,
     /// TRT XML.
@@ -36,6 +38,7 @@ impl Format {
     pub fn describe(self) -> &'static str {
         match self {
             Format::CersExport => "CERS District/School export",
+            Format::CersRoster => "CERS Student Roster export",
             Format::Groups => "RDW student groups",
             Format::Trt => "TRT XML",
             Format::CalpadsOrgs => "CALPADS organisations",
@@ -69,7 +72,11 @@ pub fn detect(head: &[u8]) -> Option<Format> {
     {
         Some(Format::Groups)
     } else if cers::recognises(&header) {
-        Some(Format::CersExport)
+        Some(if cers::is_roster(&header) {
+            Format::CersRoster
+        } else {
+            Format::CersExport
+        })
     } else if institutions::recognises_simple(&header) {
         Some(Format::InstitutionsCsv)
     } else {
@@ -132,7 +139,7 @@ pub fn looks_like(head: &[u8]) -> Option<&'static str> {
         "studentssid",
     ]);
     if student && has(&["scalescore", "overallscalescore"]) {
-        return Some("results in a layout scoresite does not read (a CERS Student Roster export?); load the District/School export instead");
+        return Some("results in a layout scoresite does not read; load the CERS District/School export or a Student Roster export");
     }
     if student {
         return Some("a student list (such as a TOMS student registration extract): students without results");
@@ -227,7 +234,14 @@ fn sniff(path: &Path) -> std::io::Result<Vec<u8>> {
 
 /// Loads every file in `dir` into a dataset: institutions first, then results
 /// (CERS exports and TRT), then groups, which refer to both.
-pub fn load_dir(dir: &Path, catalog: &Catalog, diags: &mut Diagnostics) -> (Dataset, LoadReport) {
+/// `own_lea` (id, name) holds the schools that results name only by name
+/// when no institutions file lists them.
+pub fn load_dir(
+    dir: &Path,
+    catalog: &Catalog,
+    own_lea: (&str, &str),
+    diags: &mut Diagnostics,
+) -> (Dataset, LoadReport) {
     let mut data = Dataset::default();
     let mut report = LoadReport::default();
     let mut by_format: Vec<(Format, PathBuf)> = Vec::new();
@@ -240,7 +254,7 @@ pub fn load_dir(dir: &Path, catalog: &Catalog, diags: &mut Diagnostics) -> (Data
                 None => diags.error(
                     Location::at(&path, 1, 1),
                     format!(
-                        "unrecognised file{}: expected a CERS District/School export, an RDW student-groups CSV, TRT XML (<TDSReport>), \
+                        "unrecognised file{}: expected a CERS District/School or Student Roster export, an RDW student-groups CSV, TRT XML (<TDSReport>), \
                          a CALPADS organisation file or an institutions CSV (lea_id,lea_name,school_id,school_name)",
                         looks_like(&head).map(|w| format!(": it looks like {w}")).unwrap_or_default()
                     ),
@@ -254,9 +268,11 @@ pub fn load_dir(dir: &Path, catalog: &Catalog, diags: &mut Diagnostics) -> (Data
     by_format.sort_by_key(|(f, _)| match f {
         Format::CalpadsOrgs | Format::InstitutionsCsv => 0,
         Format::CersExport | Format::Trt => 1,
-        Format::Groups => 2,
+        // Named only by name: placed among the schools the others name.
+        Format::CersRoster => 2,
+        Format::Groups => 3,
     });
-    let mut schools = institutions::Schools::new(institutions_given);
+    let mut schools = institutions::Schools::new(institutions_given, own_lea);
     for (format, path) in by_format {
         let count = load_file(&path, format, catalog, &mut data, &mut schools, diags);
         report.files.push((path, format, count));
@@ -273,7 +289,7 @@ fn load_file(
     schools: &mut institutions::Schools,
     diags: &mut Diagnostics,
 ) -> usize {
-    if format == Format::CersExport {
+    if matches!(format, Format::CersExport | Format::CersRoster) {
         return match std::fs::File::open(path) {
             Ok(f) => cers::load(path, lines::Lf::new(f), catalog, data, schools, diags) as usize,
             Err(e) => {
@@ -315,7 +331,7 @@ fn load_file(
         }
         Format::Trt => trt::load(path, &text, catalog, data, schools, diags),
         Format::Groups => groups::load(path, &text, data, diags),
-        Format::CersExport => unreachable!("streamed above"),
+        Format::CersExport | Format::CersRoster => unreachable!("streamed above"),
     }
 }
 
@@ -327,6 +343,7 @@ pub fn resolve_duplicates(data: &mut Dataset, diags: &mut Diagnostics) -> (usize
     let mut keep: HashMap<(u32, u32, chrono::NaiveDate, Option<u32>), usize> = HashMap::default();
     let mut drop = vec![false; data.exams.len()];
     let mut joins = Vec::new();
+    let mut overlaps: std::collections::BTreeMap<u32, usize> = Default::default();
     for (i, e) in data.exams.iter().enumerate() {
         let key = (
             e.student,
@@ -348,6 +365,16 @@ pub fn resolve_duplicates(data: &mut Dataset, diags: &mut Diagnostics) -> (usize
                 continue;
             }
             let p = &data.exams[prev];
+            let roster = |e: &Exam| data.rosters.contains(&e.origin.file);
+            if roster(p) != roster(e) {
+                // A roster export row and another source's row of the same
+                // opportunity: the other carries ids and demographics.
+                let (winner, loser) = if roster(p) { (i, prev) } else { (prev, i) };
+                keep.insert(key, winner);
+                drop[loser] = true;
+                *overlaps.entry(data.exams[loser].origin.file).or_default() += 1;
+                continue;
+            }
             let (winner, loser) = if p.submitted > e.submitted {
                 (prev, i)
             } else {
@@ -366,6 +393,12 @@ pub fn resolve_duplicates(data: &mut Dataset, diags: &mut Diagnostics) -> (usize
                 ),
             );
         }
+    }
+    for (file, n) in overlaps {
+        diags.warn(
+            Location::file(&data.files[file as usize]),
+            format!("{n} results of this Student Roster export are also in a District/School export or TRT file; those rows are kept, as they carry ids and demographics a roster export lacks"),
+        );
     }
     for &(row, trt) in &joins {
         join_trt(data, row, trt);
@@ -468,7 +501,7 @@ mod tests {
         assert!(like(b"{\"districts\": [{\"schools\": []}]}").contains("organisation JSON"));
         assert!(like(b"PK\x03\x04rest").contains("Excel"));
         assert!(
-            like(b"Student Name,SSID,Scale Score,Achievement Level\n").contains("Student Roster")
+            like(b"Student Name,SSID,Scale Score,Achievement Level\n").contains("does not read")
         );
         assert_eq!(looks_like(b"name,score\n"), None);
     }

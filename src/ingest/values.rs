@@ -1,8 +1,10 @@
 //! Cell parsers shared by every input format. Each returns `Err(expected)`, a
 //! phrase saying what the cell should have held, for the caller to place.
 
+use crate::catalog::Level;
 use crate::model::{AdminCondition, Completeness, Grade};
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use std::collections::BTreeSet;
 
 /// What a cell should have held.
 pub type Expected = String;
@@ -204,6 +206,74 @@ pub fn condition(cell: &str) -> Result<AdminCondition, Expected> {
     AdminCondition::parse(t).ok_or_else(|| format!("Valid, IN (invalid), SD or NS, found `{t}`"))
 }
 
+/// A level of a family whose levels are `levels`: a number as [`level`]
+/// reads it, or a label as CERS's Student Roster exports write it. A label
+/// matches a level's name or short name in any word order (`Exceeded
+/// Standard` is `Standard Exceeded`; `Did Not Meet Standard` is `Standard
+/// Not Met`), or names one level only with fewer words (`Somewhat/
+/// Moderately`); else a label with one digit (`Range 2`, `Level 2 –
+/// Alternate`, `Standard Met – Level 3`) is that level.
+pub fn level_named(cell: &str, levels: &[Level]) -> Result<Option<u8>, Expected> {
+    let Some(t) = opt(cell) else { return Ok(None) };
+    if let Ok(n) = level(t) {
+        return Ok(n);
+    }
+    let said = words(t);
+    let names = |l: &Level| [words(&l.name), words(&l.short_name)];
+    if let Some(l) = levels.iter().find(|l| names(l).contains(&said)) {
+        return Ok(Some(l.level));
+    }
+    let fewer: Vec<&Level> = levels
+        .iter()
+        .filter(|l| names(l).iter().any(|n| said.is_subset(n)))
+        .collect();
+    if let [l] = fewer[..] {
+        return Ok(Some(l.level));
+    }
+    let digits: Vec<u8> = t
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|d| d.parse().ok())
+        .collect();
+    match digits[..] {
+        [n] if levels.iter().any(|l| l.level == n) => Ok(Some(n)),
+        _ => Err(format!(
+            "a level ({}), found `{t}`",
+            levels
+                .iter()
+                .map(|l| format!("{} {}", l.level, l.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// A label's words, lower-case, with CERS's "did not meet" read as "not met".
+fn words(label: &str) -> BTreeSet<String> {
+    let lower = label.to_lowercase();
+    lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty() && *w != "did")
+        .map(|w| if w == "meet" { "met" } else { w }.to_string())
+        .collect()
+}
+
+/// A Student Roster export's Status: an administration condition (Valid,
+/// Invalid, SD, NS) or a completeness (Complete, Partial); the other is not
+/// reported. Blank reports neither.
+pub fn status(cell: &str) -> Result<(Completeness, AdminCondition), Expected> {
+    let Some(t) = opt(cell) else {
+        return Ok((Completeness::NotReported, AdminCondition::NotReported));
+    };
+    if let Ok(c) = completeness(t) {
+        return Ok((c, AdminCondition::NotReported));
+    }
+    AdminCondition::parse(t)
+        .map(|c| (Completeness::NotReported, c))
+        .ok_or_else(|| {
+            format!("Valid, Invalid, Complete, Partial, Standardized (SD) or Nonstandardized (NS), found `{t}`")
+        })
+}
+
 /// The grade an assessment is for, from its name: `Grade 8 ELA …` → 8,
 /// `Kindergarten ELPAC …` → K, `CAA Science Grade 5 …` → 5. A `High School …`
 /// assessment (IABs and FIABs taken in grades 9–10, CAST, CSA) is reported on
@@ -228,6 +298,85 @@ pub fn grade_in_name(name: &str) -> Option<Grade> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn levels(names: &[(&str, &str)]) -> Vec<Level> {
+        names
+            .iter()
+            .zip(1..)
+            .map(|(&(name, short), level)| Level {
+                level,
+                name: name.into(),
+                short_name: short.into(),
+                description: String::new(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn levels_by_the_labels_cers_rosters_write() {
+        let sb = levels(&[
+            ("Standard Not Met", "Not Met"),
+            ("Standard Nearly Met", "Nearly Met"),
+            ("Standard Met", "Met"),
+            ("Standard Exceeded", "Exceeded"),
+        ]);
+        let read = |cell: &str, l: &[Level]| level_named(cell, l);
+        for (cell, want) in [
+            ("Standard Not Met", 1),
+            ("Did Not Meet Standard", 1),
+            ("Nearly Met Standard", 2),
+            ("met standard", 3),
+            ("Exceeded Standard", 4),
+            ("Standard Met – Level 3", 3),
+            ("Level 2", 2),
+            ("4", 4),
+        ] {
+            assert_eq!(read(cell, &sb), Ok(Some(want)), "{cell}");
+        }
+        assert_eq!(read(" ", &sb), Ok(None));
+        assert!(read("Standard", &sb)
+            .unwrap_err()
+            .contains("1 Standard Not Met"));
+        assert!(read("Above Standard", &sb).is_err());
+        let category = levels(&[
+            ("Below Standard", "Below"),
+            ("Near Standard", "Near"),
+            ("Above Standard", "Above"),
+        ]);
+        assert_eq!(read("Above Standard", &category), Ok(Some(3)));
+        assert_eq!(read("Range 2", &category), Ok(Some(2)));
+        assert!(read("Range 7", &category).is_err());
+        let domain = levels(&[
+            ("Beginning to Develop", "Beginning"),
+            ("Somewhat/Moderately Developed", "Somewhat"),
+            ("Well Developed", "Well"),
+        ]);
+        assert_eq!(read("Somewhat/Moderately", &domain), Ok(Some(2)));
+        assert_eq!(read("Well Developed", &domain), Ok(Some(3)));
+        let caa = levels(&[
+            ("Level 1 – Alternate", "Level 1"),
+            ("Level 2 – Alternate", "Level 2"),
+            ("Level 3 – Alternate", "Level 3"),
+        ]);
+        assert_eq!(read("Level 2 – Alternate", &caa), Ok(Some(2)));
+    }
+
+    #[test]
+    fn roster_status_is_a_condition_or_a_completeness() {
+        assert_eq!(
+            status("Valid"),
+            Ok((Completeness::NotReported, AdminCondition::Valid))
+        );
+        assert_eq!(
+            status("Partial"),
+            Ok((Completeness::Partial, AdminCondition::NotReported))
+        );
+        assert_eq!(
+            status("Nonstandardized"),
+            Ok((Completeness::NotReported, AdminCondition::Nonstandardized))
+        );
+        assert!(status("Maybe").is_err());
+    }
 
     fn dt(s: &str) -> String {
         datetime(s).unwrap().format("%Y-%m-%d %H:%M:%S").to_string()

@@ -1,0 +1,295 @@
+//! Results files beyond the full District/School export: CERS Student Roster
+//! exports (Data Dictionary V2, Tables 5–9) and District/School exports with
+//! fewer columns. Each fixture is small and written for the purpose; values
+//! are checked field by field against the source cells.
+
+mod common;
+
+use common::{check, copy_fixture, fixture};
+use scoresite::model::{AdminCondition, Completeness, Elas, Exam, Flag, Grade};
+use scoresite::pipeline::Validated;
+use std::path::Path;
+
+/// Loads `dir` through the pipeline every command runs, with its messages.
+fn load(dir: &Path) -> (Validated, Vec<String>) {
+    let mut diags = scoresite::diag::Diagnostics::default();
+    let v = scoresite::pipeline::load(dir, &mut diags).expect("loads");
+    (v, diags.iter().map(|d| d.to_string()).collect())
+}
+
+/// The exam of `ssid` on the assessment named `name`.
+fn exam<'a>(v: &'a Validated, ssid: &str, name: &str) -> &'a Exam {
+    let data = &v.deployment.data;
+    data.exams
+        .iter()
+        .find(|e| {
+            &*data.students[e.student as usize].ssid == ssid
+                && data.assessments[e.assessment as usize].name == name
+        })
+        .unwrap_or_else(|| panic!("no {name} exam for {ssid}"))
+}
+
+fn school_of<'a>(v: &'a Validated, e: &Exam) -> (&'a str, &'a str, &'a str) {
+    let inst = &v.deployment.data.institutions;
+    let s = &inst.schools[e.school as usize];
+    (&inst.leas[s.lea].id, &s.id, &s.name)
+}
+
+fn text(v: &Validated, sym: Option<scoresite::model::Sym>) -> &str {
+    sym.map_or("", |s| v.deployment.data.strings.get(s))
+}
+
+/// A roster export alone loads: labels become levels, `G5` a grade,
+/// `2022-23` the year 2023, error bands a standard error, `Status` the
+/// condition or completeness, and schools are placed by name under the LEA
+/// of `scoresite.yaml`, said once.
+#[test]
+fn roster_exports_load_field_by_field() {
+    let (v, messages) = load(&fixture("rosters"));
+    let data = &v.deployment.data;
+    assert_eq!(data.exams.len(), 5);
+    let placed: Vec<&String> = messages
+        .iter()
+        .filter(|m| m.contains("names schools only by SchoolName"))
+        .collect();
+    assert_eq!(placed.len(), 1, "{messages:?}");
+    assert!(placed[0].contains("LEA `1234567` (Oak Valley Unified)"));
+    assert_eq!(messages.len(), 1, "{messages:?}");
+
+    // Table 6: SB Summative ELA.
+    let ana = exam(&v, "3000000001", "Grade 5 ELA Summative");
+    assert_eq!(
+        school_of(&v, ana),
+        ("1234567", "Oak Elementary", "Oak Elementary")
+    );
+    let student = &data.students[ana.student as usize];
+    assert_eq!(
+        (&*student.first_name, &*student.last_name),
+        ("Ana", "Alvarez")
+    );
+    assert_eq!(ana.school_year, 2023);
+    assert_eq!(ana.submitted.to_string(), "2023-05-09 00:00:00");
+    assert_eq!(text(&v, ana.session), "S-77");
+    assert_eq!(ana.grade, Grade::N(5));
+    assert_eq!(ana.condition, AdminCondition::Valid);
+    assert_eq!(ana.completeness, Completeness::NotReported);
+    assert_eq!(ana.overall.level, Some(3), "Met Standard");
+    assert_eq!(ana.overall.scale, Some(2502.0));
+    assert_eq!(ana.overall.se, Some(25.0), "half of 2527 − 2477");
+    // Reading (claim 1) Above, Listening (3) Near, Writing (2) Below,
+    // Research (4) Near: by name, not by the order of the columns.
+    assert_eq!(
+        ana.claim_levels,
+        [Some(3), Some(1), Some(2), Some(2), None, None]
+    );
+    let d = &ana.demographics;
+    assert_eq!(d.get(Flag::Migrant), Some(false));
+    assert_eq!(d.elas, Some(Elas::El));
+    assert_eq!(text(&v, d.language), "Spanish");
+    assert_eq!(d.get(Flag::Hispanic), Some(true));
+    assert_eq!(d.get(Flag::White), Some(false), "race: Yes, Blank (No)");
+    assert_eq!(d.get(Flag::Iep), None, "not in a roster export");
+    assert_eq!(d.sex, None);
+    assert_eq!(text(&v, ana.accommodations), "TDS_ClosedCap0");
+
+    let ben = exam(&v, "3000000002", "Grade 5 ELA Summative");
+    assert_eq!(ben.submitted.to_string(), "2023-01-13 00:00:00");
+    assert_eq!(ben.condition, AdminCondition::Invalid);
+    assert_eq!(ben.overall.level, Some(1), "Did Not Meet Standard");
+    assert_eq!(ben.claim_levels[..4], [Some(1); 4]);
+    assert_eq!(ben.demographics.get(Flag::White), Some(true));
+
+    // Table 5: an IAB's level is its Reporting Category; a CAA's label.
+    let iab = exam(
+        &v,
+        "3000000001",
+        "Grade 5 Math - Operations and Algebraic Thinking",
+    );
+    let families = &v.deployment.catalog.families;
+    assert_eq!(
+        families[data.assessments[iab.assessment as usize].family].short_name,
+        "IAB Mathematics"
+    );
+    assert_eq!(iab.overall.level, Some(3), "Above Standard");
+    assert_eq!(iab.overall.se, Some(20.0));
+    assert_eq!(iab.condition, AdminCondition::Standardized);
+    assert_eq!(iab.submitted.to_string(), "2022-11-14 10:05:00");
+    let caa = exam(&v, "3000000003", "Grade 6 CAA ELA");
+    assert_eq!(school_of(&v, caa).2, "Pine Middle");
+    assert_eq!(caa.overall.level, Some(2), "Level 2 – Alternate");
+    assert_eq!(caa.grade, Grade::N(6));
+
+    // Table 9: ELPAC composites (alt 1 oral, alt 2 written) and domains.
+    let elpac = exam(&v, "3000000001", "Grade 5 Summative ELPAC");
+    assert_eq!(elpac.completeness, Completeness::Complete);
+    assert_eq!(elpac.condition, AdminCondition::NotReported);
+    assert_eq!(elpac.overall.level, Some(3));
+    assert_eq!(elpac.overall.se, Some(15.0));
+    let alt = |n: u8| {
+        elpac
+            .alt
+            .iter()
+            .find(|(c, _)| *c == n)
+            .map(|(_, s)| *s)
+            .unwrap()
+    };
+    assert_eq!(
+        (alt(1).level, alt(1).scale, alt(1).se),
+        (Some(4), Some(1561.0), Some(18.0))
+    );
+    assert_eq!(
+        (alt(2).level, alt(2).scale, alt(2).se),
+        (Some(2), Some(1499.0), Some(21.0))
+    );
+    assert_eq!(
+        elpac.claim_levels,
+        [Some(3), Some(2), Some(1), Some(2), None, None]
+    );
+
+    let (out, stdout, _) = check(&fixture("rosters"));
+    assert!(out.status.success());
+    assert!(
+        stdout.contains("data/roster_elpac.csv") && stdout.contains("CERS Student Roster export"),
+        "{stdout}"
+    );
+}
+
+/// With an institutions file, a roster export's school is the listed school
+/// of that name; a name the file lists twice is an error naming both.
+#[test]
+fn roster_schools_are_found_by_name_in_the_institutions_file() {
+    let dir = copy_fixture("rosters");
+    let orgs = dir.path().join("data/orgs.csv");
+    std::fs::write(
+        &orgs,
+        "lea_id,lea_name,school_id,school_name\n\
+         1234567,Oak Valley Unified,6000001,Oak Elementary\n\
+         1234567,Oak Valley Unified,6000002,Pine Middle\n",
+    )
+    .unwrap();
+    let (v, messages) = load(dir.path());
+    assert!(messages.is_empty(), "{messages:?}");
+    let ana = exam(&v, "3000000001", "Grade 5 ELA Summative");
+    assert_eq!(school_of(&v, ana), ("1234567", "6000001", "Oak Elementary"));
+
+    std::fs::write(
+        &orgs,
+        "lea_id,lea_name,school_id,school_name\n\
+         1234567,Oak Valley Unified,6000001,Oak Elementary\n\
+         7654321,Elm Unified,6000009,Oak Elementary\n\
+         1234567,Oak Valley Unified,6000002,Pine Middle\n",
+    )
+    .unwrap();
+    let (out, _, stderr) = check(dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.contains("roster_ela.csv:2:4: error: SchoolName `Oak Elementary` names several schools (1234567/6000001 (Oak Elementary, Oak Valley Unified) and 7654321/6000009 (Oak Elementary, Elm Unified))"), "{stderr}");
+}
+
+/// A bad label names the file, line, column and the family's levels.
+#[test]
+fn a_label_that_is_no_level_of_the_family_is_an_error() {
+    let dir = copy_fixture("rosters");
+    common::edit(
+        &dir.path().join("data/roster_ela.csv"),
+        "\"Met Standard\"",
+        "\"Above Standard\"",
+    );
+    let (out, _, stderr) = check(dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.contains("roster_ela.csv:2:13: error: ScaleScoreAchievementLevel (column M): expected a level (1 Standard Not Met, 2 Standard Nearly Met, 3 Standard Met, 4 Standard Exceeded), found `Above Standard`"), "{stderr}");
+}
+
+/// The districts fixture's export row of `ssid`.
+fn district_row(ssid: &str) -> (String, String) {
+    let text = std::fs::read_to_string(fixture("districts/data/export.csv")).unwrap();
+    let header = text.lines().next().unwrap().to_string();
+    let row = text.lines().find(|l| l.contains(ssid)).unwrap().to_string();
+    (header, row)
+}
+
+/// A result in both a District/School export and a roster export is one
+/// exam, and the export's row is kept (it has the ids and demographics).
+#[test]
+fn a_result_in_an_export_and_a_roster_export_is_one_exam() {
+    let (header, row) = district_row("2000000001");
+    let roster = "StudentIdentifier,FirstName,LastOrSurname,SubmitDateTime,TestSessionId,SchoolName,SchoolYear,AssessmentType,AssessmentName,Subject,GradeLevelWhenAssessed,Status,ScaleScoreAchievementLevel,Reporting Category,ScaleScore,Error Band Min,Error Band Max\n\
+        2000000001,Nora,Northfield,\"Apr 10, 2024\",S-1,Redwood High,2023-24,Summative,Grade 11 ELA Summative,ELA,G11,Valid,Standard Met,,2600,2575,2625\n";
+    let dir = common::deployment(&[
+        ("scoresite.yaml", "name: Test\n".into()),
+        ("data/export.csv", format!("{header}\n{row}\n")),
+        ("data/roster.csv", roster.into()),
+    ]);
+    let (v, messages) = load(dir.path());
+    assert_eq!(v.deployment.data.exams.len(), 1, "{messages:?}");
+    let e = &v.deployment.data.exams[0];
+    assert_eq!(school_of(&v, e), ("1111111", "300", "Redwood High"));
+    assert_eq!(e.overall.se, Some(25.0));
+    assert_eq!(
+        messages
+            .iter()
+            .filter(|m| m.contains("1 results of this Student Roster export are also in"))
+            .count(),
+        1,
+        "{messages:?}"
+    );
+}
+
+/// A District/School export with a subset of columns (no NcesId, alt, claim
+/// or language columns) loads; its missing optional columns are one warning,
+/// and what it lacks is unknown, not "No".
+#[test]
+fn a_partial_export_loads_and_names_what_it_lacks() {
+    let (header, row) = district_row("2000000001");
+    let dropped = |name: &str| {
+        name == "NcesId"
+            || name.starts_with("Alt")
+            || name.starts_with("Claim")
+            || name.starts_with("Language")
+            || name == "White"
+    };
+    let keep: Vec<usize> = header
+        .split(',')
+        .enumerate()
+        .filter(|(_, h)| !dropped(h))
+        .map(|(i, _)| i)
+        .collect();
+    let pick = |line: &str| {
+        let cells: Vec<&str> = line.split(',').collect();
+        keep.iter().map(|&i| cells[i]).collect::<Vec<_>>().join(",")
+    };
+    assert_eq!(keep.len(), 31);
+    let dir = common::deployment(&[
+        ("scoresite.yaml", "name: Test\n".into()),
+        (
+            "data/partial.csv",
+            format!("{}\n{}\n", pick(&header), pick(&row)),
+        ),
+    ]);
+    let (v, messages) = load(dir.path());
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(messages[0].contains("partial.csv:1:1: warning: the header lacks these CERS District/School export columns, so their values are unknown for this file's results: NcesId, Alt1ScoreAchievementLevel,"), "{messages:?}");
+    assert!(
+        messages[0].ends_with("Claim6ScoreAchievementLevel, LanguageCode, LanguageAltCode, White")
+    );
+    let e = &v.deployment.data.exams[0];
+    assert_eq!(school_of(&v, e), ("1111111", "300", "Redwood High"));
+    assert_eq!(
+        (e.overall.level, e.overall.scale, e.overall.se),
+        (Some(3), Some(2600.0), Some(25.0))
+    );
+    assert_eq!(e.claim_levels, [None; 6]);
+    assert_eq!(e.demographics.get(Flag::White), None);
+    assert_eq!(e.demographics.get(Flag::Asian), Some(false));
+
+    // Without the columns every report needs, the error names exactly those.
+    let text = format!("{}\n{}\n", pick(&header), pick(&row))
+        .replace("ScaleScore,", "Score,")
+        .replace("SchoolYear,", "Year,");
+    let dir = common::deployment(&[
+        ("scoresite.yaml", "name: Test\n".into()),
+        ("data/partial.csv", text),
+    ]);
+    let (out, _, stderr) = check(dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.contains("partial.csv:1:1: error: the header lacks the CERS District/School export columns every report needs: SchoolYear, ScaleScore\n"), "{stderr}");
+}
