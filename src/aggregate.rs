@@ -1124,6 +1124,19 @@ mod tests {
         // hidden cells holding more than 10 results.
     }
 
+    /// A school's LEA and state comparison rows.
+    fn linked<'a>(
+        lea: &'a BTreeMap<Key, Tally>,
+        state: &'a BTreeMap<Key, Tally>,
+        school: &'a BTreeMap<Key, Tally>,
+    ) -> [Row<'a>; 2] {
+        [lea, state].map(|cells| Row {
+            cells,
+            fine: false,
+            mine: Some(school),
+        })
+    }
+
     #[test]
     fn the_state_row_is_the_lea_row_plus_what_the_viewer_never_sees() {
         // A principal's school has 3 of the LEA's 20 female results; the
@@ -1131,18 +1144,7 @@ mod tests {
         let school = cells(&[(-1, -1, 40), (0, -1, 3), (1, -1, 37)]);
         let lea = cells(&[(-1, -1, 100), (0, -1, 20), (1, -1, 80)]);
         let state = cells(&[(-1, -1, 160), (0, -1, 22), (1, -1, 138)]);
-        let rows = [
-            Row {
-                cells: &lea,
-                fine: false,
-                mine: Some(&school),
-            },
-            Row {
-                cells: &state,
-                fine: false,
-                mine: Some(&school),
-            },
-        ];
+        let rows = linked(&lea, &state, &school);
         let rollup = |complete| Rollup {
             total: 1,
             parts: vec![0],
@@ -1163,18 +1165,7 @@ mod tests {
         let school = cells(&[(-1, -1, 3), (0, -1, 3)]);
         let lea = cells(&[(-1, -1, 35), (0, -1, 30), (1, -1, 5)]);
         let state = cells(&[(-1, -1, 85), (0, -1, 30), (1, -1, 55)]);
-        let rows = [
-            Row {
-                cells: &lea,
-                fine: false,
-                mine: Some(&school),
-            },
-            Row {
-                cells: &state,
-                fine: false,
-                mine: Some(&school),
-            },
-        ];
+        let rows = linked(&lea, &state, &school);
         let hidden = suppressed(&rows, &[rollup(false)], 10);
         assert_eq!(gender(&hidden[0]), vec![0, 1]);
         assert_eq!(gender(&hidden[1]), vec![0, 1]);

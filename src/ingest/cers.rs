@@ -175,7 +175,8 @@ const ROSTER_REQUIRED: &[&str] = &[
     "ScaleScore",
 ];
 
-/// The other columns a Student Roster export has, in every table.
+/// The other columns a Student Roster export has in every table; then the
+/// race flags and accommodations, as the District/School export ends.
 const ROSTER_OPTIONAL: &[&str] = &[
     "TestSessionId",
     "Reporting Category",
@@ -184,15 +185,6 @@ const ROSTER_OPTIONAL: &[&str] = &[
     "MigrantStatus",
     "EnglishLanguageAcquisitionStatus",
     "LanguageCode",
-    "HispanicOrLatinoEthnicity",
-    "AmericanIndianOrAlaskaNative",
-    "Asian",
-    "BlackOrAfricanAmerican",
-    "White",
-    "NativeHawaiianOrOtherPacificIslander",
-    "TwoOrMoreRaces",
-    "Filipino",
-    "AssignedAccommodationList",
 ];
 
 /// Where a Student Roster export's subject-named score column goes: a claim
@@ -384,7 +376,15 @@ impl Columns {
 /// adds are one group: a 59-column file lacks them all, and says nothing.
 fn absent_optional(index: &HashMap<&'static str, usize>, roster: bool) -> Vec<&'static str> {
     let optional: Vec<&'static str> = if roster {
-        ROSTER_OPTIONAL.to_vec()
+        let tail = COLUMNS_59
+            .iter()
+            .position(|c| *c == "HispanicOrLatinoEthnicity")
+            .unwrap_or(COLUMNS_59.len());
+        ROSTER_OPTIONAL
+            .iter()
+            .chain(&COLUMNS_59[tail..])
+            .copied()
+            .collect()
     } else {
         let extras = COLUMNS_64_EXTRA.iter().any(|c| index.contains_key(c));
         COLUMNS_59
