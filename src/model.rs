@@ -579,6 +579,19 @@ pub struct Exam {
     /// loaded values (`5/19/22` dates, `5` grades, each row's own NcesId…),
     /// so that the export gives back what came in. Empty for TRT exams.
     pub raw: Box<[(u8, Sym)]>,
+    /// What the CDE's Student Score Data File adds, when one gave this result.
+    pub official: Option<Box<Official>>,
+}
+
+/// What a TOMS Student Score Data File says of a result beyond the scores:
+/// its condition code (`PGE`, `NTE`, `LOSS` …), include-in-aggregate
+/// indicator (`Y`, `N`, `T`, `R`, `E`) and Lexile (ELA) or Quantile (math)
+/// measure, each as the file writes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Official {
+    pub condition_code: Option<Sym>,
+    pub include: Option<Sym>,
+    pub measure: Option<Sym>,
 }
 
 /// A student's response to one item, from TRT.

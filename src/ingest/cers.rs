@@ -4,15 +4,12 @@
 //! and then added to the dataset in file order, so memory stays bounded by the
 //! dataset itself and output does not depend on thread timing.
 
-use super::institutions::{Place, Schools};
+use super::institutions::Schools;
+use super::record::{self, Record, Source};
 use super::values::{self, Expected};
 use crate::catalog::{Catalog, Kind, Level};
 use crate::diag::{column_letters, Diagnostics, Location};
-use crate::model::{
-    Completeness, Dataset, Demographics, Elas, Exam, Flag, Grade, Origin, Score, Sex, Sym,
-    RACE_FLAGS,
-};
-use chrono::NaiveDateTime;
+use crate::model::{Dataset, Demographics, Elas, Flag, Score, Sex, Sym, RACE_FLAGS};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 use std::path::Path;
@@ -430,32 +427,6 @@ fn roster_scores(header: &[String]) -> Vec<Scores> {
     scores
 }
 
-/// One record's cells, parsed but not yet added to the dataset.
-struct Row<'a> {
-    district_id: &'a str,
-    district_name: &'a str,
-    nces: &'a str,
-    school_id: &'a str,
-    school_name: &'a str,
-    ssid: &'a str,
-    first: &'a str,
-    last: &'a str,
-    submitted: NaiveDateTime,
-    school_year: u16,
-    session: &'a str,
-    family: usize,
-    assessment_name: &'a str,
-    grade: Grade,
-    completeness: Completeness,
-    condition: crate::model::AdminCondition,
-    overall: Score,
-    alts: [Score; 6],
-    claims: [Option<u8>; 6],
-    demographics: Demographics,
-    language: &'a str,
-    language_alt: &'a str,
-    accommodations: &'a str,
-}
 
 /// A cell that failed to parse: field position and what was expected.
 struct CellError {
@@ -616,7 +587,7 @@ fn parse_row<'a>(
     record: &'a csv::StringRecord,
     cols: &'a Columns,
     catalog: &Catalog,
-) -> Result<Row<'a>, Vec<CellError>> {
+) -> Result<Record<'a>, Vec<CellError>> {
     let mut c = Cells {
         record,
         cols,
@@ -749,7 +720,7 @@ fn parse_row<'a>(
     else {
         return Err(Vec::new());
     };
-    Ok(Row {
+    Ok(Record {
         district_id,
         district_name: c.raw("DistrictName").trim(),
         nces: c.raw("NcesId").trim(),
@@ -773,6 +744,7 @@ fn parse_row<'a>(
         language: c.raw("LanguageCode").trim(),
         language_alt: c.raw("LanguageAltCode").trim(),
         accommodations: c.raw("AssignedAccommodationList").trim(),
+        official: None,
     })
 }
 
@@ -908,7 +880,7 @@ fn add_batch(
     schools: &mut Schools,
     diags: &mut Diagnostics,
 ) -> u64 {
-    let parsed: Vec<Result<Row, Vec<CellError>>> = batch
+    let parsed: Vec<Result<Record, Vec<CellError>>> = batch
         .par_iter()
         .map(|(_, r)| parse_row(r, cols, catalog))
         .collect();
@@ -923,7 +895,7 @@ fn add_batch(
                     file,
                     line: *line,
                 };
-                if add_row(&source, row, data, schools, diags) {
+                if record::add(&source, row, data, schools, diags) {
                     records.push(record);
                 }
             }
@@ -945,84 +917,6 @@ fn add_batch(
     }
     keep_raw_cells(&records, first, cols, catalog, data);
     records.len() as u64
-}
-
-/// Where a row came from: its file and line.
-struct Source<'a> {
-    path: &'a Path,
-    file: u32,
-    line: u64,
-}
-
-fn add_row(
-    source: &Source,
-    row: Row,
-    data: &mut Dataset,
-    schools: &mut Schools,
-    diags: &mut Diagnostics,
-) -> bool {
-    let Source { path, file, line } = *source;
-    let place = Place {
-        district_id: row.district_id,
-        district_name: row.district_name,
-        school_id: row.school_id,
-        school_name: row.school_name,
-    };
-    let at = Location::at(path, line, 1);
-    let school = match schools.resolve(&mut data.institutions, &place, &at, diags) {
-        Ok(s) => s,
-        Err(msg) => {
-            diags.error(Location::at(path, line, 4), msg);
-            return false;
-        }
-    };
-    let lea = &mut data.institutions.leas[data.institutions.schools[school].lea];
-    match &lea.nces {
-        None if !row.nces.is_empty() => lea.nces = Some(row.nces.to_string()),
-        Some(first) if !row.nces.is_empty() && first != row.nces => diags.warn(
-            Location::at(path, line, 3),
-            format!(
-                "NcesId differs from `{first}`, the first NcesId given for DistrictId `{}`; each row keeps its own in the District/School Export",
-                lea.id
-            ),
-        ),
-        _ => {}
-    }
-    let student = data.upsert_student(row.ssid, row.first, row.last);
-    let assessment_grade = values::grade_in_name(row.assessment_name);
-    let assessment = data.assessment(row.assessment_name, row.family, assessment_grade);
-    let mut demographics = row.demographics;
-    demographics.language = values::opt(row.language).map(|s| data.strings.intern(s));
-    demographics.language_alt = values::opt(row.language_alt).map(|s| data.strings.intern(s));
-    let exam = Exam {
-        student,
-        assessment,
-        school_year: row.school_year,
-        submitted: row.submitted,
-        session: values::opt(row.session).map(|s| data.strings.intern(s)),
-        school: school as u32,
-        grade: row.grade,
-        completeness: row.completeness,
-        condition: row.condition,
-        overall: row.overall,
-        claim_levels: row.claims,
-        alt: row
-            .alts
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| !s.is_empty())
-            .map(|(i, s)| (i as u8 + 1, *s))
-            .collect(),
-        demographics,
-        accommodations: values::opt(row.accommodations).map(|s| data.strings.intern(s)),
-        origin: Origin {
-            file,
-            line: line as u32,
-        },
-        raw: Box::default(),
-    };
-    data.exams.push(exam);
-    true
 }
 
 /// Keeps, for each exam added from `records` (the exams from `first` on),

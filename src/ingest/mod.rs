@@ -6,6 +6,7 @@ pub mod cers_cells;
 pub mod groups;
 pub mod institutions;
 pub mod lines;
+pub mod record;
 pub mod trt;
 pub mod values;
 

@@ -442,6 +442,7 @@ fn to_exam(
             line: r.opportunity_line as u32,
         },
         raw: Box::default(),
+        official: None,
     };
     Ok((
         exam,

@@ -1,0 +1,123 @@
+//! The record every results reader yields, and how one becomes an exam:
+//! its school placed, its student and assessment found or added.
+
+use super::institutions::{Place, Schools};
+use super::values;
+use crate::diag::{Diagnostics, Location};
+use crate::model::{
+    AdminCondition, Completeness, Dataset, Demographics, Exam, Grade, Official, Origin, Score,
+};
+use chrono::NaiveDateTime;
+use std::path::Path;
+
+/// One result as a reader parsed it, keyed by natural ids (SSID, LEA and
+/// school ids or names, catalog family), not yet added to the dataset.
+pub struct Record<'a> {
+    pub district_id: &'a str,
+    pub district_name: &'a str,
+    pub nces: &'a str,
+    pub school_id: &'a str,
+    pub school_name: &'a str,
+    pub ssid: &'a str,
+    pub first: &'a str,
+    pub last: &'a str,
+    pub submitted: NaiveDateTime,
+    pub school_year: u16,
+    pub session: &'a str,
+    pub family: usize,
+    pub assessment_name: &'a str,
+    pub grade: Grade,
+    pub completeness: Completeness,
+    pub condition: AdminCondition,
+    pub overall: Score,
+    pub alts: [Score; 6],
+    pub claims: [Option<u8>; 6],
+    pub demographics: Demographics,
+    pub language: &'a str,
+    pub language_alt: &'a str,
+    pub accommodations: &'a str,
+    /// What only a TOMS Student Score Data File gives.
+    pub official: Option<Official>,
+}
+
+/// Where a record came from: its file and line.
+pub struct Source<'a> {
+    pub path: &'a Path,
+    pub file: u32,
+    pub line: u64,
+}
+
+/// Adds `row` as an exam at the school it names; false (with an error)
+/// when the school cannot be placed.
+pub fn add(
+    source: &Source,
+    row: Record,
+    data: &mut Dataset,
+    schools: &mut Schools,
+    diags: &mut Diagnostics,
+) -> bool {
+    let Source { path, file, line } = *source;
+    let place = Place {
+        district_id: row.district_id,
+        district_name: row.district_name,
+        school_id: row.school_id,
+        school_name: row.school_name,
+    };
+    let at = Location::at(path, line, 1);
+    let school = match schools.resolve(&mut data.institutions, &place, &at, diags) {
+        Ok(s) => s,
+        Err(msg) => {
+            diags.error(Location::at(path, line, 4), msg);
+            return false;
+        }
+    };
+    let lea = &mut data.institutions.leas[data.institutions.schools[school].lea];
+    match &lea.nces {
+        None if !row.nces.is_empty() => lea.nces = Some(row.nces.to_string()),
+        Some(first) if !row.nces.is_empty() && first != row.nces => diags.warn(
+            Location::at(path, line, 3),
+            format!(
+                "NcesId differs from `{first}`, the first NcesId given for DistrictId `{}`; each row keeps its own in the District/School Export",
+                lea.id
+            ),
+        ),
+        _ => {}
+    }
+    let student = data.upsert_student(row.ssid, row.first, row.last);
+    let assessment_grade = values::grade_in_name(row.assessment_name);
+    let assessment = data.assessment(row.assessment_name, row.family, assessment_grade);
+    let mut demographics = row.demographics;
+    demographics.language = values::opt(row.language).map(|s| data.strings.intern(s));
+    demographics.language_alt = values::opt(row.language_alt).map(|s| data.strings.intern(s));
+    let exam = Exam {
+        student,
+        assessment,
+        school_year: row.school_year,
+        submitted: row.submitted,
+        session: values::opt(row.session).map(|s| data.strings.intern(s)),
+        school: school as u32,
+        grade: row.grade,
+        completeness: row.completeness,
+        condition: row.condition,
+        overall: row.overall,
+        claim_levels: row.claims,
+        alt: row
+            .alts
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !s.is_empty())
+            .map(|(i, s)| (i as u8 + 1, *s))
+            .collect(),
+        demographics,
+        accommodations: values::opt(row.accommodations).map(|s| data.strings.intern(s)),
+        origin: Origin {
+            file,
+            line: line as u32,
+        },
+        raw: Box::default(),
+        official: row.official.map(Box::new),
+    };
+    data.exams.push(exam);
+    true
+}
+
