@@ -293,3 +293,201 @@ fn a_partial_export_loads_and_names_what_it_lacks() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr.contains("partial.csv:1:1: error: the header lacks the CERS District/School export columns every report needs: SchoolYear, ScaleScore\n"), "{stderr}");
 }
+
+/// A deployment holding only `files` (name, contents) under `data/`.
+fn with_data(files: &[(&str, String)]) -> tempfile::TempDir {
+    let mut all = vec![("scoresite.yaml".to_string(), "name: Test\n".to_string())];
+    all.extend(files.iter().map(|(n, t)| (format!("data/{n}"), t.clone())));
+    let refs: Vec<(&str, String)> = all.iter().map(|(n, t)| (n.as_str(), t.clone())).collect();
+    common::deployment(&refs)
+}
+
+fn toms(name: &str) -> String {
+    std::fs::read_to_string(fixture("toms").join(name)).unwrap()
+}
+
+/// An exam as a comparable line: every field a report shows.
+fn describe(v: &Validated, e: &Exam) -> String {
+    let data = &v.deployment.data;
+    let s = &data.students[e.student as usize];
+    let official = e
+        .official
+        .as_ref()
+        .map(|o| [o.condition_code, o.include, o.measure].map(|t| text(v, t).to_string()));
+    format!(
+        "{} {} {} | {} | {} {} {:?} | {:?} {:?} {:?} | {:?} {:?} | {:?} | {:?} {:?} {} | {:?}",
+        s.ssid,
+        s.last_name,
+        s.first_name,
+        data.assessments[e.assessment as usize].name,
+        e.school_year,
+        e.submitted.date(),
+        school_of(v, e),
+        e.grade,
+        e.completeness,
+        e.condition,
+        e.overall,
+        e.claim_levels,
+        e.demographics.sex,
+        e.demographics.elas,
+        [
+            Flag::Iep,
+            Flag::Lep,
+            Flag::EconomicDisadvantage,
+            Flag::Hispanic,
+            Flag::White
+        ]
+        .map(|f| e.demographics.get(f)),
+        text(v, e.demographics.language),
+        official,
+    )
+}
+
+/// The one Student Score Data File written fixed-width, caret-delimited
+/// with the layout's long field names, and comma-delimited with names run
+/// together, gives the same exams, checked field by field against the
+/// source; the student who was not tested is a student, not a result.
+#[test]
+fn a_score_data_file_in_each_layout_gives_the_same_exams() {
+    let mut seen: Vec<Vec<String>> = Vec::new();
+    for name in ["ssdf_fixed.txt", "ssdf_caret.txt", "ssdf_comma.csv"] {
+        let dir = with_data(&[(name, toms(name))]);
+        let (v, messages) = load(dir.path());
+        assert!(messages.is_empty(), "{name}: {messages:?}");
+        let data = &v.deployment.data;
+        assert_eq!(data.exams.len(), 3, "{name}");
+        assert!(
+            data.student("3000000003").is_some(),
+            "{name}: enrolled, not tested"
+        );
+        seen.push(data.exams.iter().map(|e| describe(&v, e)).collect());
+
+        let ela = exam(&v, "3000000001", "Grade 5 ELA Summative");
+        let s = &data.students[ela.student as usize];
+        assert_eq!((&*s.last_name, &*s.first_name), ("Núñez", "José"));
+        assert_eq!(
+            school_of(&v, ela),
+            ("01611920000000", "01611926000001", "Oak Elementary")
+        );
+        assert_eq!((ela.school_year, ela.grade), (2022, Grade::N(5)));
+        assert_eq!(ela.submitted.to_string(), "2022-05-09 00:00:00");
+        assert_eq!(
+            (ela.overall.level, ela.overall.scale, ela.overall.se),
+            (Some(3), Some(2502.0), Some(25.0))
+        );
+        assert_eq!(ela.completeness, Completeness::Complete);
+        assert_eq!(ela.condition, AdminCondition::Valid);
+        let o = ela.official.as_ref().unwrap();
+        assert_eq!((text(&v, o.measure), text(&v, o.include)), ("1010L", "Y"));
+        let d = &ela.demographics;
+        assert_eq!(d.sex, Some(scoresite::model::Sex::Female));
+        assert_eq!(d.elas, Some(Elas::El));
+        assert_eq!(text(&v, d.language), "spa");
+        for (flag, want) in [
+            (Flag::Iep, true),
+            (Flag::Lep, true),
+            (Flag::EconomicDisadvantage, true),
+            (Flag::Hispanic, true),
+            (Flag::Section504, false),
+            (Flag::White, false),
+        ] {
+            assert_eq!(d.get(flag), Some(want), "{name}: {flag:?}");
+        }
+
+        let math = exam(&v, "3000000001", "Grade 5 Math Summative");
+        assert_eq!(math.completeness, Completeness::Partial);
+        let o = math.official.as_ref().unwrap();
+        assert_eq!(
+            [o.condition_code, o.include, o.measure].map(|t| text(&v, t)),
+            ["LOSS", "T", "650Q"]
+        );
+        assert_eq!((math.overall.level, math.overall.se), (Some(2), Some(29.0)));
+
+        let cast = exam(&v, "3000000002", "Grade 8 CAST Summative");
+        assert_eq!(
+            &*data.students[cast.student as usize].last_name,
+            "O'Neil, Jr"
+        );
+        assert_eq!(school_of(&v, cast).2, "Pine Middle");
+        assert_eq!(cast.claim_levels[..3], [Some(2), Some(1), Some(3)]);
+        assert_eq!(cast.overall.se, None);
+        assert_eq!(cast.demographics.get(Flag::White), Some(true));
+    }
+    assert_eq!(seen[0], seen[1], "fixed-width and caret");
+    assert_eq!(seen[0], seen[2], "fixed-width and comma");
+}
+
+/// A result in a Student Score Data File and in a CERS export is one exam:
+/// the export's row (its session, claims and cells) with the file's
+/// Lexile measure. Its school is one school, by CDS code and by school code.
+#[test]
+fn a_result_in_a_score_data_file_and_an_export_is_one_exam() {
+    let (header, row) = district_row("2000000001");
+    let row = row
+        .replace("1111111,North Valley Unified,0601,300,Redwood High,2000000001,Nora,Northfield,2024-04-10 09:00:00,2024", "0161192,Oak Valley Unified,0601,6000001,Oak Elementary,3000000001,José,Núñez,2022-05-09 10:00:00,2022")
+        .replace("Grade 11 ELA Summative,ELA,11,Complete,Valid,3,2600,25", "Grade 5 ELA Summative,ELA,05,Complete,Valid,3,2502,25");
+    let dir = with_data(&[
+        ("export.csv", format!("{header}\n{row}\n")),
+        ("ssdf.txt", toms("ssdf_caret.txt")),
+    ]);
+    let (v, messages) = load(dir.path());
+    let data = &v.deployment.data;
+    assert_eq!(data.exams.len(), 3, "{messages:?}");
+    assert_eq!(data.institutions.schools.len(), 2, "Oak Elementary once");
+    let ela = exam(&v, "3000000001", "Grade 5 ELA Summative");
+    assert_eq!(text(&v, ela.session), "S-1", "the export's row is kept");
+    assert_eq!(ela.submitted.to_string(), "2022-05-09 10:00:00");
+    assert_eq!(text(&v, ela.official.as_ref().unwrap().measure), "1010L");
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(messages[0].contains(
+        "1 results of this Student Score Data File are also in a CERS export or TRT file"
+    ));
+
+    // Where they disagree, the place of each is named.
+    let dir = with_data(&[
+        (
+            "export.csv",
+            format!("{header}\n{}\n", row.replace(",2502,", ",2503,")),
+        ),
+        ("ssdf.txt", toms("ssdf_caret.txt")),
+    ]);
+    let (_, messages) = load(dir.path());
+    assert!(
+        messages.iter().any(|m| m.contains(
+            "ssdf.txt:2:1: warning: scale score 2502 here, 2503 for the same result at "
+        ) && m.ends_with("export.csv:2; that one is kept")),
+        "{messages:?}"
+    );
+}
+
+/// A bad cell names the file, the line, where the field starts and what
+/// was expected; a delimited header without what every report needs names
+/// exactly that.
+#[test]
+fn bad_score_data_files_are_named_where_they_are_wrong() {
+    let fixed = toms("ssdf_fixed.txt");
+    // Positions count characters: this record's names are not ASCII.
+    let first = fixed.lines().next().unwrap();
+    let mut chars: Vec<char> = first.chars().collect();
+    chars[140..142].copy_from_slice(&['Q', '5']);
+    let bad: String = chars.iter().collect();
+    let dir = with_data(&[("ssdf.txt", fixed.replacen(first, &bad, 1))]);
+    let (out, _, stderr) = check(dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.contains("ssdf.txt:1:141: error: Grade Assessed (field 11, characters 141–142): expected a grade"), "{stderr}");
+
+    let short = fixed.replacen(first, &chars[..4000].iter().collect::<String>(), 1);
+    let dir = with_data(&[("ssdf.txt", short)]);
+    let (_, _, stderr) = check(dir.path());
+    assert!(
+        stderr.contains(
+            "ssdf.txt:1:1: error: a record of 4000 characters; expected 4037 ending in ZZ"
+        ),
+        "{stderr}"
+    );
+
+    let caret = toms("ssdf_caret.txt").replacen("^Scale Score^", "^Score^", 1);
+    let dir = with_data(&[("ssdf.txt", caret)]);
+    let (_, _, stderr) = check(dir.path());
+    assert!(stderr.contains("ssdf.txt:1:1: error: the header lacks the Student Score Data File fields every report needs: Scale Score\n"), "{stderr}");
+}

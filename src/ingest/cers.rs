@@ -427,7 +427,6 @@ fn roster_scores(header: &[String]) -> Vec<Scores> {
     scores
 }
 
-
 /// A cell that failed to parse: field position and what was expected.
 struct CellError {
     field: usize,
@@ -733,7 +732,7 @@ fn parse_row<'a>(
         school_year,
         session: c.raw("TestSessionId").trim(),
         family,
-        assessment_name: name.trim(),
+        assessment_name: name.trim().into(),
         grade,
         completeness,
         condition,

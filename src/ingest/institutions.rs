@@ -386,14 +386,20 @@ impl Schools {
             return Ok(s);
         }
         let cds = is_cds(place.school_id).then(|| place.school_id.to_string());
+        // A CDS code's last seven digits are the school code another file
+        // may use as the SchoolId: one school either way.
+        let code = cds.as_deref().map(|c| &c[7..]);
+        if let Some(s) = code.and_then(|c| inst.school_in(lea, c)) {
+            return Ok(s);
+        }
         Ok(inst.add_school(
             School {
                 id: place.school_id.to_string(),
-                cds,
+                cds: cds.clone(),
                 name: place.school_name.to_string(),
                 lea,
             },
-            &[],
+            code.as_slice(),
         ))
     }
 

@@ -7,6 +7,7 @@ pub mod groups;
 pub mod institutions;
 pub mod lines;
 pub mod record;
+pub mod toms;
 pub mod trt;
 pub mod values;
 
@@ -24,6 +25,8 @@ pub enum Format {
     CersExport,
     /// CERS Student Roster export CSV (per assessment, from the CERS UI).
     CersRoster,
+    /// TOMS Student Score Data File (CAASPP), fixed-width or delimited.
+    TomsCaaspp,
     /// RDW student-groups CSV.
     Groups,
     /// TRT XML.
@@ -40,6 +43,7 @@ impl Format {
         match self {
             Format::CersExport => "CERS District/School export",
             Format::CersRoster => "CERS Student Roster export",
+            Format::TomsCaaspp => "CAASPP Student Score Data File",
             Format::Groups => "RDW student groups",
             Format::Trt => "TRT XML",
             Format::CalpadsOrgs => "CALPADS organisations",
@@ -58,6 +62,9 @@ pub fn detect(head: &[u8]) -> Option<Format> {
             .map(|_| Format::Trt);
     }
     let first = text.split(['\r', '\n']).next().unwrap_or("");
+    if toms::recognises(first) {
+        return Some(Format::TomsCaaspp);
+    }
     if institutions::recognises_calpads(first) {
         return Some(Format::CalpadsOrgs);
     }
@@ -128,7 +135,7 @@ pub fn looks_like(head: &[u8]) -> Option<&'static str> {
         .collect();
     let has = |names: &[&str]| names.iter().any(|n| header.iter().any(|h| h == n));
     if fixed || has(&["recordtype", "rectype"]) {
-        return Some("a TOMS Student Score Data File, which scoresite does not read yet; load the CERS District/School export of the same results");
+        return Some("a TOMS Student Score Data File in a layout scoresite does not read (it reads the CAASPP file, fixed-width or delimited with its header; not yet the ELPAC one); load the CERS District/School export of the same results");
     }
     if has(&["percentile", "percentilerank"]) {
         return Some("a norms (percentile) table, which holds no student results");
@@ -255,7 +262,7 @@ pub fn load_dir(
                 None => diags.error(
                     Location::at(&path, 1, 1),
                     format!(
-                        "unrecognised file{}: expected a CERS District/School or Student Roster export, an RDW student-groups CSV, TRT XML (<TDSReport>), \
+                        "unrecognised file{}: expected a CERS District/School or Student Roster export, a CAASPP Student Score Data File, an RDW student-groups CSV, TRT XML (<TDSReport>), \
                          a CALPADS organisation file or an institutions CSV (lea_id,lea_name,school_id,school_name)",
                         looks_like(&head).map(|w| format!(": it looks like {w}")).unwrap_or_default()
                     ),
@@ -268,7 +275,7 @@ pub fn load_dir(
         .any(|(f, _)| matches!(f, Format::CalpadsOrgs | Format::InstitutionsCsv));
     by_format.sort_by_key(|(f, _)| match f {
         Format::CalpadsOrgs | Format::InstitutionsCsv => 0,
-        Format::CersExport | Format::Trt => 1,
+        Format::CersExport | Format::Trt | Format::TomsCaaspp => 1,
         // Named only by name: placed among the schools the others name.
         Format::CersRoster => 2,
         Format::Groups => 3,
@@ -290,8 +297,14 @@ fn load_file(
     schools: &mut institutions::Schools,
     diags: &mut Diagnostics,
 ) -> usize {
-    if matches!(format, Format::CersExport | Format::CersRoster) {
+    if matches!(
+        format,
+        Format::CersExport | Format::CersRoster | Format::TomsCaaspp
+    ) {
         return match std::fs::File::open(path) {
+            Ok(f) if format == Format::TomsCaaspp => {
+                toms::load(path, f, catalog, data, schools, diags) as usize
+            }
             Ok(f) => cers::load(path, lines::Lf::new(f), catalog, data, schools, diags) as usize,
             Err(e) => {
                 diags.error(Location::file(path), format!("cannot read: {e}"));
@@ -332,7 +345,9 @@ fn load_file(
         }
         Format::Trt => trt::load(path, &text, catalog, data, schools, diags),
         Format::Groups => groups::load(path, &text, data, diags),
-        Format::CersExport | Format::CersRoster => unreachable!("streamed above"),
+        Format::CersExport | Format::CersRoster | Format::TomsCaaspp => {
+            unreachable!("streamed above")
+        }
     }
 }
 
@@ -404,6 +419,7 @@ pub fn resolve_duplicates(data: &mut Dataset, diags: &mut Diagnostics) -> (usize
     for &(row, trt) in &joins {
         join_trt(data, row, trt);
     }
+    merge_official(data, &mut drop, diags);
     let removed = drop.iter().filter(|&&d| d).count();
     if removed > 0 {
         let mut details = std::mem::take(&mut data.details);
@@ -421,6 +437,63 @@ pub fn resolve_duplicates(data: &mut Dataset, diags: &mut Diagnostics) -> (usize
         data.exams = kept;
     }
     (removed - joins.len(), joins.len())
+}
+
+/// A result in a Student Score Data File and in a CERS export or TRT file
+/// (same student, family and school year: one summative a year) is one exam.
+/// The other source's exam is kept, with its claims, session and export
+/// cells; it gains the file's Lexile or Quantile measure, condition code and
+/// include indicator. A scale score the two disagree on is reported.
+fn merge_official(data: &mut Dataset, drop: &mut [bool], diags: &mut Diagnostics) {
+    let family = |e: &Exam| data.assessments[e.assessment as usize].family;
+    let mut others: HashMap<(u32, usize, u16), usize> = HashMap::default();
+    for (i, e) in data.exams.iter().enumerate() {
+        if !drop[i] && e.official.is_none() {
+            others.insert((e.student, family(e), e.school_year), i);
+        }
+    }
+    let mut merges: Vec<(usize, usize)> = Vec::new();
+    for (i, e) in data.exams.iter().enumerate() {
+        if drop[i] || e.official.is_none() {
+            continue;
+        }
+        if let Some(&kept) = others.get(&(e.student, family(e), e.school_year)) {
+            merges.push((kept, i));
+        }
+    }
+    let mut per_file: std::collections::BTreeMap<u32, usize> = Default::default();
+    for (kept, official) in merges {
+        drop[official] = true;
+        let (o, k) = (&data.exams[official], &data.exams[kept]);
+        *per_file.entry(o.origin.file).or_default() += 1;
+        if o.overall.scale != k.overall.scale {
+            let at = |e: &Exam| {
+                format!(
+                    "{}:{}",
+                    data.files[e.origin.file as usize].display(),
+                    e.origin.line
+                )
+            };
+            diags.warn(
+                Location::at(&data.files[o.origin.file as usize], o.origin.line as u64, 1),
+                format!(
+                    "scale score {} here, {} for the same result at {}; that one is kept",
+                    o.overall.scale.map_or("blank".into(), |s| s.to_string()),
+                    k.overall.scale.map_or("blank".into(), |s| s.to_string()),
+                    at(k)
+                ),
+            );
+        }
+        let measures = data.exams[official].official.take();
+        let k = &mut data.exams[kept];
+        k.official = measures;
+    }
+    for (file, n) in per_file {
+        diags.warn(
+            Location::file(&data.files[file as usize]),
+            format!("{n} results of this Student Score Data File are also in a CERS export or TRT file; those are kept, with this file's Lexile or Quantile measure, condition code and include indicator"),
+        );
+    }
 }
 
 /// Moves the TRT exam's detail onto the export row's exam, with the

@@ -8,6 +8,7 @@ use crate::model::{
     AdminCondition, Completeness, Dataset, Demographics, Exam, Grade, Official, Origin, Score,
 };
 use chrono::NaiveDateTime;
+use std::borrow::Cow;
 use std::path::Path;
 
 /// One result as a reader parsed it, keyed by natural ids (SSID, LEA and
@@ -25,7 +26,7 @@ pub struct Record<'a> {
     pub school_year: u16,
     pub session: &'a str,
     pub family: usize,
-    pub assessment_name: &'a str,
+    pub assessment_name: Cow<'a, str>,
     pub grade: Grade,
     pub completeness: Completeness,
     pub condition: AdminCondition,
@@ -37,7 +38,15 @@ pub struct Record<'a> {
     pub language_alt: &'a str,
     pub accommodations: &'a str,
     /// What only a TOMS Student Score Data File gives.
-    pub official: Option<Official>,
+    pub official: Option<OfficialText<'a>>,
+}
+
+/// A Student Score Data File's condition code, include indicator and
+/// Lexile or Quantile measure, as its cells give them.
+pub struct OfficialText<'a> {
+    pub condition_code: Option<&'a str>,
+    pub include: Option<&'a str>,
+    pub measure: Option<&'a str>,
 }
 
 /// Where a record came from: its file and line.
@@ -84,8 +93,8 @@ pub fn add(
         _ => {}
     }
     let student = data.upsert_student(row.ssid, row.first, row.last);
-    let assessment_grade = values::grade_in_name(row.assessment_name);
-    let assessment = data.assessment(row.assessment_name, row.family, assessment_grade);
+    let assessment_grade = values::grade_in_name(&row.assessment_name);
+    let assessment = data.assessment(&row.assessment_name, row.family, assessment_grade);
     let mut demographics = row.demographics;
     demographics.language = values::opt(row.language).map(|s| data.strings.intern(s));
     demographics.language_alt = values::opt(row.language_alt).map(|s| data.strings.intern(s));
@@ -115,9 +124,15 @@ pub fn add(
             line: line as u32,
         },
         raw: Box::default(),
-        official: row.official.map(Box::new),
+        official: row.official.map(|o| {
+            let mut intern = |t: Option<&str>| t.map(|t| data.strings.intern(t));
+            Box::new(Official {
+                condition_code: intern(o.condition_code),
+                include: intern(o.include),
+                measure: intern(o.measure),
+            })
+        }),
     };
     data.exams.push(exam);
     true
 }
-
