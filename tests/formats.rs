@@ -491,3 +491,50 @@ fn bad_score_data_files_are_named_where_they_are_wrong() {
     let (_, _, stderr) = check(dir.path());
     assert!(stderr.contains("ssdf.txt:1:1: error: the header lacks the Student Score Data File fields every report needs: Scale Score\n"), "{stderr}");
 }
+
+/// The Lexile and Quantile measures appear on the ISR and as a column of
+/// Results by Student (and its CSV); the condition code and include
+/// indicator on the ISR.
+#[test]
+fn lexile_and_quantile_measures_are_shown() {
+    use scoresite::render::views;
+    let dir = with_data(&[("ssdf.txt", toms("ssdf_caret.txt"))]);
+    let (v, _) = load(dir.path());
+    let dep = &v.deployment;
+    let index = |name: &str| {
+        (0..dep.data.exams.len())
+            .find(|&e| dep.data.assessments[dep.data.exams[e].assessment as usize].name == name)
+            .unwrap()
+    };
+    let ela = views::isr(dep, index("Grade 5 ELA Summative"), &[]);
+    assert_eq!(
+        (ela.measure_name.as_str(), ela.measure.as_str()),
+        ("Lexile measure", "1010L")
+    );
+    assert_eq!(ela.official, "include indicator Y");
+    let math = views::isr(dep, index("Grade 5 Math Summative"), &[]);
+    assert_eq!(
+        (math.measure_name.as_str(), math.measure.as_str()),
+        ("Quantile measure", "650Q")
+    );
+    assert_eq!(math.official, "Condition code LOSS · include indicator T");
+
+    let all: Vec<usize> = (0..dep.data.exams.len()).collect();
+    let sections = views::sections(dep, &views::section_groups(dep, &all), true, None, &|_| {
+        None
+    });
+    let math = sections
+        .iter()
+        .find(|s| s.name == "Grade 5 Math Summative")
+        .unwrap();
+    assert_eq!(math.measure_name, "Quantile measure");
+    assert_eq!(math.rows[0].measure, "650Q");
+    let (header, rows) = views::section_csv(math);
+    assert_eq!(header.last().unwrap(), "Quantile measure");
+    assert_eq!(rows[0].last().unwrap(), "650Q");
+    let cast = sections
+        .iter()
+        .find(|s| s.name == "Grade 8 CAST Summative")
+        .unwrap();
+    assert_eq!(cast.measure_name, "", "no measure, no column");
+}

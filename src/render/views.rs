@@ -70,6 +70,8 @@ pub struct ResultRow {
     pub level_number: u8,
     pub claims: Vec<String>,
     pub alts: Vec<String>,
+    /// The Lexile or Quantile measure, where the section shows one.
+    pub measure: String,
 }
 
 /// One assessment's results in a group or school grade.
@@ -83,6 +85,8 @@ pub struct Section {
     pub level_names: Vec<String>,
     pub claim_names: Vec<String>,
     pub alt_names: Vec<String>,
+    /// "Lexile measure" or "Quantile measure" when a result has one, else empty.
+    pub measure_name: String,
     pub rows: Vec<ResultRow>,
     pub csv: String,
     /// The batch print of this assessment's reports, when there is one.
@@ -336,6 +340,7 @@ pub fn sections(
             } else {
                 Vec::new()
             };
+            let measured = list.iter().any(|&e| !measure(dep, e).is_empty());
             Section {
                 id: format!("a{i}"),
                 name,
@@ -349,6 +354,9 @@ pub fn sections(
                     .flat_map(|c| c.items.iter().map(|i| i.name.clone()))
                     .collect(),
                 alt_names: fam.alt_scores.iter().map(|a| a.name.clone()).collect(),
+                measure_name: measured
+                    .then(|| measure_name(fam).to_string())
+                    .unwrap_or_default(),
                 rows,
                 csv: String::new(),
                 print: String::new(),
@@ -400,7 +408,44 @@ fn row(
         level_number: exam.overall.level.unwrap_or(0),
         claims,
         alts,
+        measure: measure(dep, e),
     }
+}
+
+/// What a family's measure from a Student Score Data File is called: a
+/// Lexile measure for ELA, a Quantile measure for mathematics.
+fn measure_name(fam: &Family) -> &'static str {
+    if fam.subject.eq_ignore_ascii_case("Math") {
+        "Quantile measure"
+    } else {
+        "Lexile measure"
+    }
+}
+
+/// Exam `e`'s Lexile or Quantile measure as its file gives it, or empty.
+fn measure(dep: &Deployment, e: usize) -> String {
+    let official = dep.data.exams[e].official.as_deref();
+    official
+        .and_then(|o| o.measure)
+        .map(|m| dep.data.strings.get(m).to_string())
+        .unwrap_or_default()
+}
+
+/// A Student Score Data File's condition code and include indicator, as a
+/// line for the ISR, or empty.
+fn official_note(dep: &Deployment, exam: &Exam) -> String {
+    let Some(o) = exam.official.as_deref() else {
+        return String::new();
+    };
+    let text = |s: Option<crate::model::Sym>| s.map(|s| dep.data.strings.get(s));
+    [
+        text(o.condition_code).map(|c| format!("Condition code {c}")),
+        text(o.include).map(|i| format!("include indicator {i}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" · ")
 }
 
 /// CSV rows of a section, in the table's column order.
@@ -420,6 +465,9 @@ pub fn section_csv(s: &Section) -> (Vec<String>, Vec<Vec<String>>) {
     .to_vec();
     header.extend(s.claim_names.iter().cloned());
     header.extend(s.alt_names.iter().cloned());
+    if !s.measure_name.is_empty() {
+        header.push(s.measure_name.clone());
+    }
     let rows = s
         .rows
         .iter()
@@ -437,6 +485,9 @@ pub fn section_csv(s: &Section) -> (Vec<String>, Vec<Vec<String>>) {
             ];
             v.extend(r.claims.iter().cloned());
             v.extend(r.alts.iter().cloned());
+            if !s.measure_name.is_empty() {
+                v.push(r.measure.clone());
+            }
             v
         })
         .collect();
@@ -472,6 +523,11 @@ pub struct Isr {
     pub alts: Vec<AltView>,
     pub accommodations: Vec<String>,
     pub previous: Vec<String>,
+    /// "Lexile measure" or "Quantile measure", and the measure; or empty.
+    pub measure_name: String,
+    pub measure: String,
+    /// The Student Score Data File's condition code and include indicator.
+    pub official: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -646,6 +702,9 @@ pub fn isr(dep: &Deployment, e: usize, earlier: &[usize]) -> Isr {
                     .collect()
             })
             .unwrap_or_default(),
+        measure: measure(dep, e),
+        measure_name: measure_name(fam).to_string(),
+        official: official_note(dep, exam),
         previous: earlier
             .iter()
             .map(|&p| {
