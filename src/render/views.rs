@@ -354,9 +354,11 @@ pub fn sections(
                     .flat_map(|c| c.items.iter().map(|i| i.name.clone()))
                     .collect(),
                 alt_names: fam.alt_scores.iter().map(|a| a.name.clone()).collect(),
-                measure_name: measured
-                    .then(|| measure_name(fam).to_string())
-                    .unwrap_or_default(),
+                measure_name: if measured {
+                    measure_name(fam).to_string()
+                } else {
+                    String::new()
+                },
                 rows,
                 csv: String::new(),
                 print: String::new(),
