@@ -30,7 +30,7 @@ pub enum Grade {
 }
 
 impl Grade {
-    /// Parses `05`, `5`, `G6`, `Grade 6`, `KG`, `K`, `UG`, `TK`, `PK`, `IT`, `PR`, `PS`.
+    /// Parses `05`, `5`, `G6`, `Grade 6`, `KG`, `KN`, `K`, `UG`, `TK`, `PK`, `IT`, `PR`, `PS`.
     pub fn parse(raw: &str) -> Option<Grade> {
         let s = raw.trim().to_ascii_uppercase();
         let s = s.strip_prefix("GRADE").map(str::trim).unwrap_or(&s);
@@ -43,7 +43,7 @@ impl Grade {
             "PR" => Grade::Preschool,
             "PK" => Grade::PreK,
             "TK" => Grade::TransitionalK,
-            "KG" | "K" | "0" | "00" => Grade::K,
+            "KG" | "KN" | "K" | "0" | "00" => Grade::K,
             "PS" => Grade::Adult,
             "UG" => Grade::Ungraded,
             digits

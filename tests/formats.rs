@@ -489,7 +489,7 @@ fn bad_score_data_files_are_named_where_they_are_wrong() {
     let caret = toms("ssdf_caret.txt").replacen("^Scale Score^", "^Score^", 1);
     let dir = with_data(&[("ssdf.txt", caret)]);
     let (_, _, stderr) = check(dir.path());
-    assert!(stderr.contains("ssdf.txt:1:1: error: the header lacks the Student Score Data File fields every report needs: Scale Score\n"), "{stderr}");
+    assert!(stderr.contains("ssdf.txt:1:1: error: the header lacks the CAASPP Student Score Data File fields every report needs: Scale Score\n"), "{stderr}");
 }
 
 /// The Lexile and Quantile measures appear on the ISR and as a column of
@@ -537,4 +537,57 @@ fn lexile_and_quantile_measures_are_shown() {
         .find(|s| s.name == "Grade 8 CAST Summative")
         .unwrap();
     assert_eq!(cast.measure_name, "", "no measure, no column");
+}
+
+/// A Summative ELPAC Student Score Data File, fixed-width and caret-
+/// delimited with the layout's short field names, gives the same exams:
+/// overall, oral and written scores and the four domain levels; `NS` is
+/// no score; a kindergartner's test is named as CERS names it.
+#[test]
+fn an_elpac_score_data_file_in_each_layout_gives_the_same_exams() {
+    let mut seen: Vec<Vec<String>> = Vec::new();
+    for name in ["elpac_fixed.txt", "elpac_caret.txt"] {
+        let dir = with_data(&[(name, toms(name))]);
+        let (v, messages) = load(dir.path());
+        assert!(messages.is_empty(), "{name}: {messages:?}");
+        let data = &v.deployment.data;
+        assert_eq!(data.exams.len(), 2, "{name}");
+        assert!(
+            data.student("3000000005").is_some(),
+            "{name}: enrolled, not tested"
+        );
+        seen.push(data.exams.iter().map(|e| describe(&v, e)).collect());
+
+        let jose = exam(&v, "3000000001", "Grade 5 ELPAC Summative");
+        let families = &v.deployment.catalog.families;
+        assert_eq!(
+            families[data.assessments[jose.assessment as usize].family].short_name,
+            "Summative ELPAC"
+        );
+        assert_eq!(
+            (jose.overall.level, jose.overall.scale, jose.overall.se),
+            (Some(3), Some(1530.0), None)
+        );
+        let alt = |e: &Exam, n: u8| e.alt.iter().find(|(c, _)| *c == n).map(|(_, s)| *s);
+        let oral = alt(jose, 1).unwrap();
+        let written = alt(jose, 2).unwrap();
+        assert_eq!(
+            (oral.level, oral.scale, oral.se),
+            (Some(4), Some(1561.0), Some(18.0))
+        );
+        assert_eq!(
+            (written.level, written.scale, written.se),
+            (Some(2), Some(1499.0), Some(21.0))
+        );
+        assert_eq!(jose.claim_levels[..4], [Some(3), Some(2), Some(1), Some(2)]);
+        assert_eq!(jose.school_year, 2022);
+        assert_eq!(jose.demographics.get(Flag::Migrant), Some(true));
+
+        let ana = exam(&v, "3000000004", "Kindergarten ELPAC Summative");
+        assert_eq!(ana.grade, Grade::K);
+        assert_eq!(ana.completeness, Completeness::Partial);
+        assert!(alt(ana, 2).is_none(), "NS is no score");
+        assert_eq!(ana.claim_levels[..4], [Some(2), Some(2), None, None]);
+    }
+    assert_eq!(seen[0], seen[1], "fixed-width and caret");
 }

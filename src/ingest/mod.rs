@@ -25,8 +25,8 @@ pub enum Format {
     CersExport,
     /// CERS Student Roster export CSV (per assessment, from the CERS UI).
     CersRoster,
-    /// TOMS Student Score Data File (CAASPP), fixed-width or delimited.
-    TomsCaaspp,
+    /// TOMS Student Score Data File (CAASPP or Summative ELPAC).
+    ScoreData,
     /// RDW student-groups CSV.
     Groups,
     /// TRT XML.
@@ -43,7 +43,7 @@ impl Format {
         match self {
             Format::CersExport => "CERS District/School export",
             Format::CersRoster => "CERS Student Roster export",
-            Format::TomsCaaspp => "CAASPP Student Score Data File",
+            Format::ScoreData => "TOMS Student Score Data File",
             Format::Groups => "RDW student groups",
             Format::Trt => "TRT XML",
             Format::CalpadsOrgs => "CALPADS organisations",
@@ -62,8 +62,8 @@ pub fn detect(head: &[u8]) -> Option<Format> {
             .map(|_| Format::Trt);
     }
     let first = text.split(['\r', '\n']).next().unwrap_or("");
-    if toms::recognises(first) {
-        return Some(Format::TomsCaaspp);
+    if toms::recognises(first).is_some() {
+        return Some(Format::ScoreData);
     }
     if institutions::recognises_calpads(first) {
         return Some(Format::CalpadsOrgs);
@@ -135,7 +135,7 @@ pub fn looks_like(head: &[u8]) -> Option<&'static str> {
         .collect();
     let has = |names: &[&str]| names.iter().any(|n| header.iter().any(|h| h == n));
     if fixed || has(&["recordtype", "rectype"]) {
-        return Some("a TOMS Student Score Data File in a layout scoresite does not read (it reads the CAASPP file, fixed-width or delimited with its header; not yet the ELPAC one); load the CERS District/School export of the same results");
+        return Some("a TOMS Student Score Data File in a layout scoresite does not read (it reads the CAASPP and Summative ELPAC files, fixed-width or delimited with their header); load the CERS District/School export of the same results");
     }
     if has(&["percentile", "percentilerank"]) {
         return Some("a norms (percentile) table, which holds no student results");
@@ -262,7 +262,7 @@ pub fn load_dir(
                 None => diags.error(
                     Location::at(&path, 1, 1),
                     format!(
-                        "unrecognised file{}: expected a CERS District/School or Student Roster export, a CAASPP Student Score Data File, an RDW student-groups CSV, TRT XML (<TDSReport>), \
+                        "unrecognised file{}: expected a CERS District/School or Student Roster export, a TOMS Student Score Data File (CAASPP or Summative ELPAC), an RDW student-groups CSV, TRT XML (<TDSReport>), \
                          a CALPADS organisation file or an institutions CSV (lea_id,lea_name,school_id,school_name)",
                         looks_like(&head).map(|w| format!(": it looks like {w}")).unwrap_or_default()
                     ),
@@ -275,7 +275,7 @@ pub fn load_dir(
         .any(|(f, _)| matches!(f, Format::CalpadsOrgs | Format::InstitutionsCsv));
     by_format.sort_by_key(|(f, _)| match f {
         Format::CalpadsOrgs | Format::InstitutionsCsv => 0,
-        Format::CersExport | Format::Trt | Format::TomsCaaspp => 1,
+        Format::CersExport | Format::Trt | Format::ScoreData => 1,
         // Named only by name: placed among the schools the others name.
         Format::CersRoster => 2,
         Format::Groups => 3,
@@ -299,10 +299,10 @@ fn load_file(
 ) -> usize {
     if matches!(
         format,
-        Format::CersExport | Format::CersRoster | Format::TomsCaaspp
+        Format::CersExport | Format::CersRoster | Format::ScoreData
     ) {
         return match std::fs::File::open(path) {
-            Ok(f) if format == Format::TomsCaaspp => {
+            Ok(f) if format == Format::ScoreData => {
                 toms::load(path, f, catalog, data, schools, diags) as usize
             }
             Ok(f) => cers::load(path, lines::Lf::new(f), catalog, data, schools, diags) as usize,
@@ -345,7 +345,7 @@ fn load_file(
         }
         Format::Trt => trt::load(path, &text, catalog, data, schools, diags),
         Format::Groups => groups::load(path, &text, data, diags),
-        Format::CersExport | Format::CersRoster | Format::TomsCaaspp => {
+        Format::CersExport | Format::CersRoster | Format::ScoreData => {
             unreachable!("streamed above")
         }
     }

@@ -1,14 +1,17 @@
-//! TOMS Student Score Data Files for the CAASPP (Smarter Balanced ELA and
-//! mathematics, the CAAs, CAST and CSA), as the CDE's Student Data File
-//! Layout gives them: fixed-width records of 4,037 characters that end in
-//! `ZZ`, or caret-, comma- or tab-delimited with a header of the layout's
-//! field names, long (`Statewide Student Identifier (SSID)`) or run
-//! together (`StatewideStudentIdentifier`). Field positions are those of the
-//! 2021–22 layout; the fields read here keep their places in the other
-//! years' layouts, where new fields replace blank ones.
+//! TOMS Student Score Data Files, as the CDE's Student Data File Layouts
+//! give them: the CAASPP file (Smarter Balanced ELA and mathematics, the
+//! CAAs, CAST and CSA; 2021–22 layout) and the Summative ELPAC file
+//! (2020–21 layout). Each is fixed-width (records of 4,037 and 3,968
+//! characters that end in `ZZ`) or caret-, comma- or tab-delimited with a
+//! header of the layout's field names, long (`Statewide Student Identifier
+//! (SSID)`) or short (`SSID`, `StudentLastName`). The fields read keep
+//! their places in the other years' layouts, where new fields replace blank
+//! ones.
 //!
-//! A record without a scale score or level (not tested: `NT`, `PGE` …) is
-//! an enrolled student, not a result; its student is kept.
+//! A record without a scale score or level (not tested: `NT`, `PGE`, `NS`
+//! …) is an enrolled student, not a result; its student is kept.
+
+mod layouts;
 
 use super::record::{self, OfficialText, Record, Source};
 use super::values::{self, Expected};
@@ -19,191 +22,9 @@ use crate::model::{
     AdminCondition, Completeness, Dataset, Demographics, Elas, Flag, Grade, Score, Sex,
 };
 use chrono::Datelike;
+use layouts::{Spec, F, FIELD_COUNT, SPECS};
 use std::io::BufRead;
 use std::path::Path;
-
-/// The fields read, with their layout field number, first and last
-/// character (1-based), and header names (compared without case, spaces or
-/// punctuation; a parenthesised part may be left out or stand alone).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum F {
-    RecordType,
-    Ssid,
-    Last,
-    First,
-    Gender,
-    Grade,
-    Section504,
-    Iep,
-    Migrant,
-    ElStatus,
-    Elas,
-    Language,
-    Military,
-    Economic,
-    Hispanic,
-    AmericanIndian,
-    Asian,
-    Pacific,
-    Filipino,
-    Black,
-    White,
-    TwoOrMore,
-    LeaName,
-    LeaCode,
-    SchoolName,
-    SchoolCode,
-    Completed,
-    ConditionCode,
-    Attempted,
-    ScoreStatus,
-    Include,
-    Measure,
-    Scale,
-    Sem,
-    BandMin,
-    BandMax,
-    Level,
-    Domain1,
-    Domain2,
-    Domain3,
-}
-
-/// (field, layout field #, start, end, names), from the 2021–22 CAASPP
-/// Student Data File Layout.
-const FIELDS: &[(F, u16, usize, usize, &[&str])] = &[
-    (F::RecordType, 1, 1, 2, &["Record Type"]),
-    (F::Ssid, 2, 3, 12, &["Statewide Student Identifier (SSID)"]),
-    (F::Last, 3, 13, 62, &["Student Last Name", "LastOrSurname"]),
-    (F::First, 4, 63, 92, &["Student First Name", "FirstName"]),
-    (F::Gender, 7, 133, 133, &["Gender"]),
-    (F::Grade, 11, 141, 142, &["Grade Assessed"]),
-    (F::Section504, 19, 384, 386, &["Section 504 Status"]),
-    (F::Iep, 23, 396, 398, &["IDEA Indicator for Testing"]),
-    (F::Migrant, 24, 399, 401, &["Migrant Status"]),
-    (F::ElStatus, 25, 402, 404, &["EL Status"]),
-    (
-        F::Elas,
-        30,
-        445,
-        448,
-        &["English Language Acquisition Status (ELAS)"],
-    ),
-    (F::Language, 31, 449, 451, &["Language Code (CEDS)"]),
-    (F::Military, 33, 454, 456, &["Military Status"]),
-    (
-        F::Economic,
-        37,
-        466,
-        468,
-        &["Economic Disadvantage Status for Testing"],
-    ),
-    (
-        F::Hispanic,
-        39,
-        470,
-        472,
-        &["Hispanic or Latino", "HispanicOrLatinoEthnicity"],
-    ),
-    (
-        F::AmericanIndian,
-        40,
-        473,
-        475,
-        &["American Indian or Alaska Native"],
-    ),
-    (F::Asian, 41, 476, 478, &["Asian"]),
-    (
-        F::Pacific,
-        42,
-        479,
-        481,
-        &["Native Hawaiian or Other Pacific Islander"],
-    ),
-    (F::Filipino, 43, 482, 484, &["Filipino"]),
-    (F::Black, 44, 485, 487, &["Black or African American"]),
-    (F::White, 45, 488, 490, &["White"]),
-    (F::TwoOrMore, 46, 491, 493, &["Two or More Races"]),
-    (F::LeaName, 96, 1614, 1713, &["Final Tested LEA Name"]),
-    (
-        F::LeaCode,
-        97,
-        1714,
-        1727,
-        &["Final Tested County-District Code"],
-    ),
-    (F::SchoolName, 98, 1728, 1827, &["Final Tested School Name"]),
-    (F::SchoolCode, 99, 1828, 1841, &["Final Tested School Code"]),
-    (
-        F::Completed,
-        103,
-        1849,
-        1858,
-        &["Final Test Completed Date"],
-    ),
-    (F::ConditionCode, 120, 1975, 1978, &["Condition Code"]),
-    (F::Attempted, 121, 1979, 1979, &["Attemptedness"]),
-    (F::ScoreStatus, 122, 1980, 1980, &["Score Status"]),
-    (F::Include, 125, 1983, 1983, &["Include Indicator"]),
-    (F::Measure, 131, 1989, 1994, &["Lexile or Quantile Measure"]),
-    (F::Scale, 146, 2039, 2042, &["Scale Score"]),
-    (
-        F::Sem,
-        147,
-        2043,
-        2046,
-        &[
-            "Standard Error Measurement – SEM",
-            "Standard Error Measurement",
-        ],
-    ),
-    (
-        F::BandMin,
-        148,
-        2047,
-        2050,
-        &["Smarter Scale Scores Error Bands – Min"],
-    ),
-    (
-        F::BandMax,
-        149,
-        2051,
-        2054,
-        &["Smarter Scale Scores Error Bands – Max"],
-    ),
-    (F::Level, 150, 2055, 2055, &["Achievement Levels"]),
-    (F::Domain1, 151, 2056, 2056, &["Domain 1 Level"]),
-    (F::Domain2, 152, 2057, 2057, &["Domain 2 Level"]),
-    (F::Domain3, 153, 2058, 2058, &["Domain 3 Level"]),
-];
-
-/// The fields without which no result can be placed or scored.
-const REQUIRED: &[F] = &[
-    F::RecordType,
-    F::Ssid,
-    F::Last,
-    F::First,
-    F::Grade,
-    F::LeaCode,
-    F::SchoolCode,
-    F::Completed,
-    F::Scale,
-    F::Level,
-];
-
-/// A fixed-width record's length, `ZZ` included.
-const RECORD: usize = 4037;
-
-/// The CAASPP record types: code, CERS Subject, and the assessment's name.
-const TESTS: &[(&str, &str, &str)] = &[
-    ("01", "ELA", "ELA"),
-    ("02", "Math", "Math"),
-    ("03", "CAAELA", "CAA ELA"),
-    ("04", "CAAMATH", "CAA Math"),
-    ("05", "CAASCI", "CAA Science"),
-    ("06", "CAST", "CAST"),
-    ("09", "CSA", "CSA"),
-];
 
 /// A header name compared: lower case, letters and digits only.
 fn key(name: &str) -> String {
@@ -238,21 +59,56 @@ fn delimiter(first: &str) -> Option<u8> {
     })
 }
 
-/// True when the first line is a Student Score Data File's: a long record
-/// that starts with a CAASPP record type and an SSID, undelimited
-/// (its length is checked record by record), or a delimited header that
-/// starts with Record Type and names the SSID.
-pub fn recognises(first: &str) -> bool {
-    let fixed = first.len() > 2000
-        && TESTS.iter().any(|(code, ..)| first.starts_with(code))
-        && first.as_bytes()[2..12].iter().all(u8::is_ascii_digit);
-    fixed
-        || delimiter(first).is_some_and(|_| {
-            let keys = spellings(&["Statewide Student Identifier (SSID)"]);
-            first
-                .split(['^', ',', '\t'])
-                .any(|h| keys.contains(&key(h.trim().trim_matches('"'))))
+/// The header cells of a delimited file's first line.
+fn header_cells(first: &str, delim: u8) -> Vec<String> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .delimiter(delim)
+        .from_reader(first.as_bytes());
+    let mut header = csv::StringRecord::new();
+    match rdr.read_record(&mut header) {
+        Ok(true) => header.iter().map(str::to_string).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Where each of `spec`'s fields is in a delimited header, by name.
+fn find_columns(spec: &Spec, header: &[String]) -> Vec<Option<usize>> {
+    let keys: Vec<String> = header.iter().map(|h| key(h)).collect();
+    spec.fields
+        .iter()
+        .map(|(.., names)| {
+            let want = spellings(names);
+            keys.iter().position(|k| want.contains(k))
         })
+        .collect()
+}
+
+/// The layout of a file from its first line: a long record that starts
+/// with one of a layout's record types and then digits (the SSID or UIN),
+/// or a delimited header that starts with Record Type and names the SSID,
+/// matched to the layout whose fields it names most.
+fn spec_of(first: &str) -> Option<&'static Spec> {
+    if let Some(d) = delimiter(first) {
+        let header = header_cells(first, d);
+        let ssid = spellings(&["Statewide Student Identifier (SSID)"]);
+        if !header.iter().any(|h| ssid.contains(&key(h))) {
+            return None;
+        }
+        return SPECS
+            .into_iter()
+            .max_by_key(|spec| find_columns(spec, &header).iter().flatten().count());
+    }
+    let digits = first.len() > 2000 && first.as_bytes()[2..12].iter().all(u8::is_ascii_digit);
+    SPECS
+        .into_iter()
+        .find(|spec| digits && spec.tests.iter().any(|(code, ..)| first.starts_with(code)))
+}
+
+/// The name of the layout of a file whose first line is `first`, if it is
+/// a Student Score Data File.
+pub fn recognises(first: &str) -> Option<&'static str> {
+    spec_of(first).map(|s| s.name)
 }
 
 /// Where each field is in a file: a character range, or a column.
@@ -261,9 +117,9 @@ enum Layout {
     Columns(Vec<Option<usize>>),
 }
 
-/// One record's cells, by field.
+/// One record's cells, by field ([`F`]); blank where the layout has none.
 struct Cells<'a> {
-    cells: Vec<&'a str>,
+    cells: [&'a str; FIELD_COUNT],
     errors: Vec<(F, Expected)>,
 }
 
@@ -280,6 +136,20 @@ impl<'a> Cells<'a> {
         if let Some(v) = self.parse(f, values::yes_no) {
             demo.set(flag, v);
         }
+    }
+
+    /// A score cell: blank, `NS` (no score) and a level 9 are none.
+    fn score<T>(
+        &mut self,
+        f: F,
+        p: impl FnOnce(&'a str) -> Result<Option<T>, Expected>,
+    ) -> Option<T> {
+        self.parse(f, |t| match t {
+            "" | "NS" => Ok(None),
+            "9" if matches!(f, F::Level) => Ok(None),
+            _ => p(t),
+        })
+        .flatten()
     }
 }
 
@@ -305,20 +175,25 @@ pub fn load(
         return 0;
     };
     let first = first.trim_start_matches('\u{feff}').to_string();
+    let Some(spec) = spec_of(&first) else {
+        return 0;
+    };
     let file = data.file_index(path);
-    let (layout, delim) = match delimiter(&first) {
-        Some(d) => match columns(path, &first, d, diags) {
-            Some(c) => (Layout::Columns(c), Some(d)),
+    let delim = delimiter(&first);
+    let layout = match delim {
+        Some(d) => match columns(path, spec, &header_cells(&first, d), diags) {
+            Some(c) => Layout::Columns(c),
             None => return 0,
         },
-        None => (Layout::Fixed, None),
+        None => Layout::Fixed,
     };
     let mut added = 0;
-    let body = (delim.is_none())
+    let body = delim
+        .is_none()
         .then(|| Ok(first.clone()))
         .into_iter()
         .chain(lines);
-    let mut csv_line = csv::StringRecord::new();
+    let mut record = csv::StringRecord::new();
     for (n, line) in body.enumerate() {
         let number = n as u64 + if delim.is_some() { 2 } else { 1 };
         let at = |col: usize| Location::at(path, number, col as u64);
@@ -335,8 +210,8 @@ pub fn load(
         if line.trim().is_empty() {
             continue;
         }
-        let cells = match (&layout, delim) {
-            (Layout::Fixed, _) => match fixed_cells(&line) {
+        let cells: Vec<String> = match (&layout, delim) {
+            (Layout::Fixed, _) => match fixed_cells(spec, &line) {
                 Ok(c) => c,
                 Err(msg) => {
                     diags.error(at(1), msg);
@@ -349,18 +224,21 @@ pub fn load(
                     .delimiter(d)
                     .flexible(true)
                     .from_reader(line.as_bytes());
-                if !matches!(rdr.read_record(&mut csv_line), Ok(true)) {
+                if !matches!(rdr.read_record(&mut record), Ok(true)) {
                     diags.error(at(1), "cannot read this record; expected delimited text");
                     continue;
                 }
                 cols.iter()
-                    .map(|c| c.and_then(|i| csv_line.get(i)).unwrap_or("").to_string())
+                    .map(|c| c.and_then(|i| record.get(i)).unwrap_or("").to_string())
                     .collect()
             }
             (Layout::Columns(_), None) => unreachable!("a delimited layout has a delimiter"),
         };
-        let refs: Vec<&str> = cells.iter().map(String::as_str).collect();
-        match parse(refs, catalog) {
+        let mut by_field = [""; FIELD_COUNT];
+        for ((f, ..), cell) in spec.fields.iter().zip(&cells) {
+            by_field[*f as usize] = cell;
+        }
+        match parse(spec, by_field, catalog) {
             Ok(Parsed::Result(rec)) => {
                 let source = Source {
                     path,
@@ -376,7 +254,7 @@ pub fn load(
             }
             Err(errors) => {
                 for (f, expected) in errors {
-                    let (col, name) = place(&layout, f);
+                    let (col, name) = place(spec, &layout, f);
                     diags.error(at(col), format!("{name}: expected {expected}"));
                 }
             }
@@ -386,15 +264,18 @@ pub fn load(
 }
 
 /// The column (or character) where field `f` starts, and how to name it.
-fn place(layout: &Layout, f: F) -> (usize, String) {
-    let &(_, number, start, end, names) = &FIELDS[f as usize];
+fn place(spec: &Spec, layout: &Layout, f: F) -> (usize, String) {
+    let Some(i) = spec.fields.iter().position(|(g, ..)| *g == f) else {
+        return (1, format!("{f:?}"));
+    };
+    let (_, number, start, end, names) = spec.fields[i];
     match layout {
         Layout::Fixed => (
             start,
             format!("{} (field {number}, characters {start}–{end})", names[0]),
         ),
         Layout::Columns(cols) => {
-            let col = cols[f as usize].map_or(1, |c| c + 1);
+            let col = cols[i].map_or(1, |c| c + 1);
             (
                 col,
                 format!("{} (column {})", names[0], column_letters(col as u64)),
@@ -407,29 +288,16 @@ fn place(layout: &Layout, f: F) -> (usize, String) {
 /// needs must be there, and the others a file lacks are one warning.
 fn columns(
     path: &Path,
-    first: &str,
-    delim: u8,
+    spec: &Spec,
+    header: &[String],
     diags: &mut Diagnostics,
 ) -> Option<Vec<Option<usize>>> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .delimiter(delim)
-        .from_reader(first.as_bytes());
-    let mut header = csv::StringRecord::new();
-    rdr.read_record(&mut header).ok()?;
-    let keys: Vec<String> = header.iter().map(key).collect();
-    let cols: Vec<Option<usize>> = FIELDS
-        .iter()
-        .map(|(_, _, _, _, names)| {
-            let want = spellings(names);
-            keys.iter().position(|k| want.contains(k))
-        })
-        .collect();
+    let cols = find_columns(spec, header);
     let missing = |required: bool| -> Vec<&str> {
-        FIELDS
+        spec.fields
             .iter()
             .zip(&cols)
-            .filter(|((f, ..), c)| c.is_none() && REQUIRED.contains(f) == required)
+            .filter(|((f, ..), c)| c.is_none() && spec.required.contains(f) == required)
             .map(|((.., names), _)| names[0])
             .collect()
     };
@@ -438,7 +306,8 @@ fn columns(
         diags.error(
             Location::at(path, 1, 1),
             format!(
-                "the header lacks the Student Score Data File fields every report needs: {}",
+                "the header lacks the {} Student Score Data File fields every report needs: {}",
+                spec.name,
                 needed.join(", ")
             ),
         );
@@ -448,7 +317,8 @@ fn columns(
         diags.warn(
             Location::at(path, 1, 1),
             format!(
-                "the header lacks these Student Score Data File fields, so their values are unknown for this file's results: {}",
+                "the header lacks these {} Student Score Data File fields, so their values are unknown for this file's results: {}",
+                spec.name,
                 optional.join(", ")
             ),
         );
@@ -456,43 +326,63 @@ fn columns(
     Some(cols)
 }
 
-/// A fixed-width record's cells, by field.
-fn fixed_cells(line: &str) -> Result<Vec<String>, String> {
+/// A fixed-width record's cells, in the order of `spec`'s fields.
+fn fixed_cells(spec: &Spec, line: &str) -> Result<Vec<String>, String> {
     let chars: Vec<char> = line.chars().collect();
-    if chars.len() != RECORD || !line.ends_with("ZZ") {
+    if chars.len() != spec.length || !line.ends_with("ZZ") {
         return Err(format!(
-            "a record of {} characters; expected {RECORD} ending in ZZ, as every fixed-width Student Score Data File record",
-            chars.len()
+            "a record of {} characters; expected {} ending in ZZ, as every fixed-width {} Student Score Data File record",
+            chars.len(),
+            spec.length,
+            spec.name
         ));
     }
-    Ok(FIELDS
+    Ok(spec
+        .fields
         .iter()
         .map(|&(_, _, start, end, _)| chars[start - 1..end].iter().collect())
         .collect())
 }
 
 /// One record as a result, or an enrolled student without one.
-fn parse<'a>(cells: Vec<&'a str>, catalog: &Catalog) -> Result<Parsed<'a>, Vec<(F, Expected)>> {
+fn parse<'a>(
+    spec: &Spec,
+    cells: [&'a str; FIELD_COUNT],
+    catalog: &Catalog,
+) -> Result<Parsed<'a>, Vec<(F, Expected)>> {
     let mut c = Cells {
         cells,
         errors: Vec::new(),
     };
     let ssid = c.parse(F::Ssid, values::id);
     let test = c.parse(F::RecordType, |t| {
-        TESTS.iter().find(|(code, ..)| *code == t).ok_or_else(|| {
-            format!("a CAASPP Record Type (01 SB ELA, 02 SB math, 03 CAA ELA, 04 CAA math, 05 CAA Science, 06 CAST, 09 CSA), found `{t}`")
-        })
+        spec.tests
+            .iter()
+            .find(|(code, ..)| *code == t)
+            .ok_or_else(|| {
+                let codes: Vec<String> = spec
+                    .tests
+                    .iter()
+                    .map(|(code, _, name)| format!("{code} {name}"))
+                    .collect();
+                format!(
+                    "a {} Record Type ({}), found `{t}`",
+                    spec.name,
+                    codes.join(", ")
+                )
+            })
     });
-    let level = c.parse(F::Level, |t| match t {
-        "" | "9" => Ok(None),
-        _ => values::level(t),
-    });
-    let scale = c.parse(F::Scale, values::number).flatten();
-    let (Some(ssid), Some(&(_, subject, name)), Some(level)) = (ssid, test, level) else {
+    let level = c.score(F::Level, values::level);
+    let scale = c.score(F::Scale, values::number);
+    let (Some(ssid), Some(&(_, subject, name))) = (ssid, test) else {
         return Err(c.errors);
     };
     if scale.is_none() && level.is_none() {
-        return Ok(Parsed::Enrolled(ssid, c.get(F::First), c.get(F::Last)));
+        return if c.errors.is_empty() {
+            Ok(Parsed::Enrolled(ssid, c.get(F::First), c.get(F::Last)))
+        } else {
+            Err(c.errors)
+        };
     }
     let family = c.parse(F::RecordType, |_| {
         catalog
@@ -515,12 +405,22 @@ fn parse<'a>(cells: Vec<&'a str>, catalog: &Catalog) -> Result<Parsed<'a>, Vec<(
         "" => Ok(AdminCondition::NotReported),
         _ => Err(format!("V, I or blank, found `{t}`")),
     });
-    let sem = c.parse(F::Sem, values::number).flatten();
+    let sem = c.score(F::Sem, values::number);
     let band = (
-        c.parse(F::BandMin, values::number).flatten(),
-        c.parse(F::BandMax, values::number).flatten(),
+        c.score(F::BandMin, values::number),
+        c.score(F::BandMax, values::number),
     );
-    let domains = [F::Domain1, F::Domain2, F::Domain3].map(|f| c.parse(f, values::level).flatten());
+    let domains =
+        [F::Domain1, F::Domain2, F::Domain3, F::Domain4].map(|f| c.score(f, values::level));
+    let composites = [
+        (F::OralLevel, F::OralScale, F::OralSem),
+        (F::WrittenLevel, F::WrittenScale, F::WrittenSem),
+    ]
+    .map(|(l, s, e)| Score {
+        level: c.score(l, values::level),
+        scale: c.score(s, values::number),
+        se: c.score(e, values::number),
+    });
     let demographics = demographics(&mut c);
     let (Some(family), Some(grade), Some(completed), Some(completeness), Some(condition)) =
         (family, grade, completed, completeness, condition)
@@ -532,7 +432,9 @@ fn parse<'a>(cells: Vec<&'a str>, catalog: &Catalog) -> Result<Parsed<'a>, Vec<(
     }
     let school_year = completed.year() as u16 + u16::from(completed.month() >= 7);
     let mut claims = [None; 6];
-    claims[..3].copy_from_slice(&domains);
+    claims[..4].copy_from_slice(&domains);
+    let mut alts = [Score::default(); 6];
+    alts[..2].copy_from_slice(&composites);
     let text = |f: F| values::opt(c.get(f));
     Ok(Parsed::Result(Box::new(Record {
         district_id: c.get(F::LeaCode),
@@ -556,7 +458,7 @@ fn parse<'a>(cells: Vec<&'a str>, catalog: &Catalog) -> Result<Parsed<'a>, Vec<(
             scale,
             se: sem.or(band.0.zip(band.1).map(|(lo, hi)| (hi - lo) / 2.0)),
         },
-        alts: [Score::default(); 6],
+        alts,
         claims,
         demographics,
         language: c.get(F::Language),
@@ -570,9 +472,14 @@ fn parse<'a>(cells: Vec<&'a str>, catalog: &Catalog) -> Result<Parsed<'a>, Vec<(
     })))
 }
 
-/// The assessment's name as CERS writes it: `Grade 5 ELA Summative`.
+/// The assessment's name as CERS writes it: `Grade 5 ELA Summative`,
+/// `Kindergarten ELPAC Summative`.
 fn assessment_name(grade: Grade, test: &str) -> std::borrow::Cow<'static, str> {
-    format!("Grade {grade} {test} Summative").into()
+    match grade {
+        Grade::K => format!("Kindergarten {test} Summative"),
+        _ => format!("Grade {grade} {test} Summative"),
+    }
+    .into()
 }
 
 /// The student's demographics as the file gives them for testing.
@@ -622,20 +529,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fields_are_in_enum_order_and_inside_a_record() {
-        for (i, &(f, _, start, end, _)) in FIELDS.iter().enumerate() {
-            assert_eq!(f as usize, i, "{f:?}");
-            assert!(start <= end && end < RECORD - 1, "{f:?}");
+    fn fields_lie_inside_a_record_in_order() {
+        for spec in SPECS {
+            for &(f, _, start, end, _) in spec.fields {
+                assert!(
+                    start <= end && end < spec.length - 1,
+                    "{}: {f:?}",
+                    spec.name
+                );
+            }
+            assert!(
+                spec.fields.windows(2).all(|w| w[0].3 < w[1].2),
+                "{}",
+                spec.name
+            );
+            assert!(spec
+                .required
+                .iter()
+                .all(|r| spec.fields.iter().any(|f| f.0 == *r)));
         }
-        assert!(
-            FIELDS.windows(2).all(|w| w[0].3 < w[1].2),
-            "in record order"
-        );
     }
 
     #[test]
     fn header_names_long_and_run_together() {
-        let ssid = spellings(FIELDS[F::Ssid as usize].4);
+        let ssid = spellings(layouts::CAASPP.fields[F::Ssid as usize].4);
         for name in [
             "Statewide Student Identifier (SSID)",
             "StatewideStudentIdentifier",
