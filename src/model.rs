@@ -279,6 +279,14 @@ impl Institutions {
             };
         }
         match self.school_ids.get(reference).map(Vec::as_slice) {
+            None | Some([]) if is_cds(reference) => {
+                // A CDS code is its LEA's code and the school's code.
+                let (lea, school) = reference.split_at(7);
+                match self.lea(lea).and_then(|l| self.school_in(l, school)) {
+                    Some(s) => Found::One(s),
+                    None => Found::None,
+                }
+            }
             None | Some([]) => Found::None,
             Some([one]) => Found::One(*one),
             Some(many) => Found::Many(many.to_vec()),

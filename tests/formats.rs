@@ -591,3 +591,85 @@ fn an_elpac_score_data_file_in_each_layout_gives_the_same_exams() {
     }
     assert_eq!(seen[0], seen[1], "fixed-width and caret");
 }
+
+/// OneRoster 1.1 CSV from the SIS becomes groups and teacher logins as an
+/// RDW groups file would: class → group at its org's school (by CDS code),
+/// term → school year, course subject → subject (a homeroom: every
+/// subject), student identifier → SSID, teacher email → login. Rows to be
+/// deleted are passed over; a student without results yet is a member.
+#[test]
+fn oneroster_classes_become_groups_and_teacher_logins() {
+    let (v, messages) = load(&fixture("oneroster"));
+    assert!(messages.is_empty(), "{messages:?}");
+    let data = &v.deployment.data;
+    let ssids = |g: &scoresite::model::Group| -> Vec<String> {
+        g.students
+            .iter()
+            .map(|&s| data.students[s as usize].ssid.to_string())
+            .collect()
+    };
+    assert_eq!(data.groups.len(), 2, "the closed class is passed over");
+    let ela = data
+        .groups
+        .iter()
+        .find(|g| g.name == "ELA 5 - Rivera")
+        .unwrap();
+    assert_eq!(data.institutions.schools[ela.school].name, "Oak Elementary");
+    assert_eq!(ela.school_year, 2024);
+    assert_eq!(ela.subject.as_deref(), Some("ELA"));
+    assert_eq!(ssids(ela), ["4000000001", "4000000002"]);
+    assert_eq!(ela.users, ["rivera@oakvalley.example"]);
+    let home = data
+        .groups
+        .iter()
+        .find(|g| g.name == "Homeroom 5 - Chen")
+        .unwrap();
+    assert_eq!(home.subject, None);
+    assert_eq!(
+        ssids(home),
+        ["4000000003", "4000000005"],
+        "not the deleted enrollment"
+    );
+    assert_eq!(home.users, ["chen@oakvalley.example"]);
+    let (out, stdout, stderr) = check(&fixture("oneroster"));
+    assert!(out.status.success() && stderr.is_empty(), "{stderr}");
+    assert!(stdout.contains("data/sis/classes.csv") && stdout.contains("OneRoster 1.1 roster"));
+}
+
+/// A class at an org that is no known school, or a term that is not in
+/// academicSessions.csv, is an error at its cell; a missing file is named.
+#[test]
+fn oneroster_errors_name_the_cell() {
+    let dir = copy_fixture("oneroster");
+    let orgs = dir.path().join("data/sis/orgs.csv");
+    common::edit(
+        &orgs,
+        "Oak Elementary,school,01611926000001",
+        "Elm Elementary,school,01611926099999",
+    );
+    let (out, _, stderr) = check(dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.contains("classes.csv:2:10: error: the org `org-oak` (Elm Elementary, identifier `01611926099999`) is not a known school"), "{stderr}");
+    assert!(
+        stderr.contains("by its CDS or school code (and 1 more time(s): line 3)"),
+        "{stderr}"
+    );
+    common::edit(
+        &orgs,
+        "Elm Elementary,school,01611926099999",
+        "Oak Elementary,school,01611926000001",
+    );
+    common::edit(
+        &dir.path().join("data/sis/classes.csv"),
+        "org-oak,sy-2024,,,\nk-old",
+        "org-oak,sy-1999,,,\nk-old",
+    );
+    let (_, _, stderr) = check(dir.path());
+    assert!(stderr.contains("classes.csv:3:11: error: termSourcedIds `sy-1999` names no session in academicSessions.csv"), "{stderr}");
+
+    let dir = copy_fixture("oneroster");
+    std::fs::remove_file(dir.path().join("data/sis/enrollments.csv")).unwrap();
+    let (out, _, stderr) = check(dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.contains("sis: error: a OneRoster folder needs orgs.csv, academicSessions.csv, classes.csv, users.csv and enrollments.csv"), "{stderr}");
+}

@@ -6,6 +6,7 @@ pub mod cers_cells;
 pub mod groups;
 pub mod institutions;
 pub mod lines;
+pub mod oneroster;
 pub mod record;
 pub mod toms;
 pub mod trt;
@@ -15,6 +16,7 @@ use crate::catalog::Catalog;
 use crate::diag::{Diagnostics, Location};
 use crate::model::{Dataset, Exam, ALL_FLAGS};
 use rustc_hash::FxHashMap as HashMap;
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -29,6 +31,8 @@ pub enum Format {
     ScoreData,
     /// RDW student-groups CSV.
     Groups,
+    /// One file of a OneRoster 1.1 CSV roster.
+    OneRoster(oneroster::Table),
     /// TRT XML.
     Trt,
     /// CALPADS caret-delimited organisation file.
@@ -45,6 +49,7 @@ impl Format {
             Format::CersRoster => "CERS Student Roster export",
             Format::ScoreData => "TOMS Student Score Data File",
             Format::Groups => "RDW student groups",
+            Format::OneRoster(_) => "OneRoster 1.1 roster",
             Format::Trt => "TRT XML",
             Format::CalpadsOrgs => "CALPADS organisations",
             Format::InstitutionsCsv => "institutions CSV",
@@ -79,6 +84,8 @@ pub fn detect(head: &[u8]) -> Option<Format> {
         .is_some_and(|h| h.eq_ignore_ascii_case("group_name"))
     {
         Some(Format::Groups)
+    } else if let Some(table) = oneroster::table_of(&header) {
+        Some(Format::OneRoster(table))
     } else if cers::recognises(&header) {
         Some(if cers::is_roster(&header) {
             Format::CersRoster
@@ -96,7 +103,7 @@ pub fn detect(head: &[u8]) -> Option<Format> {
 /// error names it: files LEAs have that hold no results scoresite reads.
 pub fn looks_like(head: &[u8]) -> Option<&'static str> {
     if head.starts_with(b"PK\x03\x04") {
-        return Some("a zip archive or an Excel workbook (.xlsx); save the sheet as CSV (UTF-8)");
+        return Some("a zip archive or an Excel workbook (.xlsx): unzip a OneRoster export into a folder of data/, and save a sheet as CSV (UTF-8)");
     }
     if head.starts_with(b"%PDF") {
         return Some("a PDF document, which holds no data scoresite can read");
@@ -262,7 +269,7 @@ pub fn load_dir(
                 None => diags.error(
                     Location::at(&path, 1, 1),
                     format!(
-                        "unrecognised file{}: expected a CERS District/School or Student Roster export, a TOMS Student Score Data File (CAASPP or Summative ELPAC), an RDW student-groups CSV, TRT XML (<TDSReport>), \
+                        "unrecognised file{}: expected a CERS District/School or Student Roster export, a TOMS Student Score Data File (CAASPP or Summative ELPAC), an RDW student-groups CSV, a OneRoster 1.1 CSV file, TRT XML (<TDSReport>), \
                          a CALPADS organisation file or an institutions CSV (lea_id,lea_name,school_id,school_name)",
                         looks_like(&head).map(|w| format!(": it looks like {w}")).unwrap_or_default()
                     ),
@@ -278,12 +285,29 @@ pub fn load_dir(
         Format::CersExport | Format::Trt | Format::ScoreData => 1,
         // Named only by name: placed among the schools the others name.
         Format::CersRoster => 2,
-        Format::Groups => 3,
+        Format::Groups | Format::OneRoster(_) => 3,
     });
     let mut schools = institutions::Schools::new(institutions_given, own_lea);
+    // OneRoster files are read together, folder by folder, after the rest.
+    let mut rosters: BTreeMap<PathBuf, Vec<(PathBuf, oneroster::Table, String)>> = BTreeMap::new();
     for (format, path) in by_format {
+        if let Format::OneRoster(table) = format {
+            if let Some(text) = read_text(&path, diags) {
+                let folder = path.parent().map(Path::to_path_buf).unwrap_or_default();
+                rosters.entry(folder).or_default().push((path, table, text));
+            }
+            continue;
+        }
         let count = load_file(&path, format, catalog, &mut data, &mut schools, diags);
         report.files.push((path, format, count));
+    }
+    for files in rosters.values() {
+        for (path, count) in oneroster::load(files, &mut data, diags) {
+            let table = files.iter().find(|(p, ..)| *p == path).map(|(_, t, _)| *t);
+            if let Some(table) = table {
+                report.files.push((path, Format::OneRoster(table), count));
+            }
+        }
     }
     (report.duplicates, report.joined) = resolve_duplicates(&mut data, diags);
     (data, report)
@@ -312,11 +336,32 @@ fn load_file(
             }
         };
     }
+    let Some(text) = read_text(path, diags) else {
+        return 0;
+    };
+    match format {
+        Format::CalpadsOrgs => {
+            institutions::load_calpads(path, &text, &mut data.institutions, diags)
+        }
+        Format::InstitutionsCsv => {
+            institutions::load_simple(path, &text, &mut data.institutions, diags)
+        }
+        Format::Trt => trt::load(path, &text, catalog, data, schools, diags),
+        Format::Groups => groups::load(path, &text, data, diags),
+        Format::CersExport | Format::CersRoster | Format::ScoreData | Format::OneRoster(_) => {
+            unreachable!("read elsewhere")
+        }
+    }
+}
+
+/// A file's text, with CR and CRLF line ends read as LF; `None`, with an
+/// error naming the line, when it is not UTF-8 or cannot be read.
+fn read_text(path: &Path, diags: &mut Diagnostics) -> Option<String> {
     let mut bytes = Vec::new();
     let read = std::fs::File::open(path).and_then(|f| lines::Lf::new(f).read_to_end(&mut bytes));
-    let text = match read.map(|_| bytes) {
+    match read.map(|_| bytes) {
         Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(t) => t,
+            Ok(t) => Some(t),
             Err(e) => {
                 let offset = e.utf8_error().valid_up_to();
                 let line = e.as_bytes()[..offset]
@@ -328,25 +373,12 @@ fn load_file(
                     Location::at(path, line, 1),
                     "invalid UTF-8; expected a UTF-8 text file",
                 );
-                return 0;
+                None
             }
         },
         Err(e) => {
             diags.error(Location::file(path), format!("cannot read: {e}"));
-            return 0;
-        }
-    };
-    match format {
-        Format::CalpadsOrgs => {
-            institutions::load_calpads(path, &text, &mut data.institutions, diags)
-        }
-        Format::InstitutionsCsv => {
-            institutions::load_simple(path, &text, &mut data.institutions, diags)
-        }
-        Format::Trt => trt::load(path, &text, catalog, data, schools, diags),
-        Format::Groups => groups::load(path, &text, data, diags),
-        Format::CersExport | Format::CersRoster | Format::ScoreData => {
-            unreachable!("streamed above")
+            None
         }
     }
 }

@@ -1,0 +1,409 @@
+//! OneRoster 1.1 CSV rosters, as an SIS exports them: `orgs`, `users`,
+//! `classes`, `enrollments`, `academicSessions` and `courses` (and the
+//! `manifest` and `demographics` files, which are passed over), as files in
+//! one folder of `data/`, recognised by their headers.
+//!
+//! Each class becomes a group as a row of RDW's groups file would: its
+//! school is the org it names (by the org's identifier, a CDS or school
+//! code, or else its name); its school year that of its first term; its
+//! subject the class's or else its course's subject, when that is one
+//! assessment subject (else every subject); its students the SSIDs
+//! (`identifier`) of its student enrollments; its logins the emails of its
+//! teacher enrollments. The 200-student cap applies. Rows whose `status`
+//! is `tobedeleted` are passed over.
+
+use super::values;
+use crate::diag::{Diagnostics, Location};
+use crate::model::{Dataset, Found, Group};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// The OneRoster files read, and the columns that tell each apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Table {
+    Orgs,
+    AcademicSessions,
+    Courses,
+    Classes,
+    Users,
+    Enrollments,
+    /// `manifest.csv` and `demographics.csv`: nothing to read.
+    Other,
+}
+
+const TABLES: &[(Table, &[&str])] = &[
+    (
+        Table::Enrollments,
+        &["classSourcedId", "userSourcedId", "role"],
+    ),
+    (
+        Table::Classes,
+        &["classCode", "courseSourcedId", "schoolSourcedId"],
+    ),
+    (
+        Table::Users,
+        &["role", "username", "givenName", "familyName"],
+    ),
+    (Table::Courses, &["courseCode", "orgSourcedId"]),
+    (
+        Table::AcademicSessions,
+        &["startDate", "endDate", "schoolYear"],
+    ),
+    (Table::Orgs, &["name", "type", "identifier"]),
+    (Table::Other, &["birthDate", "sex"]),
+];
+
+/// Which OneRoster file a header is, if any: a `sourcedId` column and the
+/// columns that file alone has (or the manifest's `propertyName,value`).
+pub fn table_of(header: &[String]) -> Option<Table> {
+    let has = |c: &str| header.iter().any(|h| h.eq_ignore_ascii_case(c));
+    if has("propertyName") && has("value") {
+        return Some(Table::Other);
+    }
+    if !has("sourcedId") {
+        return None;
+    }
+    TABLES
+        .iter()
+        .find(|(_, cols)| cols.iter().all(|c| has(c)))
+        .map(|(t, _)| *t)
+}
+
+/// One file's rows: each a map of column to cell, with its line.
+struct Rows {
+    path: PathBuf,
+    rows: Vec<(u64, Row)>,
+}
+
+impl Rows {
+    fn read(path: &Path, text: &str, diags: &mut Diagnostics) -> Rows {
+        let mut rdr = csv::ReaderBuilder::new()
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(text.as_bytes());
+        let header: Vec<String> = rdr
+            .headers()
+            .map(|h| {
+                h.iter()
+                    .map(|c| c.trim_start_matches('\u{feff}').to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let rows = super::records(path, &mut rdr, diags)
+            .map(|(line, r)| {
+                let cells = header
+                    .iter()
+                    .cloned()
+                    .zip(r.iter().map(str::to_string))
+                    .collect();
+                (line, cells)
+            })
+            .filter(|(_, cells): &(u64, Row)| {
+                !cells
+                    .get("status")
+                    .is_some_and(|s| s.eq_ignore_ascii_case("tobedeleted"))
+            })
+            .collect();
+        Rows {
+            path: path.to_path_buf(),
+            rows,
+        }
+    }
+
+    /// Rows by `sourcedId`.
+    fn by_id(&self) -> HashMap<&str, (u64, &Row)> {
+        self.rows
+            .iter()
+            .map(|(line, r)| (cell(r, "sourcedId"), (*line, r)))
+            .collect()
+    }
+}
+
+/// One row: column name to cell.
+type Row = HashMap<String, String>;
+
+fn cell<'a>(row: &'a Row, column: &str) -> &'a str {
+    row.get(column).map_or("", String::as_str)
+}
+
+/// The assessment subject of a OneRoster subject, if it names one.
+fn subject_code(subject: &str) -> Option<&'static str> {
+    let s = subject.to_ascii_lowercase();
+    let has = |w: &[&str]| w.iter().any(|w| s.contains(w));
+    if has(&["english language development", "eld", "elpac"]) {
+        Some("ELPAC")
+    } else if has(&["math"]) {
+        Some("Math")
+    } else if has(&["english", "language arts", "ela", "reading", "literacy"]) {
+        Some("ELA")
+    } else if has(&["science"]) {
+        Some("CAST")
+    } else if has(&["spanish"]) {
+        Some("CSA")
+    } else {
+        None
+    }
+}
+
+/// The one assessment subject of a `subjects` cell (comma-separated), or
+/// `None` for every subject.
+fn subject_of(subjects: &str) -> Option<String> {
+    let mut codes: Vec<&str> = subjects
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .filter_map(subject_code)
+        .collect();
+    codes.dedup();
+    match codes[..] {
+        [one] => Some(one.to_string()),
+        _ => None,
+    }
+}
+
+/// Builds groups from one folder's OneRoster files (`files`: path, table,
+/// text); returns the rows read from each file.
+pub fn load(
+    files: &[(PathBuf, Table, String)],
+    data: &mut Dataset,
+    diags: &mut Diagnostics,
+) -> Vec<(PathBuf, usize)> {
+    let mut read = |t: Table| -> Option<Rows> {
+        let (path, _, text) = files.iter().find(|(_, table, _)| *table == t)?;
+        Some(Rows::read(path, text, diags))
+    };
+    let [orgs, sessions, courses, classes, users, enrollments] = [
+        Table::Orgs,
+        Table::AcademicSessions,
+        Table::Courses,
+        Table::Classes,
+        Table::Users,
+        Table::Enrollments,
+    ]
+    .map(&mut read);
+    let counts: Vec<(PathBuf, usize)> =
+        [&orgs, &sessions, &courses, &classes, &users, &enrollments]
+            .into_iter()
+            .flatten()
+            .map(|r| (r.path.clone(), r.rows.len()))
+            .collect();
+    let (Some(orgs), Some(sessions), Some(classes), Some(users), Some(enrollments)) =
+        (orgs, sessions, classes, users, enrollments)
+    else {
+        let folder = files
+            .first()
+            .and_then(|(p, ..)| p.parent())
+            .unwrap_or(Path::new("."));
+        diags.error(
+            Location::file(folder),
+            "a OneRoster folder needs orgs.csv, academicSessions.csv, classes.csv, users.csv and enrollments.csv; expected all of them beside each other",
+        );
+        return counts;
+    };
+    let (orgs_by, sessions_by, users_by) = (orgs.by_id(), sessions.by_id(), users.by_id());
+    let courses_by = courses.as_ref().map(Rows::by_id).unwrap_or_default();
+    let mut members: HashMap<&str, Vec<(u64, &Row)>> = HashMap::new();
+    for (line, e) in &enrollments.rows {
+        members
+            .entry(cell(e, "classSourcedId"))
+            .or_default()
+            .push((*line, e));
+    }
+    for (line, class) in &classes.rows {
+        let at = |column: &str| {
+            Location::at(
+                &classes.path,
+                *line,
+                column_of(files, Table::Classes, column),
+            )
+        };
+        let Some(school) = school_of(class, &orgs_by, data, &at, diags) else {
+            continue;
+        };
+        let Some(year) = year_of(class, &sessions_by, &at, diags) else {
+            continue;
+        };
+        let course = courses_by.get(cell(class, "courseSourcedId"));
+        let subjects = match cell(class, "subjects") {
+            "" => course.map_or("", |(_, c)| cell(c, "subjects")),
+            s => s,
+        };
+        let title = cell(class, "title");
+        let name = if title.is_empty() {
+            cell(class, "classCode")
+        } else {
+            title
+        };
+        let mut group = Group {
+            name: name.to_string(),
+            school,
+            school_year: year,
+            subject: subject_of(subjects),
+            students: Vec::new(),
+            users: Vec::new(),
+        };
+        let sourced = cell(class, "sourcedId");
+        for (e_line, e) in members.get(sourced).map_or(&[][..], Vec::as_slice) {
+            let e_at = |column: &str| {
+                Location::at(
+                    &enrollments.path,
+                    *e_line,
+                    column_of(files, Table::Enrollments, column),
+                )
+            };
+            let Some((_, user)) = users_by.get(cell(e, "userSourcedId")) else {
+                diags.error(
+                    e_at("userSourcedId"),
+                    format!(
+                        "userSourcedId `{}` is not in users.csv; expected a user listed there",
+                        cell(e, "userSourcedId")
+                    ),
+                );
+                continue;
+            };
+            match cell(e, "role").to_ascii_lowercase().as_str() {
+                "student" => add_student(&mut group, user, data, &e_at, diags),
+                "teacher" | "aide" => {
+                    let login = match cell(user, "email") {
+                        "" => cell(user, "username"),
+                        email => email,
+                    };
+                    if login.contains('@')
+                        && !group.users.iter().any(|u| u.eq_ignore_ascii_case(login))
+                    {
+                        group.users.push(login.to_ascii_lowercase());
+                    }
+                }
+                _ => {}
+            }
+        }
+        if group.students.len() > super::groups::MAX_STUDENTS {
+            diags.error(
+                at("sourcedId"),
+                format!(
+                    "class `{name}` has {} students; expected at most {}, as for any student group",
+                    group.students.len(),
+                    super::groups::MAX_STUDENTS
+                ),
+            );
+            continue;
+        }
+        data.groups.push(group);
+    }
+    counts
+}
+
+/// The 1-based column of `column` in the file of `table`.
+fn column_of(files: &[(PathBuf, Table, String)], table: Table, column: &str) -> u64 {
+    files
+        .iter()
+        .find(|(_, t, _)| *t == table)
+        .and_then(|(_, _, text)| {
+            let header = text.lines().next()?;
+            header.split(',').position(|h| {
+                h.trim()
+                    .trim_matches('"')
+                    .trim_start_matches('\u{feff}')
+                    .eq_ignore_ascii_case(column)
+            })
+        })
+        .map_or(1, |i| i as u64 + 1)
+}
+
+/// The school a class names, through its org.
+fn school_of(
+    class: &Row,
+    orgs: &HashMap<&str, (u64, &Row)>,
+    data: &Dataset,
+    at: &dyn Fn(&str) -> Location,
+    diags: &mut Diagnostics,
+) -> Option<usize> {
+    let id = cell(class, "schoolSourcedId");
+    let Some((_, org)) = orgs.get(id) else {
+        diags.error(
+            at("schoolSourcedId"),
+            format!("schoolSourcedId `{id}` is not in orgs.csv; expected an org listed there"),
+        );
+        return None;
+    };
+    let (identifier, name) = (cell(org, "identifier"), cell(org, "name"));
+    let inst = &data.institutions;
+    let found = match inst.find_school(identifier) {
+        Found::None => {
+            let named: Vec<usize> = (0..inst.schools.len())
+                .filter(|&s| inst.schools[s].name.eq_ignore_ascii_case(name))
+                .collect();
+            match named[..] {
+                [] => Found::None,
+                [one] => Found::One(one),
+                _ => Found::Many(named),
+            }
+        }
+        found => found,
+    };
+    match found {
+        Found::One(s) => Some(s),
+        Found::None => {
+            diags.error(at("schoolSourcedId"), format!("the org `{id}` ({name}, identifier `{identifier}`) is not a known school; expected a school in the institutions or results files, by its CDS or school code"));
+            None
+        }
+        Found::Many(many) => {
+            diags.error(at("schoolSourcedId"), format!("the org `{id}` ({name}, identifier `{identifier}`) names several schools: {}; expected its 14-digit CDS code as the identifier", inst.describe_schools(&many)));
+            None
+        }
+    }
+}
+
+/// The school year of a class: that of its first term.
+fn year_of(
+    class: &Row,
+    sessions: &HashMap<&str, (u64, &Row)>,
+    at: &dyn Fn(&str) -> Location,
+    diags: &mut Diagnostics,
+) -> Option<u16> {
+    let terms = cell(class, "termSourcedIds");
+    let first = terms.split(',').next().unwrap_or("").trim();
+    let Some((_, session)) = sessions.get(first) else {
+        diags.error(at("termSourcedIds"), format!("termSourcedIds `{terms}` names no session in academicSessions.csv; expected the class's term"));
+        return None;
+    };
+    match values::school_year(cell(session, "schoolYear")) {
+        Ok(y) => Some(y),
+        Err(e) => {
+            diags.error(
+                at("termSourcedIds"),
+                format!(
+                    "the session `{first}` has schoolYear {}; expected {e}",
+                    cell(session, "schoolYear")
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// Adds a student user to `group` by their SSID (`identifier`).
+fn add_student(
+    group: &mut Group,
+    user: &Row,
+    data: &mut Dataset,
+    at: &dyn Fn(&str) -> Location,
+    diags: &mut Diagnostics,
+) {
+    match values::id(cell(user, "identifier")) {
+        Err(e) => diags.error(
+            at("userSourcedId"),
+            format!(
+                "student `{}` has no usable identifier (SSID) in users.csv: expected {e}",
+                cell(user, "sourcedId")
+            ),
+        ),
+        Ok(ssid) => {
+            let s = data.student(ssid).unwrap_or_else(|| {
+                data.upsert_student(ssid, cell(user, "givenName"), cell(user, "familyName"))
+            });
+            if !group.students.contains(&s) {
+                group.students.push(s);
+            }
+        }
+    }
+}
