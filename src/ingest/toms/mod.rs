@@ -23,7 +23,8 @@ use crate::model::{
 };
 use chrono::Datelike;
 use layouts::{Spec, F, FIELD_COUNT, SPECS};
-use std::io::BufRead;
+use rayon::prelude::*;
+use std::io::{BufRead, Read};
 use std::path::Path;
 
 /// A header name compared: lower case, letters and digits only.
@@ -160,6 +161,61 @@ enum Parsed<'a> {
     Enrolled(&'a str, &'a str, &'a str),
 }
 
+/// Records parsed at a time; each batch is parsed in parallel and added in
+/// file order, so memory stays bounded and output does not depend on timing.
+const BATCH: usize = 8192;
+
+/// The records of a file after its first line: each line's cells in the
+/// order of its layout's fields, with its line number.
+enum Records<R: BufRead> {
+    Fixed(std::io::Lines<R>, u64),
+    Delimited(csv::Reader<R>, Vec<Option<usize>>, csv::StringRecord),
+}
+
+impl<R: BufRead> Records<R> {
+    /// The next record: its line and cells, or its line and what is wrong.
+    fn next(&mut self, spec: &Spec) -> Option<(u64, Result<Vec<String>, String>)> {
+        match self {
+            Records::Fixed(lines, n) => loop {
+                *n += 1;
+                match lines.next()? {
+                    Err(e) => {
+                        return Some((
+                            *n,
+                            Err(format!("cannot read this line: {e}; expected UTF-8 text")),
+                        ))
+                    }
+                    Ok(line) if line.trim().is_empty() => continue,
+                    Ok(line) => return Some((*n, fixed_cells(spec, &line))),
+                }
+            },
+            Records::Delimited(rdr, cols, record) => loop {
+                match rdr.read_record(record) {
+                    Ok(false) => return None,
+                    Err(e) => {
+                        let line = e.position().map_or(0, |p| p.line()) + 1;
+                        return Some((
+                            line,
+                            Err(format!(
+                                "cannot read this record: {e}; expected delimited UTF-8 text"
+                            )),
+                        ));
+                    }
+                    Ok(true) if record.iter().all(|c| c.trim().is_empty()) => continue,
+                    Ok(true) => {
+                        let line = record.position().map_or(0, |p| p.line()) + 1;
+                        let cells = cols
+                            .iter()
+                            .map(|c| c.and_then(|i| record.get(i)).unwrap_or("").to_string())
+                            .collect();
+                        return Some((line, Ok(cells)));
+                    }
+                }
+            },
+        }
+    }
+}
+
 /// Reads one Student Score Data File into `data`; returns the results
 /// added. Students enrolled without a result are kept as students.
 pub fn load(
@@ -170,80 +226,94 @@ pub fn load(
     schools: &mut Schools,
     diags: &mut Diagnostics,
 ) -> u64 {
-    let mut lines = std::io::BufReader::new(lines::Lf::new(reader)).lines();
-    let Some(Ok(first)) = lines.next() else {
+    let mut input = std::io::BufReader::with_capacity(1 << 16, lines::Lf::new(reader));
+    let mut first = String::new();
+    if input.read_line(&mut first).is_err() {
         return 0;
-    };
-    let first = first.trim_start_matches('\u{feff}').to_string();
+    }
+    let first = first
+        .trim_end_matches('\n')
+        .trim_start_matches('\u{feff}')
+        .to_string();
     let Some(spec) = spec_of(&first) else {
         return 0;
     };
     let file = data.file_index(path);
-    let delim = delimiter(&first);
-    let layout = match delim {
-        Some(d) => match columns(path, spec, &header_cells(&first, d), diags) {
-            Some(c) => Layout::Columns(c),
-            None => return 0,
-        },
-        None => Layout::Fixed,
+    let (mut records, layout) = match delimiter(&first) {
+        Some(d) => {
+            let Some(cols) = columns(path, spec, &header_cells(&first, d), diags) else {
+                return 0;
+            };
+            let rdr = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .delimiter(d)
+                .flexible(true)
+                .from_reader(std::io::Cursor::new(String::new()).chain(input));
+            (
+                Records::Delimited(rdr, cols.clone(), csv::StringRecord::new()),
+                Layout::Columns(cols),
+            )
+        }
+        None => {
+            // The first line is a record: read it again with the rest.
+            let lines = std::io::Cursor::new(format!("{first}\n"))
+                .chain(input)
+                .lines();
+            (Records::Fixed(lines, 0), Layout::Fixed)
+        }
     };
     let mut added = 0;
-    let body = delim
-        .is_none()
-        .then(|| Ok(first.clone()))
-        .into_iter()
-        .chain(lines);
-    let mut record = csv::StringRecord::new();
-    for (n, line) in body.enumerate() {
-        let number = n as u64 + if delim.is_some() { 2 } else { 1 };
-        let at = |col: usize| Location::at(path, number, col as u64);
-        let line = match line {
-            Ok(l) => l,
-            Err(e) => {
-                diags.error(
-                    at(1),
-                    format!("cannot read this line: {e}; expected UTF-8 text"),
-                );
-                break;
+    let mut batch: Vec<(u64, Vec<String>)> = Vec::with_capacity(BATCH);
+    loop {
+        batch.clear();
+        while batch.len() < BATCH {
+            match records.next(spec) {
+                None => break,
+                Some((line, Ok(cells))) => batch.push((line, cells)),
+                Some((line, Err(msg))) => diags.error(Location::at(path, line, 1), msg),
             }
-        };
-        if line.trim().is_empty() {
-            continue;
         }
-        let cells: Vec<String> = match (&layout, delim) {
-            (Layout::Fixed, _) => match fixed_cells(spec, &line) {
-                Ok(c) => c,
-                Err(msg) => {
-                    diags.error(at(1), msg);
-                    continue;
-                }
-            },
-            (Layout::Columns(cols), Some(d)) => {
-                let mut rdr = csv::ReaderBuilder::new()
-                    .has_headers(false)
-                    .delimiter(d)
-                    .flexible(true)
-                    .from_reader(line.as_bytes());
-                if !matches!(rdr.read_record(&mut record), Ok(true)) {
-                    diags.error(at(1), "cannot read this record; expected delimited text");
-                    continue;
-                }
-                cols.iter()
-                    .map(|c| c.and_then(|i| record.get(i)).unwrap_or("").to_string())
-                    .collect()
+        if batch.is_empty() {
+            break;
+        }
+        added += add_batch(
+            path, file, spec, &layout, &batch, catalog, data, schools, diags,
+        );
+    }
+    added
+}
+
+/// Parses a batch of records in parallel, then adds them in file order.
+#[allow(clippy::too_many_arguments)]
+fn add_batch(
+    path: &Path,
+    file: u32,
+    spec: &Spec,
+    layout: &Layout,
+    batch: &[(u64, Vec<String>)],
+    catalog: &Catalog,
+    data: &mut Dataset,
+    schools: &mut Schools,
+    diags: &mut Diagnostics,
+) -> u64 {
+    let parsed: Vec<_> = batch
+        .par_iter()
+        .map(|(_, cells)| {
+            let mut by_field = [""; FIELD_COUNT];
+            for ((f, ..), cell) in spec.fields.iter().zip(cells) {
+                by_field[*f as usize] = cell;
             }
-            (Layout::Columns(_), None) => unreachable!("a delimited layout has a delimiter"),
-        };
-        let mut by_field = [""; FIELD_COUNT];
-        for ((f, ..), cell) in spec.fields.iter().zip(&cells) {
-            by_field[*f as usize] = cell;
-        }
-        match parse(spec, by_field, catalog) {
+            parse(spec, by_field, catalog)
+        })
+        .collect();
+    let mut added = 0;
+    for ((line, _), result) in batch.iter().zip(parsed) {
+        match result {
             Ok(Parsed::Result(rec)) => {
                 let source = Source {
                     path,
                     file,
-                    line: number,
+                    line: *line,
                 };
                 if record::add(&source, *rec, data, schools, diags) {
                     added += 1;
@@ -254,8 +324,11 @@ pub fn load(
             }
             Err(errors) => {
                 for (f, expected) in errors {
-                    let (col, name) = place(spec, &layout, f);
-                    diags.error(at(col), format!("{name}: expected {expected}"));
+                    let (col, name) = place(spec, layout, f);
+                    diags.error(
+                        Location::at(path, *line, col as u64),
+                        format!("{name}: expected {expected}"),
+                    );
                 }
             }
         }
@@ -328,6 +401,13 @@ fn columns(
 
 /// A fixed-width record's cells, in the order of `spec`'s fields.
 fn fixed_cells(spec: &Spec, line: &str) -> Result<Vec<String>, String> {
+    if line.is_ascii() && line.len() == spec.length && line.ends_with("ZZ") {
+        return Ok(spec
+            .fields
+            .iter()
+            .map(|&(_, _, start, end, _)| line[start - 1..end].to_string())
+            .collect());
+    }
     let chars: Vec<char> = line.chars().collect();
     if chars.len() != spec.length || !line.ends_with("ZZ") {
         return Err(format!(
