@@ -1,5 +1,5 @@
 //! Student Score Data File ingest benchmark: a generated CAASPP file
-//! (500,000 records by default; set SCORESITE_BENCH_ROWS to change), once
+//! (200,000 records by default; set SCORESITE_BENCH_ROWS to change), once
 //! caret-delimited with the layout's 365 long-named fields and once
 //! fixed-width (4,037 characters a record).
 //!
@@ -162,7 +162,7 @@ fn main() {
     let rows: usize = std::env::var("SCORESITE_BENCH_ROWS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(500_000);
+        .unwrap_or(200_000);
     for kind in ["caret", "fixed"] {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::create_dir(dir.path().join("data")).unwrap();

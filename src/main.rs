@@ -396,7 +396,16 @@ fn open(
     }
 }
 
+/// Prints the whole cause chain of `e`; a reader that stopped reading (as
+/// `open --list | head` does) ends the command quietly instead.
 fn fail(command: &str, e: anyhow::Error) -> ExitCode {
+    let broken_pipe = e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    });
+    if broken_pipe {
+        return ExitCode::SUCCESS;
+    }
     eprintln!("scoresite {command}: {e:#}");
     ExitCode::FAILURE
 }

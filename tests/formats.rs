@@ -673,3 +673,50 @@ fn oneroster_errors_name_the_cell() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr.contains("sis: error: a OneRoster folder needs orgs.csv, academicSessions.csv, classes.csv, users.csv and enrollments.csv"), "{stderr}");
 }
+
+/// A later year's delimited file (fields in another order, new fields such
+/// as TK Indicator and Country of Origin where blanks were) reads the same:
+/// fields are found by name, not position.
+#[test]
+fn a_delimited_score_data_file_is_read_by_field_name() {
+    let text = toms("ssdf_caret.txt");
+    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('^').collect()).collect();
+    let mut order: Vec<usize> = (0..rows[0].len()).collect();
+    order.reverse();
+    let shuffled: String = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let mut cells: Vec<&str> = order.iter().map(|&c| r[c]).collect();
+            cells.push(if i == 0 { "Country of Origin" } else { "MX" });
+            cells.insert(0, if i == 0 { "TK Indicator" } else { "N" });
+            cells.join("^") + "\n"
+        })
+        .collect();
+    // Record Type must lead the header: move it back to the front.
+    let fixed: String = shuffled
+        .lines()
+        .map(|l| {
+            let mut cells: Vec<&str> = l.split('^').collect();
+            let at = cells.len() - 2;
+            let record_type = cells.remove(at);
+            cells.insert(0, record_type);
+            cells.join("^") + "\n"
+        })
+        .collect();
+    assert!(fixed.starts_with("Record Type^TK Indicator^"));
+    let dir = with_data(&[("later.txt", fixed)]);
+    let (v, messages) = load(dir.path());
+    assert!(messages.is_empty(), "{messages:?}");
+    let dir = with_data(&[("ssdf.txt", text)]);
+    let (w, _) = load(dir.path());
+    let all = |v: &Validated| -> Vec<String> {
+        v.deployment
+            .data
+            .exams
+            .iter()
+            .map(|e| describe(v, e))
+            .collect()
+    };
+    assert_eq!(all(&v), all(&w));
+}

@@ -652,6 +652,28 @@ fn district_admins_of_lea_sharing_a_school_id_read_only_their_own() {
         assert!(text.contains(own), "{email} misses {own}");
         assert!(!text.contains(other), "{email} reads {other}");
     }
+    // A reader that stops reading (`open --list | head`) ends it quietly.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_scoresite"))
+        .args(["open", "--site", site.to_str().unwrap(), "--email"])
+        .args([
+            "north.coordinator@north.example",
+            "--password-stdin",
+            "--list",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), PASS.as_bytes()).unwrap();
+    let closed = child.wait_with_output().unwrap();
+    assert!(
+        closed.status.success() && closed.stderr.is_empty(),
+        "{:?}: {}",
+        closed.status,
+        String::from_utf8_lossy(&closed.stderr)
+    );
     // An audit copy: everything one user reads, decrypted into a private folder.
     let audit = dir.path().join("audit");
     let out = ok(
