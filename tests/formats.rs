@@ -720,3 +720,67 @@ fn a_delimited_score_data_file_is_read_by_field_name() {
     };
     assert_eq!(all(&v), all(&w));
 }
+
+/// A OneRoster export left zipped in `data/` reads as its folder would; a
+/// zip without OneRoster files (a workbook) is named for what it looks like.
+#[test]
+fn a_zipped_oneroster_export_reads_as_its_folder() {
+    use std::io::Write;
+    let dir = copy_fixture("oneroster");
+    let sis = dir.path().join("data/sis");
+    let mut zip =
+        zip::ZipWriter::new(std::fs::File::create(dir.path().join("data/sis.zip")).unwrap());
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let mut names: Vec<_> = std::fs::read_dir(&sis)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    for path in &names {
+        let name = path.file_name().unwrap().to_str().unwrap();
+        zip.start_file(format!("oneroster/{name}"), options)
+            .unwrap();
+        zip.write_all(&std::fs::read(path).unwrap()).unwrap();
+    }
+    zip.finish().unwrap();
+    std::fs::remove_dir_all(&sis).unwrap();
+    let (v, messages) = load(dir.path());
+    assert!(messages.is_empty(), "{messages:?}");
+    let groups: Vec<(&str, usize, Vec<String>)> = v
+        .deployment
+        .data
+        .groups
+        .iter()
+        .map(|g| (g.name.as_str(), g.students.len(), g.users.clone()))
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            (
+                "ELA 5 - Rivera",
+                2,
+                vec!["rivera@oakvalley.example".to_string()]
+            ),
+            (
+                "Homeroom 5 - Chen",
+                2,
+                vec!["chen@oakvalley.example".to_string()]
+            ),
+        ]
+    );
+    let (_, stdout, _) = check(dir.path());
+    assert!(
+        stdout.contains("data/sis.zip/oneroster/classes.csv"),
+        "{stdout}"
+    );
+
+    let mut book =
+        zip::ZipWriter::new(std::fs::File::create(dir.path().join("data/book.xlsx")).unwrap());
+    book.start_file("xl/workbook.xml", options).unwrap();
+    book.write_all(b"<workbook/>").unwrap();
+    book.finish().unwrap();
+    let (out, _, stderr) = check(dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.contains("book.xlsx:1:1: error: unrecognised file: it looks like a zip archive with no OneRoster CSV file in it, or an Excel workbook (.xlsx); save a sheet as CSV (UTF-8)"), "{stderr}");
+}

@@ -33,6 +33,8 @@ pub enum Format {
     Groups,
     /// One file of a OneRoster 1.1 CSV roster.
     OneRoster(oneroster::Table),
+    /// A zip of OneRoster 1.1 CSV files.
+    OneRosterZip,
     /// TRT XML.
     Trt,
     /// CALPADS caret-delimited organisation file.
@@ -50,6 +52,7 @@ impl Format {
             Format::ScoreData => "TOMS Student Score Data File",
             Format::Groups => "RDW student groups",
             Format::OneRoster(_) => "OneRoster 1.1 roster",
+            Format::OneRosterZip => "OneRoster 1.1 roster (zip)",
             Format::Trt => "TRT XML",
             Format::CalpadsOrgs => "CALPADS organisations",
             Format::InstitutionsCsv => "institutions CSV",
@@ -103,7 +106,7 @@ pub fn detect(head: &[u8]) -> Option<Format> {
 /// error names it: files LEAs have that hold no results scoresite reads.
 pub fn looks_like(head: &[u8]) -> Option<&'static str> {
     if head.starts_with(b"PK\x03\x04") {
-        return Some("a zip archive or an Excel workbook (.xlsx): unzip a OneRoster export into a folder of data/, and save a sheet as CSV (UTF-8)");
+        return Some("a zip archive with no OneRoster CSV file in it, or an Excel workbook (.xlsx); save a sheet as CSV (UTF-8)");
     }
     if head.starts_with(b"%PDF") {
         return Some("a PDF document, which holds no data scoresite can read");
@@ -266,6 +269,9 @@ pub fn load_dir(
             Ok(head) if head.iter().all(u8::is_ascii_whitespace) => diags.warn(Location::file(&path), "empty file; ignored"),
             Ok(head) => match detect(&head) {
                 Some(f) => by_format.push((f, path)),
+                None if head.starts_with(b"PK\x03\x04") && oneroster::is_zip(&path) => {
+                    by_format.push((Format::OneRosterZip, path))
+                }
                 None => diags.error(
                     Location::at(&path, 1, 1),
                     format!(
@@ -285,7 +291,7 @@ pub fn load_dir(
         Format::CersExport | Format::Trt | Format::ScoreData => 1,
         // Named only by name: placed among the schools the others name.
         Format::CersRoster => 2,
-        Format::Groups | Format::OneRoster(_) => 3,
+        Format::Groups | Format::OneRoster(_) | Format::OneRosterZip => 3,
     });
     let mut schools = institutions::Schools::new(institutions_given, own_lea);
     // OneRoster files are read together, folder by folder, after the rest.
@@ -295,6 +301,15 @@ pub fn load_dir(
             if let Some(text) = read_text(&path, diags) {
                 let folder = path.parent().map(Path::to_path_buf).unwrap_or_default();
                 rosters.entry(folder).or_default().push((path, table, text));
+            }
+            continue;
+        }
+        if format == Format::OneRosterZip {
+            match oneroster::unzip(&path) {
+                Ok(files) => {
+                    rosters.insert(path, files);
+                }
+                Err(e) => diags.error(Location::file(&path), e),
             }
             continue;
         }
@@ -348,9 +363,11 @@ fn load_file(
         }
         Format::Trt => trt::load(path, &text, catalog, data, schools, diags),
         Format::Groups => groups::load(path, &text, data, diags),
-        Format::CersExport | Format::CersRoster | Format::ScoreData | Format::OneRoster(_) => {
-            unreachable!("read elsewhere")
-        }
+        Format::CersExport
+        | Format::CersRoster
+        | Format::ScoreData
+        | Format::OneRoster(_)
+        | Format::OneRosterZip => unreachable!("read elsewhere"),
     }
 }
 

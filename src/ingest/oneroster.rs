@@ -1,7 +1,7 @@
 //! OneRoster 1.1 CSV rosters, as an SIS exports them: `orgs`, `users`,
 //! `classes`, `enrollments`, `academicSessions` and `courses` (and the
 //! `manifest` and `demographics` files, which are passed over), as files in
-//! one folder of `data/`, recognised by their headers.
+//! one folder of `data/` or in one zip, recognised by their headers.
 //!
 //! Each class becomes a group as a row of RDW's groups file would: its
 //! school is the org it names (by the org's identifier, a CDS or school
@@ -67,6 +67,61 @@ pub fn table_of(header: &[String]) -> Option<Table> {
         .iter()
         .find(|(_, cols)| cols.iter().all(|c| has(c)))
         .map(|(t, _)| *t)
+}
+
+/// The most a zipped OneRoster file may hold once unzipped: a district's
+/// enrollments are tens of megabytes; more is a broken file or a zip bomb.
+const MAX_UNZIPPED: u64 = 1 << 30;
+
+/// True when the zip at `path` holds a OneRoster CSV file.
+pub fn is_zip(path: &Path) -> bool {
+    unzip(path).is_ok_and(|files| !files.is_empty())
+}
+
+/// The OneRoster CSV files in the zip at `path`, each named as
+/// `ZIP/ENTRY` for messages; the zip counts as their folder.
+pub fn unzip(path: &Path) -> Result<Vec<(PathBuf, Table, String)>, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+    let mut zip = zip::ZipArchive::new(file)
+        .map_err(|e| format!("cannot read this zip: {e}; expected a OneRoster export"))?;
+    let mut files = Vec::new();
+    for i in 0..zip.len() {
+        let mut entry = zip
+            .by_index(i)
+            .map_err(|e| format!("cannot read entry {i} of this zip: {e}"))?;
+        let name = entry
+            .name()
+            .map_err(|e| format!("cannot read the name of entry {i} of this zip: {e}"))?
+            .trim_start_matches('/')
+            .to_string();
+        if !entry.is_file() || !name.to_ascii_lowercase().ends_with(".csv") {
+            continue;
+        }
+        let mut text = String::new();
+        (&mut entry)
+            .take(MAX_UNZIPPED + 1)
+            .read_to_string(&mut text)
+            .map_err(|e| format!("cannot read {name} in this zip: {e}; expected UTF-8 CSV"))?;
+        if text.len() as u64 > MAX_UNZIPPED {
+            return Err(format!("{name} in this zip unzips to more than {MAX_UNZIPPED} bytes; expected a OneRoster file"));
+        }
+        let first = text.lines().next().unwrap_or("");
+        let header: Vec<String> = first
+            .split(',')
+            .map(|h| {
+                h.trim()
+                    .trim_matches('"')
+                    .trim_start_matches('\u{feff}')
+                    .to_string()
+            })
+            .collect();
+        if let Some(table) = table_of(&header) {
+            let text = text.replace("\r\n", "\n");
+            files.push((path.join(name), table, text));
+        }
+    }
+    Ok(files)
 }
 
 /// One file's rows: each a map of column to cell, with its line.
