@@ -3,6 +3,7 @@
 
 pub mod cers;
 pub mod cers_cells;
+pub mod cers_columns;
 pub mod groups;
 pub mod institutions;
 pub mod lines;
