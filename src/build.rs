@@ -283,7 +283,7 @@ fn grant_file(
         .bundles_of(email)
         .map(|(i, b)| GrantedBundle {
             role: render::views::role_name(b.kind).to_string(),
-            label: site::bundle_label(dep, b),
+            label: b.label(dep),
             note: site::bundle_note(dep, b),
             home: format!("b/{i}/index.html"),
             manifest: manifest_path(i),

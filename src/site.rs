@@ -336,7 +336,7 @@ fn landing(dep: &Deployment, plan: &Plan, site: &SiteInfo, r: &Renderer) -> Resu
                 .enumerate()
                 .filter(|(_, b)| b.kind == kind)
                 .map(|(i, b)| Link {
-                    label: bundle_label(dep, b),
+                    label: b.label(dep),
                     href: format!("b/{i}/index.html"),
                     note: bundle_note(dep, b),
                 })
@@ -363,49 +363,6 @@ fn landing(dep: &Deployment, plan: &Plan, site: &SiteInfo, r: &Renderer) -> Resu
         },
     )?;
     Ok(Page::public("index.html", html.into_bytes()))
-}
-
-/// Who a bundle is for, as the chooser lists it.
-pub fn bundle_label(dep: &Deployment, b: &Bundle) -> String {
-    let inst = &dep.data.institutions;
-    match b.kind {
-        Kind::Teacher => {
-            let names: Vec<String> = b
-                .holders
-                .iter()
-                .map(|h| {
-                    dep.users
-                        .iter()
-                        .find(|u| &u.email == h)
-                        .and_then(|u| u.name.clone())
-                        .unwrap_or_else(|| h.clone())
-                })
-                .collect();
-            names.join(", ")
-        }
-        Kind::School => b
-            .schools
-            .iter()
-            .map(|&s| inst.schools[s].name.clone())
-            .collect::<Vec<_>>()
-            .join(", "),
-        Kind::District => b
-            .schools
-            .first()
-            .map(|&s| inst.leas[inst.schools[s].lea].name.clone())
-            .unwrap_or_default(),
-        Kind::State => dep.settings.state.clone(),
-        // Every school of a one-LEA deployment is that LEA's total, not the state's.
-        Kind::Aggregate => match b.schools.len() {
-            1 => inst.schools[b.schools[0]].name.clone(),
-            n if n == inst.schools.len() && inst.leas.len() > 1 => dep.settings.state.clone(),
-            _ => b
-                .schools
-                .first()
-                .map(|&s| inst.leas[inst.schools[s].lea].name.clone())
-                .unwrap_or_default(),
-        },
-    }
 }
 
 /// What a bundle covers: its schools, and a teacher's groups.
@@ -653,7 +610,7 @@ fn home(
     };
     let view = View {
         title: format!("{} Home", views::role_name(b.kind)),
-        subtitle: format!("{} · {}", bundle_label(dep, b), bundle_note(dep, b)),
+        subtitle: format!("{} · {}", b.label(dep), bundle_note(dep, b)),
         admin: b.kind.admin(),
         aggregate: b.kind == Kind::Aggregate,
         groups,
@@ -775,7 +732,7 @@ fn aggregate_page(
         .collect();
     let view = View {
         title: format!("Custom aggregate report · {}", fam.name),
-        subtitle: format!("{} · {}", bundle_label(dep, b), bundle_note(dep, b)),
+        subtitle: format!("{} · {}", b.label(dep), bundle_note(dep, b)),
         threshold: if b.kind == Kind::Aggregate {
             threshold
         } else {
@@ -807,7 +764,7 @@ fn aggregate_page(
         alts: cube.alts.join(", "),
         cube: render::script_json(&cube)?,
         longitudinal,
-        longitudinal_where: bundle_label(dep, b),
+        longitudinal_where: b.label(dep),
         cutoff_name: fam
             .levels
             .get(fam.standard_cutoff.saturating_sub(1) as usize)

@@ -154,7 +154,7 @@ fn lea_totals_are_named_for_the_lea() {
         .iter()
         .find(|b| b.kind == access::Kind::Aggregate)
         .unwrap();
-    assert_eq!(scoresite::site::bundle_label(&dep, b), "Fixture Unified");
+    assert_eq!(b.label(&dep), "Fixture Unified");
 }
 
 /// A group grants the results of its school year and the years before it,

@@ -15,7 +15,7 @@
 //! Users whose grants give the same contents share one bundle.
 
 use crate::catalog::Catalog;
-use crate::deployment::GroupYears;
+use crate::deployment::{Deployment, GroupYears};
 use crate::model::{Dataset, Role, Scope, StudentIdx, User};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -55,6 +55,52 @@ pub struct Bundle {
     pub exams: Vec<usize>,
     /// Users who hold the bundle, by email.
     pub holders: Vec<String>,
+}
+
+impl Bundle {
+    /// Who a bundle is for, as the chooser lists it.
+    pub fn label(&self, dep: &Deployment) -> String {
+        let b = self;
+        let inst = &dep.data.institutions;
+        match b.kind {
+            Kind::Teacher => {
+                let names: Vec<String> = b
+                    .holders
+                    .iter()
+                    .map(|h| {
+                        dep.users
+                            .iter()
+                            .find(|u| &u.email == h)
+                            .and_then(|u| u.name.clone())
+                            .unwrap_or_else(|| h.clone())
+                    })
+                    .collect();
+                names.join(", ")
+            }
+            Kind::School => b
+                .schools
+                .iter()
+                .map(|&s| inst.schools[s].name.clone())
+                .collect::<Vec<_>>()
+                .join(", "),
+            Kind::District => b
+                .schools
+                .first()
+                .map(|&s| inst.leas[inst.schools[s].lea].name.clone())
+                .unwrap_or_default(),
+            Kind::State => dep.settings.state.clone(),
+            // Every school of a one-LEA deployment is that LEA's total, not the state's.
+            Kind::Aggregate => match b.schools.len() {
+                1 => inst.schools[b.schools[0]].name.clone(),
+                n if n == inst.schools.len() && inst.leas.len() > 1 => dep.settings.state.clone(),
+                _ => b
+                    .schools
+                    .first()
+                    .map(|&s| inst.leas[inst.schools[s].lea].name.clone())
+                    .unwrap_or_default(),
+            },
+        }
+    }
 }
 
 /// Every bundle and who holds which.

@@ -703,13 +703,13 @@ fn shown(scored: f64, sum: f64, sq: f64) -> [f64; 2] {
 fn scope_of(dep: &Deployment, b: &Bundle) -> Option<(String, &'static str)> {
     let inst = &dep.data.institutions;
     match b.kind {
-        Kind::District => Some((crate::site::bundle_label(dep, b), "lea")),
+        Kind::District => Some((b.label(dep), "lea")),
         Kind::State => Some((dep.settings.state.clone(), "state")),
         Kind::Aggregate if b.schools.len() == inst.schools.len() && inst.leas.len() > 1 => {
             Some((dep.settings.state.clone(), "state"))
         }
-        Kind::Aggregate if b.schools.len() > 1 => Some((crate::site::bundle_label(dep, b), "lea")),
-        Kind::Aggregate => Some((crate::site::bundle_label(dep, b), "school")),
+        Kind::Aggregate if b.schools.len() > 1 => Some((b.label(dep), "lea")),
+        Kind::Aggregate => Some((b.label(dep), "school")),
         _ => None,
     }
 }
