@@ -778,3 +778,61 @@ fn oversized_and_non_regular_inputs_are_refused() {
         &stderr[..stderr.len().min(2000)]
     );
 }
+
+/// An interim block's ISR lists that block's earlier results only, not the
+/// student's other blocks; a summative lists the earlier summatives.
+#[test]
+fn previous_results_are_the_same_block() {
+    let iab = |date: &str, block: &str, score: &str| -> (&'static str, Vec<(String, String)>) {
+        (
+            "2000000003",
+            vec![
+                ("2024-04-10 09:00:00".into(), format!("{date} 09:00:00")),
+                ("S-1".into(), format!("S-{block}{date}")),
+                (
+                    "Summative,SUM,Grade 5 ELA Summative".into(),
+                    format!("Interim,IAB,Grade 5 ELA - {block} (IAB)"),
+                ),
+                ("Valid,4,2650".into(), format!("SD,2,{score}")),
+            ],
+        )
+    };
+    let rows = [
+        iab("2024-01-10", "Read Literary Texts", "2500"),
+        iab("2024-02-10", "Revision", "2510"),
+        iab("2024-03-10", "Read Literary Texts", "2520"),
+    ];
+    let borrowed: Vec<(&str, Vec<(&str, &str)>)> = rows
+        .iter()
+        .map(|(s, c)| {
+            (
+                *s,
+                c.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect(),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, &[(&str, &str)])> =
+        borrowed.iter().map(|(s, c)| (*s, c.as_slice())).collect();
+    let (_dir, v, _) = load(&[
+        ("scoresite.yaml", "name: Test\n".into()),
+        ("data/export.csv", export_with(&refs)),
+    ]);
+    let data = &v.deployment.data;
+    let at = |name: &str, date: &str| {
+        (0..data.exams.len())
+            .find(|&e| {
+                data.assessments[data.exams[e].assessment as usize].name == name
+                    && data.exams[e].submitted.to_string().starts_with(date)
+            })
+            .unwrap()
+    };
+    let all: Vec<usize> = (0..data.exams.len()).collect();
+    let march = at("Grade 5 ELA - Read Literary Texts (IAB)", "2024-03-10");
+    let isr = scoresite::render::views::isr(
+        &v.deployment,
+        march,
+        &scoresite::render::views::earlier(&v.deployment, march, &all),
+    );
+    assert_eq!(isr.previous.len(), 1, "{:?}", isr.previous);
+    assert!(isr.previous[0].contains("Read Literary Texts") && isr.previous[0].contains("2500"));
+}

@@ -201,7 +201,7 @@
     form.querySelector(".agg-csv").addEventListener("click", function () {
       if (!last) return;
       var lines = [last.head.map(csvCell).join(",")].concat(last.rows.map(function (r) { return r.cells.map(csvCell).join(","); }));
-      var url = URL.createObjectURL(new Blob([lines.join("\r\n") + "\r\n"], { type: "text/csv" }));
+      var url = URL.createObjectURL(new Blob(["\ufeff" + lines.join("\r\n") + "\r\n"], { type: "text/csv" }));
       var link = document.createElement("a");
       link.href = url;
       link.download = "aggregate-report.csv";

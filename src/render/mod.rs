@@ -154,9 +154,10 @@ pub fn csv_safe(cell: &str) -> String {
     }
 }
 
-/// A CSV document of `rows` under `header`, with formulas neutralised.
+/// A CSV document of `rows` under `header`, with formulas neutralised and
+/// a UTF-8 byte-order mark, without which Excel garbles accented names.
 pub fn csv(header: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     w.write_record(header)?;
     for row in rows {
         w.write_record(row.iter().map(|c| csv_safe(c)))?;
@@ -167,6 +168,15 @@ pub fn csv(header: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_for_excel_has_a_byte_order_mark() {
+        let bytes = csv(&["Student"], &[vec!["Núñez, José".into()]]).unwrap();
+        assert_eq!(
+            String::from_utf8(bytes).unwrap(),
+            "\u{feff}Student\n\"Núñez, José\"\n"
+        );
+    }
 
     #[test]
     fn embedded_json_cannot_leave_its_script() {
@@ -189,7 +199,7 @@ mod tests {
         assert_eq!(csv_safe("2510"), "2510");
         assert_eq!(csv_safe("-0.25"), "-0.25");
         let out = String::from_utf8(csv(&["name"], &[vec!["-2+3".into()]]).unwrap()).unwrap();
-        assert_eq!(out, "name\n'-2+3\n");
+        assert_eq!(out, "\u{feff}name\n'-2+3\n");
     }
 
     #[test]

@@ -803,20 +803,29 @@ pub fn history(dep: &Deployment, exams: &[usize]) -> (Vec<HistoryRow>, Vec<Isr>)
     (rows, isrs)
 }
 
-/// The exams in `visible` of the same student and family as `e`, taken
-/// before it, latest first.
+/// The exams in `visible` of the same student taken before `e`, latest
+/// first: of the same family for a summative or ICA (a grade's test follows
+/// the last grade's), of the same assessment otherwise (an interim block's
+/// earlier tries, not other blocks).
 pub fn earlier(dep: &Deployment, e: usize, visible: &[usize]) -> Vec<usize> {
     let data = &dep.data;
     let x = &data.exams[e];
     let family = data.assessments[x.assessment as usize].family;
+    let by_family = matches!(
+        dep.catalog.families[family].kind,
+        crate::catalog::Kind::Summative | crate::catalog::Kind::Ica
+    );
     let mut out: Vec<usize> = visible
         .iter()
         .copied()
         .filter(|&p| {
             let y = &data.exams[p];
-            y.student == x.student
-                && data.assessments[y.assessment as usize].family == family
-                && y.submitted < x.submitted
+            let same = if by_family {
+                data.assessments[y.assessment as usize].family == family
+            } else {
+                y.assessment == x.assessment
+            };
+            y.student == x.student && same && y.submitted < x.submitted
         })
         .collect();
     out.sort_by_key(|&p| std::cmp::Reverse(data.exams[p].submitted));
