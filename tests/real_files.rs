@@ -836,3 +836,25 @@ fn previous_results_are_the_same_block() {
     assert_eq!(isr.previous.len(), 1, "{:?}", isr.previous);
     assert!(isr.previous[0].contains("Read Literary Texts") && isr.previous[0].contains("2500"));
 }
+
+/// An ISR carries no note meant for the coordinator: where the catalog has
+/// no score ranges (CAA for Science), it says so plainly.
+#[test]
+fn isr_notes_are_for_parents() {
+    let changes: &[(&str, &str)] = &[
+        (
+            "Summative,SUM,Grade 5 ELA Summative,ELA",
+            "Summative,SUM,Grade 5 CAA Science Summative,CAASCI",
+        ),
+        ("Valid,4,2650", "Valid,2,"),
+    ];
+    let (_dir, v, _) = load(&[
+        ("scoresite.yaml", "name: Test\n".into()),
+        ("data/export.csv", export_with(&[("2000000003", changes)])),
+    ]);
+    let isr = isr_of(&v, "Grade 5 CAA Science Summative");
+    assert_eq!(
+        isr.range_note,
+        "The level is the one the test reported; this test's score ranges are not shown."
+    );
+}

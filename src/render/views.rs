@@ -685,7 +685,13 @@ pub fn isr(dep: &Deployment, e: usize, earlier: &[usize]) -> Isr {
         overall_text: messages.map(|m| fill(&m.overall)).unwrap_or_default(),
         bar,
         band_note,
-        range_note: fam.range_unknown.clone().unwrap_or_default(),
+        // Why the catalog lacks the range is a note for the coordinator
+        // (`check`, the catalog), not for a parent.
+        range_note: if fam.range_unknown.is_some() {
+            "The level is the one the test reported; this test's score ranges are not shown.".into()
+        } else {
+            String::new()
+        },
         claim_label: fam
             .claims
             .as_ref()
