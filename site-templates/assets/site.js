@@ -5,7 +5,11 @@
   // How links leave a page: the logon shell replaces this to stay inside it.
   var api = window.scoresite = window.scoresite || {};
   api.go = api.go || function (href) { window.location.href = href; };
+  // A cell's sort key: its data-sort (a date, a level's number) when it
+  // has one, else its number, else its text.
   function cellValue(row, i) {
+    var key = row.cells[i] ? row.cells[i].getAttribute("data-sort") : null;
+    if (key !== null) return /^-?\d+(\.\d+)?$/.test(key) ? parseFloat(key) : key;
     var t = (row.cells[i] ? row.cells[i].textContent : "").trim();
     var n = parseFloat(t.replace(/[%,]/g, ""));
     return isNaN(n) || !/^[-\d.,%\s±()]+$/.test(t) ? t.toLowerCase() : n;
@@ -308,6 +312,10 @@
   }
   api.enhance = enhance;
   enhance(document);
+  // A printed report shows what "About this score" and other disclosures hold.
+  window.addEventListener("beforeprint", function () {
+    document.querySelectorAll("details").forEach(function (d) { d.open = true; });
+  });
   // Shared pages (student reports, batch prints) lead Home to the role home
   // the reader came from in this tab.
   var HOME = "scoresite.home";

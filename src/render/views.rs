@@ -61,6 +61,8 @@ pub struct ResultRow {
     pub ssid: String,
     pub href: String,
     pub date: String,
+    /// The date as the table sorts it (`2024-05-09 13:07`).
+    pub date_key: String,
     pub school: String,
     pub grade: String,
     pub status: String,
@@ -68,10 +70,17 @@ pub struct ResultRow {
     pub se: String,
     pub level: String,
     pub level_number: u8,
-    pub claims: Vec<String>,
+    pub claims: Vec<Ranked>,
     pub alts: Vec<String>,
     /// The Lexile or Quantile measure, where the section shows one.
     pub measure: String,
+}
+
+/// A level as a table shows it, with its number for sorting (0: none).
+#[derive(Debug, Serialize)]
+pub struct Ranked {
+    pub name: String,
+    pub number: u8,
 }
 
 /// One assessment's results in a group or school grade.
@@ -380,9 +389,13 @@ fn row(
         .claims
         .iter()
         .flat_map(|c| {
-            c.items
-                .iter()
-                .map(move |item| short_name(&c.levels, exam.claim_levels[item.column as usize - 1]))
+            c.items.iter().map(move |item| {
+                let level = exam.claim_levels[item.column as usize - 1];
+                Ranked {
+                    name: short_name(&c.levels, level),
+                    number: level.unwrap_or(0),
+                }
+            })
         })
         .collect();
     let alts = fam
@@ -401,6 +414,7 @@ fn row(
         ssid: data.students[exam.student as usize].ssid.to_string(),
         href: link(exam.student).unwrap_or_default(),
         date: exam.submitted.format("%m/%d/%Y").to_string(),
+        date_key: exam.submitted.format("%Y-%m-%d %H:%M").to_string(),
         school: data.institutions.schools[exam.school as usize].name.clone(),
         grade: exam.grade.to_string(),
         status: status(exam),
@@ -485,7 +499,7 @@ pub fn section_csv(s: &Section) -> (Vec<String>, Vec<Vec<String>>) {
                 r.se.clone(),
                 r.level.clone(),
             ];
-            v.extend(r.claims.iter().cloned());
+            v.extend(r.claims.iter().map(|c| c.name.clone()));
             v.extend(r.alts.iter().cloned());
             if !s.measure_name.is_empty() {
                 v.push(r.measure.clone());
@@ -770,6 +784,8 @@ pub struct HistoryRow {
     pub anchor: String,
     pub year: String,
     pub date: String,
+    /// The date as the table sorts it.
+    pub date_key: String,
     pub name: String,
     pub school: String,
     pub grade: String,
@@ -793,6 +809,7 @@ pub fn history(dep: &Deployment, exams: &[usize]) -> (Vec<HistoryRow>, Vec<Isr>)
                 anchor: format!("x{e}"),
                 year: school_year_label(x.school_year),
                 date: x.submitted.format("%m/%d/%Y").to_string(),
+                date_key: x.submitted.format("%Y-%m-%d %H:%M").to_string(),
                 name: a.name.clone(),
                 school: data.institutions.schools[x.school as usize].name.clone(),
                 grade: x.grade.to_string(),

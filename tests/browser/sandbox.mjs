@@ -97,6 +97,14 @@ for (let i = 0; i < myGroupNames.length && !checkedGroup; i++) {
   await section.locator("table.sortable thead th", { hasText: "Scale score" }).click();
   const sorted = (await section.locator("table.sortable tbody tr td:nth-child(7)").allTextContents()).map((t) => parseFloat(t)).filter((x) => !isNaN(x));
   check(sorted.every((x, k) => k === 0 || sorted[k - 1] <= x), "sorted by scale score, ascending");
+  // By level: Not Met first, by the level's number, not its name.
+  await section.locator("table.sortable thead th", { hasText: /^Level$/ }).click();
+  const byLevel = await tableRows.evaluateAll((rs) => rs.map((r) => +r.getAttribute("data-level")));
+  check(byLevel.every((x, k) => k === 0 || byLevel[k - 1] <= x) && byLevel[0] < byLevel[byLevel.length - 1], `sorted by level number, ascending: ${byLevel.join(",")}`);
+  // By date: as dates, across years (not as mm/dd/yyyy text).
+  await section.locator("table.sortable thead th", { hasText: /^Date$/ }).click();
+  const byDate = await section.locator("table.sortable tbody tr td:nth-child(3)").evaluateAll((cs) => cs.map((c) => c.getAttribute("data-sort")));
+  check(byDate.every((x, k) => k === 0 || byDate[k - 1] <= x), `sorted by date, ascending: ${byDate.slice(0, 5).join(",")}`);
 
   // Level filter.
   await section.locator("select.level-filter").selectOption("1");
@@ -116,6 +124,10 @@ for (let i = 0; i < myGroupNames.length && !checkedGroup; i++) {
   await tableRows.first().locator("a").click();
   check(await page.locator("article.isr").count() > 0, "student page has ISRs");
   check(await page.locator("article.isr svg.levelbar").count() > 0, "ISR has a level bar");
+  // Printing opens "About this score" so its text is on paper.
+  await page.evaluate(() => window.dispatchEvent(new Event("beforeprint")));
+  const closed = await page.locator("article.isr details").evaluateAll((ds) => ds.filter((d) => !d.open).length);
+  check(closed === 0 && (await page.locator("article.isr details").count()) > 0, `printing opens every ISR disclosure (${closed} closed)`);
   await audit("student report");
   await shot("student-report");
   for (const [family, name] of [["Smarter Balanced", "isr-sb"], ["California Science Test", "isr-cast"], ["Interim", "isr-interim"]]) {
