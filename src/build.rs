@@ -51,6 +51,10 @@ pub struct SiteJson {
     pub name: String,
     /// Hex salt of the credential and grant locators.
     pub salt: String,
+    /// A random id of this build, so that a session logged on to an earlier
+    /// build can tell the site was updated rather than a page missing.
+    #[serde(default)]
+    pub build: String,
 }
 
 /// One bundle as a user's grant lists it.
@@ -143,6 +147,7 @@ pub fn build(root: &Path, out: &Path, force: bool, diags: &mut Diagnostics) -> R
             version: 1,
             name: info.name.clone(),
             salt: seal::hex(&salt),
+            build: seal::hex(&seal::random_bytes(16)?),
         };
         write(
             staging,

@@ -226,6 +226,7 @@ fn secure_site_logon_in_chromium() {
         forged,
         own.into(),
         own_pass.into(),
+        site.to_str().unwrap().into(),
     ];
     let args: Vec<&Path> = args.iter().map(Path::new).collect();
     node("secure.mjs", &args);

@@ -20,7 +20,7 @@ const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0"))
 const unhex = (text) => new Uint8Array(text.match(/../g).map((h) => parseInt(h, 16)));
 const mac = (key, message) => hex(ageLib.hmac(ageLib.sha256, key, enc.encode(message)));
 
-let session = null; // { names: hex, identities: [AGE-SECRET-KEY-…] }
+let session = null; // { names: hex, identities: [AGE-SECRET-KEY-…], build: hex }
 let decrypter = null;
 
 function resume(s) {
@@ -71,7 +71,7 @@ async function logon(email, passphrase) {
   const personal = new ageLib.Decrypter();
   personal.addIdentity(identity);
   const grant = JSON.parse(await personal.decrypt(sealedGrant, "text"));
-  const s = { names: grant.names, identities: grant.bundles.map((b) => b.identity) };
+  const s = { names: grant.names, identities: grant.bundles.map((b) => b.identity), build: site.build };
   resume(s);
   const bundles = grant.bundles.map(({ role, label, note, home }) => ({ role, label, note, home }));
   return { session: s, bundles };
@@ -93,7 +93,14 @@ async function get(path) {
   if (!session) throw new Error("Not logged on.");
   const name = `d/${mac(unhex(session.names), path).slice(0, 32)}.age`;
   const sealed = await fetchBytes(name);
-  if (!sealed) throw new Error(`Not found: ${path}`);
+  if (!sealed) {
+    // After a rebuild every page has a new name: say so, not "not found".
+    const site = await (await fetch(new URL("site.json", ROOT), { cache: "no-store" })).json();
+    if (site.build !== session.build) {
+      throw new Error("the site was updated since you logged on. Log out and log on again to see the new reports.");
+    }
+    throw new Error(`Not found: ${path}`);
+  }
   return await decrypter.decrypt(sealed);
 }
 

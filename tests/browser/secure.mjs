@@ -1,15 +1,15 @@
 // Browser tests of the secure site, run by tests/browser.rs:
-//   node secure.mjs BASE_URL PORT TEACHER ADMIN PASSPHRASE [SCREENSHOT_DIR]
+//   node secure.mjs BASE_URL PORT TEACHER ADMIN PASSPHRASE RESEALED FORGED OWN OWN_PASSPHRASE SITE_DIR [SCREENSHOT_DIR]
 // Logs on through the shell as a teacher and as an admin, navigates,
 // filters, prints and downloads a CSV inside the decrypted bundle, logs
 // out, fails cleanly on a wrong password and an unknown email, and does it
 // both on localhost (a secure context) and through a plain-HTTP host name
 // (no crypto.subtle, with the warning banner).
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { launch, axeCheck, check, csvRows, done } from "./common.mjs";
 
-const [base, port, teacher, admin, pass, resealed, forged, own, ownPass, shots] = process.argv.slice(2);
+const [base, port, teacher, admin, pass, resealed, forged, own, ownPass, siteDir, shots] = process.argv.slice(2);
 if (shots) mkdirSync(shots, { recursive: true });
 const HOST = "reports.district.test";
 const browser = await launch([`--host-resolver-rules=MAP ${HOST} 127.0.0.1`]);
@@ -179,7 +179,34 @@ async function earlySubmit() {
   await context.close();
 }
 
+// A session logged on before a rebuild is told the site was updated, not
+// that a page is missing; before any rebuild, a missing page is "not found".
+async function staleSession() {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${base}/index.html`);
+  await logon(page, teacher, pass);
+  await page.getByRole("heading", { name: "Teacher Home" }).waitFor({ timeout: 30000 });
+  await page.evaluate(() => { location.hash = "#/b/0/no-such-page.html"; });
+  await page.locator("#view .error").waitFor();
+  const missing = await page.textContent("#view .error");
+  check(missing.includes("Not found: b/0/no-such-page.html"), `a missing page is not found: ${missing}`);
+  const siteJson = join(siteDir, "site.json");
+  const original = readFileSync(siteJson, "utf8");
+  writeFileSync(siteJson, JSON.stringify({ ...JSON.parse(original), build: "a later build" }));
+  try {
+    await page.evaluate(() => { location.hash = "#/b/0/another-page.html"; });
+    await page.locator("#view .error", { hasText: "updated" }).waitFor();
+    const updated = await page.textContent("#view .error");
+    check(updated.includes("the site was updated since you logged on"), `after a rebuild: ${updated}`);
+  } finally {
+    writeFileSync(siteJson, original);
+  }
+  await context.close();
+}
+
 await earlySubmit();
+await staleSession();
 await session(base, "localhost");
 await session(`http://${HOST}:${port}`, "plain-HTTP host");
 await browser.close();
