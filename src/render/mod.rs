@@ -3,6 +3,7 @@
 
 pub mod analysis;
 pub mod export;
+pub mod isr;
 pub mod svg;
 pub mod views;
 

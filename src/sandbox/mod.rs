@@ -10,6 +10,7 @@ pub mod draw;
 pub mod formats;
 pub mod profile;
 pub mod results;
+mod schedule;
 
 use crate::catalog::Catalog;
 use crate::render::export;

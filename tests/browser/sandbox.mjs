@@ -122,6 +122,8 @@ for (let i = 0; i < myGroupNames.length && !checkedGroup; i++) {
 
   // A student's report, and Home leads back to the teacher's home.
   await tableRows.first().locator("a").click();
+  await page.waitForURL(/\/r\/\d+\.html$/);
+  await page.locator("article.isr").first().waitFor();
   check(await page.locator("article.isr").count() > 0, "student page has ISRs");
   check(await page.locator("article.isr svg.levelbar").count() > 0, "ISR has a level bar");
   // Printing opens "About this score" so its text is on paper.
@@ -135,6 +137,7 @@ for (let i = 0; i < myGroupNames.length && !checkedGroup; i++) {
     if (shots && (await isr.count())) await isr.screenshot({ path: join(shots, `${name}.png`) });
   }
   await page.getByRole("link", { name: "Home" }).click();
+  await page.waitForURL(url(teacherHome)).catch(() => {});
   check(page.url() === url(teacherHome), "Home returns to the teacher's home from a shared page");
   checkedGroup = true;
 }
@@ -149,7 +152,11 @@ for (let i = 0; i < myGroupNames.length; i++) {
   if (await print.count() === 0) continue;
   const expected = await print.locator("xpath=ancestor::section").locator("table.sortable tbody tr").count();
   await print.click();
-  check(await page.locator("article.isr").count() === expected, `batch print has ${expected} reports`);
+  // Wait for the print page itself: counting at once can see the old page.
+  await page.waitForURL(/\/p\/\d+\.html$/);
+  await page.locator("article.isr").first().waitFor();
+  const printed = await page.locator("article.isr").count();
+  check(printed === expected, `batch print has ${expected} reports (${printed})`);
   await page.emulateMedia({ media: "print" });
   const breaks = await page.locator("article.isr").evaluateAll((as) => as.map((a) => getComputedStyle(a).breakBefore));
   check(breaks.every((b) => b === "page"), "each report starts a printed page");
@@ -315,6 +322,7 @@ await page.goto(url("index.html"));
 await page.locator("section.role-card", { hasText: "Enter as Aggregate Reporter" }).locator("a").first().click();
 await audit("aggregate home");
 await page.locator("main a[href$='.html']").first().click();
+await page.locator("main h1").first().waitFor();
 check(await page.getByRole("heading", { name: "Results by Student" }).count() === 0, "aggregate pages have no student rows");
 check(!/\b\d{10}\b/.test(await page.textContent("main")), "aggregate pages show no SSID");
 await audit("aggregate results");
