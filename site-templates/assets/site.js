@@ -133,7 +133,7 @@
             var t = tallies(i, year, a, q);
             var base = [cube.institutions[i].name, cube.assessments[a].name, (year - 1) + "–" + String(year % 100).padStart(2, "0")];
             if (t === null) {
-              rows.push({ cells: base.concat(q.dims.map(function () { return ""; })).concat(["Not available: comparison rows show one subgroup dimension at a time"]), note: true });
+              rows.push({ cds: cube.institutions[i].cds, cells: base.concat(q.dims.map(function () { return ""; })).concat(["Not available: comparison rows show one subgroup dimension at a time"]), note: true });
               return;
             }
             Object.keys(t).sort(function (x, y) {
@@ -175,7 +175,7 @@
                 if (!extraHead) {
                   extraHead = (b.label !== null ? [q.variant === "claims" ? "Claim" : "Alt score"] : []).concat(["Students"]).concat(b.ms ? ["Average scale score", "SEM"] : []).concat(b.levels.heads);
                 }
-                rows.push({ cells: cells });
+                rows.push({ cds: cube.institutions[i].cds, cells: cells });
               });
             });
           });
@@ -204,7 +204,9 @@
     form.addEventListener("submit", build);
     form.querySelector(".agg-csv").addEventListener("click", function () {
       if (!last) return;
-      var lines = [last.head.map(csvCell).join(",")].concat(last.rows.map(function (r) { return r.cells.map(csvCell).join(","); }));
+      // The CSV names each institution by its CDS code as well.
+      var withCds = function (cells, cds) { return [cells[0], cds].concat(cells.slice(1)); };
+      var lines = [withCds(last.head, "CDS code").map(csvCell).join(",")].concat(last.rows.map(function (r) { return withCds(r.cells, r.cds).map(csvCell).join(","); }));
       var url = URL.createObjectURL(new Blob(["\ufeff" + lines.join("\r\n") + "\r\n"], { type: "text/csv" }));
       var link = document.createElement("a");
       link.href = url;

@@ -241,6 +241,8 @@ impl Tally {
 #[derive(Debug, Serialize)]
 pub struct Institution {
     pub name: String,
+    /// Its 14-digit CDS code (the state's is all zeros); empty when unknown.
+    pub cds: String,
     /// "school", "lea" or "state".
     pub kind: &'static str,
     /// Fine cells: any grouping can be summed. Otherwise marginals only.
@@ -451,6 +453,7 @@ pub fn cube(
     for &s in &schools_first {
         institutions.push(Institution {
             name: inst.schools[s].name.clone(),
+            cds: inst.school_cds(s).unwrap_or_default(),
             kind: "school",
             fine: admin,
             sums: Vec::new(),
@@ -464,6 +467,7 @@ pub fn cube(
         if admin {
             institutions.push(Institution {
                 name: name.clone(),
+                cds: scope_cds(dep, b, kind),
                 kind,
                 fine: true,
                 sums: (0..schools_first.len()).collect(),
@@ -473,6 +477,7 @@ pub fn cube(
         } else {
             institutions.push(Institution {
                 name: name.clone(),
+                cds: scope_cds(dep, b, kind),
                 kind,
                 fine: false,
                 sums: Vec::new(),
@@ -491,6 +496,7 @@ pub fn cube(
         for &l in &leas {
             institutions.push(Institution {
                 name: inst.leas[l].name.clone(),
+                cds: inst.lea_cds(l).unwrap_or_default(),
                 kind: "lea",
                 fine: false,
                 sums: Vec::new(),
@@ -507,6 +513,7 @@ pub fn cube(
     if comparisons.several_leas && !matches!(top, Some((_, "state"))) {
         institutions.push(Institution {
             name: dep.settings.state.clone(),
+            cds: STATE_CDS.into(),
             kind: "state",
             fine: false,
             sums: Vec::new(),
@@ -700,6 +707,21 @@ fn shown(scored: f64, sum: f64, sq: f64) -> [f64; 2] {
 }
 
 /// The name and kind of a bundle's whole scope when it is more than one school.
+/// The CDS code the state's rows carry.
+const STATE_CDS: &str = "00000000000000";
+
+/// The CDS code of a bundle's whole scope, of `kind` (see [`scope_of`]).
+fn scope_cds(dep: &Deployment, b: &Bundle, kind: &str) -> String {
+    let inst = &dep.data.institutions;
+    let first = b.schools.first().copied();
+    match kind {
+        "state" => Some(STATE_CDS.to_string()),
+        "lea" => first.and_then(|s| inst.lea_cds(inst.schools[s].lea)),
+        _ => first.and_then(|s| inst.school_cds(s)),
+    }
+    .unwrap_or_default()
+}
+
 fn scope_of(dep: &Deployment, b: &Bundle) -> Option<(String, &'static str)> {
     let inst = &dep.data.institutions;
     match b.kind {

@@ -183,6 +183,34 @@ impl Institutions {
         }
     }
 
+    /// School `s`'s 14-digit CDS code: as given, or its LEA's 7-digit code
+    /// and its 7-digit school code; `None` when neither is known.
+    pub fn school_cds(&self, s: usize) -> Option<String> {
+        let school = &self.schools[s];
+        if let Some(cds) = &school.cds {
+            return Some(cds.clone());
+        }
+        let lea = self.lea_code(school.lea)?;
+        let seven = school.id.len() == 7 && school.id.bytes().all(|b| b.is_ascii_digit());
+        seven.then(|| format!("{lea}{}", school.id))
+    }
+
+    /// LEA `l`'s 14-digit CDS code (its 7-digit code and seven zeros).
+    pub fn lea_cds(&self, l: usize) -> Option<String> {
+        self.lea_code(l).map(|code| format!("{code}0000000"))
+    }
+
+    /// LEA `l`'s 7-digit county-district code, from a 7- or 14-digit id.
+    fn lea_code(&self, l: usize) -> Option<&str> {
+        let id = self.leas[l].id.as_str();
+        let digits = id.bytes().all(|b| b.is_ascii_digit());
+        match id.len() {
+            7 if digits => Some(id),
+            14 if digits && id.ends_with("0000000") => Some(&id[..7]),
+            _ => None,
+        }
+    }
+
     /// The schools of `Found::Many`, as `LEA/ID (name)` for messages.
     pub fn describe_schools(&self, schools: &[usize]) -> String {
         schools
@@ -204,5 +232,35 @@ impl Institutions {
             .get(id)
             .or_else(|| lea_twin(id).and_then(|t| self.lea_index.get(&t)))
             .copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cds_codes_from_what_is_known() {
+        let mut inst = Institutions::default();
+        let seven = inst.add_lea("0161192", "Oak Valley");
+        let fourteen = inst.add_lea("99000010000000", "Sandbox");
+        let local = inst.add_lea("8080", "Apple Grove");
+        let school = |id: &str, cds: Option<&str>, lea| School {
+            id: id.into(),
+            cds: cds.map(str::to_string),
+            name: id.into(),
+            lea,
+        };
+        let a = inst.add_school(school("6000001", None, seven), &[]);
+        let b = inst.add_school(school("6900003", None, fourteen), &[]);
+        let c = inst.add_school(school("100", None, local), &[]);
+        let d = inst.add_school(school("200", Some("19647331931476"), local), &[]);
+        assert_eq!(inst.school_cds(a).as_deref(), Some("01611926000001"));
+        assert_eq!(inst.school_cds(b).as_deref(), Some("99000016900003"));
+        assert_eq!(inst.school_cds(c), None, "a local id is no school code");
+        assert_eq!(inst.school_cds(d).as_deref(), Some("19647331931476"));
+        assert_eq!(inst.lea_cds(seven).as_deref(), Some("01611920000000"));
+        assert_eq!(inst.lea_cds(fourteen).as_deref(), Some("99000010000000"));
+        assert_eq!(inst.lea_cds(local), None);
     }
 }

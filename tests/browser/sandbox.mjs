@@ -313,9 +313,16 @@ for (const [dimension, valueOf] of Object.entries(DIMENSIONS)) {
   check(table.head[3] === dimension && table.head[4] === "Students" && table.head[6] === "SEM", `aggregate by ${dimension}: headers`);
   check(mine.length === expected.size && matched === mine.length, `aggregate by ${dimension}: ${matched} of ${expected.size} rows match the input`);
 }
+// Its CSV names each institution by its CDS code too, after a byte-order mark.
+const [aggDownload] = await Promise.all([page.waitForEvent("download"), page.locator("form.aggregate .agg-csv").click()]);
+const aggText = readFileSync(await aggDownload.path(), "utf8");
+const aggCsv = csvRows(aggText);
+check(aggText.startsWith("\uFEFFInstitution,CDS code,"), `aggregate CSV header: ${aggText.slice(0, 40)}`);
+check(aggCsv.some((r) => r.Institution === district && r["CDS code"] === exportRows[0].DistrictId), `aggregate CSV gives the district's CDS code ${exportRows[0].DistrictId}`);
 await shot("aggregate");
 await audit("custom aggregate report");
 check(await page.locator("#longitudinal").count() === 1 && await page.locator("section svg").count() > 0, "longitudinal report with its chart");
+check((await page.locator("section p.legend").first().textContent()).includes("Cohort (dashed line)"), "the longitudinal chart has a legend");
 
 // Aggregate reporter: summaries only.
 await page.goto(url("index.html"));
