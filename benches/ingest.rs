@@ -42,19 +42,7 @@ fn main() {
     let baseline = t.elapsed().as_secs_f64();
     assert_eq!(n as usize, rows);
 
-    let t = Instant::now();
-    let outcome = scoresite::check::run(dir.path());
-    let ingest = t.elapsed().as_secs_f64();
-    assert!(
-        outcome.diagnostics.is_ok(),
-        "{:?}",
-        outcome
-            .diagnostics
-            .iter()
-            .take(5)
-            .map(|d| d.to_string())
-            .collect::<Vec<_>>()
-    );
+    let ingest = common::timed_check(dir.path());
     let peak = common::peak_rss_kb();
 
     println!(

@@ -140,24 +140,6 @@ fn write_fixed(path: &Path, rows: usize) {
     }
 }
 
-/// Runs `check` on a deployment holding only `file`; returns its seconds.
-fn check(root: &Path) -> f64 {
-    let t = Instant::now();
-    let outcome = scoresite::check::run(root);
-    let secs = t.elapsed().as_secs_f64();
-    assert!(
-        outcome.diagnostics.is_ok(),
-        "{:?}",
-        outcome
-            .diagnostics
-            .iter()
-            .take(5)
-            .map(|d| d.to_string())
-            .collect::<Vec<_>>()
-    );
-    secs
-}
-
 fn main() {
     let rows: usize = std::env::var("SCORESITE_BENCH_ROWS")
         .ok()
@@ -202,7 +184,7 @@ fn main() {
         };
         let baseline = t.elapsed().as_secs_f64();
         assert_eq!(n, rows);
-        let ingest = check(dir.path());
+        let ingest = common::timed_check(dir.path());
         println!(
             "{kind}: baseline ({}) {baseline:.2}s, {:.0} rows/s",
             if kind == "caret" {

@@ -70,3 +70,22 @@ pub fn emit(dir: &std::path::Path, students: u32, trt: bool) -> std::path::PathB
     scoresite::sandbox::emit(&lea, &options, &catalog).expect("emits");
     lea
 }
+
+/// Runs `scoresite check` on the deployment at `root`, which must pass;
+/// returns its seconds.
+pub fn timed_check(root: &std::path::Path) -> f64 {
+    let t = std::time::Instant::now();
+    let outcome = scoresite::check::run(root);
+    let secs = t.elapsed().as_secs_f64();
+    assert!(
+        outcome.diagnostics.is_ok(),
+        "{:?}",
+        outcome
+            .diagnostics
+            .iter()
+            .take(5)
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+    );
+    secs
+}

@@ -11,6 +11,7 @@ pub use super::cers_columns::{
 use super::institutions::Schools;
 use super::record::{self, Record, Source};
 use super::values::{self, Expected};
+use super::BATCH;
 use crate::catalog::{Catalog, Kind, Level};
 use crate::diag::{column_letters, Diagnostics, Location};
 use crate::model::{Dataset, Demographics, Elas, Flag, Score, Sex, Sym, RACE_FLAGS};
@@ -299,9 +300,6 @@ fn parse_row<'a>(
 /// The longest cell accepted: the longest real one (an accommodation list)
 /// is a few hundred bytes; a megabyte cell is a broken file or an attack.
 pub const MAX_CELL: usize = 64 * 1024;
-
-/// How many records are parsed in parallel at a time.
-const BATCH: usize = 8192;
 
 /// Reads one export into `data`; `schools` places each row's school.
 pub fn load(

@@ -21,6 +21,11 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+/// How many records a results reader parses in parallel at a time; each
+/// batch is added in file order, so memory stays bounded and output does
+/// not depend on thread timing.
+const BATCH: usize = 8192;
+
 /// The input formats scoresite reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Format {

@@ -15,7 +15,7 @@ mod layouts;
 
 use super::record::{self, OfficialText, Record, Source};
 use super::values::{self, Expected};
-use super::{institutions::Schools, lines};
+use super::{institutions::Schools, lines, BATCH};
 use crate::catalog::{Catalog, Kind};
 use crate::diag::{column_letters, Diagnostics, Location};
 use crate::model::{
@@ -160,10 +160,6 @@ enum Parsed<'a> {
     /// Enrolled but not scored: (SSID, first, last).
     Enrolled(&'a str, &'a str, &'a str),
 }
-
-/// Records parsed at a time; each batch is parsed in parallel and added in
-/// file order, so memory stays bounded and output does not depend on timing.
-const BATCH: usize = 8192;
 
 /// The records of a file after its first line: each line's cells in the
 /// order of its layout's fields, with its line number.
