@@ -37,10 +37,8 @@ pub enum Format {
     ScoreData,
     /// RDW student-groups CSV.
     Groups,
-    /// One file of a OneRoster 1.1 CSV roster.
+    /// One file of a OneRoster 1.1 CSV roster (in a folder or a zip).
     OneRoster(oneroster::Table),
-    /// A zip of OneRoster 1.1 CSV files.
-    OneRosterZip,
     /// TRT XML.
     Trt,
     /// CALPADS caret-delimited organisation file.
@@ -58,7 +56,6 @@ impl Format {
             Format::ScoreData => "TOMS Student Score Data File",
             Format::Groups => "RDW student groups",
             Format::OneRoster(_) => "OneRoster 1.1 roster",
-            Format::OneRosterZip => "OneRoster 1.1 roster (zip)",
             Format::Trt => "TRT XML",
             Format::CalpadsOrgs => "CALPADS organisations",
             Format::InstitutionsCsv => "institutions CSV",
@@ -269,23 +266,24 @@ pub fn load_dir(
     let mut data = Dataset::default();
     let mut report = LoadReport::default();
     let mut by_format: Vec<(Format, PathBuf)> = Vec::new();
+    // OneRoster files are read together, folder (or zip) by folder, after the rest.
+    let mut rosters: BTreeMap<PathBuf, Vec<(PathBuf, oneroster::Table, String)>> = BTreeMap::new();
     for path in data_files(dir, diags) {
         match sniff(&path) {
             Err(e) => diags.error(Location::file(&path), format!("cannot read: {e}")),
-            Ok(head) if head.iter().all(u8::is_ascii_whitespace) => diags.warn(Location::file(&path), "empty file; ignored"),
+            Ok(head) if head.iter().all(u8::is_ascii_whitespace) => {
+                diags.warn(Location::file(&path), "empty file; ignored")
+            }
+            Ok(head) if head.starts_with(b"PK\x03\x04") => {
+                match oneroster::unzip_into(&path, &mut rosters) {
+                    Ok(true) => {}
+                    Ok(false) => unrecognised(&path, &head, diags),
+                    Err(e) => diags.error(Location::file(&path), e),
+                }
+            }
             Ok(head) => match detect(&head) {
                 Some(f) => by_format.push((f, path)),
-                None if head.starts_with(b"PK\x03\x04") && oneroster::is_zip(&path) => {
-                    by_format.push((Format::OneRosterZip, path))
-                }
-                None => diags.error(
-                    Location::at(&path, 1, 1),
-                    format!(
-                        "unrecognised file{}: expected a CERS District/School or Student Roster export, a TOMS Student Score Data File (CAASPP or Summative ELPAC), an RDW student-groups CSV, a OneRoster 1.1 CSV file, TRT XML (<TDSReport>), \
-                         a CALPADS organisation file or an institutions CSV (lea_id,lea_name,school_id,school_name)",
-                        looks_like(&head).map(|w| format!(": it looks like {w}")).unwrap_or_default()
-                    ),
-                ),
+                None => unrecognised(&path, &head, diags),
             },
         }
     }
@@ -297,25 +295,14 @@ pub fn load_dir(
         Format::CersExport | Format::Trt | Format::ScoreData => 1,
         // Named only by name: placed among the schools the others name.
         Format::CersRoster => 2,
-        Format::Groups | Format::OneRoster(_) | Format::OneRosterZip => 3,
+        Format::Groups | Format::OneRoster(_) => 3,
     });
     let mut schools = institutions::Schools::new(institutions_given, own_lea);
-    // OneRoster files are read together, folder by folder, after the rest.
-    let mut rosters: BTreeMap<PathBuf, Vec<(PathBuf, oneroster::Table, String)>> = BTreeMap::new();
     for (format, path) in by_format {
         if let Format::OneRoster(table) = format {
             if let Some(text) = read_text(&path, diags) {
                 let folder = path.parent().map(Path::to_path_buf).unwrap_or_default();
                 rosters.entry(folder).or_default().push((path, table, text));
-            }
-            continue;
-        }
-        if format == Format::OneRosterZip {
-            match oneroster::unzip(&path) {
-                Ok(files) => {
-                    rosters.insert(path, files);
-                }
-                Err(e) => diags.error(Location::file(&path), e),
             }
             continue;
         }
@@ -332,6 +319,18 @@ pub fn load_dir(
     }
     (report.duplicates, report.joined) = resolve_duplicates(&mut data, diags);
     (data, report)
+}
+
+/// The error for a file no reader recognises, saying what it looks like.
+fn unrecognised(path: &Path, head: &[u8], diags: &mut Diagnostics) {
+    diags.error(
+        Location::at(path, 1, 1),
+        format!(
+            "unrecognised file{}: expected a CERS District/School or Student Roster export, a TOMS Student Score Data File (CAASPP or Summative ELPAC), an RDW student-groups CSV, a OneRoster 1.1 CSV file, TRT XML (<TDSReport>), \
+             a CALPADS organisation file or an institutions CSV (lea_id,lea_name,school_id,school_name)",
+            looks_like(head).map(|w| format!(": it looks like {w}")).unwrap_or_default()
+        ),
+    );
 }
 
 fn load_file(
@@ -369,11 +368,9 @@ fn load_file(
         }
         Format::Trt => trt::load(path, &text, catalog, data, schools, diags),
         Format::Groups => groups::load(path, &text, data, diags),
-        Format::CersExport
-        | Format::CersRoster
-        | Format::ScoreData
-        | Format::OneRoster(_)
-        | Format::OneRosterZip => unreachable!("read elsewhere"),
+        Format::CersExport | Format::CersRoster | Format::ScoreData | Format::OneRoster(_) => {
+            unreachable!("read elsewhere")
+        }
     }
 }
 

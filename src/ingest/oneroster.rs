@@ -15,7 +15,7 @@
 use super::values;
 use crate::diag::{Diagnostics, Location};
 use crate::model::{Dataset, Found, Group};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 /// The OneRoster files read, and the columns that tell each apart.
@@ -73,14 +73,24 @@ pub fn table_of(header: &[String]) -> Option<Table> {
 /// enrollments are tens of megabytes; more is a broken file or a zip bomb.
 const MAX_UNZIPPED: u64 = 1 << 30;
 
-/// True when the zip at `path` holds a OneRoster CSV file.
-pub fn is_zip(path: &Path) -> bool {
-    unzip(path).is_ok_and(|files| !files.is_empty())
+/// Reads the OneRoster CSV files of the zip at `path` into `rosters`, the
+/// zip counting as their folder. `Ok(false)`: it holds none (a workbook,
+/// say), so it is reported for what it looks like; `Err`: what is wrong.
+pub fn unzip_into(
+    path: &Path,
+    rosters: &mut BTreeMap<PathBuf, Vec<(PathBuf, Table, String)>>,
+) -> Result<bool, String> {
+    let files = unzip(path)?;
+    if files.is_empty() {
+        return Ok(false);
+    }
+    rosters.insert(path.to_path_buf(), files);
+    Ok(true)
 }
 
 /// The OneRoster CSV files in the zip at `path`, each named as
-/// `ZIP/ENTRY` for messages; the zip counts as their folder.
-pub fn unzip(path: &Path) -> Result<Vec<(PathBuf, Table, String)>, String> {
+/// `ZIP/ENTRY` for messages.
+fn unzip(path: &Path) -> Result<Vec<(PathBuf, Table, String)>, String> {
     use std::io::Read;
     let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
     let mut zip = zip::ZipArchive::new(file)
