@@ -218,6 +218,9 @@ pub struct Schools {
     /// institutions file lists them, and whether that was said.
     own_lea: (String, String),
     placed_by_name: bool,
+    /// School names (lower case) already placed, so that a roster export's
+    /// rows do not each search every school.
+    by_name: HashMap<String, usize>,
 }
 
 impl Schools {
@@ -322,6 +325,23 @@ impl Schools {
         if name.is_empty() {
             return Err("SchoolName is blank; expected the school's name".into());
         }
+        let key = name.to_lowercase();
+        if let Some(&s) = self.by_name.get(&key) {
+            return Ok(s);
+        }
+        let school = self.find_named(inst, name, at, diags)?;
+        self.by_name.insert(key, school);
+        Ok(school)
+    }
+
+    /// [`Schools::named`]'s search: every school of that name, else a new one.
+    fn find_named(
+        &mut self,
+        inst: &mut Institutions,
+        name: &str,
+        at: &Location,
+        diags: &mut Diagnostics,
+    ) -> Result<usize, String> {
         let same: Vec<usize> = (0..inst.schools.len())
             .filter(|&s| inst.schools[s].name.trim().eq_ignore_ascii_case(name))
             .collect();

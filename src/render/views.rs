@@ -350,7 +350,10 @@ pub fn sections(
             } else {
                 Vec::new()
             };
-            let measured = list.iter().any(|&e| !measure(dep, e).is_empty());
+            let measured = list.iter().any(|&e| {
+                let official = data.exams[e].official.as_deref();
+                official.is_some_and(|o| o.measure.is_some())
+            });
             Section {
                 id: format!("a{i}"),
                 name,
