@@ -17,6 +17,7 @@ use crate::diag::{Diagnostics, Location};
 use crate::model::{Dataset, Found, Group};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 /// The OneRoster files read, and the columns that tell each apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -134,7 +135,7 @@ fn unzip(path: &Path) -> Result<Vec<(PathBuf, Table, String)>, String> {
     Ok(files)
 }
 
-/// One file's rows: each a map of column to cell, with its line.
+/// One file's rows, each with its line.
 struct Rows {
     path: PathBuf,
     rows: Vec<(u64, Row)>,
@@ -146,28 +147,22 @@ impl Rows {
             .flexible(true)
             .trim(csv::Trim::All)
             .from_reader(text.as_bytes());
-        let header: Vec<String> = rdr
+        let columns: HashMap<String, usize> = rdr
             .headers()
             .map(|h| {
                 h.iter()
-                    .map(|c| c.trim_start_matches('\u{feff}').to_string())
+                    .enumerate()
+                    .map(|(i, c)| (c.trim_start_matches('\u{feff}').to_string(), i))
                     .collect()
             })
             .unwrap_or_default();
+        let columns = Rc::new(columns);
         let rows = super::records(path, &mut rdr, diags)
-            .map(|(line, r)| {
-                let cells = header
-                    .iter()
-                    .cloned()
-                    .zip(r.iter().map(str::to_string))
-                    .collect();
-                (line, cells)
+            .map(|(line, record)| {
+                let columns = Rc::clone(&columns);
+                (line, Row { columns, record })
             })
-            .filter(|(_, cells): &(u64, Row)| {
-                !cells
-                    .get("status")
-                    .is_some_and(|s| s.eq_ignore_ascii_case("tobedeleted"))
-            })
+            .filter(|(_, row)| !cell(row, "status").eq_ignore_ascii_case("tobedeleted"))
             .collect();
         Rows {
             path: path.to_path_buf(),
@@ -184,11 +179,18 @@ impl Rows {
     }
 }
 
-/// One row: column name to cell.
-type Row = HashMap<String, String>;
+/// One row, with its file's columns (name to position).
+struct Row {
+    columns: Rc<HashMap<String, usize>>,
+    record: csv::StringRecord,
+}
 
+/// The cell of `column` in `row`; blank when the file has no such column.
 fn cell<'a>(row: &'a Row, column: &str) -> &'a str {
-    row.get(column).map_or("", String::as_str)
+    row.columns
+        .get(column)
+        .and_then(|&i| row.record.get(i))
+        .unwrap_or("")
 }
 
 /// The assessment subject of a OneRoster subject, if it names one.
