@@ -73,7 +73,7 @@ pub fn detect(head: &[u8]) -> Option<Format> {
             .map(|_| Format::Trt);
     }
     let first = text.split(['\r', '\n']).next().unwrap_or("");
-    if toms::recognises(first).is_some() {
+    if toms::recognises(first) {
         return Some(Format::ScoreData);
     }
     if institutions::recognises_calpads(first) {

@@ -106,10 +106,9 @@ fn spec_of(first: &str) -> Option<&'static Spec> {
         .find(|spec| digits && spec.tests.iter().any(|(code, ..)| first.starts_with(code)))
 }
 
-/// The name of the layout of a file whose first line is `first`, if it is
-/// a Student Score Data File.
-pub fn recognises(first: &str) -> Option<&'static str> {
-    spec_of(first).map(|s| s.name)
+/// True when the first line `first` is a Student Score Data File's.
+pub fn recognises(first: &str) -> bool {
+    spec_of(first).is_some()
 }
 
 /// Where each field is in a file: a character range, or a column.
