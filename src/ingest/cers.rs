@@ -283,6 +283,7 @@ fn parse_row<'a>(
         session: c.raw("TestSessionId").trim(),
         family,
         assessment_name: name.trim().into(),
+        assessment_grade: None,
         grade,
         completeness,
         condition,
@@ -292,7 +293,7 @@ fn parse_row<'a>(
         demographics: demo,
         language: c.raw("LanguageCode").trim(),
         language_alt: c.raw("LanguageAltCode").trim(),
-        accommodations: c.raw("AssignedAccommodationList").trim(),
+        accommodations: c.raw("AssignedAccommodationList").trim().into(),
         official: None,
     })
 }

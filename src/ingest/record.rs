@@ -27,6 +27,8 @@ pub struct Record<'a> {
     pub session: &'a str,
     pub family: usize,
     pub assessment_name: Cow<'a, str>,
+    /// The assessment's grade when its name does not say.
+    pub assessment_grade: Option<Grade>,
     pub grade: Grade,
     pub completeness: Completeness,
     pub condition: AdminCondition,
@@ -36,7 +38,7 @@ pub struct Record<'a> {
     pub demographics: Demographics,
     pub language: &'a str,
     pub language_alt: &'a str,
-    pub accommodations: &'a str,
+    pub accommodations: Cow<'a, str>,
     /// What only a TOMS Student Score Data File gives.
     pub official: Option<OfficialText<'a>>,
 }
@@ -93,7 +95,7 @@ pub fn add(
         _ => {}
     }
     let student = data.upsert_student(row.ssid, row.first, row.last);
-    let assessment_grade = values::grade_in_name(&row.assessment_name);
+    let assessment_grade = values::grade_in_name(&row.assessment_name).or(row.assessment_grade);
     let assessment = data.assessment(&row.assessment_name, row.family, assessment_grade);
     let mut demographics = row.demographics;
     demographics.language = values::opt(row.language).map(|s| data.strings.intern(s));
@@ -118,7 +120,7 @@ pub fn add(
             .map(|(i, s)| (i as u8 + 1, *s))
             .collect(),
         demographics,
-        accommodations: values::opt(row.accommodations).map(|s| data.strings.intern(s)),
+        accommodations: values::opt(&row.accommodations).map(|s| data.strings.intern(s)),
         origin: Origin {
             file,
             line: line as u32,

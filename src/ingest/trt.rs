@@ -6,14 +6,16 @@
 //! `ResponsibleInstitutionIdentifier`, …). An opportunity with `status="reset"` has
 //! been withdrawn and is skipped.
 
-use super::institutions::{Place, Schools};
+use super::institutions::Schools;
+use super::record::{self, Record, Source};
 use super::values;
 use crate::catalog::{Catalog, Kind};
 use crate::diag::{Diagnostics, Location};
 use crate::model::{
-    AdminCondition, Completeness, Dataset, Demographics, Elas, Exam, ExamDetail, Flag,
-    ItemResponse, Origin, Score, Sex, TargetScore, TraitScore, RACE_FLAGS,
+    AdminCondition, Completeness, Dataset, Demographics, Elas, ExamDetail, Flag, Grade,
+    ItemResponse, Score, Sex, TargetScore, TraitScore, RACE_FLAGS,
 };
+use chrono::NaiveDate;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
 use std::collections::HashMap;
@@ -157,24 +159,34 @@ pub fn load(
         );
         return 0;
     }
-    match to_exam(path, &report, catalog, data, schools, diags) {
-        Ok((exam, claims)) => {
-            let (targets, mut traits) = targets_and_traits(&report);
-            if traits.is_empty() {
-                traits = item_traits(&report.detail.items);
-            }
-            report.detail.claims = claims;
-            report.detail.targets = targets;
-            report.detail.traits = traits;
-            data.exams.push(exam);
-            data.details.insert(data.exams.len() - 1, report.detail);
-            1
-        }
+    let (row, claims, birth_date) = match to_record(&report, catalog, &at, diags) {
+        Ok(parts) => parts,
         Err(msg) => {
             diags.error(at, msg);
-            0
+            return 0;
         }
+    };
+    let source = Source {
+        path,
+        file: data.file_index(path),
+        line: report.opportunity_line.max(1),
+    };
+    if !record::add(&source, row, data, schools, diags) {
+        return 0;
     }
+    let exam = data.exams.len() - 1;
+    if let Some(b) = birth_date {
+        data.students[data.exams[exam].student as usize].birth_date = Some(b);
+    }
+    let (targets, mut traits) = targets_and_traits(&report);
+    if traits.is_empty() {
+        traits = item_traits(&report.detail.items);
+    }
+    report.detail.claims = claims;
+    report.detail.targets = targets;
+    report.detail.traits = traits;
+    data.details.insert(exam, report.detail);
+    1
 }
 
 /// Parses the XML into a [`Report`]; errors carry a byte offset.
@@ -331,15 +343,13 @@ fn family_of(catalog: &Catalog, test: &HashMap<String, String>) -> Result<usize,
         .ok_or_else(|| format!("Test subject `{subject}`, assessmentType `{kind}`: expected a family in the assessment catalog"))
 }
 
-/// The exam a report describes, and its claim scores.
-fn to_exam(
-    path: &Path,
-    r: &Report,
+/// The record a report describes, its claim scores and the birth date.
+fn to_record<'a>(
+    r: &'a Report,
     catalog: &Catalog,
-    data: &mut Dataset,
-    schools: &mut Schools,
+    at: &Location,
     diags: &mut Diagnostics,
-) -> Result<(Exam, Vec<(String, Score)>), String> {
+) -> Result<(Record<'a>, Vec<(String, Score)>, Option<NaiveDate>), String> {
     let ex = &r.examinee;
     let opp = |k: &str| r.opportunity.get(k).map(String::as_str).unwrap_or("");
     let family = family_of(catalog, &r.test)?;
@@ -347,24 +357,14 @@ fn to_exam(
         .map_err(|e| format!("StudentIdentifier: expected {e}"))?;
     let school_id = values::id(ex.get("SchoolId"))
         .map_err(|e| format!("SchoolId relationship: expected {e}"))?;
-    let place = Place {
-        district_id: ex.get("DistrictId"),
-        district_name: ex.get("DistrictName"),
-        school_id,
-        school_name: ex.get("SchoolName"),
-    };
-    let at = Location::at(path, r.opportunity_line.max(1), 1);
-    let school = schools.resolve(&mut data.institutions, &place, &at, diags)?;
-    let test_name = r.test.get("name").cloned().unwrap_or_default();
-    let test_grade = r
-        .test
-        .get("grade")
-        .and_then(|g| crate::model::Grade::parse(g));
+    let test_name = r.test.get("name").map(String::as_str).unwrap_or("");
+    let test_grade = r.test.get("grade").and_then(|g| Grade::parse(g));
     let grade = values::grade(ex.get("GradeLevelWhenAssessed"))
         .or_else(|e| test_grade.ok_or(e))
         .map_err(|e| format!("GradeLevelWhenAssessed: expected {e}"))?;
-    let year = values::school_year(r.test.get("academicYear").map(String::as_str).unwrap_or(""))
-        .map_err(|e| format!("Test academicYear: expected {e}"))?;
+    let school_year =
+        values::school_year(r.test.get("academicYear").map(String::as_str).unwrap_or(""))
+            .map_err(|e| format!("Test academicYear: expected {e}"))?;
     let submitted = values::datetime(opp("dateCompleted"))
         .or_else(|_| values::datetime(opp("statusDate")))
         .map_err(|e| format!("Opportunity dateCompleted: expected {e}"))?;
@@ -391,63 +391,52 @@ fn to_exam(
         Some(c) => values::condition(c)
             .map_err(|e| format!("Opportunity administrationCondition: expected {e}"))?,
     };
-
-    let student = data.upsert_student(ssid, ex.get("FirstName"), ex.get("LastOrSurname"));
-    if let Ok(Some(b)) = values::date(ex.get("Birthdate")) {
-        data.students[student as usize].birth_date = Some(b);
-    }
-    let assessment = data.assessment(
-        &test_name,
-        family,
-        values::grade_in_name(&test_name).or(test_grade),
-    );
     let (overall, claims) = scores(r);
-    let fam = &catalog.families[family];
     let mut claim_levels = [None; 6];
-    if let Some(c) = &fam.claims {
+    if let Some(c) = &catalog.families[family].claims {
         for item in &c.items {
             if let Some((_, s)) = claims.iter().find(|(code, _)| *code == item.code) {
                 claim_levels[(item.column - 1) as usize] = s.level;
             }
         }
     }
-    let demographics = demographics(ex, data);
-    let file = data.file_index(path);
-    let session = values::opt(opp("sessionId")).map(|s| data.strings.intern(s));
-    let accommodations = r
-        .detail
-        .accommodations
-        .iter()
-        .map(|(c, _, _)| c.as_str())
-        .collect::<Vec<_>>()
-        .join("|");
-    let accommodations = values::opt(&accommodations).map(|s| data.strings.intern(s));
-    let exam = Exam {
-        student,
-        assessment,
-        school_year: year,
+    let row = Record {
+        district_id: ex.get("DistrictId"),
+        district_name: ex.get("DistrictName"),
+        nces: "",
+        school_id,
+        school_name: ex.get("SchoolName"),
+        ssid,
+        first: ex.get("FirstName"),
+        last: ex.get("LastOrSurname"),
         submitted,
-        session,
-        school: school as u32,
+        school_year,
+        session: opp("sessionId"),
+        family,
+        assessment_name: test_name.into(),
+        assessment_grade: test_grade,
         grade,
         completeness,
         condition,
         overall,
-        claim_levels,
-        alt: Vec::new(),
-        demographics,
-        accommodations,
-        origin: Origin {
-            file,
-            line: r.opportunity_line as u32,
-        },
-        raw: Box::default(),
+        alts: [Score::default(); 6],
+        claims: claim_levels,
+        demographics: demographics(ex),
+        language: ex.get("LanguageCode"),
+        language_alt: "",
+        accommodations: r
+            .detail
+            .accommodations
+            .iter()
+            .map(|(c, _, _)| c.as_str())
+            .collect::<Vec<_>>()
+            .join("|")
+            .into(),
         official: None,
     };
-    Ok((
-        exam,
-        claims.into_iter().filter(|(_, s)| !s.is_empty()).collect(),
-    ))
+    let birth_date = values::date(ex.get("Birthdate")).ok().flatten();
+    let claims = claims.into_iter().filter(|(_, s)| !s.is_empty()).collect();
+    Ok((row, claims, birth_date))
 }
 
 /// The overall score and the per-claim scores from the Opportunity's Score elements.
@@ -560,7 +549,7 @@ fn item_traits(items: &[ItemResponse]) -> Vec<TraitScore> {
         .collect()
 }
 
-fn demographics(ex: &Contexted, data: &mut Dataset) -> Demographics {
+fn demographics(ex: &Contexted) -> Demographics {
     let mut d = Demographics::default();
     let yn = |name: &str| values::yes_no(ex.get(name)).ok().flatten();
     for (flag, name) in RACE_FLAGS.into_iter().chain([
@@ -583,6 +572,5 @@ fn demographics(ex: &Contexted, data: &mut Dataset) -> Demographics {
     );
     d.sex = Sex::parse(ex.get("Sex"));
     d.elas = Elas::parse(ex.get("EnglishLanguageAcquisitionStatus"));
-    d.language = values::opt(ex.get("LanguageCode")).map(|s| data.strings.intern(s));
     d
 }

@@ -525,6 +525,7 @@ fn parse<'a>(
         session: "",
         family,
         assessment_name: assessment_name(grade, name),
+        assessment_grade: None,
         grade,
         completeness,
         condition,
@@ -538,7 +539,7 @@ fn parse<'a>(
         demographics,
         language: c.get(F::Language),
         language_alt: "",
-        accommodations: "",
+        accommodations: "".into(),
         official: Some(OfficialText {
             condition_code: text(F::ConditionCode),
             include: text(F::Include),
