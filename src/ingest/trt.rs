@@ -159,7 +159,11 @@ pub fn load(
         );
         return 0;
     }
-    let (row, claims, birth_date) = match to_record(&report, catalog, &at, diags) {
+    let Opportunity {
+        row,
+        claims,
+        birth_date,
+    } = match to_record(&report, catalog, &at, diags) {
         Ok(parts) => parts,
         Err(msg) => {
             diags.error(at, msg);
@@ -343,13 +347,21 @@ fn family_of(catalog: &Catalog, test: &HashMap<String, String>) -> Result<usize,
         .ok_or_else(|| format!("Test subject `{subject}`, assessmentType `{kind}`: expected a family in the assessment catalog"))
 }
 
+/// What a report gives beyond the TRT detail: its record, claim scores and
+/// the student's birth date.
+struct Opportunity<'a> {
+    row: Record<'a>,
+    claims: Vec<(String, Score)>,
+    birth_date: Option<NaiveDate>,
+}
+
 /// The record a report describes, its claim scores and the birth date.
 fn to_record<'a>(
     r: &'a Report,
     catalog: &Catalog,
     at: &Location,
     diags: &mut Diagnostics,
-) -> Result<(Record<'a>, Vec<(String, Score)>, Option<NaiveDate>), String> {
+) -> Result<Opportunity<'a>, String> {
     let ex = &r.examinee;
     let opp = |k: &str| r.opportunity.get(k).map(String::as_str).unwrap_or("");
     let family = family_of(catalog, &r.test)?;
@@ -436,7 +448,11 @@ fn to_record<'a>(
     };
     let birth_date = values::date(ex.get("Birthdate")).ok().flatten();
     let claims = claims.into_iter().filter(|(_, s)| !s.is_empty()).collect();
-    Ok((row, claims, birth_date))
+    Ok(Opportunity {
+        row,
+        claims,
+        birth_date,
+    })
 }
 
 /// The overall score and the per-claim scores from the Opportunity's Score elements.
