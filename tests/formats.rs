@@ -476,15 +476,32 @@ fn bad_score_data_files_are_named_where_they_are_wrong() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr.contains("ssdf.txt:1:141: error: Grade Assessed (field 11, characters 141–142): expected a grade"), "{stderr}");
 
-    let short = fixed.replacen(first, &chars[..4000].iter().collect::<String>(), 1);
+    // A short record among full ones is named; a file whose records are
+    // all of another length is another year's layout, named once.
+    let short = format!("{first}\n{}\n", chars[..4000].iter().collect::<String>());
     let dir = with_data(&[("ssdf.txt", short)]);
     let (_, _, stderr) = check(dir.path());
     assert!(
         stderr.contains(
-            "ssdf.txt:1:1: error: a record of 4000 characters; expected 4037 ending in ZZ"
+            "ssdf.txt:2:1: error: a record of 4000 characters; expected 4037 ending in ZZ"
         ),
         "{stderr}"
     );
+    let other_year: String = fixed
+        .lines()
+        .map(|l| format!("{}ZZ\n", l.trim_end_matches("ZZ").to_string() + "   "))
+        .collect();
+    let dir = with_data(&[("ssdf.txt", other_year)]);
+    let (out, _, stderr) = check(dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stderr.matches("error:").count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(
+            "ssdf.txt:1:1: error: a fixed-width CAASPP Student Score Data File with records of 4040 characters; expected 4037 (the 2021–22 layout)"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("load the caret-delimited file"), "{stderr}");
 
     let caret = toms("ssdf_caret.txt").replacen("^Scale Score^", "^Score^", 1);
     let dir = with_data(&[("ssdf.txt", caret)]);

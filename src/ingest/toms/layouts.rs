@@ -58,12 +58,13 @@ pub enum F {
 /// How many fields [`F`] has.
 pub const FIELD_COUNT: usize = F::WrittenSem as usize + 1;
 
-/// One Student Data File Layout: its name, record length, record types
+/// One Student Data File Layout: its name, layout year, record length, record types
 /// (code, CERS Subject, assessment name), the fields read (field, layout
 /// field #, first and last character, header names) and those every
 /// report needs.
 pub struct Spec {
     pub name: &'static str,
+    pub year: &'static str,
     pub length: usize,
     pub tests: &'static [(&'static str, &'static str, &'static str)],
     pub fields: &'static [(F, u16, usize, usize, &'static [&'static str])],
@@ -76,6 +77,7 @@ pub const SPECS: [&Spec; 2] = [&CAASPP, &ELPAC];
 /// The CAASPP Student Data File Layout, 2021–22 (record types 01–06, 09).
 pub const CAASPP: Spec = Spec {
     name: "CAASPP",
+    year: "2021–22",
     length: 4037,
     tests: &[
         ("01", "ELA", "ELA"),
@@ -246,6 +248,7 @@ pub const CAASPP: Spec = Spec {
 /// the overall, oral and written scores and the four domain levels.
 pub const ELPAC: Spec = Spec {
     name: "Summative ELPAC",
+    year: "2020–21",
     length: 3968,
     tests: &[("21", "ELPAC", "ELPAC")],
     fields: &[

@@ -249,6 +249,20 @@ pub fn load(
                 Layout::Columns(cols),
             )
         }
+        None if first.chars().count() != spec.length => {
+            diags.error(
+                Location::at(path, 1, 1),
+                format!(
+                    "a fixed-width {} Student Score Data File with records of {} characters; expected {} (the {} layout). \
+                     Other years' fixed-width layouts place fields elsewhere: load the caret-delimited file from the same TOMS download, which is read by field name in any year",
+                    spec.name,
+                    first.chars().count(),
+                    spec.length,
+                    spec.year,
+                ),
+            );
+            return 0;
+        }
         None => {
             // The first line is a record: read it again with the rest.
             let lines = std::io::Cursor::new(format!("{first}\n"))
