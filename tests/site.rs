@@ -276,6 +276,27 @@ fn group_summary_matches_the_export() {
         "expected `{cells}` in the summary:\n{}",
         &section[..section.len().min(1500)]
     );
+    // Distance from Standard: grade 5 ELA's Standard Met starts at 2502
+    // (CDE's scale score ranges), reported from 11 results.
+    let dfs = scores.iter().map(|s| s - 2502.0).sum::<f64>() / n;
+    let shown = if scores.len() < 11 {
+        "—".to_string()
+    } else {
+        format!(
+            "{:.1} {}",
+            dfs.abs(),
+            if dfs < 0.0 { "below" } else { "above" }
+        )
+    };
+    let cell = format!("</span></td><td class=\"num\">{shown}</td>");
+    assert!(section.contains(&cell), "expected `{cell}` in the summary");
+    // Each student's distance sorts by its signed value.
+    let first = pick
+        .iter()
+        .find(|r| r[col("SchoolName")] == school && !r[col("ScaleScore")].is_empty())
+        .unwrap();
+    let d: f64 = first[col("ScaleScore")].parse::<f64>().unwrap() - 2502.0;
+    assert!(section.contains(&format!("<td class=\"num\" data-sort=\"{d}\">")));
 }
 
 #[test]

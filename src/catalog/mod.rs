@@ -156,6 +156,9 @@ pub struct Family {
     pub level_rule: LevelRule,
     /// The lowest level that meets the standard.
     pub standard_cutoff: u8,
+    /// True where the Dashboard measures Distance from Standard.
+    #[serde(default)]
+    pub distance_from_standard: bool,
     pub levels: Vec<Level>,
     #[serde(default)]
     pub scales: Vec<Scale>,
@@ -191,6 +194,21 @@ impl Family {
             LevelRule::StandardBand => scale.standard_band(score, se?, self.standard_cutoff),
             LevelRule::Supplied => None,
         }
+    }
+
+    /// Distance from Standard: `score` minus the lowest score that meets
+    /// the standard for `grade` in `year`, where the Dashboard measures it
+    /// (grades 3–8 and 11 of a family with `distance_from_standard`).
+    pub fn distance_from_standard(&self, grade: Grade, year: u16, score: f32) -> Option<f32> {
+        let tested = matches!(grade, Grade::N(3..=8) | Grade::N(11));
+        if !self.distance_from_standard || !tested {
+            return None;
+        }
+        let scale = self.scale(grade, year)?;
+        let cut = scale
+            .cuts
+            .get(self.standard_cutoff.checked_sub(2)? as usize)?;
+        Some(score - cut)
     }
 
     /// The alt score reported in CERS column `column`.
@@ -446,6 +464,43 @@ mod tests {
             ("ELPAC", Kind::Interim),
         ] {
             assert!(c.family_for(subject, kind).is_some(), "{subject} {kind:?}");
+        }
+    }
+
+    #[test]
+    fn distance_from_standard_is_from_the_lowest_level_3_score() {
+        let c = catalog();
+        let fam = |id: &str| &c.families[c.family(id).unwrap()];
+        let (ela, math) = (fam("sb_ela_summative"), fam("sb_math_summative"));
+        // Grade 3 ELA's Level 3 starts at 2432; grade 11 math's at 2628.
+        assert_eq!(
+            ela.distance_from_standard(Grade::N(3), 2023, 2432.0),
+            Some(0.0)
+        );
+        assert_eq!(
+            ela.distance_from_standard(Grade::N(3), 2023, 2431.0),
+            Some(-1.0)
+        );
+        assert_eq!(
+            math.distance_from_standard(Grade::N(11), 2023, 2600.0),
+            Some(-28.0)
+        );
+        // CAA ELA grade 3: Level 3 (Understanding) starts at 360.
+        let caa = fam("caa_ela");
+        assert_eq!(
+            caa.distance_from_standard(Grade::N(3), 2023, 372.0),
+            Some(12.0)
+        );
+        // Not in grades 9, 10 or 12, nor for interim or other tests.
+        for g in [9, 10, 12] {
+            assert_eq!(ela.distance_from_standard(Grade::N(g), 2023, 2600.0), None);
+        }
+        for id in ["sb_ela_iab", "sb_ela_ica", "cast", "elpac", "caa_science"] {
+            assert_eq!(
+                fam(id).distance_from_standard(Grade::N(5), 2023, 2500.0),
+                None,
+                "{id}"
+            );
         }
     }
 

@@ -6,7 +6,7 @@ use crate::access::{Bundle, Kind};
 use crate::catalog::{Family, Level};
 use crate::deployment::Deployment;
 use crate::model::{AdminCondition, Completeness, Exam, Grade};
-use crate::stats;
+use crate::stats::{self, distance};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -46,6 +46,9 @@ pub struct SummaryView {
     pub levels: Vec<LevelCell>,
     pub chart: String,
     pub suppressed: bool,
+    /// Distance from Standard (`12.3 above`), `—` under the Dashboard's
+    /// n, or empty where the family has none.
+    pub dfs: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -75,6 +78,10 @@ pub struct ResultRow {
     pub alts: Vec<String>,
     /// The Lexile or Quantile measure, where the section shows one.
     pub measure: String,
+    /// Distance from Standard (`12 below`), where the section shows it.
+    pub dfs: String,
+    /// The distance as the table sorts it.
+    pub dfs_key: String,
 }
 
 /// A level as a table shows it, with its number for sorting (0: none).
@@ -97,6 +104,8 @@ pub struct Section {
     pub alt_names: Vec<String>,
     /// "Lexile measure" or "Quantile measure" when a result has one, else empty.
     pub measure_name: String,
+    /// True when the section shows Distance from Standard.
+    pub dfs: bool,
     pub rows: Vec<ResultRow>,
     pub csv: String,
     /// The batch print of this assessment's reports, when there is one.
@@ -193,6 +202,18 @@ pub fn summary(
     let names = level_names(family);
     let suppressed = stats::suppressed(s.n, suppress_at);
     let star = || "*".to_string();
+    let dfs = family.distance_from_standard.then(|| {
+        let d = distance::mean(
+            exams
+                .iter()
+                .filter_map(|&e| distance::of_exam(&dep.catalog, &dep.data, e)),
+        );
+        match d {
+            _ if suppressed => star(),
+            Some(d) if d.reported() => distance::words(d.mean, 1),
+            _ => "—".into(),
+        }
+    });
     SummaryView {
         n: s.n,
         mean: if suppressed {
@@ -234,6 +255,7 @@ pub fn summary(
             )
         },
         suppressed,
+        dfs: dfs.unwrap_or_default(),
     }
 }
 
@@ -372,6 +394,7 @@ pub fn sections(
                 } else {
                     String::new()
                 },
+                dfs: fam.distance_from_standard,
                 rows,
                 csv: String::new(),
                 print: String::new(),
@@ -413,6 +436,7 @@ fn row(
                 .unwrap_or_default()
         })
         .collect();
+    let dfs = distance::of_exam(&dep.catalog, data, e);
     ResultRow {
         student: student_name(dep, exam.student),
         ssid: data.students[exam.student as usize].ssid.to_string(),
@@ -429,6 +453,10 @@ fn row(
         claims,
         alts,
         measure: measure(dep, e),
+        dfs: dfs
+            .map(|d| distance::words(d.into(), 0))
+            .unwrap_or_default(),
+        dfs_key: dfs.map(|d| d.to_string()).unwrap_or_default(),
     }
 }
 
@@ -471,6 +499,9 @@ pub fn section_csv(s: &Section) -> (Vec<String>, Vec<Vec<String>>) {
     if !s.measure_name.is_empty() {
         header.push(s.measure_name.clone());
     }
+    if s.dfs {
+        header.push("Distance from Standard".into());
+    }
     let rows = s
         .rows
         .iter()
@@ -490,6 +521,9 @@ pub fn section_csv(s: &Section) -> (Vec<String>, Vec<Vec<String>>) {
             v.extend(r.alts.iter().cloned());
             if !s.measure_name.is_empty() {
                 v.push(r.measure.clone());
+            }
+            if s.dfs {
+                v.push(r.dfs_key.clone());
             }
             v
         })

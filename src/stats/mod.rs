@@ -1,6 +1,7 @@
 //! Aggregate statistics of a set of results: count, mean scale score with its
 //! standard error (sample SD / √n), and the level distribution.
 
+pub mod distance;
 pub mod items;
 pub mod targets;
 
