@@ -40,15 +40,15 @@
       (index[k] = index[k] || []).push(c);
     });
     function zero() {
-      return { n: 0, scored: 0, sum: 0, sq: 0, levels: new Array(L).fill(0), claims: new Array(C * CL).fill(0), alts: new Array(cube.alts.length * AW).fill(0), hidden: false };
+      return { n: 0, scored: 0, sum: 0, sq: 0, dn: 0, dsum: 0, levels: new Array(L).fill(0), claims: new Array(C * CL).fill(0), alts: new Array(cube.alts.length * AW).fill(0), hidden: false };
     }
     // A fine cell holds sums to add up; any other cell is shown alone and
     // holds the mean and SEM as printed (`shown`).
     function add(t, c, shown) {
       t.shown = shown;
       if (c[4] < 0) { t.hidden = true; return; }
-      t.n += c[4]; t.scored += c[5]; t.sum += c[6]; t.sq += c[7];
-      var at = 8, i;
+      t.n += c[4]; t.scored += c[5]; t.sum += c[6]; t.sq += c[7]; t.dn += c[8]; t.dsum += c[9];
+      var at = 10, i;
       for (i = 0; i < L; i++) t.levels[i] += c[at + i];
       at += L;
       for (i = 0; i < C * CL; i++) t.claims[i] += c[at + i];
@@ -100,6 +100,12 @@
       var m = sum / n;
       var sem = n > 1 ? Math.sqrt(Math.max(0, (sq - n * m * m) / (n - 1)) / n) : null;
       return [m.toFixed(0), sem === null ? "—" : sem.toFixed(1)];
+    }
+    // Distance from Standard, signed, reported from 11 results as on the
+    // California School Dashboard.
+    function distance(n, sum, shown) {
+      if (n < 11) return "—";
+      return (shown ? sum : sum / n).toFixed(1);
     }
     function levelCells(counts, names, q, cutoff) {
       var total = counts.reduce(function (x, y) { return x + y; }, 0);
@@ -158,7 +164,7 @@
                   blocks.push({ label: name, n: s[0], ms: meanSem(s[1], s[2], s[3], tl.shown), levels: levelCells(s.slice(4), cube.levels, q, cube.cutoff) });
                 });
               } else {
-                blocks.push({ label: null, n: tl.n, ms: meanSem(tl.scored, tl.sum, tl.sq, tl.shown), levels: levelCells(tl.levels, cube.levels, q, cube.cutoff) });
+                blocks.push({ label: null, n: tl.n, ms: meanSem(tl.scored, tl.sum, tl.sq, tl.shown), dfs: cube.dfs ? [String(tl.dn), distance(tl.dn, tl.dsum, tl.shown)] : null, levels: levelCells(tl.levels, cube.levels, q, cube.cutoff) });
               }
               blocks.forEach(function (b) {
                 var cells = lead.slice();
@@ -166,14 +172,16 @@
                 if (tl.hidden) {
                   cells.push("*");
                   if (b.ms) cells.push("*", "*");
+                  if (b.dfs) cells.push("*", "*");
                   b.levels.cells.forEach(function () { cells.push("*"); });
                 } else {
                   cells.push(String(b.n));
                   if (b.ms) cells.push(b.ms[0], b.ms[1]);
+                  if (b.dfs) cells.push(b.dfs[0], b.dfs[1]);
                   cells = cells.concat(b.levels.cells);
                 }
                 if (!extraHead) {
-                  extraHead = (b.label !== null ? [q.variant === "claims" ? "Claim" : "Alt score"] : []).concat(["Students"]).concat(b.ms ? ["Average scale score", "SEM"] : []).concat(b.levels.heads);
+                  extraHead = (b.label !== null ? [q.variant === "claims" ? "Claim" : "Alt score"] : []).concat(["Students"]).concat(b.ms ? ["Average scale score", "SEM"] : []).concat(b.dfs ? ["Students with a DFS", "Distance from Standard"] : []).concat(b.levels.heads);
                 }
                 rows.push({ cds: cube.institutions[i].cds, cells: cells });
               });

@@ -3,6 +3,7 @@
 use crate::catalog::Family;
 use crate::deployment::Deployment;
 use crate::model::Grade;
+use crate::stats::distance;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -27,9 +28,12 @@ pub struct LongRow {
     pub all_n: String,
     pub all_mean: String,
     pub all_met: String,
+    /// Distance from Standard, where the family has one (else empty).
+    pub all_dfs: String,
     pub cohort_n: String,
     pub cohort_mean: String,
     pub cohort_met: String,
+    pub cohort_dfs: String,
 }
 
 /// A cohort followed over the school years: students starting in one grade.
@@ -117,7 +121,23 @@ fn trajectory(
             .map(|l| l.count)
             .sum();
         let with_level: usize = s.levels.iter().map(|l| l.count).sum();
-        (s.n, s.mean, crate::stats::items::percent(met, with_level))
+        let dfs = family.distance_from_standard.then(|| {
+            let d = distance::mean(
+                exams
+                    .iter()
+                    .filter_map(|&e| distance::of_exam(&dep.catalog, &dep.data, e)),
+            );
+            match d {
+                Some(d) if d.reported() => distance::words(d.mean, 1),
+                _ => "—".to_string(),
+            }
+        });
+        (
+            s.n,
+            s.mean,
+            crate::stats::items::percent(met, with_level),
+            dfs.unwrap_or_default(),
+        )
     };
     let mut all_means = Vec::new();
     let mut cohort_means = Vec::new();
@@ -125,8 +145,8 @@ fn trajectory(
         .iter()
         .map(|k| {
             let students = &by[k];
-            let (an, am, ap) = stat(students.values().copied().collect());
-            let (cn, cm, cp) = stat(
+            let (an, am, ap, ad) = stat(students.values().copied().collect());
+            let (cn, cm, cp, cd) = stat(
                 students
                     .iter()
                     .filter(|(s, _)| members.contains(s))
@@ -140,29 +160,33 @@ fn trajectory(
             let hide_cohort = hide(cn) || (!hide_all && an > cn && hide(an - cn));
             all_means.push(am.filter(|_| !hide_all));
             cohort_means.push(cm.filter(|_| !hide_cohort));
-            let show = |hidden: bool, n: usize, m: Option<f64>, p: f64| {
+            let show = |hidden: bool, n: usize, m: Option<f64>, p: f64, d: String| {
                 if hidden {
-                    ("*".to_string(), "*".to_string(), "*".to_string())
+                    let star = if d.is_empty() { "" } else { "*" };
+                    ("*".into(), "*".into(), "*".into(), star.to_string())
                 } else {
                     (
                         n.to_string(),
                         m.map(crate::render::views::whole)
                             .unwrap_or_else(|| "—".into()),
                         format!("{p:.0}%"),
+                        d,
                     )
                 }
             };
-            let (all_n, all_mean, all_met) = show(hide_all, an, am, ap);
-            let (cohort_n, cohort_mean, cohort_met) = show(hide_cohort, cn, cm, cp);
+            let (all_n, all_mean, all_met, all_dfs) = show(hide_all, an, am, ap, ad);
+            let (cohort_n, cohort_mean, cohort_met, cohort_dfs) = show(hide_cohort, cn, cm, cp, cd);
             LongRow {
                 year: school_year_label(k.0),
                 grade: k.1.to_string(),
                 all_n,
                 all_mean,
                 all_met,
+                all_dfs,
                 cohort_n,
                 cohort_mean,
                 cohort_met,
+                cohort_dfs,
             }
         })
         .collect();

@@ -25,6 +25,7 @@ use crate::access::{Bundle, Kind};
 use crate::catalog::Family;
 use crate::deployment::{Deployment, Visibility};
 use crate::model::{Elas, Exam, Flag, Grade, Sex, RACE_FLAGS};
+use crate::stats::distance;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -151,6 +152,9 @@ pub struct Tally {
     pub scored: u32,
     pub sum: f64,
     pub sum_sq: f64,
+    /// Results with a Distance from Standard, and the distances' sum.
+    pub dfs_n: u32,
+    pub dfs_sum: f64,
     pub levels: Vec<u32>,
     /// Claim × claim level counts, flattened.
     pub claims: Vec<u32>,
@@ -194,11 +198,15 @@ impl Shape {
 }
 
 impl Tally {
-    fn add(&mut self, shape: &Shape, e: &Exam) {
+    fn add(&mut self, shape: &Shape, e: &Exam, dfs: Option<f32>) {
         if e.overall.is_empty() {
             return;
         }
         self.n += 1;
+        if let Some(d) = dfs {
+            self.dfs_n += 1;
+            self.dfs_sum += d as f64;
+        }
         if let Some(s) = e.overall.scale {
             self.scored += 1;
             self.sum += s as f64;
@@ -340,10 +348,13 @@ pub struct Cube {
     pub institutions: Vec<Institution>,
     /// Suppression threshold for marginal cells (0: none).
     pub threshold: usize,
+    /// True when the family has a Distance from Standard.
+    pub dfs: bool,
     /// Each cell: [institution, year, assessment, signature, n, scored, sum,
-    /// sum of squares, levels…, claims…, alts…]; n is -1 when suppressed. A
-    /// cell of an institution that is not fine holds the shown mean and SEM
-    /// (-1: none) in place of the sums, in its alts as well.
+    /// sum of squares, DFS n, DFS sum, levels…, claims…, alts…]; n is -1
+    /// when suppressed. A cell of an institution that is not fine holds the
+    /// shown mean and SEM (-1: none) and the mean DFS to one decimal in place
+    /// of the sums, in its alts as well.
     /// A signature's dimension value is -1 when the cell spans every value.
     pub signatures: Vec<Vec<i8>>,
     pub cells: Vec<Vec<f64>>,
@@ -377,12 +388,13 @@ fn tally(
     let mut out: BTreeMap<Key, Tally> = BTreeMap::new();
     for e in exams {
         let x = &dep.data.exams[e];
+        let dfs = distance::of_exam(&dep.catalog, &dep.data, e);
         let v = subgroups(x);
         let v: [i8; 10] = std::array::from_fn(|d| if shape.disabled[d] { -1 } else { v[d] as i8 });
         for sig in split(&v) {
             out.entry((x.school_year, x.assessment, sig))
                 .or_insert_with(|| shape.empty())
-                .add(shape, x);
+                .add(shape, x, dfs);
         }
     }
     out
@@ -607,6 +619,7 @@ pub fn cube(
         subject: fam.subject.clone(),
         levels: fam.levels.iter().map(|l| l.name.clone()).collect(),
         cutoff: fam.standard_cutoff,
+        dfs: fam.distance_from_standard,
         claims: fam
             .claims
             .iter()
@@ -665,6 +678,12 @@ fn cell(i: usize, year: u16, a: usize, sig: usize, t: &Tally, look: Look) -> Vec
         }
     };
     out.extend(moments(t.scored as f64, t.sum, t.sum_sq));
+    out.push(t.dfs_n as f64);
+    out.push(match look {
+        _ if t.dfs_n == 0 => 0.0,
+        Look::Shown => (t.dfs_sum / t.dfs_n as f64 * 10.0).round() / 10.0,
+        _ => t.dfs_sum,
+    });
     out.extend(t.levels.iter().map(|&c| c as f64));
     out.extend(t.claims.iter().map(|&c| c as f64));
     let width = 4 + t.levels.len();
@@ -747,21 +766,25 @@ mod tests {
             scored: 3,
             sum: 2401.0 + 2502.0 + 2604.0,
             sum_sq: 2401.0f64.powi(2) + 2502.0f64.powi(2) + 2604.0f64.powi(2),
+            // Grade 5 ELA (Level 3 from 2502): −101, 0 and +102.
+            dfs_n: 3,
+            dfs_sum: 1.0,
             levels: vec![1, 1, 1, 0],
             claims: Vec::new(),
             alts: vec![2.0, 1.0, 2455.0, 2455.0f64.powi(2), 0.0, 1.0, 0.0, 0.0],
         };
-        // Mean 2502.33…, SD 101.5…, SEM 58.6…; the lone alt score has no SEM.
+        // Mean 2502.33…, SD 101.5…, SEM 58.6…, DFS 0.33… shown as 0.3; the
+        // lone alt score has no SEM.
         assert_eq!(
             cell(0, 2025, 0, 0, &t, Look::Shown),
             [
-                0., 2025., 0., 0., 3., 3., 2502., 58.6, 1., 1., 1., 0., 2., 1., 2455., -1., 0., 1.,
-                0., 0.
+                0., 2025., 0., 0., 3., 3., 2502., 58.6, 3., 0.3, 1., 1., 1., 0., 2., 1., 2455.,
+                -1., 0., 1., 0., 0.
             ]
         );
         let sums = cell(0, 2025, 0, 0, &t, Look::Sums);
-        assert_eq!(sums[6..8], [t.sum, t.sum_sq]);
-        assert_eq!(sums[14..16], [2455.0, 2455.0f64.powi(2)]);
+        assert_eq!(sums[6..10], [t.sum, t.sum_sq, 3.0, 1.0]);
+        assert_eq!(sums[16..18], [2455.0, 2455.0f64.powi(2)]);
         assert_eq!(
             cell(0, 2025, 0, 0, &t, Look::Hidden),
             [0., 2025., 0., 0., -1.]

@@ -609,6 +609,7 @@ fn aggregate_page(
         longitudinal: Vec<aggregate::Trajectory>,
         longitudinal_where: String,
         cutoff_name: String,
+        dfs: bool,
     }
     let fam = &dep.catalog.families[f];
     let threshold = dep.settings.suppression_threshold as usize;
@@ -671,6 +672,7 @@ fn aggregate_page(
             .get(fam.standard_cutoff.saturating_sub(1) as usize)
             .map(|l| l.name.clone())
             .unwrap_or_default(),
+        dfs: fam.distance_from_standard,
         base,
     };
     Ok(r.render("aggregate.html", &view)?.into_bytes())

@@ -267,6 +267,10 @@ for (const year of readdirSync(join(data, "data/trt"))) {
 }
 const yesNo = (v) => (v === "Yes" || v === "No" ? v : "Not stated");
 const RACES = [["AmericanIndianOrAlaskaNative", "American Indian or Alaska Native"], ["Asian", "Asian"], ["BlackOrAfricanAmerican", "Black or African American"], ["White", "White"], ["NativeHawaiianOrOtherPacificIslander", "Native Hawaiian or Other Pacific Islander"], ["TwoOrMoreRaces", "Two or more races"], ["Filipino", "Filipino"]];
+// Distance from Standard: each student's score minus the lowest Standard
+// Met score of the assessment's grade (CDE's ELA cuts since 2020–21).
+const LEVEL3_ELA = { 3: 2432, 4: 2473, 5: 2502, 6: 2531, 7: 2552, 8: 2567, 11: 2583 };
+const gradeOf = (name) => +(name.match(/Grade (\d+)/) || [])[1];
 const DIMENSIONS = {
   "Gender": (r) => r.Sex || "Not stated",
   "Race/ethnicity": (r) => {
@@ -299,18 +303,21 @@ for (const [dimension, valueOf] of Object.entries(DIMENSIONS)) {
   const expected = new Map();
   for (const r of sbRows) {
     const key = `${r.AssessmentName}|${valueOf(r)}`;
-    const e = expected.get(key) || { n: 0, sum: 0, levels: [0, 0, 0, 0] };
+    const e = expected.get(key) || { n: 0, sum: 0, dn: 0, dsum: 0, levels: [0, 0, 0, 0] };
     e.n++; e.sum += +r.ScaleScore; e.levels[+r.ScaleScoreAchievementLevel - 1]++;
+    const cut = LEVEL3_ELA[gradeOf(r.AssessmentName)];
+    if (cut) { e.dn++; e.dsum += +r.ScaleScore - cut; }
     expected.set(key, e);
   }
   const mine = table.rows.filter((r) => r[0] === district);
   let matched = 0;
   for (const r of mine) {
     const e = expected.get(`${r[1]}|${r[3]}`);
-    if (e && +r[4] === e.n && Math.abs(+r[5] - e.sum / e.n) < 0.51 && r.slice(7, 11).join() === e.levels.join()) matched++;
+    const dfsOk = e && +r[7] === e.dn && (e.dn < 11 ? r[8] === "—" : r[8] === (e.dsum / e.dn).toFixed(1));
+    if (e && +r[4] === e.n && Math.abs(+r[5] - e.sum / e.n) < 0.51 && dfsOk && r.slice(9, 13).join() === e.levels.join()) matched++;
     else console.error(`aggregate ${dimension}: ${r.join(" | ")} expected ${JSON.stringify(e)}`);
   }
-  check(table.head[3] === dimension && table.head[4] === "Students" && table.head[6] === "SEM", `aggregate by ${dimension}: headers`);
+  check(table.head[3] === dimension && table.head[4] === "Students" && table.head[6] === "SEM" && table.head[8] === "Distance from Standard", `aggregate by ${dimension}: headers`);
   check(mine.length === expected.size && matched === mine.length, `aggregate by ${dimension}: ${matched} of ${expected.size} rows match the input`);
 }
 // Its CSV names each institution by its CDS code too, after a byte-order mark.
@@ -345,8 +352,11 @@ let reporterMatched = 0;
 for (const r of reporterRows.filter((r) => r[0] === district && r[4] !== "*")) {
   const rows = sbRows.filter((x) => x.AssessmentName === r[1] && DIMENSIONS.Gender(x) === r[3]);
   const mean = rows.reduce((a, x) => a + +x.ScaleScore, 0) / rows.length;
-  if (+r[4] === rows.length && Math.abs(+r[5] - mean) < 0.51 && /^\d+\.\d$/.test(r[6])) reporterMatched++;
-  else console.error(`reporter aggregate: ${r.join(" | ")} expected n ${rows.length}, mean ${mean}`);
+  const withDfs = rows.filter((x) => LEVEL3_ELA[gradeOf(x.AssessmentName)]);
+  const dfs = withDfs.reduce((a, x) => a + (+x.ScaleScore - LEVEL3_ELA[gradeOf(x.AssessmentName)]), 0) / withDfs.length;
+  const dfsOk = +r[7] === withDfs.length && (withDfs.length < 11 ? r[8] === "—" : Math.abs(+r[8] - dfs) < 0.051);
+  if (+r[4] === rows.length && Math.abs(+r[5] - mean) < 0.51 && /^\d+\.\d$/.test(r[6]) && dfsOk) reporterMatched++;
+  else console.error(`reporter aggregate: ${r.join(" | ")} expected n ${rows.length}, mean ${mean}, DFS ${dfs} of ${withDfs.length}`);
 }
 check(reporterMatched > 0 && reporterRows.filter((r) => r[0] === district && r[4] !== "*").length === reporterMatched, `aggregate reporter: ${reporterMatched} shown rows by gender match the input`);
 
