@@ -41,6 +41,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("help.html", include_str!("../../site-templates/help.html")),
     (
+        "dashboard.html",
+        include_str!("../../site-templates/dashboard.html"),
+    ),
+    (
         "logon.html",
         include_str!("../../site-templates/shell/logon.html"),
     ),
@@ -98,6 +102,11 @@ pub const CONTENT: &[(&str, &str, &str)] = &[
         "reading-reports",
         "Reading the reports",
         include_str!("../../site-templates/content/reading-reports.md"),
+    ),
+    (
+        "dashboard",
+        "Distance from Standard and the Dashboard preview",
+        include_str!("../../site-templates/content/dashboard.md"),
     ),
 ];
 

@@ -10,6 +10,7 @@
 //! b/N/index.html             bundle N's home page
 //! b/N/gG.html                group G's results
 //! b/N/sS-GRADE.html          school S, enrolled grade results
+//! b/N/dashboard.html         an administrator's Dashboard preview
 //! b/N/*.csv                  each Results by Student table
 //! r/N.html                   a student's history and reports
 //! p/N.html                   a batch print of one assessment's reports
@@ -34,6 +35,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
+mod dashboard;
 mod shared;
 use shared::{exams_by_student, print_page, report_page, Shared};
 
@@ -96,7 +98,7 @@ pub fn render(dep: &Deployment, plan: &Plan, site: &SiteInfo, sink: &Sink) -> Re
         sink(Page::public(*path, text.as_bytes().to_vec()))?;
     }
     let units: Vec<Vec<Unit>> = plan.bundles.par_iter().map(|b| units(dep, b)).collect();
-    let shared = Shared::plan(dep, plan, &units);
+    let shared = Shared::plan(dep, plan, &units)?;
     plan.bundles
         .par_iter()
         .enumerate()
@@ -365,8 +367,26 @@ fn bundle_pages(
         Vec::new()
     };
     let exports = exports(dep, b);
-    let html = home(dep, b, reports, &families, &exports, base(), r)?;
+    let (rules, elpac) = &shared.dashboard;
+    let preview = if b.kind.admin() {
+        dashboard::page(dep, b, rules, elpac, base(), r)?
+    } else {
+        None
+    };
+    let html = home(
+        dep,
+        b,
+        reports,
+        &families,
+        &exports,
+        preview.is_some(),
+        base(),
+        r,
+    )?;
     sink(page("index.html".into(), html))?;
+    if let Some(html) = preview {
+        sink(page("dashboard.html".into(), html))?;
+    }
     for &f in &families {
         sink(page(
             format!("agg-{f}.html"),
@@ -438,14 +458,17 @@ struct SchoolLinks {
     grades: Vec<Link>,
 }
 
-/// A bundle's home page; `families` have custom aggregate reports and
-/// `exports` are the District/School Export's files.
+/// A bundle's home page; `families` have custom aggregate reports,
+/// `exports` are the District/School Export's files, and `dashboard` says
+/// whether it has a Dashboard preview.
+#[allow(clippy::too_many_arguments)]
 fn home(
     dep: &Deployment,
     b: &Bundle,
     reports: &FxHashMap<u32, usize>,
     families: &[usize],
     exports: &BTreeMap<u16, Vec<usize>>,
+    dashboard: bool,
     base: Base,
     r: &Renderer,
 ) -> Result<Vec<u8>> {
@@ -461,6 +484,7 @@ fn home(
         schools: Vec<SchoolLinks>,
         reports: Vec<Link>,
         exports: Vec<Link>,
+        dashboard: bool,
         students_json: String,
     }
     let data = &dep.data;
@@ -540,6 +564,7 @@ fn home(
             })
             .collect(),
         students_json: serde_json::to_string(&students)?,
+        dashboard,
         base,
     };
     Ok(r.render("home.html", &view)?.into_bytes())

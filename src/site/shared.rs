@@ -8,6 +8,8 @@ use crate::catalog;
 use crate::deployment::Deployment;
 use crate::render::views::{self, Base, SiteInfo};
 use crate::render::Renderer;
+use crate::stats::dashboard::Rules;
+use crate::stats::elpi;
 use anyhow::Result;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -32,17 +34,21 @@ pub(super) struct Shared {
     pub(super) print_of: Vec<FxHashMap<(usize, usize), usize>>,
     /// The aggregate reports' comparison rows.
     pub(super) comparisons: aggregate::Comparisons,
+    /// The Dashboard preview's rules and every student's ELPAC results.
+    pub(super) dashboard: (Rules, elpi::Results),
 }
 
 impl Shared {
-    pub(super) fn plan(dep: &Deployment, plan: &Plan, units: &[Vec<Unit>]) -> Shared {
+    pub(super) fn plan(dep: &Deployment, plan: &Plan, units: &[Vec<Unit>]) -> Result<Shared> {
         let data = &dep.data;
+        let rules = Rules::builtin().map_err(anyhow::Error::msg)?;
         let mut shared = Shared {
             reports: Vec::new(),
             report_of: Vec::new(),
             prints: Vec::new(),
             print_of: Vec::new(),
             comparisons: aggregate::Comparisons::new(dep),
+            dashboard: (rules, elpi::Results::new(&dep.catalog, data)),
         };
         let mut reports: FxHashMap<Vec<usize>, usize> = FxHashMap::default();
         let mut prints: FxHashMap<Vec<usize>, usize> = FxHashMap::default();
@@ -79,7 +85,7 @@ impl Shared {
             shared.report_of.push(report_of);
             shared.print_of.push(print_of);
         }
-        shared
+        Ok(shared)
     }
 }
 

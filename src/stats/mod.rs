@@ -1,7 +1,9 @@
 //! Aggregate statistics of a set of results: count, mean scale score with its
 //! standard error (sample SD / √n), and the level distribution.
 
+pub mod dashboard;
 pub mod distance;
+pub mod elpi;
 pub mod items;
 pub mod targets;
 

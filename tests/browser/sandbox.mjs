@@ -16,6 +16,10 @@ if (shots) mkdirSync(shots, { recursive: true });
 const groups = csvRows(readFileSync(join(data, "data/groups.csv"), "utf8"));
 const exportRows = csvRows(readFileSync(join(data, "data/cers_export.csv"), "utf8"));
 const label = (y) => `${y - 1}–${String(y).slice(2)}`;
+// Distance from Standard: each student's score minus the lowest Standard
+// Met score of the assessment's grade (CDE's ELA cuts since 2020–21).
+const LEVEL3_ELA = { 3: 2432, 4: 2473, 5: 2502, 6: 2531, 7: 2552, 8: 2567, 11: 2583 };
+const gradeOf = (name) => +(name.match(/Grade (\d+)/) || [])[1];
 
 const browser = await launch();
 const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
@@ -238,6 +242,34 @@ for (const href of gradeHrefs) {
 }
 check(analysisFound, "a grade page links to its item analysis");
 check(await page.getByRole("heading", { name: /Results by Item|Target Report|Writing Trait Scores/ }).count() > 0, "analysis page has its reports");
+
+// District administrator: the Dashboard preview's ELA Distance from Standard
+// for each school, against each student's latest summative ELA or CAA ELA
+// result in the export, less the lowest Level 3 score of the test's grade.
+await page.goto(url("index.html"));
+await page.locator("section.role-card", { hasText: "Enter as District Administrator" }).locator("a").first().click();
+await page.getByRole("link", { name: "open the Dashboard preview" }).click();
+const elaRows = exportRows.filter((r) => r.AssessmentType === "Summative" && (r.Subject === "ELA" || r.Subject === "CAAELA") && r.ScaleScore !== "");
+const dashYear = Math.max(...elaRows.map((r) => +r.SchoolYear));
+const cutOf = (r) => { const g = gradeOf(r.AssessmentName); return r.Subject === "CAAELA" ? ([3, 4, 5, 6, 7, 8].includes(g) ? 100 * g + 60 : g === 11 ? 960 : 0) : LEVEL3_ELA[g] || 0; };
+const latestEla = new Map();
+for (const r of elaRows.filter((r) => +r.SchoolYear === dashYear && cutOf(r))) {
+  const seen = latestEla.get(r.StudentIdentifier);
+  if (!seen || seen.SubmitDateTime < r.SubmitDateTime) latestEla.set(r.StudentIdentifier, r);
+}
+const bySchoolTable = page.locator("table", { has: page.locator("caption", { hasText: "English Language Arts by school" }) });
+const dashSchools = await bySchoolTable.locator("tbody tr").evaluateAll((rows) => rows.map((r) => [...r.cells].map((c) => c.textContent.trim())));
+let dashMatched = 0;
+for (const [name, n, status] of dashSchools) {
+  const mine = [...latestEla.values()].filter((r) => r.SchoolName === name);
+  const dfs = mine.reduce((a, r) => a + (+r.ScaleScore - cutOf(r)), 0) / mine.length;
+  if (+n === mine.length && Math.abs(+status - dfs) < 0.051) dashMatched++;
+  else console.error(`dashboard ELA ${name}: ${n}, ${status}; expected ${mine.length}, ${dfs.toFixed(2)}`);
+}
+check(dashSchools.length > 1 && dashMatched === dashSchools.length, `Dashboard preview: ${dashMatched} of ${dashSchools.length} schools' ELA DFS match the export`);
+check(await page.locator("table.grid5").count() === 3, "Dashboard preview: a five-by-five grid for ELA, mathematics and English learner progress");
+await audit("dashboard preview");
+await shot("dashboard");
 await audit("analysis");
 await shot("analysis");
 
@@ -267,10 +299,6 @@ for (const year of readdirSync(join(data, "data/trt"))) {
 }
 const yesNo = (v) => (v === "Yes" || v === "No" ? v : "Not stated");
 const RACES = [["AmericanIndianOrAlaskaNative", "American Indian or Alaska Native"], ["Asian", "Asian"], ["BlackOrAfricanAmerican", "Black or African American"], ["White", "White"], ["NativeHawaiianOrOtherPacificIslander", "Native Hawaiian or Other Pacific Islander"], ["TwoOrMoreRaces", "Two or more races"], ["Filipino", "Filipino"]];
-// Distance from Standard: each student's score minus the lowest Standard
-// Met score of the assessment's grade (CDE's ELA cuts since 2020–21).
-const LEVEL3_ELA = { 3: 2432, 4: 2473, 5: 2502, 6: 2531, 7: 2552, 8: 2567, 11: 2583 };
-const gradeOf = (name) => +(name.match(/Grade (\d+)/) || [])[1];
 const DIMENSIONS = {
   "Gender": (r) => r.Sex || "Not stated",
   "Race/ethnicity": (r) => {
