@@ -547,8 +547,14 @@ fn lexile_and_quantile_measures_are_shown() {
     assert_eq!(math.measure_name, "Quantile measure");
     assert_eq!(math.rows[0].measure, "650Q");
     let (header, rows) = views::section_csv(math);
-    assert_eq!(header.last().unwrap(), "Quantile measure");
-    assert_eq!(rows[0].last().unwrap(), "650Q");
+    assert_eq!(
+        header[header.len() - 2..],
+        ["Quantile measure", "Distance from Standard"]
+    );
+    assert_eq!(rows[0][header.len() - 2], "650Q");
+    // Grade 5 mathematics' Standard Met starts at 2528.
+    let score: f32 = math.rows[0].score.parse().unwrap();
+    assert_eq!(rows[0].last().unwrap(), &(score - 2528.0).to_string());
     let cast = sections
         .iter()
         .find(|s| s.name == "Grade 8 CAST Summative")
