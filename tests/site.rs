@@ -735,3 +735,98 @@ fn the_subtraction_attacker_recovers_nothing() {
         "the attacker found sums to try ({sums_checked}, {solved} solved)"
     );
 }
+
+/// A group page's English Learner Progress accounts for every student of the
+/// group tested on the Summative ELPAC or Alternate ELPAC that year, once:
+/// counted (in one of the four outcomes) or listed as not counted.
+#[test]
+fn a_groups_english_learner_progress_accounts_for_each_elpac_taker() {
+    let (site, data) = built();
+    let groups = read(&data.join("data/groups.csv"));
+    let export = read(&data.join("data/cers_export.csv"));
+    let mut rosters: std::collections::BTreeMap<(String, String), BTreeSet<String>> =
+        Default::default();
+    let mut seen: std::collections::BTreeMap<(String, String), BTreeSet<String>> =
+        Default::default();
+    for line in groups.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let key = (f[0].to_string(), f[2].to_string());
+        seen.entry(key.clone())
+            .or_default()
+            .insert(f[1].to_string());
+        if !f[4].is_empty() {
+            rosters.entry(key).or_default().insert(f[4].to_string());
+        }
+    }
+    let mut rows = csv::Reader::from_reader(export.trim_start_matches('\u{feff}').as_bytes());
+    let headers = rows.headers().unwrap().clone();
+    let col = |n: &str| headers.iter().position(|h| h == n).unwrap();
+    let elpac: Vec<(String, String)> = rows
+        .records()
+        .map(Result::unwrap)
+        .filter(|r| {
+            r[col("AssessmentType")] == *"Summative"
+                && matches!(&r[col("Subject")], "ELPAC" | "ALTELPAC")
+        })
+        .map(|r| {
+            (
+                r[col("StudentIdentifier")].to_string(),
+                r[col("SchoolYear")].to_string(),
+            )
+        })
+        .collect();
+    let mut checked = 0;
+    for (path, html) in bundles(site)
+        .iter()
+        .flat_map(|(dir, _)| std::fs::read_dir(dir).unwrap())
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with('g'))
+        .map(|p| {
+            let t = read(&p);
+            (p, t)
+        })
+        .filter(|(_, t)| t.contains("id=\"el-progress\""))
+    {
+        let name = &html[html.find("<h1>").unwrap() + 4..html.find("</h1>").unwrap()];
+        let section = &html[html.find("id=\"el-progress\"").unwrap()..];
+        let label = &section[section.find("class=\"year\">").unwrap() + 13..];
+        let year = format!("20{}", &label.split('–').nth(1).unwrap()[..2]);
+        let key = (name.replace("&amp;", "&"), year.clone());
+        // Group names repeat across schools: use those named once.
+        if seen.get(&key).map_or(0, BTreeSet::len) != 1 {
+            continue;
+        }
+        let roster = &rosters[&key];
+        let takers: BTreeSet<&String> = elpac
+            .iter()
+            .filter(|(s, y)| *y == year && roster.contains(s))
+            .map(|(s, _)| s)
+            .collect();
+        let table = &section[section.find("<tbody>").unwrap()..section.find("</tbody>").unwrap()];
+        let cells: Vec<usize> = table
+            .split("<td class=\"num\">")
+            .skip(1)
+            .filter_map(|c| c[..c.find('<').unwrap()].parse().ok())
+            .collect();
+        let counted = cells[0];
+        assert_eq!(
+            cells[1..5].iter().sum::<usize>(),
+            counted,
+            "{}",
+            path.display()
+        );
+        let note = section.split("</section>").next().unwrap();
+        let excluded: usize = note
+            .find("Tested but not counted: ")
+            .map(|at| {
+                note[at + 24..note[at..].find('.').unwrap() + at]
+                    .split("; ")
+                    .map(|part| part.split(' ').next().unwrap().parse::<usize>().unwrap())
+                    .sum()
+            })
+            .unwrap_or(0);
+        assert_eq!(counted + excluded, takers.len(), "{}", path.display());
+        checked += 1;
+    }
+    assert!(checked > 0, "a group page with English Learner Progress");
+}

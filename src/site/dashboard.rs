@@ -421,3 +421,44 @@ pub(super) fn page(
     };
     Ok(Some(r.render("dashboard.html", &view)?.into_bytes()))
 }
+
+/// English Learner Progress of a results page's students in the latest
+/// school year with an ELPAC result: who moved how, and who is not counted.
+#[derive(Debug, Serialize)]
+pub(super) struct GroupProgress {
+    year: String,
+    counted: usize,
+    counts: Vec<usize>,
+    status: String,
+    excluded: Vec<(String, usize)>,
+}
+
+/// The English Learner Progress of `exams`, when any is an ELPAC result.
+pub(super) fn group_progress(
+    dep: &Deployment,
+    results: &Results,
+    exams: &[usize],
+) -> Option<GroupProgress> {
+    let data = &dep.data;
+    let year = exams
+        .iter()
+        .filter(|&&e| results.is_elpac(data, e))
+        .map(|&e| data.exams[e].school_year)
+        .max()?;
+    let (t, _) = elpi_tallies(dep, results, exams, year);
+    Some(GroupProgress {
+        year: views::school_year_label(year),
+        counted: t.counted(),
+        counts: vec![t.progressed, t.maintained_top, t.maintained, t.declined],
+        status: t
+            .status()
+            .map(|s| format!("{s:.1}%"))
+            .unwrap_or_else(|| "—".into()),
+        excluded: elpi::EXCLUSIONS
+            .iter()
+            .zip(t.excluded)
+            .filter(|(_, n)| *n > 0)
+            .map(|((_, why), n)| (why.to_string(), n))
+            .collect(),
+    })
+}

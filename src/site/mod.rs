@@ -420,8 +420,13 @@ fn bundle_pages(
                 sink(page(s.csv.clone(), render::csv(&header, &rows)?))?;
             }
         }
-        let dashboard = views::iab_dashboard(dep, &groups, unit.roster, suppress);
-        let html = results_page(r, base(), unit, suppress, dashboard, sections)?;
+        let iabs = views::iab_dashboard(dep, &groups, unit.roster, suppress);
+        // Progress counts are per student: not for aggregate reporters.
+        let progress = suppress
+            .is_none()
+            .then(|| dashboard::group_progress(dep, elpac, &unit.exams))
+            .flatten();
+        let html = results_page(r, base(), unit, suppress, iabs, progress, sections)?;
         sink(page(format!("{}.html", unit.name), html))?;
     }
     Ok(())
@@ -570,13 +575,15 @@ fn home(
     Ok(r.render("home.html", &view)?.into_bytes())
 }
 
-/// A group or school-grade results page.
+/// A group or school-grade results page, with its IAB dashboard and its
+/// English learners' progress.
 fn results_page(
     r: &Renderer,
     base: Base,
     unit: &Unit,
     suppress: Option<usize>,
     (iab_year, iabs): (String, Vec<views::IabCard>),
+    progress: Option<dashboard::GroupProgress>,
     sections: Vec<views::Section>,
 ) -> Result<Vec<u8>> {
     #[derive(Serialize)]
@@ -589,11 +596,13 @@ fn results_page(
         threshold: usize,
         iab_year: String,
         iabs: Vec<views::IabCard>,
+        progress: Option<dashboard::GroupProgress>,
         sections: Vec<views::Section>,
     }
     let view = View {
         iab_year,
         iabs,
+        progress,
         base,
         title: &unit.title,
         subtitle: &unit.subtitle,
