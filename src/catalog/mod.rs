@@ -2,6 +2,7 @@
 //! claims and ISR text. Built in from `config/assessments.yaml`; a deployment's
 //! own `assessments.yaml` overrides families by id.
 
+pub mod accessibility;
 pub mod targets;
 
 use crate::diag::{Diagnostics, Location};

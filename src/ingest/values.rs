@@ -353,12 +353,15 @@ mod tests {
         ]);
         assert_eq!(read("Somewhat/Moderately", &domain), Ok(Some(2)));
         assert_eq!(read("Well Developed", &domain), Ok(Some(3)));
-        let caa = levels(&[
-            ("Level 1 – Alternate", "Level 1"),
-            ("Level 2 – Alternate", "Level 2"),
-            ("Level 3 – Alternate", "Level 3"),
-        ]);
-        assert_eq!(read("Level 2 – Alternate", &caa), Ok(Some(2)));
+        // The CAA as CERS names its levels; the layout's "Level n—Alternate"
+        // labels still read.
+        let catalog = crate::catalog::Catalog::builtin().unwrap();
+        let caa = &catalog.families[catalog.family("caa_ela").unwrap()].levels;
+        assert_eq!(read("Limited Understanding", caa), Ok(Some(1)));
+        assert_eq!(read("Foundational Understanding", caa), Ok(Some(2)));
+        assert_eq!(read("Understanding", caa), Ok(Some(3)));
+        assert_eq!(read("Level 2 – Alternate", caa), Ok(Some(2)));
+        assert_eq!(read("Level 3—Alternate", caa), Ok(Some(3)));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use super::views::{
     fmt_score, grade_label, level_at, measure, measure_name, school_year_label, short_name, status,
     student_name, whole,
 };
-use crate::catalog::{Family, LevelRule, Scale};
+use crate::catalog::{accessibility, Family, LevelRule, Scale};
 use crate::deployment::Deployment;
 use crate::model::{Exam, Score};
 use serde::Serialize;
@@ -38,13 +38,21 @@ pub struct Isr {
     pub claim_label: String,
     pub claims: Vec<ClaimView>,
     pub alts: Vec<AltView>,
-    pub accommodations: Vec<String>,
+    /// The accommodations and designated supports assigned, by name.
+    pub resources: Resources,
     pub previous: Vec<String>,
     /// "Lexile measure" or "Quantile measure", and the measure; or empty.
     pub measure_name: String,
     pub measure: String,
     /// The Student Score Data File's condition code and include indicator.
     pub official: String,
+}
+
+/// The accessibility resources assigned for a test, as the report lists them.
+#[derive(Debug, Serialize)]
+pub struct Resources {
+    pub accommodations: String,
+    pub designated_supports: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -214,17 +222,14 @@ pub fn isr(dep: &Deployment, e: usize, earlier: &[usize]) -> Isr {
             .unwrap_or_default(),
         claims,
         alts,
-        accommodations: exam
-            .accommodations
-            .map(|s| {
-                data.strings
-                    .get(s)
-                    .split('|')
-                    .filter(|c| used_resource(c))
-                    .map(String::from)
-                    .collect()
-            })
-            .unwrap_or_default(),
+        resources: {
+            let codes = exam.accommodations.map_or("", |s| data.strings.get(s));
+            let (accommodations, supports) = accessibility::named(codes.split('|'));
+            Resources {
+                accommodations: accommodations.join(", "),
+                designated_supports: supports.join(", "),
+            }
+        },
         measure: measure(dep, e),
         measure_name: measure_name(fam).to_string(),
         official: official_note(dep, exam),
@@ -247,10 +252,6 @@ pub fn isr(dep: &Deployment, e: usize, earlier: &[usize]) -> Isr {
 
 /// True for an accessibility-resource code that records a resource in use:
 /// codes ending in `0` (`TDS_ASL0`, `NEA0`) record that it was not.
-fn used_resource(code: &str) -> bool {
-    !code.is_empty() && !code.ends_with('0')
-}
-
 fn claim_views(
     fam: &Family,
     exam: &Exam,

@@ -433,7 +433,8 @@ pub(super) struct GroupProgress {
     excluded: Vec<(String, usize)>,
 }
 
-/// The English Learner Progress of `exams`, when any is an ELPAC result.
+/// The English Learner Progress of `exams`, when any is an ELPAC result
+/// in grades 1–12.
 pub(super) fn group_progress(
     dep: &Deployment,
     results: &Results,
@@ -446,6 +447,10 @@ pub(super) fn group_progress(
         .map(|&e| data.exams[e].school_year)
         .max()?;
     let (t, _) = elpi_tallies(dep, results, exams, year);
+    // Kindergarten alone: the indicator does not apply.
+    if t.counted() + t.excluded[1..].iter().sum::<usize>() == 0 {
+        return None;
+    }
     Some(GroupProgress {
         year: views::school_year_label(year),
         counted: t.counted(),
