@@ -73,6 +73,9 @@ pub struct Settings {
     pub school_years: Vec<u16>,
     /// Aggregate groups of this many students or fewer are shown as `*` where suppression applies.
     pub suppression_threshold: u32,
+    /// The fewest students with target scores a Target report shows
+    /// results for (RDW's `targetReport.minNumberOfStudents`).
+    pub target_report_min_students: usize,
     /// Field visibility overrides; fields not named use [`Settings::visibility`]'s defaults.
     pub fields: BTreeMap<String, Visibility>,
     /// Which years of a student's results a teacher's group shows.
@@ -110,6 +113,7 @@ impl Default for Settings {
             state: "California".into(),
             school_years: Vec::new(),
             suppression_threshold: 10,
+            target_report_min_students: 50,
             fields: BTreeMap::new(),
             group_years: GroupYears::default(),
             lea: LeaSetting::default(),

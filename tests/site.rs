@@ -830,3 +830,48 @@ fn a_groups_english_learner_progress_accounts_for_each_elpac_taker() {
     }
     assert!(checked > 0, "a group page with English Learner Progress");
 }
+
+/// The Target report follows RDW: mathematics targets are Claim 1's only,
+/// and a group with fewer students with target scores than the setting
+/// (default 50) gets a note instead of results.
+#[test]
+fn target_reports_follow_rdw_rules() {
+    use scoresite::render::analysis;
+    let (_, data) = built();
+    let mut diags = scoresite::diag::Diagnostics::default();
+    let v = scoresite::pipeline::load(data, &mut diags).expect("loads");
+    let dep = &v.deployment;
+    assert_eq!(dep.settings.target_report_min_students, 50);
+    let family = |id: &str| dep.catalog.family(id).unwrap();
+    let math = family("sb_math_summative");
+    let exams_of = |f: usize| -> Vec<usize> {
+        (0..dep.data.exams.len())
+            .filter(|&e| {
+                let x = &dep.data.exams[e];
+                dep.data.assessments[x.assessment as usize].family == f
+                    && dep.data.details.contains_key(&e)
+            })
+            .collect()
+    };
+    let all = exams_of(math);
+    // The TRT files carry targets of every mathematics claim...
+    let claims: BTreeSet<&str> = all
+        .iter()
+        .flat_map(|e| &dep.data.details[e].targets)
+        .map(|t| t.target.split('|').next().unwrap())
+        .collect();
+    assert!(claims.len() > 1, "{claims:?}");
+    // ...and the report shows Claim 1's.
+    let fam = &dep.catalog.families[math];
+    let a = analysis::analysis(dep, fam, &all).unwrap();
+    let claim1 = &fam.claims.as_ref().unwrap().items[0].name;
+    assert!(!a.targets.is_empty() && a.targets.iter().all(|t| &t.claim == claim1));
+    assert!(a.math && a.target_n >= 50 && !a.too_few);
+    let few = analysis::analysis(dep, fam, &all[..all.len().min(20)]).unwrap();
+    assert!(few.too_few && few.target_n < 50);
+    // ELA keeps every claim's targets.
+    let ela = &dep.catalog.families[family("sb_ela_summative")];
+    let a = analysis::analysis(dep, ela, &exams_of(family("sb_ela_summative"))).unwrap();
+    let shown: BTreeSet<&str> = a.targets.iter().map(|t| t.claim.as_str()).collect();
+    assert!(shown.len() > 1 && !a.math);
+}

@@ -23,9 +23,12 @@ pub struct Analysis {
     pub targets: Vec<TargetRow>,
     /// Students with target scores.
     pub target_n: usize,
-    /// True when `target_n` is below the caution size.
-    pub caution: bool,
-    pub caution_below: usize,
+    /// True when fewer than `min_students` have target scores: the
+    /// Target report says so instead of showing results, as RDW does.
+    pub too_few: bool,
+    pub min_students: usize,
+    /// Mathematics: the Target report covers Claim 1 only.
+    pub math: bool,
 }
 
 /// A count and its percentage.
@@ -173,8 +176,9 @@ pub fn analysis(dep: &Deployment, family: &Family, exams: &[usize]) -> Option<An
         traits,
         targets,
         target_n,
-        caution: target_n > 0 && target_n < targets::CAUTION_BELOW,
-        caution_below: targets::CAUTION_BELOW,
+        too_few: target_n > 0 && target_n < dep.settings.target_report_min_students,
+        min_students: dep.settings.target_report_min_students,
+        math: family.subject.eq_ignore_ascii_case("Math"),
     })
 }
 
@@ -434,9 +438,16 @@ fn target_rows(
 ) -> (Vec<TargetRow>, usize) {
     let mut by: BTreeMap<&str, [Vec<f32>; 2]> = BTreeMap::new();
     let mut students = 0;
+    // As RDW reports them, mathematics targets are Claim 1's (Concepts and
+    // Procedures) only.
+    let math = family.subject.eq_ignore_ascii_case("Math");
     for d in details {
         students += (!d.targets.is_empty()) as usize;
-        for t in &d.targets {
+        for t in d
+            .targets
+            .iter()
+            .filter(|t| !math || t.target.starts_with("1|"))
+        {
             let slot = by.entry(&t.target).or_default();
             slot[0].extend(t.student_relative);
             slot[1].extend(t.standard_met_relative);

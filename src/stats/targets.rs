@@ -14,9 +14,6 @@
 
 use serde::Serialize;
 
-/// Groups smaller than this get a caution on the target report.
-pub const CAUTION_BELOW: usize = 10;
-
 /// Where a group stands on a target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Standing {
