@@ -1,4 +1,4 @@
-// scoresite: table sorting, level filters, student lookup and printing.
+// scoresite: table sorting, level filters, student search and printing.
 // Small vanilla JS; every page is readable without it.
 (function () {
   "use strict";
@@ -262,14 +262,35 @@
         t.classList.toggle("only-count", sel.value === "count");
       });
     });
+    // Search by Student: [ssid, "Last, First", href] for every student with
+    // a report. An SSID or a single match opens the report; several are listed.
     root.querySelectorAll("form.find").forEach(function (form) {
-      var students = JSON.parse(form.getAttribute("data-students") || "{}");
+      var students = JSON.parse(form.getAttribute("data-students") || "[]");
+      var LIMIT = 25;
       form.addEventListener("submit", function (e) {
         e.preventDefault();
-        var ssid = form.elements.ssid.value.trim();
-        var href = students[ssid];
-        var out = form.querySelector(".find-result");
-        if (href) { api.go(href); } else { out.textContent = "No student with SSID " + ssid + " in your reports."; }
+        var q = form.elements.ssid.value.trim().toLowerCase();
+        var out = form.querySelector(".find-result"), list = form.querySelector(".find-list");
+        list.textContent = "";
+        if (!q) { out.textContent = "Type a name or an SSID."; return; }
+        var words = q.split(/[\s,]+/).filter(Boolean);
+        var hits = students.filter(function (s) {
+          if (s[0] === q) return true;
+          var name = s[1].toLowerCase();
+          return /^\d+$/.test(q) ? s[0].indexOf(q) === 0 : words.every(function (w) { return name.indexOf(w) >= 0; });
+        });
+        var exact = students.filter(function (s) { return s[0] === q; });
+        if (exact.length === 1 || hits.length === 1) { api.go((exact[0] || hits[0])[2]); return; }
+        if (!hits.length) { out.textContent = "No student matching “" + form.elements.ssid.value.trim() + "” in your reports."; return; }
+        out.textContent = hits.length + " students match" + (hits.length > LIMIT ? "; the first " + LIMIT + " are listed. Type more to narrow the search." : ".");
+        hits.slice(0, LIMIT).forEach(function (s) {
+          var li = document.createElement("li"), a = document.createElement("a");
+          a.href = s[2];
+          a.textContent = s[1] + " (" + s[0] + ")";
+          a.addEventListener("click", function (e) { e.preventDefault(); api.go(s[2]); });
+          li.appendChild(a);
+          list.appendChild(li);
+        });
       });
     });
     // My Groups: starred groups listed first on the home page, kept in this browser.

@@ -484,6 +484,7 @@ fn home(
         title: String,
         subtitle: String,
         admin: bool,
+        search: bool,
         aggregate: bool,
         groups: Vec<GroupLink>,
         schools: Vec<SchoolLinks>,
@@ -525,23 +526,23 @@ fn home(
             });
         }
     }
-    let students: BTreeMap<String, String> = if b.kind.admin() {
-        reports
-            .iter()
-            .map(|(&s, n)| {
-                (
-                    data.students[s as usize].ssid.to_string(),
-                    format!("{ROOT}r/{n}.html"),
-                )
-            })
-            .collect()
-    } else {
-        BTreeMap::new()
-    };
+    // Search by Student: every student with a report, by name and SSID.
+    let mut students: Vec<[String; 3]> = reports
+        .iter()
+        .map(|(&s, n)| {
+            [
+                data.students[s as usize].ssid.to_string(),
+                views::student_name(dep, s),
+                format!("{ROOT}r/{n}.html"),
+            ]
+        })
+        .collect();
+    students.sort();
     let view = View {
         title: format!("{} Home", views::role_name(b.kind)),
         subtitle: format!("{} · {}", b.label(dep), bundle_note(dep, b)),
         admin: b.kind.admin(),
+        search: !students.is_empty(),
         aggregate: b.kind == Kind::Aggregate,
         groups,
         schools: schools

@@ -53,7 +53,7 @@ for (const href of teacherLinks) {
 }
 check(teacherHome, "a grade 5 teacher");
 check((await page.textContent(".top .role")) === "Teacher", "teacher role shown in the header");
-check(await page.locator("#ssid").count() === 0, "no student search for teachers");
+check(await page.locator("#ssid").count() === 1, "teachers search their students");
 check(await page.getByRole("heading", { name: "Administrator Tools" }).count() === 0, "no admin tools for teachers");
 await audit("teacher home");
 await shot("teacher-home");
@@ -211,6 +211,23 @@ await page.locator("section.role-card", { hasText: "Enter as School Administrato
 await page.fill("#ssid", "0000000000");
 await page.getByRole("button", { name: "Find" }).click();
 check((await page.textContent(".find-result")).includes("No student"), "unknown SSID is reported");
+// By name: a last name shared by several students lists them all; one opens its report.
+const lastName = exportRows[0].LastOrSurname;
+const nameWords = lastName.toLowerCase().split(/[\s,]+/).filter(Boolean);
+const named = new Set(exportRows.filter((r) => nameWords.every((w) => `${r.LastOrSurname}, ${r.FirstName}`.toLowerCase().includes(w))).map((r) => r.StudentIdentifier));
+await page.goto(url("index.html"));
+await page.locator("section.role-card", { hasText: "Enter as District Administrator" }).locator("a").first().click();
+await page.fill("#ssid", lastName.toLowerCase());
+await page.getByRole("button", { name: "Find" }).click();
+if (named.size > 1) {
+  const listed = await page.locator(".find-list a").allTextContents();
+  check(listed.length === Math.min(named.size, 25) && listed.every((t) => named.has(/\((\d+)\)$/.exec(t)[1])), `name search lists the ${named.size} students named ${lastName}`);
+  await page.locator(".find-list a").first().click();
+} else {
+  await page.waitForURL(/\/r\/\d+\.html$/);
+}
+await page.waitForURL(/\/r\/\d+\.html$/);
+check((await page.textContent(".lead")).length > 0, "a listed student opens their report");
 
 // District administrator: a grade page's numbers against the export.
 await page.goto(url("index.html"));
