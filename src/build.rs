@@ -209,8 +209,9 @@ fn progress_bar() -> indicatif::ProgressBar {
     bar
 }
 
-/// Renders and seals every page: public pages in plaintext, the rest to the
-/// scopes of their readers, with a sealed manifest of each bundle's pages.
+/// Renders and seals every page: public pages in plaintext, the rest packed
+/// (compressed and padded, [`seal::pack`]) and sealed to the scopes of their
+/// readers, with a sealed manifest of each bundle's pages.
 fn seal_site(
     dep: &Deployment,
     plan: &Plan,
@@ -245,7 +246,7 @@ fn seal_site(
             .collect();
         save(
             &seal::opaque_name(names, &page.path),
-            &seal::to_recipients(&page.bytes, &to)?,
+            &seal::to_recipients(&seal::pack(&page.bytes)?, &to)?,
         )?;
         let mut m = manifests.lock().expect("no panics while held");
         for &b in &page.readers {
@@ -260,7 +261,8 @@ fn seal_site(
         .enumerate()
     {
         list.sort();
-        let sealed = seal::to_recipients(&serde_json::to_vec(&list)?, &recipients[b..=b])?;
+        let packed = seal::pack(&serde_json::to_vec(&list)?)?;
+        let sealed = seal::to_recipients(&packed, &recipients[b..=b])?;
         save(&seal::opaque_name(names, &manifest_path(b)), &sealed)?;
     }
     Ok(Built {

@@ -114,11 +114,13 @@ impl Session {
         })
     }
 
-    /// The stored file at `stored` (relative to the site), decrypted with
-    /// this user's scope keys; `None` when they cannot read it.
+    /// The file stored at `stored` (relative to the site), decrypted with
+    /// this user's scope keys and, for a page, unpacked; `None` when they
+    /// cannot decrypt it.
     pub fn open_stored(&self, stored: &str) -> Option<Vec<u8>> {
         let bytes = std::fs::read(self.site.join(stored)).ok()?;
-        seal::open_with(&bytes, &self.scopes)
+        let plain = seal::open_with(&bytes, &self.scopes)?;
+        Some(seal::unpack(&plain).unwrap_or(plain))
     }
 }
 

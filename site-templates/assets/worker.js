@@ -101,7 +101,16 @@ async function get(path) {
     }
     throw new Error(`Not found: ${path}`);
   }
-  return await decrypter.decrypt(sealed);
+  return await unpack(await decrypter.decrypt(sealed));
+}
+
+/** The page inside a sealed payload: its gzip stream's length (4 bytes,
+ * big-endian), the gzip stream, then padding (see seal::pack). */
+async function unpack(bytes) {
+  const len = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0);
+  const gz = bytes.subarray(4, 4 + len);
+  const stream = new Blob([gz]).stream().pipeThrough(new DecompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
 self.onmessage = async (e) => {
