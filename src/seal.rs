@@ -202,7 +202,10 @@ mod tests {
         assert_eq!(padded_len(1024), 1024);
         for len in (2..200_000).step_by(97) {
             let p = padded_len(len);
-            assert!(p >= len && (p - len) as f64 <= 0.12 * len as f64 + 1.0, "{len} → {p}");
+            assert!(
+                p >= len && (p - len) as f64 <= 0.12 * len as f64 + 1.0,
+                "{len} → {p}"
+            );
         }
         // Many lengths share a padded size.
         let sizes: std::collections::BTreeSet<usize> = (50_000..60_000).map(padded_len).collect();
@@ -213,7 +216,11 @@ mod tests {
     fn pages_pack_and_unpack() {
         let page = "<p>Grade 5 ELA</p>".repeat(500);
         let packed = pack(page.as_bytes()).unwrap();
-        assert!(packed.len() < page.len() / 10, "compressed: {}", packed.len());
+        assert!(
+            packed.len() < page.len() / 10,
+            "compressed: {}",
+            packed.len()
+        );
         assert_eq!(packed.len(), padded_len(packed.len()));
         assert_eq!(unpack(&packed).unwrap(), page.as_bytes());
         assert!(unpack(&packed[..3]).is_err());

@@ -337,6 +337,17 @@
       });
       show();
     }
+    // Batch print: reports in name or SSID order.
+    root.querySelectorAll("select.print-order").forEach(function (sel) {
+      sel.addEventListener("change", function () {
+        var key = sel.value === "ssid" ? "data-ssid" : "data-name";
+        var arts = Array.prototype.slice.call(root.querySelectorAll("article.isr"));
+        if (!arts.length) return;
+        var parent = arts[0].parentNode;
+        arts.sort(function (a, b) { return a.getAttribute(key).localeCompare(b.getAttribute(key)); })
+          .forEach(function (a) { parent.appendChild(a); });
+      });
+    });
     root.querySelectorAll("button.print").forEach(function (b) {
       b.addEventListener("click", function () { window.print(); });
     });

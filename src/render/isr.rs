@@ -22,6 +22,8 @@ pub struct Isr {
     pub year: String,
     pub date: String,
     pub school: String,
+    /// The LEA of the school, for the report's header.
+    pub lea: String,
     pub grade: String,
     pub status: String,
     pub score: String,
@@ -193,6 +195,12 @@ pub fn isr(dep: &Deployment, e: usize, earlier: &[usize]) -> Isr {
         year: school_year_label(exam.school_year),
         date: exam.submitted.format("%B %-d, %Y").to_string(),
         school: data.institutions.schools[exam.school as usize].name.clone(),
+        lea: {
+            let inst = &data.institutions;
+            inst.leas[inst.schools[exam.school as usize].lea]
+                .name
+                .clone()
+        },
         grade: grade_label(exam.grade),
         status: status(exam),
         score: fmt_score(exam.overall.scale),

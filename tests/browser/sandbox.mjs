@@ -163,7 +163,13 @@ for (let i = 0; i < myGroupNames.length; i++) {
   check(printed === expected, `batch print has ${expected} reports (${printed})`);
   await page.emulateMedia({ media: "print" });
   const breaks = await page.locator("article.isr").evaluateAll((as) => as.map((a) => getComputedStyle(a).breakBefore));
-  check(breaks.every((b) => b === "page"), "each report starts a printed page");
+  check(breaks[0] === "auto" && breaks.slice(1).every((b) => b === "page"), "the first report shares the title's page; each other starts a printed page");
+  check((await page.locator("article.isr .org").first().textContent()).includes("Sandbox Unified School District"), "each report names its district and school");
+  await page.emulateMedia({ media: "screen" });
+  await page.selectOption("select.print-order", "ssid");
+  const ssids = await page.locator("article.isr").evaluateAll((as) => as.map((a) => a.getAttribute("data-ssid")));
+  check(ssids.length === printed && ssids.every((x, k) => k === 0 || ssids[k - 1] <= x), "batch print reordered by SSID");
+  await page.emulateMedia({ media: "print" });
   check(await page.locator(".top nav").isHidden(), "navigation hidden in print");
   await page.emulateMedia({ media: "screen" });
   await audit("batch print");
