@@ -411,6 +411,21 @@ for (const r of reporterRows.filter((r) => r[0] === district && r[4] !== "*")) {
 }
 check(reporterMatched > 0 && reporterRows.filter((r) => r[0] === district && r[4] !== "*").length === reporterMatched, `aggregate reporter: ${reporterMatched} shown rows by gender match the input`);
 
+// A phone-width screen: no page scrolls sideways; wide tables scroll in
+// their own box.
+await page.setViewportSize({ width: 390, height: 800 });
+await page.goto(url(teacherHome));
+const narrow = [url(teacherHome), await page.locator("table.groups tbody tr td a").first().evaluate((a) => a.href)];
+await page.goto(narrow[1]);
+const printLink = page.getByRole("link", { name: /Print ISRs/ }).first();
+if (await printLink.count()) narrow.push(await printLink.evaluate((a) => a.href));
+for (const href of narrow) {
+  await page.goto(href);
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  check(width <= 390, `${href.split("/").slice(-2).join("/")} fits a 390 px screen (${width} px)`);
+}
+await page.setViewportSize({ width: 1280, height: 900 });
+
 // Help.
 await page.goto(url("help/index.html"));
 await audit("help");
