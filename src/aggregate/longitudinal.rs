@@ -4,7 +4,6 @@ use crate::catalog::Family;
 use crate::deployment::Deployment;
 use crate::model::Grade;
 use crate::stats::distance;
-use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The cohort of a span of school years: the students tested at the
@@ -20,28 +19,31 @@ pub fn cohort(tested: &[BTreeSet<u32>]) -> BTreeSet<u32> {
         .collect()
 }
 
-/// One row of a cohort's longitudinal table.
-#[derive(Debug, Serialize)]
-pub struct LongRow {
-    pub year: String,
-    pub grade: String,
-    pub all_n: String,
-    pub all_mean: String,
-    pub all_met: String,
-    /// Distance from Standard, where the family has one (else empty).
-    pub all_dfs: String,
-    pub cohort_n: String,
-    pub cohort_mean: String,
-    pub cohort_met: String,
-    pub cohort_dfs: String,
+/// One group's figures in one year of a cohort's span.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Figures {
+    pub n: usize,
+    pub mean: Option<f64>,
+    /// Percentage at or above the standard, of results with a level.
+    pub met: f64,
+    /// Distance from Standard, where the family has one and it is reported.
+    pub dfs: Option<f64>,
+}
+
+/// One year of a cohort's span: all students tested in the grade, and the
+/// cohort; `None` where the group is suppressed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct YearRow {
+    pub year: u16,
+    pub grade: u8,
+    pub all: Option<Figures>,
+    pub cohort: Option<Figures>,
 }
 
 /// A cohort followed over the school years: students starting in one grade.
-#[derive(Debug, Serialize)]
-pub struct Trajectory {
-    pub title: String,
-    pub chart: String,
-    pub rows: Vec<LongRow>,
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cohort {
+    pub rows: Vec<YearRow>,
 }
 
 /// The longitudinal report of `exams` (one family, one scope): for each
@@ -54,7 +56,7 @@ pub fn longitudinal(
     family: &Family,
     exams: &[usize],
     threshold: Option<usize>,
-) -> Vec<Trajectory> {
+) -> Vec<Cohort> {
     let data = &dep.data;
     // (year, test grade) → student → latest exam.
     let mut by: BTreeMap<(u16, u8), BTreeMap<u32, usize>> = BTreeMap::new();
@@ -88,128 +90,80 @@ pub fn longitudinal(
                 .map(|(k, &y)| (y, g0 + k as u8))
                 .take_while(|key| by.contains_key(key))
                 .collect();
-            (span.len() >= 2).then(|| trajectory(dep, family, &by, &span, threshold))
+            (span.len() >= 2).then(|| follow(dep, family, &by, &span, threshold))
         })
         .collect()
 }
 
-fn trajectory(
+/// The figures of `exams`.
+fn figures(dep: &Deployment, family: &Family, exams: &[usize]) -> Figures {
+    let s = crate::stats::summarize(
+        exams.iter().map(|&e| {
+            let o = &dep.data.exams[e].overall;
+            (o.scale, o.level)
+        }),
+        family.levels.len(),
+    );
+    let met: usize = s
+        .levels
+        .iter()
+        .filter(|l| l.level >= family.standard_cutoff)
+        .map(|l| l.count)
+        .sum();
+    let with_level: usize = s.levels.iter().map(|l| l.count).sum();
+    let dfs = distance::mean(
+        exams
+            .iter()
+            .filter_map(|&e| distance::of_exam(&dep.catalog, &dep.data, e)),
+    )
+    .filter(|d| d.reported())
+    .map(|d| d.mean);
+    Figures {
+        n: s.n,
+        mean: s.mean,
+        met: crate::stats::items::percent(met, with_level),
+        dfs,
+    }
+}
+
+fn follow(
     dep: &Deployment,
     family: &Family,
     by: &BTreeMap<(u16, u8), BTreeMap<u32, usize>>,
     span: &[(u16, u8)],
     threshold: Option<usize>,
-) -> Trajectory {
-    use crate::render::views::school_year_label;
+) -> Cohort {
     let tested: Vec<BTreeSet<u32>> = span
         .iter()
         .map(|k| by[k].keys().copied().collect())
         .collect();
     let members = cohort(&tested);
-    let stat = |exams: Vec<usize>| {
-        let s = crate::stats::summarize(
-            exams.iter().map(|&e| {
-                let o = &dep.data.exams[e].overall;
-                (o.scale, o.level)
-            }),
-            family.levels.len(),
-        );
-        let met: usize = s
-            .levels
-            .iter()
-            .filter(|l| l.level >= family.standard_cutoff)
-            .map(|l| l.count)
-            .sum();
-        let with_level: usize = s.levels.iter().map(|l| l.count).sum();
-        let dfs = family.distance_from_standard.then(|| {
-            let d = distance::mean(
-                exams
-                    .iter()
-                    .filter_map(|&e| distance::of_exam(&dep.catalog, &dep.data, e)),
-            );
-            match d {
-                Some(d) if d.reported() => distance::words(d.mean, 1),
-                _ => "—".to_string(),
-            }
-        });
-        (
-            s.n,
-            s.mean,
-            crate::stats::items::percent(met, with_level),
-            dfs.unwrap_or_default(),
-        )
-    };
-    let mut all_means = Vec::new();
-    let mut cohort_means = Vec::new();
     let rows = span
         .iter()
-        .map(|k| {
-            let students = &by[k];
-            let (an, am, ap, ad) = stat(students.values().copied().collect());
-            let (cn, cm, cp, cd) = stat(
-                students
-                    .iter()
-                    .filter(|(s, _)| members.contains(s))
-                    .map(|(_, &e)| e)
-                    .collect(),
-            );
+        .map(|&(year, grade)| {
+            let students = &by[&(year, grade)];
+            let all: Vec<usize> = students.values().copied().collect();
+            let mine: Vec<usize> = students
+                .iter()
+                .filter(|(s, _)| members.contains(s))
+                .map(|(_, &e)| e)
+                .collect();
+            let (all, mine) = (figures(dep, family, &all), figures(dep, family, &mine));
             let hide = |n: usize| crate::stats::suppressed(n, threshold);
             // All students minus the cohort is a group too: when it is small,
             // the cohort row is hidden so that it cannot be subtracted.
+            let (an, cn) = (all.n, mine.n);
             let hide_all = hide(an);
             let hide_cohort = hide(cn) || (!hide_all && an > cn && hide(an - cn));
-            all_means.push(am.filter(|_| !hide_all));
-            cohort_means.push(cm.filter(|_| !hide_cohort));
-            let show = |hidden: bool, n: usize, m: Option<f64>, p: f64, d: String| {
-                if hidden {
-                    let star = if d.is_empty() { "" } else { "*" };
-                    ("*".into(), "*".into(), "*".into(), star.to_string())
-                } else {
-                    (
-                        n.to_string(),
-                        m.map(crate::render::views::whole)
-                            .unwrap_or_else(|| "—".into()),
-                        format!("{p:.0}%"),
-                        d,
-                    )
-                }
-            };
-            let (all_n, all_mean, all_met, all_dfs) = show(hide_all, an, am, ap, ad);
-            let (cohort_n, cohort_mean, cohort_met, cohort_dfs) = show(hide_cohort, cn, cm, cp, cd);
-            LongRow {
-                year: school_year_label(k.0),
-                grade: k.1.to_string(),
-                all_n,
-                all_mean,
-                all_met,
-                all_dfs,
-                cohort_n,
-                cohort_mean,
-                cohort_met,
-                cohort_dfs,
+            YearRow {
+                year,
+                grade,
+                all: (!hide_all).then_some(all),
+                cohort: (!hide_cohort).then_some(mine),
             }
         })
         .collect();
-    let title = format!(
-        "Grade {} in {} to grade {} in {}",
-        span[0].1,
-        school_year_label(span[0].0),
-        span[span.len() - 1].1,
-        school_year_label(span[span.len() - 1].0)
-    );
-    let labels: Vec<String> = span
-        .iter()
-        .map(|k| format!("Gr {} · {}", k.1, school_year_label(k.0)))
-        .collect();
-    let chart = crate::render::svg::lines(
-        &labels,
-        &[
-            ("All students".into(), all_means),
-            ("Cohort".into(), cohort_means),
-        ],
-        &format!("Average scale score, {title}: all students (solid) and the cohort (dashed)"),
-    );
-    Trajectory { title, chart, rows }
+    Cohort { rows }
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@
 mod longitudinal;
 mod suppress;
 
-pub use longitudinal::{cohort, longitudinal, LongRow, Trajectory};
+pub use longitudinal::{cohort, longitudinal, Cohort, Figures, YearRow};
 use suppress::{suppressed, Rollup, Row};
 
 use crate::access::{Bundle, Kind};

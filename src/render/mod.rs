@@ -4,6 +4,7 @@
 pub mod analysis;
 pub mod export;
 pub mod isr;
+pub mod longitudinal;
 pub mod svg;
 pub mod views;
 

@@ -183,6 +183,19 @@ pub(super) fn status(e: &Exam) -> String {
     }
 }
 
+/// A distance as the Dashboard words it: `12.3 above`, `35.2 below`, with
+/// `decimals` places.
+pub fn distance_words(d: f64, decimals: usize) -> String {
+    let shown = format!("{:.*}", decimals, d.abs());
+    if shown.trim_start_matches(['0', '.']).is_empty() {
+        format!("{shown} (at standard)")
+    } else if d > 0.0 {
+        format!("{shown} above")
+    } else {
+        format!("{shown} below")
+    }
+}
+
 /// The summary of `exams`, suppressed (`*`) when `suppress_at` is given and n ≤ it.
 pub fn summary(
     dep: &Deployment,
@@ -210,7 +223,7 @@ pub fn summary(
         );
         match d {
             _ if suppressed => star(),
-            Some(d) if d.reported() => distance::words(d.mean, 1),
+            Some(d) if d.reported() => distance_words(d.mean, 1),
             _ => "—".into(),
         }
     });
@@ -453,9 +466,7 @@ fn row(
         claims,
         alts,
         measure: measure(dep, e),
-        dfs: dfs
-            .map(|d| distance::words(d.into(), 0))
-            .unwrap_or_default(),
+        dfs: dfs.map(|d| distance_words(d.into(), 0)).unwrap_or_default(),
         dfs_key: dfs.map(|d| d.to_string()).unwrap_or_default(),
     }
 }
@@ -555,4 +566,18 @@ pub fn by_school_grade(dep: &Deployment, bundle: &Bundle) -> BTreeMap<(usize, Gr
 /// The label of a school grade for links.
 pub fn grade_title(g: Grade) -> String {
     grade_label(g)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distances_are_worded_above_or_below() {
+        assert_eq!(distance_words(12.34, 1), "12.3 above");
+        assert_eq!(distance_words(-35.25, 1), "35.2 below");
+        assert_eq!(distance_words(-7.0, 0), "7 below");
+        assert_eq!(distance_words(0.04, 1), "0.0 (at standard)");
+        assert_eq!(distance_words(-0.0, 0), "0 (at standard)");
+    }
 }

@@ -641,7 +641,7 @@ fn aggregate_page(
         claim_label: String,
         alts: String,
         cube: String,
-        longitudinal: Vec<aggregate::Trajectory>,
+        longitudinal: Vec<render::longitudinal::Trajectory>,
         longitudinal_where: String,
         cutoff_name: String,
         dfs: bool,
@@ -657,7 +657,8 @@ fn aggregate_page(
         .collect();
     let longitudinal = if fam.kind == catalog::Kind::Summative {
         let hide = (b.kind == Kind::Aggregate).then_some(threshold);
-        aggregate::longitudinal(dep, fam, &exams, hide)
+        let cohorts = aggregate::longitudinal(dep, fam, &exams, hide);
+        render::longitudinal::trajectories(&cohorts, fam.distance_from_standard)
     } else {
         Vec::new()
     };

@@ -46,19 +46,6 @@ pub fn mean(distances: impl IntoIterator<Item = f32>) -> Option<Distance> {
     })
 }
 
-/// A distance as the Dashboard words it: `12.3 above`, `35.2 below`, with
-/// `decimals` places.
-pub fn words(d: f64, decimals: usize) -> String {
-    let shown = format!("{:.*}", decimals, d.abs());
-    if shown.trim_start_matches(['0', '.']).is_empty() {
-        format!("{shown} (at standard)")
-    } else if d > 0.0 {
-        format!("{shown} above")
-    } else {
-        format!("{shown} below")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,14 +63,5 @@ mod tests {
     fn status_is_reported_from_11_results() {
         assert!(!mean([0.0; 10]).unwrap().reported());
         assert!(mean([0.0; 11]).unwrap().reported());
-    }
-
-    #[test]
-    fn distances_are_worded_above_or_below() {
-        assert_eq!(words(12.34, 1), "12.3 above");
-        assert_eq!(words(-35.25, 1), "35.2 below");
-        assert_eq!(words(-7.0, 0), "7 below");
-        assert_eq!(words(0.04, 1), "0.0 (at standard)");
-        assert_eq!(words(-0.0, 0), "0 (at standard)");
     }
 }
