@@ -535,6 +535,11 @@ fn lexile_and_quantile_measures_are_shown() {
         ("Quantile measure", "650Q")
     );
     assert_eq!(math.official, "Condition code LOSS · include indicator T");
+    // Grade 5 mathematics' Standard Met starts at 2528.
+    let score: f32 = math.score.parse().unwrap();
+    let d = score - 2528.0;
+    let side = if d < 0.0 { "below" } else { "above" };
+    assert_eq!(math.dfs, format!("{} {side}", d.abs()));
 
     let all: Vec<usize> = (0..dep.data.exams.len()).collect();
     let sections = views::sections(dep, &views::section_groups(dep, &all), true, None, &|_| {

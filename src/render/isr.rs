@@ -43,6 +43,8 @@ pub struct Isr {
     /// The accommodations and designated supports assigned, by name.
     pub resources: Resources,
     pub previous: Vec<String>,
+    /// Distance from Standard (`29 below`), where the test has one.
+    pub dfs: String,
     /// "Lexile measure" or "Quantile measure", and the measure; or empty.
     pub measure_name: String,
     pub measure: String,
@@ -240,6 +242,9 @@ pub fn isr(dep: &Deployment, e: usize, earlier: &[usize]) -> Isr {
         },
         measure: measure(dep, e),
         measure_name: measure_name(fam).to_string(),
+        dfs: crate::stats::distance::of_exam(&dep.catalog, data, e)
+            .map(|d| super::views::distance_words(d.into(), 0))
+            .unwrap_or_default(),
         official: official_note(dep, exam),
         previous: earlier
             .iter()
