@@ -135,6 +135,20 @@ enum UsersCommand {
         #[arg(long, default_value = ".")]
         deployment: PathBuf,
     },
+    /// Enrol every user of a CSV file (email, grants, optional name; grants
+    /// ROLE:SCOPE separated by spaces or `;`) not enrolled yet, in parallel,
+    /// each with a generated passphrase written to --passphrases (created
+    /// readable by its owner only). Run it again to resume.
+    Import {
+        /// The CSV file of users.
+        file: PathBuf,
+        /// Where the generated passphrases go, one `email,passphrase` line each.
+        #[arg(long)]
+        passphrases: PathBuf,
+        /// The deployment directory.
+        #[arg(long, default_value = ".")]
+        deployment: PathBuf,
+    },
     /// Remove a user and their credential; after the next build they can open nothing new.
     Remove {
         #[arg(long)]
@@ -347,6 +361,20 @@ fn users(command: UsersCommand) -> ExitCode {
                 Ok(())
             },
         ),
+        UsersCommand::Import {
+            file,
+            passphrases,
+            deployment,
+        } => Enrollment::at(&deployment)
+            .import(&file, &passphrases)
+            .map(|done| {
+                println!(
+                    "Enrolled {} users ({} already enrolled). Their passphrases are in {}; give each to its user in person, then delete the file. Rebuild the site to give them access.",
+                    done.enrolled,
+                    done.skipped,
+                    passphrases.display()
+                );
+            }),
         UsersCommand::Remove { email, deployment } => {
             Enrollment::at(&deployment).remove(&email).map(|()| {
                 println!("Removed {email}. Rebuild the site: new scope keys lock them out.");

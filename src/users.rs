@@ -14,6 +14,9 @@ use anyhow::{bail, Context as _, Result};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
+mod import;
+pub use import::Imported;
+
 /// The shortest passphrase accepted from stdin.
 pub const MIN_PASSPHRASE: usize = 12;
 
@@ -252,14 +255,7 @@ impl Enrollment {
         new: &NewCredential,
     ) -> Result<()> {
         let (recipient, sealed) = match new {
-            NewCredential::Passphrase(passphrase) => {
-                let identity = age::x25519::Identity::generate();
-                let sealed = seal::with_passphrase(
-                    identity.to_string().expose_secret().as_bytes(),
-                    passphrase,
-                )?;
-                (identity.to_public().to_string(), sealed)
-            }
+            NewCredential::Passphrase(passphrase) => new_identity(passphrase)?,
             NewCredential::Sealed {
                 recipient,
                 credential,
@@ -273,6 +269,15 @@ impl Enrollment {
         self.write(users)?;
         std::fs::rename(&pending, &path).with_context(|| format!("cannot write {}", path.display()))
     }
+}
+
+/// A new X25519 identity: its public recipient, and the identity sealed
+/// with `passphrase` (the credential file's bytes).
+fn new_identity(passphrase: &SecretString) -> Result<(String, Vec<u8>)> {
+    let identity = age::x25519::Identity::generate();
+    let sealed =
+        seal::with_passphrase(identity.to_string().expose_secret().as_bytes(), passphrase)?;
+    Ok((identity.to_public().to_string(), sealed))
 }
 
 fn valid_email(email: &str) -> Result<String> {

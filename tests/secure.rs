@@ -884,3 +884,112 @@ fn self_service_enrolment_files_are_checked_and_enrolled() {
     let list = listed(open_list(&site, email, PASS));
     assert!(list.lines().any(|l| l.ends_with("index.html")), "{list}");
 }
+
+/// `users import` enrols many users from a CSV: a bad file enrols nobody and
+/// names each bad cell; a good one enrols everyone not enrolled yet, each
+/// passphrase going to an owner-only file; run again it enrols nobody; and
+/// an imported user logs on to the built site with the passphrase from it.
+#[test]
+fn users_import_enrols_in_bulk_and_resumes() {
+    let dir = common::copy_fixture("districts");
+    let d = dir.path().to_str().unwrap();
+    enrol(d, "north.coordinator@north.example", &[]);
+    let users_before = std::fs::read_to_string(dir.path().join("users.yaml")).unwrap();
+    let csv = dir.path().join("import.csv");
+    let passes = dir.path().join("passphrases.csv");
+    let p = passes.to_str().unwrap();
+    std::fs::write(
+        &csv,
+        "email,name,grants\nnot-an-email,Ann,teacher:1111111/300\nann@north.example,Ann,teacher\n",
+    )
+    .unwrap();
+    let out = scoresite(
+        &[
+            "users",
+            "import",
+            csv.to_str().unwrap(),
+            "--passphrases",
+            p,
+            "--deployment",
+            d,
+        ],
+        None,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("import.csv:2:1: `not-an-email` is not an email address"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("import.csv:3:3: "), "{stderr}");
+    assert!(!passes.exists());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("users.yaml")).unwrap(),
+        users_before
+    );
+
+    std::fs::write(
+        &csv,
+        "email,name,grants\n\
+         North.Coordinator@north.example,,district_admin:1111111\n\
+         north.principal@north.example,Pat Principal,school_admin:1111111/300\n\
+         new.teacher@north.example,Nia Teacher,teacher:1111111/300;teacher:1111111/300\n",
+    )
+    .unwrap();
+    let args = [
+        "users",
+        "import",
+        csv.to_str().unwrap(),
+        "--passphrases",
+        p,
+        "--deployment",
+        d,
+    ];
+    let stdout = ok(&args, None);
+    assert!(
+        stdout.contains("Enrolled 2 users (1 already enrolled)"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("correct horse"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&passes).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
+    let lines: Vec<(String, String)> = std::fs::read_to_string(&passes)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (e, p) = l.split_once(',').unwrap();
+            (e.to_string(), p.to_string())
+        })
+        .collect();
+    let emails: Vec<&str> = lines.iter().map(|(e, _)| e.as_str()).collect();
+    assert_eq!(
+        emails,
+        ["north.principal@north.example", "new.teacher@north.example"]
+    );
+    let users = std::fs::read_to_string(dir.path().join("users.yaml")).unwrap();
+    assert!(users.contains("Nia Teacher") && users.contains("teacher:1111111/300"));
+
+    // Again: everyone is enrolled, and the passphrase file is untouched.
+    let again = ok(&args, None);
+    assert!(
+        again.contains("Enrolled 0 users (3 already enrolled)"),
+        "{again}"
+    );
+    assert_eq!(std::fs::read_to_string(&passes).unwrap().lines().count(), 2);
+
+    // An imported user logs on to the built site and reads their school.
+    let site = dir.path().join("site");
+    ok(&["build", d, "--out", site.to_str().unwrap()], None);
+    let (_, pass) = &lines[0];
+    let session = Session::logon(
+        &site,
+        "north.principal@north.example",
+        &SecretString::from(pass.clone()),
+    )
+    .unwrap();
+    assert!(!session.paths().unwrap().is_empty());
+}
