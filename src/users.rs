@@ -170,37 +170,16 @@ impl Enrollment {
             Grant::parse(g).map_err(|e| anyhow::anyhow!(e))?;
         }
         let mut users = self.read()?;
-        let at = match users
-            .users
-            .iter()
-            .position(|u| seal::normalise_email(&u.email) == email)
-        {
-            Some(i) if users.users[i].recipient.is_some() => bail!(
+        if enrolled(&users, &email) {
+            bail!(
                 "{email} is already enrolled; use `scoresite users passwd` to set a new passphrase"
-            ),
-            Some(i) => i,
-            None => {
-                users.users.push(UserEntry {
-                    email: email.clone(),
-                    name: None,
-                    recipient: None,
-                    credential: None,
-                    grants: Vec::new(),
-                });
-                users.users.len() - 1
-            }
-        };
-        let user = &mut users.users[at];
-        for g in grants {
-            if !user.grants.contains(g) {
-                user.grants.push(g.clone());
-            }
+            );
         }
+        let at = entry(&mut users, &email);
+        let user = &mut users.users[at];
+        merge(user, grants, name);
         if user.grants.is_empty() {
             bail!("{email} has no grants; give at least one with --grant ROLE:SCOPE");
-        }
-        if name.is_some() {
-            user.name = name;
         }
         self.install(&mut users, at, &email, new)
     }
@@ -268,6 +247,46 @@ impl Enrollment {
         users.users[at].credential = Some(seal::fingerprint(&sealed));
         self.write(users)?;
         std::fs::rename(&pending, &path).with_context(|| format!("cannot write {}", path.display()))
+    }
+}
+
+/// True when `email` (normalised) is listed with an identity.
+fn enrolled(users: &UsersFile, email: &str) -> bool {
+    users
+        .users
+        .iter()
+        .any(|u| seal::normalise_email(&u.email) == email && u.recipient.is_some())
+}
+
+/// The index of `email`'s (normalised) entry in `users`, added without
+/// grants or identity when it is not listed.
+fn entry(users: &mut UsersFile, email: &str) -> usize {
+    if let Some(i) = users
+        .users
+        .iter()
+        .position(|u| seal::normalise_email(&u.email) == email)
+    {
+        return i;
+    }
+    users.users.push(UserEntry {
+        email: email.to_string(),
+        name: None,
+        recipient: None,
+        credential: None,
+        grants: Vec::new(),
+    });
+    users.users.len() - 1
+}
+
+/// Gives `user` the `grants` they lack, and `name` when one is given.
+fn merge(user: &mut UserEntry, grants: &[String], name: Option<String>) {
+    for g in grants {
+        if !user.grants.contains(g) {
+            user.grants.push(g.clone());
+        }
+    }
+    if name.is_some() {
+        user.name = name;
     }
 }
 

@@ -1,8 +1,8 @@
 //! `users import`: many users enrolled from one CSV file, in parallel and
 //! resumably, with their generated passphrases written to an owner-only file.
 
-use super::{new_identity, valid_email, write_atomic, Enrollment};
-use crate::deployment::UserEntry;
+use super::{enrolled, entry, merge, new_identity, valid_email, write_atomic, Enrollment};
+use crate::deployment::UsersFile;
 use crate::model::Grant;
 use crate::seal;
 use age::secrecy::SecretString;
@@ -129,12 +129,6 @@ impl Enrollment {
     pub fn import(&self, file: &Path, passphrases: &Path) -> Result<Imported> {
         let rows = rows(file)?;
         let mut users = self.read()?;
-        let enrolled = |users: &crate::deployment::UsersFile, email: &str| {
-            users
-                .users
-                .iter()
-                .any(|u| seal::normalise_email(&u.email) == email && u.recipient.is_some())
-        };
         let mut seen = std::collections::BTreeSet::new();
         let todo: Vec<&Row> = rows
             .iter()
@@ -184,33 +178,10 @@ impl Enrollment {
 }
 
 /// Records `row`'s user in `users` with its new identity.
-fn record(users: &mut crate::deployment::UsersFile, row: &Row, recipient: &str, credential: &[u8]) {
-    let at = match users
-        .users
-        .iter()
-        .position(|u| seal::normalise_email(&u.email) == row.email)
-    {
-        Some(i) => i,
-        None => {
-            users.users.push(UserEntry {
-                email: row.email.clone(),
-                name: None,
-                recipient: None,
-                credential: None,
-                grants: Vec::new(),
-            });
-            users.users.len() - 1
-        }
-    };
+fn record(users: &mut UsersFile, row: &Row, recipient: &str, credential: &[u8]) {
+    let at = entry(users, &row.email);
     let user = &mut users.users[at];
-    for g in &row.grants {
-        if !user.grants.contains(g) {
-            user.grants.push(g.clone());
-        }
-    }
-    if row.name.is_some() {
-        user.name = row.name.clone();
-    }
+    merge(user, &row.grants, row.name.clone());
     user.recipient = Some(recipient.to_string());
     user.credential = Some(seal::fingerprint(credential));
 }
