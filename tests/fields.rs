@@ -1,6 +1,7 @@
 //! Field visibility (`fields:` in scoresite.yaml) in the analysis views: a
-//! disabled field is neither a custom aggregate dimension nor filled in the
-//! District/School Export.
+//! disabled field is neither a custom aggregate dimension, nor filled in the
+//! District/School Export, nor a filter of Results by Student; a field for
+//! administrators is no teacher's filter.
 
 use scoresite::{access, catalog::Catalog, diag, render, sandbox, site};
 use std::sync::Mutex;
@@ -43,7 +44,11 @@ fn disabled_fields_are_not_aggregated_or_exported() {
     };
     let pages = Mutex::new(Vec::new());
     site::render(&dep, &plan, &info, &|p: site::Page| {
-        if p.path.contains("/agg-") || p.path.contains("/export-") {
+        let assessment = p.path.ends_with(".html")
+            && p.path.rsplit('-').next().is_some_and(|t| {
+                t.starts_with('a') && t[1..t.len() - 5].bytes().all(|b| b.is_ascii_digit())
+            });
+        if p.path.contains("/agg-") || p.path.contains("/export-") || assessment {
             pages
                 .lock()
                 .unwrap()
@@ -55,7 +60,33 @@ fn disabled_fields_are_not_aggregated_or_exported() {
     let pages = pages.into_inner().unwrap();
 
     let (mut cubes, mut exports) = (0, 0);
+    let (mut filtered, mut teacher_pages, mut el_for_admins) = (0, 0, 0);
     for (path, text) in &pages {
+        if !path.contains("/agg-") && !path.contains("/export-") {
+            if !text.contains("class=\"row-filters\"") {
+                continue;
+            }
+            filtered += 1;
+            assert!(
+                !text.contains("data-key=\"gender\"")
+                    && !text.contains("data-key=\"military\"")
+                    && !text.contains(" gender:")
+                    && !text.contains("\"gender:")
+                    && !text.contains("military:"),
+                "{path}: a disabled field is a filter"
+            );
+            let bundle: usize = path.split('/').nth(1).unwrap().parse().unwrap();
+            // English learner (LEP) is set to administrators only.
+            let el =
+                text.contains("data-key=\"el\"") || text.contains(" el:") || text.contains("\"el:");
+            if plan.bundles[bundle].kind == access::Kind::Teacher {
+                teacher_pages += 1;
+                assert!(!el, "{path}: English learner status is for administrators");
+            } else {
+                el_for_admins += el as usize;
+            }
+            continue;
+        }
         if path.ends_with(".csv") {
             let mut rows = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
             let header = rows.headers().unwrap().clone();
@@ -105,5 +136,9 @@ fn disabled_fields_are_not_aggregated_or_exported() {
     assert!(
         cubes > 10 && exports > 3,
         "{cubes} aggregate pages, {exports} exports"
+    );
+    assert!(
+        filtered > 20 && teacher_pages > 5 && el_for_admins > 5,
+        "{filtered} filtered pages, {teacher_pages} of teachers, {el_for_admins} with English learner status"
     );
 }

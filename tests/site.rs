@@ -245,29 +245,22 @@ fn group_summary_matches_the_export() {
         .collect();
     let n = scores.len() as f64;
     let mean = scores.iter().sum::<f64>() / n;
-    let page = std::fs::read_dir(&dir)
+    // The school grade's page of this assessment and year (one per page).
+    let year_label = format!("{}–{}", year.parse::<u16>().unwrap() - 1, &year[2..]);
+    let section = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| {
-            let t = read(p);
-            p.file_name().unwrap().to_string_lossy().starts_with('s')
-                && t.contains(&format!("<h1>{school} · Grade 5</h1>"))
-        })
-        .unwrap();
-    let html = read(&page);
-    let section = html
-        .split("<section")
-        .find(|s| {
-            s.contains("Grade 5 ELA Summative")
-                && s.contains(&format!(
-                    "{}–{}",
-                    year.parse::<u16>().unwrap() - 1,
-                    &year[2..]
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with('s'))
+        .map(|p| read(&p))
+        .find(|t| {
+            t.contains(&format!("<h1>{school} · Grade 5</h1>"))
+                && t.contains(&format!(
+                    "Grade 5 ELA Summative <span class=\"year\">{year_label}</span></h2>"
                 ))
         })
         .unwrap();
     let cells = format!(
-        "<td class=\"num\">{}</td><td class=\"num\">{:.0} ",
+        "<td class=\"num\" data-stat=\"n\">{}</td><td class=\"num\" data-stat=\"mean\">{:.0} ",
         scores.len(),
         mean
     );
@@ -288,7 +281,7 @@ fn group_summary_matches_the_export() {
             if dfs < 0.0 { "below" } else { "above" }
         )
     };
-    let cell = format!("</span></td><td class=\"num\">{shown}</td>");
+    let cell = format!("</span></td><td class=\"num\" data-stat=\"dfs\">{shown}</td>");
     assert!(section.contains(&cell), "expected `{cell}` in the summary");
     // Each student's distance sorts by its signed value.
     let first = pick

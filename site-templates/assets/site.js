@@ -226,6 +226,156 @@
     });
     build();
   }
+  // Results by Student: the level and advanced filters hide the rows that
+  // do not match and recompute the Results Summary from the rows left, by
+  // the rules of the build's summary (stats::summarize, views::summary).
+  function roundHalfEven(x) {
+    var f = Math.floor(x);
+    return x - f === 0.5 ? (f % 2 === 0 ? f : f + 1) : Math.round(x);
+  }
+  function distanceWords(d) {
+    var shown = Math.abs(d).toFixed(1);
+    if (!/[1-9]/.test(shown)) return shown + " (at standard)";
+    return shown + (d > 0 ? " above" : " below");
+  }
+  function rowFilters(form) {
+    var table = document.getElementById(form.getAttribute("data-table"));
+    var summary = document.getElementById(form.getAttribute("data-summary"));
+    var rows = Array.prototype.slice.call(table.tBodies[0].rows);
+    var values = rows.map(function (r) {
+      var v = { level: r.getAttribute("data-level") };
+      (r.getAttribute("data-f") || "").split(" ").forEach(function (w) {
+        var at = w.indexOf(":");
+        if (at > 0) v[w.slice(0, at)] = w.slice(at + 1);
+      });
+      return v;
+    });
+    var cells = summary.querySelectorAll("td[data-stat]");
+    var chart = summary.parentNode.parentNode.querySelector("svg.dist");
+    var original = Array.prototype.map.call(cells, function (c) { return c.innerHTML; });
+    var originalChart = chart ? { label: chart.getAttribute("aria-label"), rects: Array.prototype.map.call(chart.querySelectorAll("rect"), function (r) { return [r.getAttribute("x"), r.getAttribute("width")]; }) } : null;
+    var status = form.querySelector(".filter-status");
+    function selects() { return Array.prototype.slice.call(form.querySelectorAll("select[data-key]")); }
+    function apply() {
+      var want = {};
+      selects().forEach(function (s) { if (s.value !== "") want[s.getAttribute("data-key")] = s.value; });
+      var active = Object.keys(want);
+      var shown = [];
+      rows.forEach(function (r, i) {
+        var ok = active.every(function (k) { return values[i][k] === want[k]; });
+        r.hidden = !ok;
+        if (ok) shown.push(r);
+      });
+      if (!active.length) {
+        cells.forEach(function (c, i) { c.innerHTML = original[i]; });
+        if (chart) {
+          chart.setAttribute("aria-label", originalChart.label);
+          chart.querySelectorAll("rect").forEach(function (r, i) { r.setAttribute("x", originalChart.rects[i][0]); r.setAttribute("width", originalChart.rects[i][1]); });
+        }
+        status.textContent = "";
+        return;
+      }
+      var levelCells = summary.querySelectorAll('td[data-stat="level"]');
+      var L = levelCells.length, counts = new Array(L).fill(0);
+      var n = 0, scored = 0, sum = 0, sq = 0, dn = 0, dsum = 0;
+      shown.forEach(function (r) {
+        var score = r.getAttribute("data-score"), level = +r.getAttribute("data-level"), dfs = r.getAttribute("data-dfs");
+        if (score === "" && !level) return;
+        n++;
+        if (score !== "") { var x = parseFloat(score); scored++; sum += x; sq += x * x; }
+        if (level >= 1 && level <= L) counts[level - 1]++;
+        if (dfs !== "" && dfs !== null) { dn++; dsum += parseFloat(dfs); }
+      });
+      var withLevel = counts.reduce(function (a, b) { return a + b; }, 0);
+      var mean = scored ? sum / scored : null;
+      var sem = scored > 1 ? Math.sqrt(Math.max(0, (sq - scored * mean * mean) / (scored - 1)) / scored) : null;
+      var percents = counts.map(function (c) { return withLevel ? 100 * c / withLevel : 0; });
+      summary.querySelector('td[data-stat="n"]').textContent = n;
+      summary.querySelector('td[data-stat="mean"]').innerHTML = (mean === null ? "—" : String(Math.round(mean))) + ' <span class="pm">± ' + (sem === null ? "—" : sem.toFixed(1)) + "</span>";
+      var dfsCell = summary.querySelector('td[data-stat="dfs"]');
+      if (dfsCell) dfsCell.textContent = dn >= 11 ? distanceWords(dsum / dn) : "—";
+      levelCells.forEach(function (c, i) { c.innerHTML = roundHalfEven(percents[i]) + '% <span class="count">(' + counts[i] + ")</span>"; });
+      if (chart) {
+        var at = 0, heads = summary.querySelectorAll("thead th"), names = [];
+        chart.querySelectorAll("rect").forEach(function (rect, i) {
+          var w = percents[i] * 3;
+          rect.setAttribute("x", at.toFixed(1));
+          rect.setAttribute("width", w.toFixed(1));
+          at += w;
+          names.push(heads[heads.length - L + i].textContent + ": " + roundHalfEven(percents[i]) + "%");
+        });
+        chart.setAttribute("aria-label", names.join(", "));
+      }
+      status.textContent = "Showing " + shown.length + " of " + rows.length + " results; the Results Summary is of these.";
+    }
+    selects().forEach(function (s) { s.addEventListener("change", apply); });
+    form.addEventListener("reset", function () { setTimeout(apply, 0); });
+    form.addEventListener("submit", function (e) { e.preventDefault(); });
+    apply();
+  }
+  // The assessment chooser: school year, subject and type narrow the list.
+  function chooser(form) {
+    var table = form.parentNode.querySelector("table.choices");
+    var status = form.parentNode.querySelector(".choose-status");
+    function apply() {
+      var want = {};
+      form.querySelectorAll("select[data-key]").forEach(function (s) { if (s.value !== "") want[s.getAttribute("data-key")] = s.value; });
+      var shown = 0;
+      Array.prototype.forEach.call(table.tBodies[0].rows, function (r) {
+        var ok = Object.keys(want).every(function (k) { return r.getAttribute("data-" + k) === want[k]; });
+        r.hidden = !ok;
+        if (ok) shown++;
+      });
+      status.textContent = shown ? shown + " of " + table.tBodies[0].rows.length + " assessments listed." : "No assessment matches; choose another school year, subject or type.";
+    }
+    form.querySelectorAll("select").forEach(function (s) { s.addEventListener("change", apply); });
+    form.addEventListener("submit", function (e) { e.preventDefault(); });
+    apply();
+  }
+  // Long lists (groups, schools, teachers): a find box and pages (of 25 unless
+  // data-page-size says).
+  // The list's items are a table's rows or a list's children; sorting a
+  // table keeps the find and starts again at the first page.
+  function pager(box) {
+    var SIZE = +box.getAttribute("data-page-size") || 25;
+    var table = box.tagName === "TABLE" ? box : null;
+    var all = function () { return Array.prototype.slice.call(table ? table.tBodies[0].rows : box.children); };
+    if (all().length <= SIZE) return;
+    var what = box.getAttribute("data-paged");
+    var find = document.createElement("div");
+    find.className = "pager-find";
+    var id = "find-" + what.replace(/\W/g, "-");
+    find.innerHTML = '<label for="' + id + '">Find ' + esc(what) + '</label> <input type="search" id="' + id + '" autocomplete="off">';
+    var nav = document.createElement("nav");
+    nav.className = "pager";
+    nav.setAttribute("aria-label", "Pages of " + what);
+    nav.innerHTML = '<button type="button" class="prev">Previous</button> <span class="pager-status" role="status"></span> <button type="button" class="next">Next</button>';
+    var anchor = table && table.parentNode.classList.contains("scroll") ? table.parentNode : box;
+    anchor.parentNode.insertBefore(find, anchor);
+    anchor.parentNode.insertBefore(nav, anchor.nextSibling);
+    var input = find.querySelector("input"), page = 0;
+    function show() {
+      var words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+      var items = all(), hits = items.filter(function (it) {
+        var t = it.textContent.toLowerCase();
+        return words.every(function (w) { return t.indexOf(w) >= 0; });
+      });
+      var pages = Math.max(1, Math.ceil(hits.length / SIZE));
+      page = Math.min(page, pages - 1);
+      items.forEach(function (it) { it.hidden = true; });
+      hits.slice(page * SIZE, page * SIZE + SIZE).forEach(function (it) { it.hidden = false; });
+      nav.querySelector(".prev").disabled = page === 0;
+      nav.querySelector(".next").disabled = page >= pages - 1;
+      nav.querySelector(".pager-status").textContent = hits.length
+        ? "Page " + (page + 1) + " of " + pages + " · " + hits.length + " " + what + (words.length ? " found" : "")
+        : "No " + what + " match “" + input.value.trim() + "”.";
+    }
+    input.addEventListener("input", function () { page = 0; show(); });
+    nav.querySelector(".prev").addEventListener("click", function () { page--; show(); });
+    nav.querySelector(".next").addEventListener("click", function () { page++; show(); });
+    box.addEventListener("sorted", function () { page = 0; show(); });
+    show();
+  }
   function enhance(root) {
     root.querySelectorAll("form.aggregate").forEach(aggregate);
     root.querySelectorAll("table.sortable").forEach(function (table) {
@@ -242,19 +392,15 @@
               return (x < y ? -1 : x > y ? 1 : 0) * (asc ? 1 : -1);
             })
             .forEach(function (r) { body.appendChild(r); });
+          table.dispatchEvent(new Event("sorted"));
         }
         th.addEventListener("click", sort);
         th.addEventListener("keydown", function (e) { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); sort(); } });
       });
     });
-    root.querySelectorAll("select.level-filter").forEach(function (sel) {
-      sel.addEventListener("change", function () {
-        var table = document.getElementById(sel.getAttribute("data-table"));
-        Array.prototype.forEach.call(table.tBodies[0].rows, function (r) {
-          r.hidden = sel.value !== "" && r.getAttribute("data-level") !== sel.value;
-        });
-      });
-    });
+    root.querySelectorAll("[data-paged]").forEach(pager);
+    root.querySelectorAll("form.row-filters").forEach(rowFilters);
+    root.querySelectorAll("form.chooser").forEach(chooser);
     root.querySelectorAll("select.points-view").forEach(function (sel) {
       sel.addEventListener("change", function () {
         var t = document.getElementById(sel.getAttribute("data-table"));

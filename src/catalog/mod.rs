@@ -176,6 +176,34 @@ pub struct Family {
 }
 
 impl Family {
+    /// The subject as a results page's chooser offers it: an alternate
+    /// assessment sits under the subject it assesses.
+    pub fn subject_label(&self) -> &'static str {
+        match self.subject.to_ascii_uppercase().as_str() {
+            "ELA" | "CAAELA" => "ELA",
+            "MATH" | "CAAMATH" => "Mathematics",
+            "CAST" | "CAASCI" => "Science",
+            "CSA" => "Spanish",
+            "ELPAC" | "ALTELPAC" => "English language proficiency",
+            _ => "Other",
+        }
+    }
+
+    /// The type of assessment as a results page's chooser offers it.
+    pub fn type_label(&self) -> &'static str {
+        let subject = self.subject.to_ascii_uppercase();
+        if subject.starts_with("CAA") || subject.starts_with("ALT") {
+            return "Alternate";
+        }
+        match self.kind {
+            Kind::Summative => "Summative",
+            Kind::Ica => "Interim Comprehensive",
+            Kind::Iab => "Interim Assessment Block",
+            Kind::Fiab => "Focused Interim Assessment Block",
+            Kind::Interim => "Interim",
+        }
+    }
+
     /// The scale in force for `grade` in `year`.
     pub fn scale(&self, grade: Grade, year: u16) -> Option<&Scale> {
         scale_in_force(&self.scales, grade, year)

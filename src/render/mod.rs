@@ -3,6 +3,7 @@
 
 pub mod analysis;
 pub mod export;
+pub mod filters;
 pub mod isr;
 pub mod longitudinal;
 pub mod svg;
@@ -22,6 +23,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "results.html",
         include_str!("../../site-templates/results.html"),
+    ),
+    (
+        "assessment.html",
+        include_str!("../../site-templates/assessment.html"),
+    ),
+    (
+        "chooser.html",
+        include_str!("../../site-templates/chooser.html"),
     ),
     (
         "student.html",

@@ -1,5 +1,6 @@
 //! Page data: what each template shows, built from the dataset and a bundle.
 
+use super::filters::{self, Viewer};
 pub use super::isr::{earlier, history, isr, AltView, ClaimView, HistoryRow, Isr};
 use super::svg;
 use crate::access::{Bundle, Kind};
@@ -82,6 +83,10 @@ pub struct ResultRow {
     pub dfs: String,
     /// The distance as the table sorts it.
     pub dfs_key: String,
+    /// The scale score as the summary adds it up.
+    pub score_key: String,
+    /// The row's value for each of the section's filters (`key:value` words).
+    pub filter: String,
 }
 
 /// A level as a table shows it, with its number for sorting (0: none).
@@ -98,6 +103,9 @@ pub struct Section {
     pub name: String,
     pub family: String,
     pub year: String,
+    /// The subject and the type of assessment, as the chooser offers them.
+    pub subject: &'static str,
+    pub kind: &'static str,
     pub summary: SummaryView,
     pub level_names: Vec<String>,
     pub claim_names: Vec<String>,
@@ -107,6 +115,8 @@ pub struct Section {
     /// True when the section shows Distance from Standard.
     pub dfs: bool,
     pub rows: Vec<ResultRow>,
+    /// The advanced filters of Results by Student.
+    pub filters: Vec<filters::Filter>,
     pub csv: String,
     /// The batch print of this assessment's reports, when there is one.
     pub print: String,
@@ -362,12 +372,12 @@ pub fn section_groups(dep: &Deployment, exams: &[usize]) -> Vec<(SectionKey, Vec
         .collect()
 }
 
-/// The sections of a results page over `groups` (from [`section_groups`]): summary and, `with_rows`,
-/// Results by Student, each in the order of [`section_groups`].
+/// The sections of a results page over `groups` (from [`section_groups`]): summary and, for a
+/// `viewer` of students' results, Results by Student, each in the order of [`section_groups`].
 pub fn sections(
     dep: &Deployment,
     groups: &[(SectionKey, Vec<usize>)],
-    with_rows: bool,
+    viewer: Option<Viewer>,
     suppress_at: Option<usize>,
     link: &dyn Fn(u32) -> Option<String>,
 ) -> Vec<Section> {
@@ -380,10 +390,14 @@ pub fn sections(
             let fam = &dep.catalog.families[*family];
             let mut list = list.clone();
             list.sort_by_key(|&e| student_name(dep, data.exams[e].student));
-            let rows = if with_rows {
-                list.iter().map(|&e| row(dep, fam, e, link)).collect()
-            } else {
-                Vec::new()
+            let (rows, filters) = match viewer {
+                Some(v) => {
+                    let f = filters::filters(dep, &list, v);
+                    let rows = list.iter().zip(f.rows);
+                    let rows = rows.map(|(&e, words)| row(dep, fam, e, words, link));
+                    (rows.collect(), f.list)
+                }
+                None => (Vec::new(), Vec::new()),
             };
             let measured = list.iter().any(|&e| {
                 let official = data.exams[e].official.as_deref();
@@ -394,6 +408,8 @@ pub fn sections(
                 name,
                 family: fam.name.clone(),
                 year: school_year_label(year),
+                subject: fam.subject_label(),
+                kind: fam.type_label(),
                 summary: summary(dep, fam, &list, suppress_at),
                 level_names: level_names(fam),
                 claim_names: fam
@@ -409,6 +425,7 @@ pub fn sections(
                 },
                 dfs: fam.distance_from_standard,
                 rows,
+                filters,
                 csv: String::new(),
                 print: String::new(),
                 analysis: String::new(),
@@ -421,6 +438,7 @@ fn row(
     dep: &Deployment,
     fam: &Family,
     e: usize,
+    filter: String,
     link: &dyn Fn(u32) -> Option<String>,
 ) -> ResultRow {
     let data = &dep.data;
@@ -468,6 +486,12 @@ fn row(
         measure: measure(dep, e),
         dfs: dfs.map(|d| distance_words(d.into(), 0)).unwrap_or_default(),
         dfs_key: dfs.map(|d| d.to_string()).unwrap_or_default(),
+        score_key: exam
+            .overall
+            .scale
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
+        filter,
     }
 }
 

@@ -8,8 +8,8 @@
 //! help/*.html                help and interpretive guide
 //! assets/                    stylesheet and script
 //! b/N/index.html             bundle N's home page
-//! b/N/gG.html                group G's results
-//! b/N/sS-GRADE.html          school S, enrolled grade results
+//! b/N/gG*.html, gG*.csv      group G's results pages (see `results`)
+//! b/N/sS-GRADE*.html         school S, enrolled grade results pages
 //! b/N/dashboard.html         an administrator's Dashboard preview
 //! b/N/*.csv                  each Results by Student table
 //! r/N.html                   a student's history and reports
@@ -24,9 +24,9 @@ use crate::access::{Bundle, Kind, Plan};
 use crate::aggregate;
 use crate::catalog;
 use crate::deployment::Deployment;
+use crate::render::export;
 use crate::render::views::{self, Base, Link, SiteInfo};
 use crate::render::{self, Renderer};
-use crate::render::{analysis, export};
 use anyhow::Result;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -36,7 +36,9 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 mod dashboard;
+mod results;
 mod shared;
+use results::{units, Unit};
 use shared::{exams_by_student, print_page, report_page, Shared};
 
 /// What a build wrote.
@@ -116,85 +118,11 @@ pub fn render(dep: &Deployment, plan: &Plan, site: &SiteInfo, sink: &Sink) -> Re
         .try_for_each(|(n, s)| sink(print_page(dep, plan, &r, site, &by_student, n, s)?))
 }
 
-/// A results page of a bundle: a group, or a school's enrolled grade.
-struct Unit {
-    name: String,
-    title: String,
-    subtitle: String,
-    what: &'static str,
-    exams: Vec<usize>,
-    with_rows: bool,
-    /// A group's roster size (the "m" of the IAB dashboard's "n of m tested").
-    roster: Option<usize>,
-}
-
-/// The bundle's group and school-grade pages.
-fn units(dep: &Deployment, b: &Bundle) -> Vec<Unit> {
-    let data = &dep.data;
-    let mut exams_of: FxHashMap<u32, Vec<usize>> = FxHashMap::default();
-    for &e in &b.exams {
-        exams_of.entry(data.exams[e].student).or_default().push(e);
-    }
-    let mut out: Vec<Unit> = b
-        .groups
-        .iter()
-        .map(|&g| {
-            let group = &data.groups[g];
-            let exams = group
-                .students
-                .iter()
-                .flat_map(|s| exams_of.get(s).into_iter().flatten().copied())
-                .filter(|&e| {
-                    let x = &data.exams[e];
-                    let subject = &dep.catalog.families
-                        [data.assessments[x.assessment as usize].family]
-                        .subject;
-                    x.school_year == group.school_year
-                        && group
-                            .subject
-                            .as_deref()
-                            .is_none_or(|s| s.eq_ignore_ascii_case(subject))
-                })
-                .collect();
-            Unit {
-                name: format!("g{g}"),
-                title: group.name.clone(),
-                subtitle: format!(
-                    "{} · {} · {} students",
-                    data.institutions.schools[group.school].name,
-                    views::school_year_label(group.school_year),
-                    group.students.len()
-                ),
-                what: "group",
-                exams,
-                with_rows: true,
-                roster: Some(group.students.len()),
-            }
-        })
-        .collect();
-    out.extend(
-        views::by_school_grade(dep, b)
-            .into_iter()
-            .map(|((school, grade), exams)| Unit {
-                name: format!("s{school}-{grade}"),
-                title: format!(
-                    "{} · {}",
-                    data.institutions.schools[school].name,
-                    views::grade_title(grade)
-                ),
-                subtitle: "Results of students enrolled in this grade when tested".into(),
-                what: "grade",
-                exams,
-                with_rows: b.kind.student_level() && b.kind != Kind::Teacher,
-                roster: None,
-            }),
-    );
-    out
-}
-
 #[derive(Serialize)]
 struct RoleChoice {
     title: &'static str,
+    /// What the entries are, for the list's find box and pages.
+    plural: &'static str,
     description: &'static str,
     entries: Vec<Link>,
 }
@@ -205,33 +133,39 @@ fn landing(dep: &Deployment, plan: &Plan, site: &SiteInfo, r: &Renderer) -> Resu
         (
             Kind::Teacher,
             "Teacher",
+            "teachers",
             "Results for your assigned groups: group results, each student's history and reports.",
         ),
         (
             Kind::School,
             "School Administrator",
+            "schools",
             "Every result at the school: school and grade results, all groups, student lookup.",
         ),
         (
             Kind::District,
             "District Administrator",
+            "districts",
             "Every school in the district, with school and grade results and student lookup.",
         ),
         (
             Kind::State,
             "State Administrator",
+            "states",
             "Every result in the state.",
         ),
         (
             Kind::Aggregate,
             "Aggregate Reporter",
+            "scopes",
             "Aggregate results only, without students; small groups are suppressed.",
         ),
     ];
     let roles = kinds
         .iter()
-        .map(|&(kind, title, description)| RoleChoice {
+        .map(|&(kind, title, plural, description)| RoleChoice {
             title,
+            plural,
             description,
             entries: plan
                 .bundles
@@ -354,8 +288,6 @@ fn bundle_pages(
     };
     let reports = &shared.report_of[i];
     let link = |s: u32| reports.get(&s).map(|n| format!("{ROOT}r/{n}.html"));
-    let suppress =
-        (b.kind == Kind::Aggregate).then_some(dep.settings.suppression_threshold as usize);
     let page = |path: String, bytes: Vec<u8>| Page {
         path: format!("b/{i}/{path}"),
         bytes,
@@ -400,34 +332,19 @@ fn bundle_pages(
         ))?;
     }
     for (u, unit) in units.iter().enumerate() {
-        let groups = views::section_groups(dep, &unit.exams);
-        let mut sections = views::sections(dep, &groups, unit.with_rows, suppress, &link);
-        for (k, s) in sections.iter_mut().enumerate() {
-            let ((_, family, _), exams) = &groups[k];
-            let fam = &dep.catalog.families[*family];
-            if let Some(a) = analysis::analysis(dep, fam, exams).filter(|_| !s.summary.suppressed) {
-                s.analysis = format!("{}-{}.html", unit.name, s.id);
-                let html = analysis_page(r, base(), unit, s, a)?;
-                sink(page(s.analysis.clone(), html))?;
-            }
-            if let Some(n) = shared.print_of[i].get(&(u, k)) {
-                s.print = format!("{ROOT}p/{n}.html");
-            }
-            if !s.rows.is_empty() {
-                s.csv = format!("{}-{}.csv", unit.name, s.id);
-                let (header, rows) = views::section_csv(s);
-                let header: Vec<&str> = header.iter().map(String::as_str).collect();
-                sink(page(s.csv.clone(), render::csv(&header, &rows)?))?;
-            }
-        }
-        let iabs = views::iab_dashboard(dep, &groups, unit.roster, suppress);
-        // Progress counts are per student: not for aggregate reporters.
-        let progress = suppress
-            .is_none()
-            .then(|| dashboard::group_progress(dep, elpac, &unit.exams))
-            .flatten();
-        let html = results_page(r, base(), unit, suppress, iabs, progress, sections)?;
-        sink(page(format!("{}.html", unit.name), html))?;
+        let print = |k: usize| {
+            let n = shared.print_of[i].get(&(u, k))?;
+            Some(format!("{ROOT}p/{n}.html"))
+        };
+        let cx = results::Context {
+            dep,
+            bundle: b,
+            renderer: r,
+            report: &link,
+            print: &print,
+            elpac,
+        };
+        results::pages(&cx, unit, &base, &|path, bytes| sink(page(path, bytes)))?;
     }
     Ok(())
 }
@@ -576,44 +493,6 @@ fn home(
     Ok(r.render("home.html", &view)?.into_bytes())
 }
 
-/// A group or school-grade results page, with its IAB dashboard and its
-/// English learners' progress.
-fn results_page(
-    r: &Renderer,
-    base: Base,
-    unit: &Unit,
-    suppress: Option<usize>,
-    (iab_year, iabs): (String, Vec<views::IabCard>),
-    progress: Option<dashboard::GroupProgress>,
-    sections: Vec<views::Section>,
-) -> Result<Vec<u8>> {
-    #[derive(Serialize)]
-    struct View<'a> {
-        #[serde(flatten)]
-        base: Base<'a>,
-        title: &'a str,
-        subtitle: &'a str,
-        what: &'a str,
-        threshold: usize,
-        iab_year: String,
-        iabs: Vec<views::IabCard>,
-        progress: Option<dashboard::GroupProgress>,
-        sections: Vec<views::Section>,
-    }
-    let view = View {
-        iab_year,
-        iabs,
-        progress,
-        base,
-        title: &unit.title,
-        subtitle: &unit.subtitle,
-        what: unit.what,
-        threshold: suppress.unwrap_or(0),
-        sections,
-    };
-    Ok(r.render("results.html", &view)?.into_bytes())
-}
-
 /// The custom aggregate report page of family `f`: the builder with its
 /// cube, and the longitudinal report.
 fn aggregate_page(
@@ -712,33 +591,6 @@ fn aggregate_page(
         base,
     };
     Ok(r.render("aggregate.html", &view)?.into_bytes())
-}
-
-/// The analysis page of one section: items, distractors, traits, targets.
-fn analysis_page(
-    r: &Renderer,
-    base: Base,
-    unit: &Unit,
-    section: &views::Section,
-    a: analysis::Analysis,
-) -> Result<Vec<u8>> {
-    #[derive(Serialize)]
-    struct View<'a> {
-        #[serde(flatten)]
-        base: Base<'a>,
-        title: String,
-        subtitle: &'a str,
-        back: String,
-        a: analysis::Analysis,
-    }
-    let view = View {
-        base,
-        title: format!("{} {} · {}", section.name, section.year, unit.title),
-        subtitle: &unit.subtitle,
-        back: format!("{}.html#{}", unit.name, section.id),
-        a,
-    };
-    Ok(r.render("analysis.html", &view)?.into_bytes())
 }
 
 /// A key for a group that is stable across builds and does not reveal it:

@@ -35,6 +35,16 @@ async function audit(kind) {
   await axeCheck(page, kind);
 }
 
+/** On a results entry page, opens the first listed assessment whose row
+ * matches `text` (any, when not given), and waits for its page. */
+async function openAssessment(text) {
+  const rows = page.locator("table.choices tbody tr:not([hidden])", text ? { hasText: text } : {});
+  const link = (await rows.count()) ? rows.first().locator("a") : page.locator("table.choices tbody tr a").first();
+  await link.click();
+  await page.waitForURL(/-a\d+\.html$/);
+  await page.locator("section.assessment").waitFor();
+}
+
 // Landing page: the role chooser.
 await page.goto(url("index.html"));
 for (const role of ["Teacher", "School Administrator", "District Administrator", "State Administrator", "Aggregate Reporter"]) {
@@ -78,9 +88,24 @@ let checkedGroup = false;
 for (let i = 0; i < myGroupNames.length && !checkedGroup; i++) {
   await page.goto(url(teacherHome));
   await page.locator("table.groups tbody tr td a").nth(i).click();
+  const choices = page.locator("table.choices tbody tr");
+  if (await choices.count() === 0) continue;
+  // The chooser starts at the latest school year; subject and type narrow it.
+  const latest = await page.locator('form.chooser select[data-key="year"]').inputValue();
+  const byYear = await choices.evaluateAll((rs) => rs.map((r) => [r.getAttribute("data-year"), r.hidden]));
+  check(latest !== "" && byYear.every(([y, hidden]) => (y === latest) !== hidden), `the chooser lists ${latest}'s assessments only`);
+  const subjects = await page.locator('form.chooser select[data-key="subject"] option').allTextContents();
+  if (subjects.length > 2) {
+    await page.selectOption('form.chooser select[data-key="subject"]', subjects[1]);
+    const listed = await choices.evaluateAll((rs) => rs.filter((r) => !r.hidden).map((r) => r.getAttribute("data-subject")));
+    check(listed.every((x) => x === subjects[1]), `the subject ${subjects[1]} narrows the list (${listed.length})`);
+    await page.selectOption('form.chooser select[data-key="subject"]', "");
+  }
+  await audit("group entry");
+  await shot("group-entry");
+  await openAssessment("Summative");
   const sections = page.locator("section.assessment");
-  if (await sections.count() === 0) continue;
-  const [name, , year] = myGroupNames[i];
+  check(await sections.count() === 1, "an assessment page shows one assessment");  const [name, , year] = myGroupNames[i];
   const roster = rosterOf(name, year);
   const section = sections.first();
   const heading = (await section.locator("h2").textContent()).trim();
@@ -111,10 +136,45 @@ for (let i = 0; i < myGroupNames.length && !checkedGroup; i++) {
   check(byDate.every((x, k) => k === 0 || byDate[k - 1] <= x), `sorted by date, ascending: ${byDate.slice(0, 5).join(",")}`);
 
   // Level filter.
-  await section.locator("select.level-filter").selectOption("1");
+  await section.locator('select[data-key="level"]').selectOption("1");
   const levels = await tableRows.evaluateAll((rs) => rs.filter((r) => !r.hidden).map((r) => r.getAttribute("data-level")));
   check(levels.every((l) => l === "1"), "level filter shows level 1 only");
-  await section.locator("select.level-filter").selectOption("");
+  check(+(await section.locator('td[data-stat="n"]').textContent()) === levels.length, "the summary counts the filtered rows");
+  await section.getByRole("button", { name: "Clear filters" }).click();
+  await page.waitForFunction(() => document.querySelector(".filter-status").textContent === "");
+  check(+(await section.locator('td[data-stat="n"]').textContent()) === rows.length, "clearing the filters restores the summary");
+
+  // Advanced filters recompute the summary: each value of every filter the
+  // export also holds, against the export's rows.
+  const exportFilters = {
+    gender: (r) => r.Sex,
+    iep: (r) => ({ Yes: "Yes", No: "No" }[r.IDEAIndicator] || "Not stated"),
+    migrant: (r) => ({ Yes: "Yes", No: "No" }[r.MigrantStatus] || "Not stated"),
+    completeness: (r) => r.Completeness,
+  };
+  await section.locator("details.more-filters summary").click();
+  let filtersChecked = 0;
+  for (const [key, value] of Object.entries(exportFilters)) {
+    const select = section.locator(`select[data-key="${key}"]`);
+    if (!(await select.count())) continue;
+    for (const option of (await select.locator("option").allTextContents()).slice(1)) {
+      await select.selectOption({ label: option });
+      const want = rows.filter((r) => value(r) === option);
+      const scored = want.map((r) => r.ScaleScore).filter((x) => x !== "").map(Number);
+      const cells = await section.locator("table.summary tbody td").allTextContents();
+      const m = scored.reduce((a, b) => a + b, 0) / scored.length;
+      const shown = await tableRows.evaluateAll((rs) => rs.filter((r) => !r.hidden).length);
+      check(+cells[0] === want.length && shown === want.length && (!scored.length || Math.abs(parseFloat(cells[1]) - m) < 0.51), `${key} = ${option}: n ${cells[0]} and mean ${cells[1]} against ${want.length} export rows, mean ${m.toFixed(1)}`);
+      if (key === "gender" && want.length >= 11 && /ELA Summative/.test(assessment)) {
+        const d = scored.reduce((a, x) => a + x - LEVEL3_ELA[gradeOf(assessment)], 0) / scored.length;
+        check(cells[2] === `${Math.abs(d).toFixed(1)} ${d < 0 ? "below" : "above"}`, `${key} = ${option}: DFS ${cells[2]} ≈ ${d.toFixed(2)}`);
+      }
+      filtersChecked++;
+    }
+    await select.selectOption("");
+  }
+  check(filtersChecked >= 4, `${filtersChecked} filter values checked against the export`);
+  await shot("group-results-filtered");
 
   // CSV download.
   const [download] = await Promise.all([page.waitForEvent("download"), section.getByRole("link", { name: "Download CSV" }).click()]);
@@ -152,9 +212,12 @@ await page.goto(url(teacherHome));
 for (let i = 0; i < myGroupNames.length; i++) {
   await page.goto(url(teacherHome));
   await page.locator("table.groups tbody tr td a").nth(i).click();
+  const summative = page.locator("table.choices tbody tr", { hasText: "Summative" });
+  if (await summative.count() === 0) continue;
+  await summative.first().locator("a").click();
+  await page.waitForURL(/-a\d+\.html$/);
   const print = page.getByRole("link", { name: /Print ISRs/ }).first();
-  if (await print.count() === 0) continue;
-  const expected = await print.locator("xpath=ancestor::section").locator("table.sortable tbody tr").count();
+  if (await print.count() === 0) continue;  const expected = await print.locator("xpath=ancestor::section").locator("table.sortable tbody tr").count();
   await print.click();
   // Wait for the print page itself: counting at once can see the old page.
   await page.waitForURL(/\/p\/\d+\.html$/);
@@ -202,9 +265,11 @@ await page.locator("section.role-card", { hasText: "Enter as School Administrato
 check((await page.textContent(".top .role")) === "School Administrator", "school admin role");
 check(await page.getByRole("heading", { name: "Administrator Tools" }).count() === 1, "admin tools for admins");
 await audit("school admin home");
-const gradeLink = page.locator("#schools ~ ul.inline a").first();
+const gradeLink = page.locator(".school-list ul.inline a").first();
 await gradeLink.click();
-check(await page.locator("section.assessment").count() > 0, "school grade page has results");
+check(await page.locator("table.choices tbody tr").count() > 0, "school grade page lists its assessments");
+await audit("school grade entry");
+await openAssessment();
 await audit("school grade results");
 const anSsid = (await page.locator("table.sortable tbody tr td:nth-child(2)").first().textContent()).trim();
 await page.getByRole("link", { name: "Home" }).click();
@@ -240,9 +305,10 @@ await page.goto(url("index.html"));
 await page.locator("section.role-card", { hasText: "Enter as District Administrator" }).locator("a").first().click();
 check((await page.textContent(".top .role")) === "District Administrator", "district admin role");
 await audit("district admin home");
-const grade = page.locator("#schools ~ ul.inline a").first();
-const school = (await page.locator("#schools ~ h3").first().textContent()).trim();
+const grade = page.locator(".school-list ul.inline a").first();
+const school = (await page.locator(".school-list h3").first().textContent()).trim();
 await grade.click();
+await openAssessment();
 const sec = page.locator("section.assessment").first();
 const h = (await sec.locator("h2").textContent()).trim();
 const y = (await sec.locator("h2 .year").textContent()).trim();
@@ -253,15 +319,21 @@ check(+(await sec.locator("table.summary tbody td").first().textContent()) === w
 
 // District administrator: an item analysis page, from the first grade page with one.
 await page.getByRole("link", { name: "Home" }).click();
-const gradeHrefs = await page.locator("#schools ~ ul.inline a").evaluateAll((as) => as.map((a) => a.href));
+const gradeHrefs = await page.locator(".school-list ul.inline a").evaluateAll((as) => as.map((a) => a.href));
 let analysisFound = false;
 for (const href of gradeHrefs) {
   await page.goto(href);
-  const analysisLink = page.getByRole("link", { name: /Item, trait and target analysis/ }).first();
-  if (await analysisLink.count() === 0) continue;
-  await analysisLink.click();
-  analysisFound = true;
-  break;
+  const summatives = await page.locator("table.choices tbody tr", { hasText: "Smarter" }).locator("a").evaluateAll((as) => as.map((a) => a.href));
+  const pages = summatives.length ? summatives : await page.locator("table.choices tbody tr a").evaluateAll((as) => as.map((a) => a.href));
+  for (const p of pages.slice(0, 4)) {
+    await page.goto(p);
+    const analysisLink = page.getByRole("link", { name: /Item, trait and target analysis/ }).first();
+    if (await analysisLink.count() === 0) continue;
+    await analysisLink.click();
+    analysisFound = true;
+    break;
+  }
+  if (analysisFound) break;
 }
 check(analysisFound, "a grade page links to its item analysis");
 check(await page.getByRole("heading", { name: /Results by Item|Target Report|Writing Trait Scores/ }).count() > 0, "analysis page has its reports");
@@ -417,6 +489,8 @@ await page.setViewportSize({ width: 390, height: 800 });
 await page.goto(url(teacherHome));
 const narrow = [url(teacherHome), await page.locator("table.groups tbody tr td a").first().evaluate((a) => a.href)];
 await page.goto(narrow[1]);
+narrow.push(await page.locator("table.choices tbody tr a").first().evaluate((a) => a.href));
+await page.goto(narrow[2]);
 const printLink = page.getByRole("link", { name: /Print ISRs/ }).first();
 if (await printLink.count()) narrow.push(await printLink.evaluate((a) => a.href));
 for (const href of narrow) {

@@ -64,13 +64,17 @@ async function session(origin, label) {
   console.log(`${label}: logon to first page ${firstPage} ms`);
   check(await page.locator("#ssid").count() === 1, `${label}: a teacher searches their students`);
   await page.locator("table.groups tbody tr td a").first().click();
-  await page.locator("section.assessment").first().waitFor();
+  await page.locator("table.choices").waitFor();
   check(page.url().includes("#/b/"), `${label}: group page address stays in the shell`);
+  await page.locator("table.choices tbody tr:not([hidden]) a").first().click();
+  await page.locator("section.assessment").first().waitFor();
+  check(/-a\d+\.html$/.test(page.url()), `${label}: an assessment's page opens in the shell (${page.url()})`);
   const section = page.locator("section.assessment").first();
-  await section.locator("select.level-filter").selectOption("2");
+  await section.locator('select[data-key="level"]').selectOption("2");
   const levels = await section.locator("table.sortable tbody tr").evaluateAll((rs) => rs.filter((r) => !r.hidden).map((r) => r.getAttribute("data-level")));
   check(levels.every((l) => l === "2"), `${label}: level filter works in the shell`);
-  await section.locator("select.level-filter").selectOption("");
+  check(+(await section.locator('td[data-stat="n"]').textContent()) === levels.length, `${label}: the filtered summary is recomputed in the shell`);
+  await section.locator('select[data-key="level"]').selectOption("");
   const rows = await section.locator("table.sortable tbody tr").count();
   const [download] = await Promise.all([page.waitForEvent("download"), section.getByRole("link", { name: "Download CSV" }).click()]);
   const csv = readFileSync(await download.path(), "utf8").trim().split("\n");
@@ -123,10 +127,13 @@ async function session(origin, label) {
   }
   if (await page.locator("#choices a").count()) await page.locator("#choices a").first().click();
   await page.locator("#ssid").waitFor();
-  const grade = page.locator("#schools ~ ul.inline a").first();
+  const grade = page.locator(".school-list ul.inline a").first();
   await grade.click();
+  await page.locator("table.choices tbody tr a").first().click();
   await page.locator("section.assessment").first().waitFor();
   const ssid = (await page.locator("table.sortable tbody tr td:nth-child(2)").first().textContent()).trim();
+  await page.goBack();
+  await page.locator("table.choices").waitFor();
   await page.goBack();
   await page.locator("#ssid").waitFor();
   await page.fill("#ssid", ssid);
