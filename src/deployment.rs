@@ -6,6 +6,7 @@ use crate::diag::{Diagnostics, Location};
 use crate::ingest::{self, LoadReport};
 use crate::items::ItemBank;
 use crate::model::{Dataset, Grant, User};
+use crate::resources::Resources;
 use crate::yaml;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -168,8 +169,13 @@ pub struct Deployment {
     pub data: Dataset,
     /// Item information for the item views (`items.yaml`; empty when absent).
     pub items: ItemBank,
+    /// Links shown with results (`instructional_resources.yaml`; none when absent).
+    pub resources: Resources,
     pub report: LoadReport,
 }
+
+/// The deployment's instructional resources file.
+pub const RESOURCES_FILE: &str = "instructional_resources.yaml";
 
 /// Loads a deployment. Returns `None` only when nothing useful could be read
 /// (the catalog is broken or the directory is missing); every problem is in `diags`.
@@ -233,6 +239,10 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Deployment> {
             .ok()
     })
     .unwrap_or_default();
+    let resources = read_optional(&root.join(RESOURCES_FILE), diags, |p, t, d| {
+        Resources::parse(p, t, &catalog, d)
+    })
+    .unwrap_or_default();
     Some(Deployment {
         root: root.to_path_buf(),
         settings,
@@ -240,6 +250,7 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Deployment> {
         users,
         data,
         items,
+        resources,
         report,
     })
 }

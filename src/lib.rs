@@ -20,6 +20,7 @@ pub mod open;
 pub mod output;
 pub mod pipeline;
 pub mod render;
+pub mod resources;
 pub mod sandbox;
 pub mod seal;
 pub mod serve;

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{check, deployment, fixture};
+use common::{check, copy_fixture, deployment, fixture};
 use std::process::{Command, Output};
 
 /// The count in the summary row for `family`, by column (one per year, then total).
@@ -274,6 +274,22 @@ fn groups_header_must_be_exact() {
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stderr.contains("groups.csv:1:4: error: expected the header `group_name,school_natural_id,school_year,subject_code,student_ssid,group_user_login`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_misspelt_instructional_resource_family_is_an_error_with_its_line() {
+    let dir = copy_fixture("quirks");
+    std::fs::write(
+        dir.path().join("instructional_resources.yaml"),
+        "resources:\n  - family: sb_math_iab\n    label: Good\n    url: https://a.example/\n  - family: sb_math_summativ\n    label: Misspelt\n    url: https://a.example/\n",
+    )
+    .unwrap();
+    let (out, _, stderr) = check(dir.path());
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("instructional_resources.yaml:6: error: resource `Misspelt`: family `sb_math_summativ` is not in the catalog"),
         "{stderr}"
     );
 }

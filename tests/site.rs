@@ -98,6 +98,7 @@ fn landing_offers_every_role_and_pages_are_self_contained() {
         assert!(landing.contains(role), "{role}");
     }
     assert!(landing.contains("Sandbox — fictitious data"));
+    let mut resource_lists = 0;
     for e in walkdir::WalkDir::new(site)
         .into_iter()
         .map(Result::unwrap)
@@ -109,14 +110,41 @@ fn landing_offers_every_role_and_pages_are_self_contained() {
             "banner on {}",
             e.path().display()
         );
-        for external in ["http://", "https://", "//cdn", "fetch("] {
+        // The only addresses elsewhere are the instructional resources'
+        // links, each opened by the reader; nothing is loaded from elsewhere.
+        let mut own = String::new();
+        for (k, part) in text.split("<ul class=\"resources\">").enumerate() {
+            let outside = if k == 0 {
+                part
+            } else {
+                &part[part.find("</ul>").unwrap()..]
+            };
+            own.push_str(outside);
+            if k > 0 {
+                resource_lists += 1;
+                let list = &part[..part.find("</ul>").unwrap()];
+                for link in list.split("<a ").skip(1) {
+                    assert!(
+                        link.starts_with("href=\"https:&#x2F;&#x2F;")
+                            && link.contains("rel=\"external noopener noreferrer\""),
+                        "{}: {link}",
+                        e.path().display()
+                    );
+                }
+            }
+        }
+        for external in ["http:", "https:", "//cdn", "&#x2F;&#x2F;", "fetch("] {
             assert!(
-                !text.contains(external),
+                !own.contains(external),
                 "{} has `{external}`",
                 e.path().display()
             );
         }
     }
+    assert!(
+        resource_lists > 10,
+        "{resource_lists} lists of instructional resources"
+    );
     assert!(site.join("help/index.html").exists() && site.join("assets/site.css").exists());
 }
 

@@ -242,12 +242,11 @@
     var table = document.getElementById(form.getAttribute("data-table"));
     var summary = document.getElementById(form.getAttribute("data-summary"));
     var rows = Array.prototype.slice.call(table.tBodies[0].rows);
+    // Each row's data-f holds its value of each filter, in data-keys' order.
+    var keys = (form.getAttribute("data-keys") || "").split(" ").filter(Boolean);
     var values = rows.map(function (r) {
       var v = { level: r.getAttribute("data-level") };
-      (r.getAttribute("data-f") || "").split(" ").forEach(function (w) {
-        var at = w.indexOf(":");
-        if (at > 0) v[w.slice(0, at)] = w.slice(at + 1);
-      });
+      (r.getAttribute("data-f") || "").split(" ").forEach(function (x, i) { v[keys[i]] = x; });
       return v;
     });
     var cells = summary.querySelectorAll("td[data-stat]");
@@ -401,6 +400,13 @@
     root.querySelectorAll("[data-paged]").forEach(pager);
     root.querySelectorAll("form.row-filters").forEach(rowFilters);
     root.querySelectorAll("form.chooser").forEach(chooser);
+    // Another assessment of the same group or grade.
+    root.querySelectorAll("form.jump").forEach(function (form) {
+      form.addEventListener("submit", function (e) {
+        e.preventDefault();
+        api.go(form.querySelector("select").value);
+      });
+    });
     root.querySelectorAll("select.points-view").forEach(function (sel) {
       sel.addEventListener("change", function () {
         var t = document.getElementById(sel.getAttribute("data-table"));

@@ -29,8 +29,8 @@ pub struct Filter {
     pub options: Vec<(u16, String)>,
 }
 
-/// The filters a section offers, and per row (in `exams` order) its values
-/// as `key:value` words for the rows' `data-f`.
+/// The filters a section offers, and per row (in `exams` order) its value
+/// for each filter, in the list's order, as the rows' `data-f`.
 pub struct Filters {
     pub list: Vec<Filter>,
     pub rows: Vec<String>,
@@ -104,7 +104,7 @@ pub fn filters(dep: &Deployment, exams: &[usize], viewer: Viewer) -> Filters {
         .map(|i| {
             let words: Vec<String> = columns
                 .iter()
-                .map(|(key, _, values)| format!("{key}:{}", values[i].0))
+                .map(|(_, _, values)| values[i].0.to_string())
                 .collect();
             words.join(" ")
         })

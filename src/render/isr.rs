@@ -50,6 +50,8 @@ pub struct Isr {
     pub measure: String,
     /// The Student Score Data File's condition code and include indicator.
     pub official: String,
+    /// The deployment's instructional resources for this result.
+    pub instructional: Vec<crate::resources::Resource>,
 }
 
 /// The accessibility resources assigned for a test, as the report lists them.
@@ -246,6 +248,9 @@ pub fn isr(dep: &Deployment, e: usize, earlier: &[usize]) -> Isr {
             .map(|d| super::views::distance_words(d.into(), 0))
             .unwrap_or_default(),
         official: official_note(dep, exam),
+        instructional: dep
+            .resources
+            .for_result(&fam.id, &a.name, exam.overall.level),
         previous: earlier
             .iter()
             .map(|&p| {

@@ -85,7 +85,7 @@ pub struct ResultRow {
     pub dfs_key: String,
     /// The scale score as the summary adds it up.
     pub score_key: String,
-    /// The row's value for each of the section's filters (`key:value` words).
+    /// The row's value for each of the section's filters, in their order.
     pub filter: String,
 }
 
@@ -117,6 +117,9 @@ pub struct Section {
     pub rows: Vec<ResultRow>,
     /// The advanced filters of Results by Student.
     pub filters: Vec<filters::Filter>,
+    /// The deployment's instructional resources for the assessment, by
+    /// whom they are for ("Every student", or a level's name).
+    pub instructional: Vec<(String, Vec<crate::resources::Resource>)>,
     pub csv: String,
     /// The batch print of this assessment's reports, when there is one.
     pub print: String,
@@ -405,6 +408,7 @@ pub fn sections(
             });
             Section {
                 id: format!("a{i}"),
+                instructional: instructional(dep, fam, &name),
                 name,
                 family: fam.name.clone(),
                 year: school_year_label(year),
@@ -430,6 +434,28 @@ pub fn sections(
                 print: String::new(),
                 analysis: String::new(),
             }
+        })
+        .collect()
+}
+
+/// The instructional resources of assessment `name`, for every student
+/// first, then by level.
+fn instructional(
+    dep: &Deployment,
+    fam: &Family,
+    name: &str,
+) -> Vec<(String, Vec<crate::resources::Resource>)> {
+    let mut by: BTreeMap<u8, Vec<crate::resources::Resource>> = BTreeMap::new();
+    for r in dep.resources.for_assessment(&fam.id, name) {
+        by.entry(r.level.unwrap_or(0)).or_default().push(r);
+    }
+    by.into_iter()
+        .map(|(l, list)| {
+            let whom = match level_at(&fam.levels, Some(l)) {
+                Some(level) => format!("Students at {}", level.name),
+                None => "Every student".to_string(),
+            };
+            (whom, list)
         })
         .collect()
 }

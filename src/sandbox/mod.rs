@@ -87,6 +87,10 @@ pub fn emit(dir: &Path, options: &Options, catalog: &Catalog) -> Result<Emitted>
         settings_yaml(&profile).as_bytes(),
     )?;
     write(&dir.join("items.yaml"), crate::items::SANDBOX.as_bytes())?;
+    write(
+        &dir.join(crate::deployment::RESOURCES_FILE),
+        crate::resources::SANDBOX.as_bytes(),
+    )?;
     write(&dir.join("README.md"), readme(&profile, options).as_bytes())?;
     Ok(Emitted {
         schools: district.schools.len(),

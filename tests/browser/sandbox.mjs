@@ -175,6 +175,17 @@ for (let i = 0; i < myGroupNames.length && !checkedGroup; i++) {
   }
   check(filtersChecked >= 4, `${filtersChecked} filter values checked against the export`);
   await shot("group-results-filtered");
+  // Another assessment of the group, from the page's own chooser.
+  const others = await page.locator("form.jump option").evaluateAll((os) => os.filter((o) => !o.selected).map((o) => o.value));
+  if (others.length) {
+    const here = page.url();
+    await page.selectOption("form.jump select", others[0]);
+    await page.getByRole("button", { name: "Show" }).click();
+    await page.waitForURL((u) => u.href !== here && u.href.endsWith(others[0]));
+    check((await page.locator("form.jump select").inputValue()) === others[0], "Another assessment opens that assessment's page");
+    await page.goBack();
+    await page.locator("section.assessment").waitFor();
+  }
 
   // CSV download.
   const [download] = await Promise.all([page.waitForEvent("download"), section.getByRole("link", { name: "Download CSV" }).click()]);
@@ -196,6 +207,9 @@ for (let i = 0; i < myGroupNames.length && !checkedGroup; i++) {
   check(closed === 0 && (await page.locator("article.isr details").count()) > 0, `printing opens every ISR disclosure (${closed} closed)`);
   await audit("student report");
   await shot("student-report");
+  // Instructional resources open elsewhere, in a new tab, without a referrer.
+  const resources = await page.locator("article.isr ul.resources a").evaluateAll((as) => as.map((a) => [a.href, a.target, a.rel]));
+  check(resources.length > 0 && resources.every(([h, t, r]) => h.startsWith("https://") && t === "_blank" && r.includes("noreferrer")), `instructional resources link out safely: ${JSON.stringify(resources.slice(0, 2))}`);
   for (const [family, name] of [["Smarter Balanced", "isr-sb"], ["California Science Test", "isr-cast"], ["Interim", "isr-interim"]]) {
     const isr = page.locator("article.isr", { hasText: family }).first();
     if (shots && (await isr.count())) await isr.screenshot({ path: join(shots, `${name}.png`) });
@@ -305,6 +319,24 @@ await page.goto(url("index.html"));
 await page.locator("section.role-card", { hasText: "Enter as District Administrator" }).locator("a").first().click();
 check((await page.textContent(".top .role")) === "District Administrator", "district admin role");
 await audit("district admin home");
+// The groups list is paged with a find box.
+const groupRows = page.locator("table.groups tbody tr");
+const totalGroups = await groupRows.count();
+if (totalGroups > 25) {
+  const visible = () => groupRows.evaluateAll((rs) => rs.filter((r) => !r.hidden).map((r) => r.getAttribute("data-key")));
+  const first = await visible();
+  check(first.length === 25, `the first page lists 25 of ${totalGroups} groups`);
+  await page.locator("nav.pager").getByRole("button", { name: "Next" }).click();
+  const second = await visible();
+  check(second.length > 0 && !second.includes(first[0]), "Next shows the next page of groups");
+  const word = (await groupRows.first().locator("td").first().textContent()).trim().split(/\s+/)[0];
+  await page.getByLabel("Find groups").fill(word);
+  const found = await visible();
+  const all = await groupRows.evaluateAll((rs) => rs.map((r) => r.textContent.toLowerCase()));
+  const want = all.filter((t) => t.includes(word.toLowerCase())).length;
+  check(found.length === Math.min(25, want) && (await page.textContent("nav.pager .pager-status")).includes(`${want} groups found`), `finding “${word}” lists ${want} groups`);
+  await page.getByLabel("Find groups").fill("");
+}
 const grade = page.locator(".school-list ul.inline a").first();
 const school = (await page.locator(".school-list h3").first().textContent()).trim();
 await grade.click();
