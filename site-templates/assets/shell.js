@@ -25,6 +25,22 @@
     });
   }
 
+  // My Groups the user builds: kept in localStorage only sealed to the
+  // user's own key (site.js uses this store in place of plain storage).
+  api.store = {
+    get: function () {
+      return ask({ op: "mine-key" }).then(function (key) {
+        var sealed = localStorage.getItem(key);
+        return sealed ? ask({ op: "mine-open", sealed: sealed }).then(JSON.parse) : [];
+      });
+    },
+    set: function (value) {
+      return Promise.all([ask({ op: "mine-key" }), ask({ op: "mine-seal", text: JSON.stringify(value) })]).then(function (r) {
+        localStorage.setItem(r[0], r[1]);
+      });
+    }
+  };
+
   function saved() {
     try { return JSON.parse(sessionStorage.getItem(KEY)); } catch (e) { return null; }
   }

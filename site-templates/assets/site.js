@@ -226,6 +226,41 @@
     });
     build();
   }
+  // My Groups a user builds from students they can see: [{name, school,
+  // year, ssids, from}]. The sandbox keeps them in this browser's storage; the
+  // secure site's shell replaces the store with one sealed to the user's key.
+  var BUILT = "scoresite.built-groups";
+  function groupStore() {
+    return api.store || {
+      get: function () {
+        try { return Promise.resolve(JSON.parse(localStorage.getItem(BUILT) || "[]")); } catch (e) { return Promise.resolve([]); }
+      },
+      set: function (value) {
+        try { localStorage.setItem(BUILT, JSON.stringify(value)); } catch (e) { return Promise.reject(e); }
+        return Promise.resolve();
+      }
+    };
+  }
+  // An RDW groups file of the built groups, for the coordinator's data/.
+  function groupsCsv(groups) {
+    var lines = ["group_name,school_natural_id,school_year,subject_code,student_ssid,group_user_login"];
+    groups.forEach(function (g) {
+      g.ssids.forEach(function (ssid) {
+        lines.push([g.name, g.school, g.year, "All", ssid, ""].map(csvCell).join(","));
+      });
+    });
+    return lines.join("\r\n") + "\r\n";
+  }
+  function saveFile(name, text) {
+    var url = URL.createObjectURL(new Blob(["\ufeff" + text], { type: "text/csv" }));
+    var link = document.createElement("a");
+    link.href = url;
+    link.download = name;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+  }
   // Results by Student: the level and advanced filters hide the rows that
   // do not match and recompute the Results Summary from the rows left, by
   // the rules of the build's summary (stats::summarize, views::summary).
@@ -245,7 +280,7 @@
     // Each row's data-f holds its value of each filter, in data-keys' order.
     var keys = (form.getAttribute("data-keys") || "").split(" ").filter(Boolean);
     var values = rows.map(function (r) {
-      var v = { level: r.getAttribute("data-level") };
+      var v = { level: r.getAttribute("data-level"), ssid: r.cells[1].textContent.trim() };
       (r.getAttribute("data-f") || "").split(" ").forEach(function (x, i) { v[keys[i]] = x; });
       return v;
     });
@@ -261,7 +296,9 @@
       var active = Object.keys(want);
       var shown = [];
       rows.forEach(function (r, i) {
-        var ok = active.every(function (k) { return values[i][k] === want[k]; });
+        var ok = active.every(function (k) {
+          return k === "mygroup" ? mine[+want[k]].ssids.indexOf(values[i].ssid) >= 0 : values[i][k] === want[k];
+        });
         r.hidden = !ok;
         if (ok) shown.push(r);
       });
@@ -307,6 +344,38 @@
       }
       status.textContent = "Showing " + shown.length + " of " + rows.length + " results; the Results Summary is of these.";
     }
+    // My Groups: filter by one, or save the students shown as a new one.
+    var mine = [];
+    var mySelect = form.querySelector('select[data-key="mygroup"]');
+    function listMine() {
+      return groupStore().get().then(function (groups) {
+        mine = groups;
+        mySelect.length = 1;
+        groups.forEach(function (g, i) { mySelect.add(new Option(g.name + " (" + g.ssids.length + ")", String(i))); });
+        mySelect.parentNode.hidden = groups.length === 0;
+      });
+    }
+    listMine().catch(function () { /* no store: the filter stays hidden */ });
+    var save = form.parentNode.querySelector("form.save-group");
+    save.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var name = save.querySelector("input").value.trim();
+      var ssids = rows.filter(function (r) { return !r.hidden; }).map(function (r) { return r.cells[1].textContent.trim(); });
+      var out = save.querySelector(".save-status");
+      if (!name) { out.textContent = "Give the group a name."; return; }
+      if (!ssids.length) { out.textContent = "No students are shown to save."; return; }
+      groupStore().get().then(function (groups) {
+        groups = groups.filter(function (g) { return g.name !== name; });
+        groups.push({ name: name, school: save.getAttribute("data-school"), year: +save.getAttribute("data-year"), ssids: ssids, from: save.getAttribute("data-from") });
+        return groupStore().set(groups);
+      }).then(function () {
+        out.textContent = "Saved “" + name + "” with " + ssids.length + " students in My Groups.";
+        save.querySelector("input").value = "";
+        return listMine();
+      }, function (err) {
+        out.textContent = "Not saved: " + (err && err.message ? err.message : "this browser keeps nothing.");
+      });
+    });
     selects().forEach(function (s) { s.addEventListener("change", apply); });
     form.addEventListener("reset", function () { setTimeout(apply, 0); });
     form.addEventListener("submit", function (e) { e.preventDefault(); });
@@ -375,6 +444,32 @@
     box.addEventListener("sorted", function () { page = 0; show(); });
     show();
   }
+  // The home page's list of the groups the user made.
+  function builtGroups(section) {
+    var body = section.querySelector("tbody"), status = section.querySelector(".built-status");
+    var groups = [];
+    function render() {
+      body.textContent = "";
+      groups.forEach(function (g, i) {
+        var tr = body.insertRow();
+        [g.name, String(g.ssids.length), g.from].forEach(function (t) { tr.insertCell().textContent = t; });
+        var b = document.createElement("button");
+        b.type = "button";
+        b.textContent = "Remove";
+        b.setAttribute("aria-label", "Remove " + g.name);
+        b.addEventListener("click", function () {
+          groups.splice(i, 1);
+          groupStore().set(groups).then(render, function (e) { status.textContent = "Not removed: " + e.message; });
+        });
+        tr.insertCell().appendChild(b);
+      });
+      section.hidden = groups.length === 0;
+    }
+    groupStore().get().then(function (g) { groups = g; render(); }, function () { /* nothing kept */ });
+    section.querySelector(".built-csv").addEventListener("click", function () {
+      saveFile("my-groups.csv", groupsCsv(groups));
+    });
+  }
   function enhance(root) {
     root.querySelectorAll("form.aggregate").forEach(aggregate);
     root.querySelectorAll("table.sortable").forEach(function (table) {
@@ -400,6 +495,7 @@
     root.querySelectorAll("[data-paged]").forEach(pager);
     root.querySelectorAll("form.row-filters").forEach(rowFilters);
     root.querySelectorAll("form.chooser").forEach(chooser);
+    root.querySelectorAll("section.built-groups").forEach(builtGroups);
     // Another assessment of the same group or grade.
     root.querySelectorAll("form.jump").forEach(function (form) {
       form.addEventListener("submit", function (e) {

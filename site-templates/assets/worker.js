@@ -20,7 +20,7 @@ const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0"))
 const unhex = (text) => new Uint8Array(text.match(/../g).map((h) => parseInt(h, 16)));
 const mac = (key, message) => hex(ageLib.hmac(ageLib.sha256, key, enc.encode(message)));
 
-let session = null; // { names: hex, identities: [AGE-SECRET-KEY-…], build: hex }
+let session = null; // { names: hex, identities: [AGE-SECRET-KEY-…], build: hex, mine: AGE-SECRET-KEY-… }
 let decrypter = null;
 
 function resume(s) {
@@ -71,7 +71,9 @@ async function logon(email, passphrase) {
   const personal = new ageLib.Decrypter();
   personal.addIdentity(identity);
   const grant = JSON.parse(await personal.decrypt(sealedGrant, "text"));
-  const s = { names: grant.names, identities: grant.bundles.map((b) => b.identity), build: site.build };
+  // `mine` is the user's own identity: what the user saves in this browser
+  // (the groups they build) is sealed to it.
+  const s = { names: grant.names, identities: grant.bundles.map((b) => b.identity), build: site.build, mine: identity };
   resume(s);
   const bundles = grant.bundles.map(({ role, label, note, home }) => ({ role, label, note, home }));
   return { session: s, bundles };
@@ -113,6 +115,28 @@ async function unpack(bytes) {
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
+/** What the user keeps in this browser, sealed to their own identity so
+ * that browser storage holds only ciphertext: its storage key (from the
+ * user's public recipient) and the sealed or opened text. */
+function own() {
+  if (!session || !session.mine) throw new Error("Log out and log on again to keep your own groups.");
+  return session.mine;
+}
+async function mineKey() {
+  const recipient = await ageLib.identityToRecipient(own());
+  return "scoresite.mine." + hex(ageLib.sha256(enc.encode(recipient))).slice(0, 32);
+}
+async function mineSeal(text) {
+  const e = new ageLib.Encrypter();
+  e.addRecipient(await ageLib.identityToRecipient(own()));
+  return hex(await e.encrypt(text));
+}
+async function mineOpen(sealed) {
+  const d = new ageLib.Decrypter();
+  d.addIdentity(own());
+  return await d.decrypt(unhex(sealed), "text");
+}
+
 self.onmessage = async (e) => {
   const { id, op } = e.data;
   try {
@@ -120,6 +144,9 @@ self.onmessage = async (e) => {
     if (op === "logon") result = await logon(e.data.email, e.data.passphrase);
     else if (op === "enrol") result = await enrol(e.data.passphrase);
     else if (op === "resume") resume(e.data.session);
+    else if (op === "mine-key") result = await mineKey();
+    else if (op === "mine-seal") result = await mineSeal(e.data.text);
+    else if (op === "mine-open") result = await mineOpen(e.data.sealed);
     else if (op === "get") {
       const bytes = await get(e.data.path);
       self.postMessage({ id, ok: true, result: bytes }, [bytes.buffer]);

@@ -103,6 +103,8 @@ pub struct Section {
     pub name: String,
     pub family: String,
     pub year: String,
+    /// The school year as a number (2025 for 2024–25).
+    pub school_year: u16,
     /// The subject and the type of assessment, as the chooser offers them.
     pub subject: &'static str,
     pub kind: &'static str,
@@ -412,6 +414,7 @@ pub fn sections(
                 name,
                 family: fam.name.clone(),
                 year: school_year_label(year),
+                school_year: year,
                 subject: fam.subject_label(),
                 kind: fam.type_label(),
                 summary: summary(dep, fam, &list, suppress_at),

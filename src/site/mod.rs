@@ -215,10 +215,11 @@ pub fn bundle_note(dep: &Deployment, b: &Bundle) -> String {
                         .as_str()
                 })
                 .collect();
+            let n = b.groups.len();
             format!(
-                "{} · {} groups",
+                "{} · {n} group{}",
                 schools.into_iter().collect::<Vec<_>>().join(", "),
-                b.groups.len()
+                if n == 1 { "" } else { "s" }
             )
         }
         _ if b.schools.len() == 1 => "1 school".into(),

@@ -35,6 +35,13 @@ pub(super) struct Unit {
     school: u32,
 }
 
+impl Unit {
+    /// The school's natural id (CDS code), as an RDW groups file names it.
+    fn school_ref(&self, dep: &Deployment) -> String {
+        dep.data.institutions.school_ref(self.school as usize)
+    }
+}
+
 /// The bundle's group and school-grade pages.
 pub(super) fn units(dep: &Deployment, b: &Bundle) -> Vec<Unit> {
     let data = &dep.data;
@@ -153,6 +160,7 @@ pub(super) fn pages<'s>(
         .collect();
     let page = Shape {
         unit,
+        school_ref: unit.school_ref(dep),
         threshold: suppress.unwrap_or(0),
         choices: &choices,
     };
@@ -190,6 +198,7 @@ pub(super) fn pages<'s>(
 /// What a unit's entry page and its assessment pages share.
 struct Shape<'a> {
     unit: &'a Unit,
+    school_ref: String,
     threshold: usize,
     choices: &'a [Choice],
 }
@@ -203,6 +212,8 @@ struct Common<'a> {
     subtitle: &'a str,
     what: &'a str,
     unit: &'a str,
+    /// The school's natural id, for the groups a user saves from the page.
+    school_ref: String,
     threshold: usize,
     choices: &'a [Choice],
     years: Vec<&'a str>,
@@ -232,6 +243,7 @@ impl<'a> Shape<'a> {
             subtitle: &self.unit.subtitle,
             what: self.unit.what,
             unit: &self.unit.name,
+            school_ref: self.school_ref.clone(),
             threshold: self.threshold,
             choices: self.choices,
             years: distinct(self.choices.iter().map(|c| c.year.as_str())),

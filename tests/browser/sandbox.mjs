@@ -175,6 +175,18 @@ for (let i = 0; i < myGroupNames.length && !checkedGroup; i++) {
   }
   check(filtersChecked >= 4, `${filtersChecked} filter values checked against the export`);
   await shot("group-results-filtered");
+  // My Groups: save the students at level 1 as a group, see it on another
+  // assessment, on the home page, and download it as an RDW groups file.
+  await section.locator('select[data-key="level"]').selectOption("1");
+  const levelOne = await tableRows.evaluateAll((rs) => rs.filter((r) => !r.hidden).map((r) => r.cells[1].textContent.trim()));
+  let savedGroup = null;
+  if (levelOne.length) {
+    await section.getByLabel("Save the students shown as a group in My Groups").fill("Reteach group");
+    await section.getByRole("button", { name: "Save group" }).click();
+    await section.locator(".save-status", { hasText: "Saved" }).waitFor();
+    savedGroup = levelOne;
+  }
+  await section.getByRole("button", { name: "Clear filters" }).click();
   // Another assessment of the group, from the page's own chooser.
   const others = await page.locator("form.jump option").evaluateAll((os) => os.filter((o) => !o.selected).map((o) => o.value));
   if (others.length) {
@@ -183,6 +195,14 @@ for (let i = 0; i < myGroupNames.length && !checkedGroup; i++) {
     await page.getByRole("button", { name: "Show" }).click();
     await page.waitForURL((u) => u.href !== here && u.href.endsWith(others[0]));
     check((await page.locator("form.jump select").inputValue()) === others[0], "Another assessment opens that assessment's page");
+    if (savedGroup) {
+      const mine = page.locator('select[data-key="mygroup"]');
+      await page.locator('select[data-key="mygroup"] option', { hasText: "Reteach group" }).waitFor({ state: "attached" });
+      await mine.selectOption({ label: `Reteach group (${savedGroup.length})` });
+      const shownSsids = await page.locator("table.sortable tbody tr").evaluateAll((rs) => rs.filter((r) => !r.hidden).map((r) => r.cells[1].textContent.trim()));
+      check(shownSsids.length > 0 && shownSsids.every((x) => savedGroup.includes(x)), `My group shows only its ${savedGroup.length} students (${shownSsids.length} tested here)`);
+      check(+(await page.locator('td[data-stat="n"]').textContent()) === shownSsids.length, "My group's summary counts its students");
+    }
     await page.goBack();
     await page.locator("section.assessment").waitFor();
   }
@@ -217,6 +237,17 @@ for (let i = 0; i < myGroupNames.length && !checkedGroup; i++) {
   await page.getByRole("link", { name: "Home" }).click();
   await page.waitForURL(url(teacherHome)).catch(() => {});
   check(page.url() === url(teacherHome), "Home returns to the teacher's home from a shared page");
+  if (savedGroup) {
+    const built = page.locator("section.built-groups");
+    await built.locator("tbody tr").first().waitFor();
+    check((await built.locator("tbody tr td").first().textContent()) === "Reteach group", "the group made is listed on the home page");
+    const [groupsFile] = await Promise.all([page.waitForEvent("download"), built.getByRole("button", { name: "Download as an RDW groups CSV" }).click()]);
+    const groupRowsCsv = csvRows(readFileSync(await groupsFile.path(), "utf8"));
+    check(groupRowsCsv.length === savedGroup.length && groupRowsCsv.every((r) => r.group_name === "Reteach group" && savedGroup.includes(r.student_ssid) && /^\d{4}$/.test(r.school_year) && r.school_natural_id), `the RDW groups file lists the ${savedGroup.length} students`);
+    await built.getByRole("button", { name: "Remove Reteach group" }).click();
+    await built.waitFor({ state: "hidden" });
+    check(await page.evaluate(() => JSON.parse(localStorage.getItem("scoresite.built-groups")).length) === 0, "removing the group forgets it");
+  }
   checkedGroup = true;
 }
 check(checkedGroup, "a group page with results was checked");

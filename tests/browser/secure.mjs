@@ -79,6 +79,18 @@ async function session(origin, label) {
   const [download] = await Promise.all([page.waitForEvent("download"), section.getByRole("link", { name: "Download CSV" }).click()]);
   const csv = readFileSync(await download.path(), "utf8").trim().split("\n");
   check(csv.length === rows + 1 && csv[0].includes("SSID"), `${label}: decrypted CSV download has ${csv.length - 1} rows`);
+  // My Groups in the shell: kept only sealed to the user's own key.
+  await section.getByLabel("Save the students shown as a group in My Groups").fill("Shell group");
+  await section.getByRole("button", { name: "Save group" }).click();
+  await section.locator(".save-status", { hasText: "Saved" }).waitFor({ timeout: 30000 });
+  const stored = await page.evaluate(() => Object.keys(localStorage).map((k) => k + "=" + localStorage.getItem(k)).join("\n"));
+  const rowSsids = await section.locator("table.sortable tbody tr td:nth-child(2)").allTextContents();
+  check(stored.includes("scoresite.mine.") && !/\d{10}/.test(stored.replace(/[0-9a-f]{40,}/g, "")) && !rowSsids.some((x) => stored.includes(x.trim())) && !stored.includes("Shell group"), `${label}: browser storage holds the group sealed, no SSID or name in plaintext`);
+  await page.getByRole("link", { name: "My reports" }).click();
+  await page.locator("section.built-groups tbody tr").first().waitFor({ timeout: 30000 });
+  check((await page.locator("section.built-groups tbody tr td").first().textContent()) === "Shell group", `${label}: the sealed group opens on the home page`);
+  await page.goBack();
+  await page.locator("section.assessment").first().waitFor();
   if (label === "localhost") await axeCheck(page, "secure group page");
   if (shots && label === "localhost") await page.screenshot({ path: join(shots, "secure-group.png") });
   await section.locator("table.sortable tbody tr a").first().click();
