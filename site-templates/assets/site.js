@@ -205,6 +205,7 @@
       var out = form.parentNode.querySelector(".agg-out");
       out.innerHTML = html.join("");
       enhance(out);
+      scrollBoxes();
       last = { head: head, rows: rows };
       form.querySelector(".agg-csv").disabled = false;
       form.querySelector(".agg-status").textContent = rows.length + " rows built.";
@@ -600,8 +601,28 @@
       b.addEventListener("click", function () { window.print(); });
     });
   }
-  api.enhance = enhance;
+  // A table wider than the screen scrolls in its own box; a keyboard user
+  // reaches such a box with Tab and scrolls it with the arrow keys.
+  function scrollBoxes() {
+    document.querySelectorAll(".scroll").forEach(function (box) {
+      var wide = box.scrollWidth > box.clientWidth + 1;
+      if (wide && !box.hasAttribute("tabindex")) {
+        box.tabIndex = 0;
+        box.setAttribute("role", "region");
+        var table = box.querySelector("table");
+        var head = table && (table.caption || table.tHead);
+        box.setAttribute("aria-label", "Table, scrolls sideways" + (head ? ": " + head.textContent.trim().replace(/\s+/g, " ").slice(0, 80) : ""));
+      } else if (!wide && box.getAttribute("role") === "region") {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("role");
+        box.removeAttribute("aria-label");
+      }
+    });
+  }
+  api.enhance = function (root) { enhance(root); scrollBoxes(); };
   enhance(document);
+  scrollBoxes();
+  window.addEventListener("resize", scrollBoxes);
   // A printed report shows what "About this score" and other disclosures hold.
   window.addEventListener("beforeprint", function () {
     document.querySelectorAll("details").forEach(function (d) { d.open = true; });
