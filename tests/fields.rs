@@ -73,7 +73,11 @@ fn disabled_fields_are_not_aggregated_or_exported() {
                 .split_whitespace()
                 .collect();
             let selects = text.matches("<select data-key=").count();
-            assert_eq!(selects, keys.len() + 1, "{path}: the level and each filter");
+            assert_eq!(
+                selects,
+                keys.len() + 2,
+                "{path}: My group, the level and each filter"
+            );
             for row in text.split("data-f=\"").skip(1) {
                 let values = row[..row.find('"').unwrap()].split_whitespace().count();
                 assert_eq!(values, keys.len(), "{path}: a row's values");

@@ -597,6 +597,12 @@
           .forEach(function (a) { parent.appendChild(a); });
       });
     });
+    // Batch print: with or without each report's accessibility resources.
+    root.querySelectorAll("input.print-access").forEach(function (box) {
+      box.addEventListener("change", function () {
+        root.querySelectorAll(".access-resources").forEach(function (d) { d.hidden = !box.checked; });
+      });
+    });
     root.querySelectorAll("button.print").forEach(function (b) {
       b.addEventListener("click", function () { window.print(); });
     });

@@ -146,11 +146,26 @@ for (let i = 0; i < myGroupNames.length && !checkedGroup; i++) {
 
   // Advanced filters recompute the summary: each value of every filter the
   // export also holds, against the export's rows.
+  const yesNo = (v) => ({ Yes: "Yes", No: "No" }[v] || "Not stated");
+  // Race/ethnicity as CDE reports it: Hispanic or Latino first; one other
+  // race by its name; several as two or more races.
+  const RACES = [["HispanicOrLatinoEthnicity", "Hispanic or Latino"], ["AmericanIndianOrAlaskaNative", "American Indian or Alaska Native"], ["Asian", "Asian"], ["BlackOrAfricanAmerican", "Black or African American"], ["White", "White"], ["NativeHawaiianOrOtherPacificIslander", "Native Hawaiian or Other Pacific Islander"], ["TwoOrMoreRaces", "Two or more races"], ["Filipino", "Filipino"]];
+  const race = (r) => {
+    if (r.HispanicOrLatinoEthnicity === "Yes") return RACES[0][1];
+    const yes = RACES.slice(1).filter(([c]) => r[c] === "Yes");
+    return yes.length === 0 ? "Not stated" : yes.length === 1 ? yes[0][1] : "Two or more races";
+  };
   const exportFilters = {
-    gender: (r) => r.Sex,
-    iep: (r) => ({ Yes: "Yes", No: "No" }[r.IDEAIndicator] || "Not stated"),
-    migrant: (r) => ({ Yes: "Yes", No: "No" }[r.MigrantStatus] || "Not stated"),
+    gender: (r) => r.Sex || "Not stated",
+    race,
+    elas: (r) => r.EnglishLanguageAcquisitionStatus || "Not stated",
+    el: (r) => yesNo(r.LEPStatus),
+    migrant: (r) => yesNo(r.MigrantStatus),
+    section504: (r) => yesNo(r.Section504Status),
+    iep: (r) => yesNo(r.IDEAIndicator),
+    military: (r) => yesNo(r.MilitaryConnectedStudentIndicator),
     completeness: (r) => r.Completeness,
+    condition: (r) => ({ Valid: "Valid", IN: "Invalid", SD: "Standardized", NS: "Nonstandardized" }[r.AdministrationCondition] || "Not reported"),
   };
   await section.locator("details.more-filters summary").click();
   let filtersChecked = 0;
@@ -173,7 +188,7 @@ for (let i = 0; i < myGroupNames.length && !checkedGroup; i++) {
     }
     await select.selectOption("");
   }
-  check(filtersChecked >= 4, `${filtersChecked} filter values checked against the export`);
+  check(filtersChecked >= 8, `${filtersChecked} filter values checked against the export`);
   await shot("group-results-filtered");
   // My Groups: save the students at level 1 as a group, see it on another
   // assessment, on the home page, and download it as an RDW groups file.
@@ -277,6 +292,14 @@ for (let i = 0; i < myGroupNames.length; i++) {
   await page.selectOption("select.print-order", "ssid");
   const ssids = await page.locator("article.isr").evaluateAll((as) => as.map((a) => a.getAttribute("data-ssid")));
   check(ssids.length === printed && ssids.every((x, k) => k === 0 || ssids[k - 1] <= x), "batch print reordered by SSID");
+  const withAccess = await page.locator("article.isr .access-resources").count();
+  if (withAccess) {
+    await page.getByLabel("Include accessibility resources").uncheck();
+    await page.emulateMedia({ media: "print" });
+    check(await page.locator("article.isr .access-resources").evaluateAll((ds) => ds.every((d) => getComputedStyle(d).display === "none")), `accessibility resources left out of ${withAccess} printed reports`);
+    await page.emulateMedia({ media: "screen" });
+    await page.getByLabel("Include accessibility resources").check();
+  }
   await page.emulateMedia({ media: "print" });
   check(await page.locator(".top nav").isHidden(), "navigation hidden in print");
   await page.emulateMedia({ media: "screen" });
