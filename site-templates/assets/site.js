@@ -274,6 +274,52 @@
     if (!/[1-9]/.test(shown)) return shown + " (at standard)";
     return shown + (d > 0 ? " above" : " below");
   }
+  // A level distribution bar (svg::distribution) redrawn for `percents`.
+  function drawBar(chart, percents, names) {
+    var at = 0;
+    chart.querySelectorAll("rect").forEach(function (rect, i) {
+      var w = percents[i] * 3;
+      rect.setAttribute("x", at.toFixed(1));
+      rect.setAttribute("width", w.toFixed(1));
+      at += w;
+    });
+    chart.setAttribute("aria-label", names.map(function (n, i) { return n + ": " + roundHalfEven(percents[i]) + "%"; }).join(", "));
+  }
+  // The IAB dashboard of a group the user made: each card redone from its
+  // students' latest results (data-results) for the group's students.
+  function iabMine(form) {
+    var select = form.querySelector("select"), status = form.querySelector(".iab-status");
+    var cards = Array.prototype.slice.call(form.parentNode.querySelectorAll("li.card[data-results]"));
+    var original = cards.map(function (c) { return c.innerHTML; });
+    var groups = [];
+    groupStore().get().then(function (list) {
+      groups = list;
+      list.forEach(function (g, i) { select.add(new Option(g.name + " (" + g.ssids.length + ")", String(i))); });
+      form.hidden = list.length === 0;
+    }, function () { /* nothing kept */ });
+    select.addEventListener("change", function () {
+      var g = select.value === "" ? null : groups[+select.value];
+      cards.forEach(function (card, k) {
+        card.innerHTML = original[k];
+        if (!g) return;
+        var cells = card.querySelectorAll('td[data-stat="level"]'), L = cells.length;
+        var counts = new Array(L).fill(0), tested = 0;
+        card.getAttribute("data-results").split(" ").forEach(function (w) {
+          var at = w.indexOf(":"), level = +w.slice(at + 1);
+          if (g.ssids.indexOf(w.slice(0, at)) < 0) return;
+          tested++;
+          if (level >= 1 && level <= L) counts[level - 1]++;
+        });
+        var withLevel = counts.reduce(function (a, b) { return a + b; }, 0);
+        var percents = counts.map(function (c) { return withLevel ? 100 * c / withLevel : 0; });
+        card.querySelector(".tested").textContent = tested + " of " + g.ssids.length + " students tested";
+        cells.forEach(function (c, i) { c.innerHTML = roundHalfEven(percents[i]) + '% <span class="count">(' + counts[i] + ")</span>"; });
+        var chart = card.querySelector("svg.dist");
+        if (chart) drawBar(chart, percents, Array.prototype.map.call(card.querySelectorAll("thead th"), function (h) { return h.textContent; }));
+      });
+      status.textContent = g ? "Each card shows the students of " + g.name + "." : "";
+    });
+  }
   function rowFilters(form) {
     var table = document.getElementById(form.getAttribute("data-table"));
     var summary = document.getElementById(form.getAttribute("data-summary"));
@@ -333,15 +379,8 @@
       if (dfsCell) dfsCell.textContent = dn >= 11 ? distanceWords(dsum / dn) : "—";
       levelCells.forEach(function (c, i) { c.innerHTML = roundHalfEven(percents[i]) + '% <span class="count">(' + counts[i] + ")</span>"; });
       if (chart) {
-        var at = 0, heads = summary.querySelectorAll("thead th"), names = [];
-        chart.querySelectorAll("rect").forEach(function (rect, i) {
-          var w = percents[i] * 3;
-          rect.setAttribute("x", at.toFixed(1));
-          rect.setAttribute("width", w.toFixed(1));
-          at += w;
-          names.push(heads[heads.length - L + i].textContent + ": " + roundHalfEven(percents[i]) + "%");
-        });
-        chart.setAttribute("aria-label", names.join(", "));
+        var heads = summary.querySelectorAll("thead th");
+        drawBar(chart, percents, Array.prototype.slice.call(heads, heads.length - L).map(function (h) { return h.textContent; }));
       }
       status.textContent = "Showing " + shown.length + " of " + rows.length + " results; the Results Summary is of these.";
     }
@@ -497,6 +536,7 @@
     root.querySelectorAll("form.row-filters").forEach(rowFilters);
     root.querySelectorAll("form.chooser").forEach(chooser);
     root.querySelectorAll("section.built-groups").forEach(builtGroups);
+    root.querySelectorAll("form.iab-mine").forEach(iabMine);
     // Another assessment of the same group or grade.
     root.querySelectorAll("form.jump").forEach(function (form) {
       form.addEventListener("submit", function (e) {

@@ -296,6 +296,10 @@ pub struct IabCard {
     pub tested: usize,
     pub of: usize,
     pub summary: SummaryView,
+    /// Each tested student's SSID and level (0: none) as `ssid:level`
+    /// words, so that the page can redo the card for a group the user made;
+    /// empty where the viewer may not see students.
+    pub students: String,
 }
 
 /// The IAB dashboard: for the latest school year with interim block results,
@@ -342,12 +346,24 @@ pub fn iab_dashboard(
                 }
             }
             let exams: Vec<usize> = latest.values().copied().collect();
+            let students = match suppress_at {
+                Some(_) => Vec::new(),
+                None => exams
+                    .iter()
+                    .map(|&e| {
+                        let x = &data.exams[e];
+                        let ssid = &data.students[x.student as usize].ssid;
+                        format!("{ssid}:{}", x.overall.level.unwrap_or(0))
+                    })
+                    .collect(),
+            };
             IabCard {
                 name: name.clone(),
                 section: format!("a{i}"),
                 tested: exams.len(),
                 of: of.max(exams.len()),
                 summary: summary(dep, &dep.catalog.families[*f], &exams, suppress_at),
+                students: students.join(" "),
             }
         })
         .collect();

@@ -51,6 +51,8 @@ export async function axeCheck(page, kind) {
   const size = page.viewportSize();
   for (const width of [1366, 390]) {
     await page.setViewportSize({ width, height: size.height });
+    // Let the page see the resize (its scroll boxes become focusable) first.
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 50))));
     if (!(await page.evaluate(() => typeof window.axe !== "undefined"))) {
       await page.evaluate(AXE);
     }

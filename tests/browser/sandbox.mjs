@@ -217,6 +217,25 @@ for (let i = 0; i < myGroupNames.length && !checkedGroup; i++) {
       const shownSsids = await page.locator("table.sortable tbody tr").evaluateAll((rs) => rs.filter((r) => !r.hidden).map((r) => r.cells[1].textContent.trim()));
       check(shownSsids.length > 0 && shownSsids.every((x) => savedGroup.includes(x)), `My group shows only its ${savedGroup.length} students (${shownSsids.length} tested here)`);
       check(+(await page.locator('td[data-stat="n"]').textContent()) === shownSsids.length, "My group's summary counts its students");
+      // The group's IAB dashboard, redone in the entry page, against the export.
+      await page.getByRole("link", { name: "All assessments" }).click();
+      await page.locator("table.choices").waitFor();
+      const iabMine = page.locator("form.iab-mine");
+      if (await iabMine.count()) {
+        await page.locator("form.iab-mine option", { hasText: "Reteach group" }).waitFor({ state: "attached" });
+        await iabMine.locator("select").selectOption({ label: `Reteach group (${savedGroup.length})` });
+        const iabYear = (await page.locator("#iab-dashboard .year").textContent()).trim();
+        const cards = await page.locator("li.card").evaluateAll((cs) => cs.map((c) => [c.querySelector("h3").textContent.trim(), c.querySelector(".tested").textContent.trim(), Array.from(c.querySelectorAll(".count"), (x) => +x.textContent.replace(/\D/g, ""))]));
+        const wrong = cards.filter(([name, tested, counts]) => {
+          const mine = exportRows.filter((r) => r.AssessmentName === name && label(+r.SchoolYear) === iabYear && savedGroup.includes(r.StudentIdentifier));
+          const n = new Set(mine.map((r) => r.StudentIdentifier)).size;
+          return tested !== `${n} of ${savedGroup.length} students tested` || counts.reduce((a, b) => a + b, 0) > n;
+        });
+        check(cards.length > 0 && wrong.length === 0, `the IAB dashboard of the group made matches the export on ${cards.length} cards (${JSON.stringify(wrong.slice(0, 2))})`);
+        await audit("IAB dashboard of a group made");
+      }
+      await page.goBack();
+      await page.locator("section.assessment").waitFor();
     }
     await page.goBack();
     await page.locator("section.assessment").waitFor();
