@@ -11,7 +11,7 @@
 
 mod common;
 
-use scoresite::{access, render, site};
+use scoresite::site;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -47,17 +47,7 @@ fn main() {
         let dir = tempfile::tempdir().expect("temp dir");
         let lea = common::emit(dir.path(), students, true);
         let dep = common::load(&lea);
-        let plan = access::plan(
-            &dep.data,
-            &dep.catalog,
-            &dep.users,
-            dep.settings.group_years,
-        );
-        let info = render::views::SiteInfo {
-            name: dep.settings.name.clone(),
-            sandbox: true,
-            footer: String::new(),
-        };
+        let (plan, info) = common::plan(&dep);
         let out = dir.path().join("site");
         site::write(&dep, &plan, &info, &out).expect("writes");
         let mut pages = vec![("help (baseline)".to_string(), out.join("help/index.html"))];

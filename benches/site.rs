@@ -10,7 +10,7 @@
 
 mod common;
 
-use scoresite::{access, render, site};
+use scoresite::site;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
@@ -22,18 +22,8 @@ fn main() {
 
         let t = Instant::now();
         let dep = common::load(&lea);
-        let plan = access::plan(
-            &dep.data,
-            &dep.catalog,
-            &dep.users,
-            dep.settings.group_years,
-        );
+        let (plan, info) = common::plan(&dep);
         let load = t.elapsed().as_secs_f64();
-        let info = render::views::SiteInfo {
-            name: dep.settings.name.clone(),
-            sandbox: true,
-            footer: String::new(),
-        };
 
         let (pages, bytes) = (AtomicUsize::new(0), AtomicU64::new(0));
         let t = Instant::now();

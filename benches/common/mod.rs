@@ -89,3 +89,22 @@ pub fn timed_check(root: &std::path::Path) -> f64 {
     );
     secs
 }
+
+/// The access plan of `dep` for its own users, and the sandbox site facts a
+/// plaintext build shows.
+pub fn plan(
+    dep: &scoresite::deployment::Deployment,
+) -> (scoresite::access::Plan, scoresite::render::views::SiteInfo) {
+    let plan = scoresite::access::plan(
+        &dep.data,
+        &dep.catalog,
+        &dep.users,
+        dep.settings.group_years,
+    );
+    let info = scoresite::render::views::SiteInfo {
+        name: dep.settings.name.clone(),
+        sandbox: true,
+        footer: String::new(),
+    };
+    (plan, info)
+}
