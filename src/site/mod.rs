@@ -363,6 +363,9 @@ fn exports(dep: &Deployment, b: &Bundle) -> BTreeMap<u16, Vec<usize>> {
     years
 }
 
+/// Groups a home page lists at a time.
+const GROUPS_PAGE: usize = 25;
+
 #[derive(Serialize)]
 struct GroupLink {
     /// A stable, opaque key for My Groups.
@@ -404,7 +407,11 @@ fn home(
         admin: bool,
         search: bool,
         aggregate: bool,
-        groups: Vec<GroupLink>,
+        /// The first page of groups, drawn without the script; the script
+        /// draws every page from `groups_json`.
+        groups: &'a [GroupLink],
+        groups_total: usize,
+        groups_json: String,
         schools: Vec<SchoolLinks>,
         reports: Vec<Link>,
         exports: Vec<Link>,
@@ -456,13 +463,24 @@ fn home(
         })
         .collect();
     students.sort();
+    // Every group as [key, name, href, school, year, subject, students].
+    let rows: Vec<_> = groups
+        .iter()
+        .map(|g| {
+            (
+                &g.key, &g.name, &g.href, &g.school, &g.year, &g.subject, g.students,
+            )
+        })
+        .collect();
     let view = View {
         title: format!("{} Home", views::role_name(b.kind)),
         subtitle: format!("{} · {}", b.label(dep), bundle_note(dep, b)),
         admin: b.kind.admin(),
         search: !students.is_empty(),
         aggregate: b.kind == Kind::Aggregate,
-        groups,
+        groups: &groups[..groups.len().min(GROUPS_PAGE)],
+        groups_total: groups.len(),
+        groups_json: render::script_json(&rows)?,
         schools: schools
             .into_iter()
             .map(|(s, grades)| SchoolLinks {

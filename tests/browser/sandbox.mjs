@@ -394,21 +394,26 @@ check((await page.textContent(".top .role")) === "District Administrator", "dist
 await audit("district admin home");
 // The groups list is paged with a find box.
 const groupRows = page.locator("table.groups tbody tr");
-const totalGroups = await groupRows.count();
+const totalGroups = +(await page.locator("table.groups").getAttribute("data-total"));
 if (totalGroups > 25) {
-  const visible = () => groupRows.evaluateAll((rs) => rs.filter((r) => !r.hidden).map((r) => r.getAttribute("data-key")));
+  // The page holds every group as data and draws 25 at a time.
+  const visible = () => groupRows.evaluateAll((rs) => rs.map((r) => r.getAttribute("data-key")));
   const first = await visible();
-  check(first.length === 25, `the first page lists 25 of ${totalGroups} groups`);
+  check(first.length === 25 && (await page.textContent("nav.pager .pager-status")).includes(`of ${Math.ceil(totalGroups / 25)} · ${totalGroups} groups`), `the first page lists 25 of ${totalGroups} groups`);
+  const word = (await groupRows.first().locator("td").first().textContent()).trim().split(/\s+/)[0];
   await page.locator("nav.pager").getByRole("button", { name: "Next" }).click();
   const second = await visible();
   check(second.length > 0 && !second.includes(first[0]), "Next shows the next page of groups");
-  const word = (await groupRows.first().locator("td").first().textContent()).trim().split(/\s+/)[0];
   await page.getByLabel("Find groups").fill(word);
   const found = await visible();
-  const all = await groupRows.evaluateAll((rs) => rs.map((r) => r.textContent.toLowerCase()));
-  const want = all.filter((t) => t.includes(word.toLowerCase())).length;
+  const want = await page.evaluate((w) => JSON.parse(document.querySelector("script.groups-data").textContent).filter((g) => [g[1], g[3], g[4], g[5]].join(" ").toLowerCase().includes(w)).length, word.toLowerCase());
   check(found.length === Math.min(25, want) && (await page.textContent("nav.pager .pager-status")).includes(`${want} groups found`), `finding “${word}” lists ${want} groups`);
   await page.getByLabel("Find groups").fill("");
+  // Sorting by students sorts every group, not the page.
+  await page.locator("table.groups thead th", { hasText: "Students" }).click();
+  const sizes = await groupRows.evaluateAll((rs) => rs.map((r) => +r.cells[4].textContent));
+  const least = await page.evaluate(() => Math.min(...JSON.parse(document.querySelector("script.groups-data").textContent).map((g) => g[6])));
+  check(sizes[0] === least && sizes.every((x, k) => k === 0 || sizes[k - 1] <= x), `groups sorted by size across all pages (${sizes.slice(0, 3)})`);
 }
 const grade = page.locator(".school-list ul.inline a").first();
 const school = (await page.locator(".school-list h3").first().textContent()).trim();
