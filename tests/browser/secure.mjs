@@ -85,7 +85,9 @@ async function session(origin, label) {
   await section.locator(".save-status", { hasText: "Saved" }).waitFor({ timeout: 30000 });
   const stored = await page.evaluate(() => Object.keys(localStorage).map((k) => k + "=" + localStorage.getItem(k)).join("\n"));
   const rowSsids = await section.locator("table.sortable tbody tr td:nth-child(2)").allTextContents();
-  check(stored.includes("scoresite.mine.") && !/\d{10}/.test(stored.replace(/[0-9a-f]{40,}/g, "")) && !rowSsids.some((x) => stored.includes(x.trim())) && !stored.includes("Shell group"), `${label}: browser storage holds the group sealed, no SSID or name in plaintext`);
+  // Keys and ciphertext are hex runs; anything else that looks like an SSID is a leak.
+  const leak = stored.replace(/[0-9a-f]{16,}/g, "").match(/\d{10}/);
+  check(stored.includes("scoresite.mine.") && !leak && !rowSsids.some((x) => stored.includes(x.trim())) && !stored.includes("Shell group"), `${label}: browser storage holds the group sealed, no SSID or name in plaintext (${leak ? leak[0] : "no run of ten digits"}; keys ${Object.keys(stored.split("\n").reduce((o, l) => ({ ...o, [l.split("=")[0]]: 1 }), {}))})`);
   await page.getByRole("link", { name: "My reports" }).click();
   await page.locator("section.built-groups tbody tr").first().waitFor({ timeout: 30000 });
   check((await page.locator("section.built-groups tbody tr td").first().textContent()) === "Shell group", `${label}: the sealed group opens on the home page`);
