@@ -441,14 +441,11 @@
     form.addEventListener("submit", function (e) { e.preventDefault(); });
     apply();
   }
-  // Long lists (groups, schools, teachers): a find box and pages (of 25 unless
-  // data-page-size says).
-  // The list's items are a table's rows or a list's children; sorting a
-  // table keeps the find and starts again at the first page.
+  // Long lists (schools, teachers): a find box and pages of the list's
+  // children (of 25 unless data-page-size says).
   function pager(box) {
     var SIZE = +box.getAttribute("data-page-size") || 25;
-    var table = box.tagName === "TABLE" ? box : null;
-    var all = function () { return Array.prototype.slice.call(table ? table.tBodies[0].rows : box.children); };
+    var all = function () { return Array.prototype.slice.call(box.children); };
     if (all().length <= SIZE) return;
     var what = box.getAttribute("data-paged");
     var find = document.createElement("div");
@@ -459,9 +456,8 @@
     nav.className = "pager";
     nav.setAttribute("aria-label", "Pages of " + what);
     nav.innerHTML = '<button type="button" class="prev">Previous</button> <span class="pager-status" role="status"></span> <button type="button" class="next">Next</button>';
-    var anchor = table && table.parentNode.classList.contains("scroll") ? table.parentNode : box;
-    anchor.parentNode.insertBefore(find, anchor);
-    anchor.parentNode.insertBefore(nav, anchor.nextSibling);
+    box.parentNode.insertBefore(find, box);
+    box.parentNode.insertBefore(nav, box.nextSibling);
     var input = find.querySelector("input"), page = 0;
     function show() {
       var words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
@@ -482,7 +478,6 @@
     input.addEventListener("input", function () { page = 0; show(); });
     nav.querySelector(".prev").addEventListener("click", function () { page--; show(); });
     nav.querySelector(".next").addEventListener("click", function () { page++; show(); });
-    box.addEventListener("sorted", function () { page = 0; show(); });
     show();
   }
   // A home page's groups, from the page's data (every group as [key, name,
@@ -646,7 +641,6 @@
               return (x < y ? -1 : x > y ? 1 : 0) * (asc ? 1 : -1);
             })
             .forEach(function (r) { body.appendChild(r); });
-          table.dispatchEvent(new Event("sorted"));
         }
         th.addEventListener("click", sort);
         th.addEventListener("keydown", function (e) { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); sort(); } });

@@ -43,6 +43,7 @@ type Column<'a> = (&'static str, &'static str, Vec<(u16, String)>);
 pub fn filters(dep: &Deployment, exams: &[usize], viewer: Viewer) -> Filters {
     let data = &dep.data;
     let rows: Vec<&Exam> = exams.iter().map(|&e| &data.exams[e]).collect();
+    let groups: Vec<[u8; 10]> = rows.iter().map(|x| subgroups(x)).collect();
     let mut columns: Vec<Column> = Vec::new();
     for (d, &(key, label, field, names)) in DIMENSIONS.iter().enumerate() {
         let shown = match dep.settings.visibility(field) {
@@ -52,10 +53,9 @@ pub fn filters(dep: &Deployment, exams: &[usize], viewer: Viewer) -> Filters {
             Visibility::Disabled => false,
         };
         if shown {
-            let values = rows.iter().map(|x| {
-                let v = subgroups(x)[d];
-                (v as u16, names[v as usize].to_string())
-            });
+            let values = groups
+                .iter()
+                .map(|g| (g[d] as u16, names[g[d] as usize].to_string()));
             columns.push((key, label, values.collect()));
         }
     }

@@ -158,9 +158,10 @@ pub(super) fn pages<'s>(
             results: s.summary.n,
         })
         .collect();
+    let school_ref = unit.school_ref(dep);
     let page = Shape {
         unit,
-        school_ref: unit.school_ref(dep),
+        school_ref: &school_ref,
         threshold: suppress.unwrap_or(0),
         choices: &choices,
     };
@@ -198,7 +199,7 @@ pub(super) fn pages<'s>(
 /// What a unit's entry page and its assessment pages share.
 struct Shape<'a> {
     unit: &'a Unit,
-    school_ref: String,
+    school_ref: &'a str,
     threshold: usize,
     choices: &'a [Choice],
 }
@@ -213,7 +214,7 @@ struct Common<'a> {
     what: &'a str,
     unit: &'a str,
     /// The school's natural id, for the groups a user saves from the page.
-    school_ref: String,
+    school_ref: &'a str,
     threshold: usize,
     choices: &'a [Choice],
     years: Vec<&'a str>,
@@ -243,7 +244,7 @@ impl<'a> Shape<'a> {
             subtitle: &self.unit.subtitle,
             what: self.unit.what,
             unit: &self.unit.name,
-            school_ref: self.school_ref.clone(),
+            school_ref: self.school_ref,
             threshold: self.threshold,
             choices: self.choices,
             years: distinct(self.choices.iter().map(|c| c.year.as_str())),
