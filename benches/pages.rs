@@ -24,10 +24,10 @@ const KINDS: &[PageKind] = &[
         p.starts_with("b/") && p.ends_with("/index.html")
     }),
     ("results entry", |p| {
-        p.starts_with("b/") && is_unit(p) && !p.contains("-a")
+        p.starts_with("b/") && is_unit(p) && !is_section(p)
     }),
     ("assessment results", |p| {
-        p.starts_with("b/") && is_unit(p) && p.contains("-a") && !p.ends_with("-analysis.html")
+        p.starts_with("b/") && is_unit(p) && is_section(p) && !p.ends_with("-analysis.html")
     }),
     ("item analysis", |p| p.ends_with("-analysis.html")),
     ("custom aggregate report", |p| p.contains("/agg-")),
@@ -36,10 +36,17 @@ const KINDS: &[PageKind] = &[
     ("batch print", |p| p.starts_with("p/")),
 ];
 
-/// A group's or school grade's page (`gG…` or `sS-GRADE…`).
+/// A group's or school grade's page (`g-GROUP…` or `s-SCHOOL-GRADE…`).
 fn is_unit(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or("");
-    name.ends_with(".html") && (name.starts_with('g') || name.starts_with('s'))
+    name.ends_with(".html") && (name.starts_with("g-") || name.starts_with("s-"))
+}
+
+/// A page of one assessment section (`UNIT-aYEAR-NAME…`).
+fn is_section(path: &str) -> bool {
+    path.split('-').any(|part| {
+        part.len() == 5 && part.starts_with('a') && part[1..].bytes().all(|b| b.is_ascii_digit())
+    })
 }
 
 fn main() {
@@ -47,9 +54,9 @@ fn main() {
         let dir = tempfile::tempdir().expect("temp dir");
         let lea = common::emit(dir.path(), students, true);
         let dep = common::load(&lea);
-        let (plan, info) = common::plan(&dep);
+        let (plan, map, info) = common::plan(&dep);
         let out = dir.path().join("site");
-        site::write(&dep, &plan, &info, &out).expect("writes");
+        site::write(&dep, &plan, &map, &info, &out).expect("writes");
         let mut pages = vec![("help (baseline)".to_string(), out.join("help/index.html"))];
         pages.extend(largest(&out));
         println!("students {students}:");

@@ -72,12 +72,14 @@ fn main() {
             .cloned()
             .collect();
         let plan = access::plan(&dep.data, &dep.catalog, &enrolled, dep.settings.group_years);
+        let map = access::SiteMap::new(&dep.data, &dep.catalog, &plan, access::PUBLIC_KEY);
         let info = render::views::SiteInfo {
             name: dep.settings.name.clone(),
             sandbox: false,
             footer: String::new(),
         };
-        let plain = site::write(&dep, &plan, &info, &dir.path().join("plain")).expect("writes");
+        let plain =
+            site::write(&dep, &plan, &map, &info, &dir.path().join("plain")).expect("writes");
         let plaintext = t.elapsed().as_secs_f64();
 
         let mb = built.bytes as f64 / 1e6;

@@ -22,12 +22,12 @@ fn main() {
 
         let t = Instant::now();
         let dep = common::load(&lea);
-        let (plan, info) = common::plan(&dep);
+        let (plan, map, info) = common::plan(&dep);
         let load = t.elapsed().as_secs_f64();
 
         let (pages, bytes) = (AtomicUsize::new(0), AtomicU64::new(0));
         let t = Instant::now();
-        site::render(&dep, &plan, &info, &|p: site::Page| {
+        site::render(&dep, &plan, &map, &info, &|p: scoresite::output::Page| {
             pages.fetch_add(p.path.ends_with(".html") as usize, Ordering::Relaxed);
             bytes.fetch_add(p.bytes.len() as u64, Ordering::Relaxed);
             Ok(())
@@ -37,7 +37,7 @@ fn main() {
 
         let out = dir.path().join("site");
         let t = Instant::now();
-        let written = site::write(&dep, &plan, &info, &out).expect("writes");
+        let written = site::write(&dep, &plan, &map, &info, &out).expect("writes");
         let write = t.elapsed().as_secs_f64();
         let peak_mb = common::peak_rss_kb() as f64 / 1024.0;
 

@@ -1,34 +1,27 @@
-//! The secure build: load → validate → plan access → render → seal → write.
+//! The secure build: load → validate → plan access → site map → render →
+//! seal → write.
 //!
 //! Every page derived from data is age-encrypted to the scope keys of the
 //! bundles that may read it, under an opaque name. Scope keys are fresh on
 //! every build; each enrolled user gets a grant file, encrypted to their
 //! personal recipient, holding the scope identities of their bundles. The
-//! output is published atomically.
-//!
-//! ```text
-//! index.html, assets/, help/   the public logon shell, styles, scripts, help
-//! site.json                    the site salt (no key)
-//! credentials/LOCATOR.age      each user's passphrase-sealed identity
-//! grants/LOCATOR.age           each user's scope identities, sealed to them
-//! d/NAME.age                   every page, sealed to its readers' scopes
-//! ```
+//! output is published atomically, in the layout of [`crate::layout`].
 
 use crate::access::{self, Plan};
 use crate::deployment::Deployment;
 use crate::diag::Diagnostics;
-use crate::output::{self, write_file as write};
+use crate::layout::{self, GrantFile, GrantedBundle, SiteJson};
+use crate::output::{self, write_file as write, Output, Page, Tally};
+use crate::paths;
 use crate::pipeline;
 use crate::render::{self, views::SiteInfo, Renderer};
 use crate::seal;
-use crate::site::{self, Page};
+use crate::site;
 use crate::users::Enrollment;
 use age::secrecy::ExposeSecret;
 use age::x25519;
 use anyhow::{bail, Result};
-use serde::Serialize;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 /// What a secure build wrote.
@@ -41,44 +34,6 @@ pub struct Built {
     pub users: usize,
     /// Users in `users.yaml` without an enrolled identity, who get no grant.
     pub not_enrolled: usize,
-}
-
-/// `site.json`: what the logon shell needs before anyone logs on. It holds
-/// no key: an outsider cannot tell which stored file is which page.
-#[derive(Serialize, serde::Deserialize)]
-pub struct SiteJson {
-    pub version: u32,
-    pub name: String,
-    /// Hex salt of the credential and grant locators.
-    pub salt: String,
-    /// A random id of this build, so that a session logged on to an earlier
-    /// build can tell the site was updated rather than a page missing.
-    #[serde(default)]
-    pub build: String,
-}
-
-/// One bundle as a user's grant lists it.
-#[derive(Serialize, serde::Deserialize)]
-pub struct GrantedBundle {
-    pub role: String,
-    pub label: String,
-    pub note: String,
-    /// The bundle's home page path.
-    pub home: String,
-    /// The path of the bundle's list of pages.
-    pub manifest: String,
-    /// The bundle's scope identity (`AGE-SECRET-KEY-1…`).
-    pub identity: String,
-}
-
-/// A user's grant file, sealed to their personal recipient.
-#[derive(Serialize, serde::Deserialize)]
-pub struct GrantFile {
-    pub version: u32,
-    pub email: String,
-    /// Hex key of this build's opaque page names, known only to logged-on users.
-    pub names: String,
-    pub bundles: Vec<GrantedBundle>,
 }
 
 /// Builds the secure site of the deployment at `root` into `out`.
@@ -111,6 +66,7 @@ pub fn build(root: &Path, out: &Path, force: bool, diags: &mut Diagnostics) -> R
         .map(|(i, _, _)| dep.users[*i].clone())
         .collect();
     let plan = access::plan(&dep.data, &dep.catalog, &readers, dep.settings.group_years);
+    let map = access::SiteMap::new(&dep.data, &dep.catalog, &plan, &enrollment.names_key()?);
     let scopes: Vec<x25519::Identity> = plan
         .bundles
         .iter()
@@ -130,16 +86,21 @@ pub fn build(root: &Path, out: &Path, force: bool, diags: &mut Diagnostics) -> R
         protect: Some(root),
     };
     let mut built = output::publish(&dest, |staging| {
-        let mut built = seal_site(&dep, &plan, &info, &scopes, &names, staging, &progress)?;
+        let sealed = Sealed::new(staging, &plan, &scopes, &names, &progress);
+        for (path, data) in shell(&info)? {
+            sealed.page(Page::public(path, data))?;
+        }
+        site::render(&dep, &plan, &map, &info, &sealed)?;
+        let written = sealed.finish(&plan)?;
         progress.set_message("grants");
         for (i, recipient, credential) in &enrolled {
             let user = &dep.users[*i];
             let locator = seal::locator(&salt, &user.email);
-            write(staging, &format!("credentials/{locator}.age"), credential)?;
+            write(staging, &layout::credential(&locator), credential)?;
             let grant = grant_file(&dep, &plan, &scopes, &names, &user.email)?;
             write(
                 staging,
-                &format!("grants/{locator}.age"),
+                &layout::grant(&locator),
                 &seal::to_recipients(&grant, std::slice::from_ref(recipient))?,
             )?;
         }
@@ -151,11 +112,16 @@ pub fn build(root: &Path, out: &Path, force: bool, diags: &mut Diagnostics) -> R
         };
         write(
             staging,
-            "site.json",
+            layout::SITE_JSON,
             &serde_json::to_vec_pretty(&site_json)?,
         )?;
-        built.users = enrolled.len();
-        Ok(built)
+        Ok(Built {
+            pages: written.pages,
+            files: written.files,
+            bytes: written.bytes,
+            users: enrolled.len(),
+            ..Built::default()
+        })
     })?;
     progress.finish_and_clear();
     built.bundles = plan.bundles.len();
@@ -209,73 +175,77 @@ fn progress_bar() -> indicatif::ProgressBar {
     bar
 }
 
-/// Renders and seals every page: public pages in plaintext, the rest packed
+/// The secure build's output: public pages in plaintext, the rest packed
 /// (compressed and padded, [`seal::pack`]) and sealed to the scopes of their
-/// readers, with a sealed manifest of each bundle's pages.
-fn seal_site(
-    dep: &Deployment,
-    plan: &Plan,
-    info: &SiteInfo,
-    scopes: &[x25519::Identity],
-    names: &[u8],
-    dir: &Path,
-    progress: &indicatif::ProgressBar,
-) -> Result<Built> {
-    let recipients: Vec<x25519::Recipient> = scopes.iter().map(|s| s.to_public()).collect();
-    let manifests: Mutex<Vec<Vec<String>>> = Mutex::new(vec![Vec::new(); plan.bundles.len()]);
-    let (pages, files, bytes) = (AtomicUsize::new(0), AtomicUsize::new(0), AtomicU64::new(0));
-    let save = |path: &str, data: &[u8]| -> Result<()> {
-        write(dir, path, data)?;
-        files.fetch_add(1, Ordering::Relaxed);
-        bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
-        Ok(())
-    };
-    for (path, data) in shell(info)? {
-        save(&path, &data)?;
-    }
-    site::render(dep, plan, info, &|page: Page| {
-        pages.fetch_add(page.path.ends_with(".html") as usize, Ordering::Relaxed);
-        progress.inc(1);
-        if page.readers.is_empty() {
-            return save(&page.path, &page.bytes);
+/// readers under opaque names, and a sealed manifest of each bundle's pages.
+struct Sealed<'a> {
+    dir: &'a Path,
+    names: &'a [u8],
+    recipients: Vec<x25519::Recipient>,
+    manifests: Mutex<Vec<Vec<String>>>,
+    tally: Tally,
+    progress: &'a indicatif::ProgressBar,
+}
+
+impl<'a> Sealed<'a> {
+    fn new(
+        dir: &'a Path,
+        plan: &Plan,
+        scopes: &[x25519::Identity],
+        names: &'a [u8],
+        progress: &'a indicatif::ProgressBar,
+    ) -> Sealed<'a> {
+        Sealed {
+            dir,
+            names,
+            recipients: scopes.iter().map(|s| s.to_public()).collect(),
+            manifests: Mutex::new(vec![Vec::new(); plan.bundles.len()]),
+            tally: Tally::default(),
+            progress,
         }
-        let to: Vec<x25519::Recipient> = page
-            .readers
+    }
+
+    /// Seals `bytes` to the scopes of `readers` under the opaque name of `path`.
+    fn seal(&self, path: &str, bytes: &[u8], readers: &[usize]) -> Result<()> {
+        let to: Vec<x25519::Recipient> = readers
             .iter()
-            .map(|&b| recipients[b].clone())
+            .map(|&b| self.recipients[b].clone())
             .collect();
-        save(
-            &seal::opaque_name(names, &page.path),
-            &seal::to_recipients(&seal::pack(&page.bytes)?, &to)?,
-        )?;
-        let mut m = manifests.lock().expect("no panics while held");
+        let sealed = seal::to_recipients(&seal::pack(bytes)?, &to)?;
+        self.tally
+            .write(self.dir, &layout::stored(self.names, path), &sealed)
+    }
+
+    /// Seals each bundle's manifest; returns what was written.
+    fn finish(self, plan: &Plan) -> Result<output::Written> {
+        let manifests = self.manifests.into_inner().expect("unpoisoned");
+        for (b, mut list) in manifests.into_iter().enumerate() {
+            list.sort();
+            let path = paths::manifest(&plan.bundles[b].id);
+            let json = serde_json::to_vec(&list)?;
+            let to: Vec<x25519::Recipient> = vec![self.recipients[b].clone()];
+            let sealed = seal::to_recipients(&seal::pack(&json)?, &to)?;
+            self.tally
+                .write(self.dir, &layout::stored(self.names, &path), &sealed)?;
+        }
+        Ok(self.tally.written())
+    }
+}
+
+impl Output for Sealed<'_> {
+    fn page(&self, page: Page) -> Result<()> {
+        self.tally.page(&page.path);
+        self.progress.inc(1);
+        if page.readers.is_empty() {
+            return self.tally.write(self.dir, &page.path, &page.bytes);
+        }
+        self.seal(&page.path, &page.bytes, &page.readers)?;
+        let mut m = self.manifests.lock().expect("no panics while held");
         for &b in &page.readers {
             m[b].push(page.path.clone());
         }
         Ok(())
-    })?;
-    for (b, mut list) in manifests
-        .into_inner()
-        .expect("unpoisoned")
-        .into_iter()
-        .enumerate()
-    {
-        list.sort();
-        let packed = seal::pack(&serde_json::to_vec(&list)?)?;
-        let sealed = seal::to_recipients(&packed, &recipients[b..=b])?;
-        save(&seal::opaque_name(names, &manifest_path(b)), &sealed)?;
     }
-    Ok(Built {
-        pages: pages.into_inner(),
-        files: files.into_inner(),
-        bytes: bytes.into_inner(),
-        ..Built::default()
-    })
-}
-
-/// The path of bundle `b`'s list of pages.
-pub fn manifest_path(b: usize) -> String {
-    format!("b/{b}/manifest.json")
 }
 
 /// The plaintext of `email`'s grant file.
@@ -292,8 +262,8 @@ fn grant_file(
             role: render::views::role_name(b.kind).to_string(),
             label: b.label(dep),
             note: site::bundle_note(dep, b),
-            home: format!("b/{i}/index.html"),
-            manifest: manifest_path(i),
+            home: paths::home(&b.id),
+            manifest: paths::manifest(&b.id),
             identity: scopes[i].to_string().expose_secret().to_string(),
         })
         .collect();

@@ -1,7 +1,7 @@
 //! `scoresite open`: log on to a built secure site as one user, as the
 //! browser does, and list or decrypt what that user can read.
 
-use crate::build::{GrantFile, SiteJson};
+use crate::layout::{self, GrantFile, SiteJson};
 use crate::seal;
 use age::secrecy::SecretString;
 use age::x25519;
@@ -22,11 +22,11 @@ pub struct Session {
 impl Session {
     /// Logs on to the site in `site` as `email` with `passphrase`.
     pub fn logon(site: &Path, email: &str, passphrase: &SecretString) -> Result<Session> {
-        let json = std::fs::read(site.join("site.json"))
+        let json = std::fs::read(site.join(layout::SITE_JSON))
             .with_context(|| format!("{} is not a secure site (no site.json)", site.display()))?;
         let info: SiteJson = serde_json::from_slice(&json).context("site.json")?;
         let locator = seal::locator(&seal::unhex(&info.salt)?, email);
-        let credential = std::fs::read(site.join(format!("credentials/{locator}.age"))).ok();
+        let credential = std::fs::read(site.join(layout::credential(&locator))).ok();
         let identity = credential
             .and_then(|c| seal::open_with_passphrase(&c, passphrase))
             .and_then(|text| {
@@ -39,7 +39,7 @@ impl Session {
         let Some(identity) = identity else {
             bail!(LOGON_FAILED)
         };
-        let grant = std::fs::read(site.join(format!("grants/{locator}.age")))
+        let grant = std::fs::read(site.join(layout::grant(&locator)))
             .ok()
             .and_then(|g| seal::open_with(&g, &[identity]))
             .context("this user holds no grant in this build")?;
@@ -71,9 +71,9 @@ impl Session {
         Ok(all.into_iter().collect())
     }
 
-    /// Where the page at `path` (as `b/3/index.html`) is stored.
+    /// Where the page at `path` (as `b/BUNDLE/index.html`) is stored.
     pub fn stored_name(&self, path: &str) -> String {
-        seal::opaque_name(&self.names, path)
+        layout::stored(&self.names, path)
     }
 
     /// The page at `path`, decrypted.

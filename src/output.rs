@@ -1,6 +1,8 @@
-//! Atomic publishing of a generated directory: everything is written into a
-//! temporary sibling and swapped in at the end, so a failure or a kill leaves
-//! the previous output intact.
+//! The output stage. Rendered pages go to an [`Output`]: [`Plain`] writes
+//! them as they are (the sandbox); the secure build's `Sealed` encrypts each
+//! to its readers. Either writes into a staging directory that [`publish`]
+//! swaps in at the end, so a failure or a kill leaves the previous output
+//! intact.
 //!
 //! Only a previous scoresite output (it carries a [`MARKER`] file) or an
 //! empty directory is replaced; anything else needs `--force`, and an output
@@ -12,6 +14,102 @@
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+/// One rendered file and the bundles that may read it (indices into the
+/// plan; none: a public page).
+pub struct Page {
+    pub path: String,
+    pub bytes: Vec<u8>,
+    pub readers: Vec<usize>,
+}
+
+impl Page {
+    /// A page anyone may read.
+    pub fn public(path: impl Into<String>, bytes: Vec<u8>) -> Page {
+        Page {
+            path: path.into(),
+            bytes,
+            readers: Vec::new(),
+        }
+    }
+}
+
+/// Where rendered pages go; called from many threads.
+pub trait Output: Sync {
+    /// Takes one rendered page.
+    fn page(&self, page: Page) -> Result<()>;
+}
+
+impl<F: Fn(Page) -> Result<()> + Sync> Output for F {
+    fn page(&self, page: Page) -> Result<()> {
+        self(page)
+    }
+}
+
+/// What an output wrote.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Written {
+    /// HTML pages.
+    pub pages: usize,
+    pub files: usize,
+    pub bytes: u64,
+}
+
+/// Counts what an output writes, from many threads.
+#[derive(Default)]
+pub struct Tally {
+    pages: AtomicUsize,
+    files: AtomicUsize,
+    bytes: AtomicU64,
+}
+
+impl Tally {
+    /// Writes `bytes` to `path` under `dir` and counts it.
+    pub fn write(&self, dir: &Path, path: &str, bytes: &[u8]) -> Result<()> {
+        write_file(dir, path, bytes)?;
+        self.files.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Counts a page (an HTML file, whatever it is stored as).
+    pub fn page(&self, path: &str) {
+        self.pages
+            .fetch_add(path.ends_with(".html") as usize, Ordering::Relaxed);
+    }
+
+    /// What was counted.
+    pub fn written(&self) -> Written {
+        Written {
+            pages: self.pages.load(Ordering::Relaxed),
+            files: self.files.load(Ordering::Relaxed),
+            bytes: self.bytes.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// A plaintext site: every page written as it is under `dir`.
+pub struct Plain<'a> {
+    pub dir: &'a Path,
+    pub tally: Tally,
+}
+
+impl<'a> Plain<'a> {
+    pub fn new(dir: &'a Path) -> Plain<'a> {
+        Plain {
+            dir,
+            tally: Tally::default(),
+        }
+    }
+}
+
+impl Output for Plain<'_> {
+    fn page(&self, page: Page) -> Result<()> {
+        self.tally.page(&page.path);
+        self.tally.write(self.dir, &page.path, &page.bytes)
+    }
+}
 
 /// The file that marks a directory as a scoresite output.
 pub const MARKER: &str = ".scoresite-output";

@@ -112,7 +112,7 @@ pub fn normalise_email(email: &str) -> String {
 }
 
 /// Hex HMAC-SHA-256 of `message` under `key`.
-fn hmac_hex(key: &[u8], message: &str) -> String {
+pub fn hmac_hex(key: &[u8], message: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
     mac.update(message.as_bytes());
     mac.finalize()
@@ -125,11 +125,6 @@ fn hmac_hex(key: &[u8], message: &str) -> String {
 /// Where a user's credential and grant files live: `HMAC(site salt, email)`.
 pub fn locator(salt: &[u8], email: &str) -> String {
     hmac_hex(salt, &normalise_email(email))
-}
-
-/// The opaque file name of the page at `path` in a build with `nonce`.
-pub fn opaque_name(nonce: &[u8], path: &str) -> String {
-    format!("d/{}.age", &hmac_hex(nonce, path)[..32])
 }
 
 /// The scrypt work factor a passphrase-sealed file declares in its header,
@@ -260,13 +255,11 @@ mod tests {
     }
 
     #[test]
-    fn locators_ignore_case_and_space_and_names_are_opaque() {
+    fn locators_ignore_case_and_space() {
         let salt = b"salt";
         assert_eq!(locator(salt, " Ann@X.org "), locator(salt, "ann@x.org"));
         assert_ne!(locator(salt, "ann@x.org"), locator(b"other", "ann@x.org"));
         assert_eq!(locator(salt, "a@b").len(), 64);
-        let name = opaque_name(b"n", "b/3/g12.html");
-        assert!(name.starts_with("d/") && name.ends_with(".age") && !name.contains("g12"));
         assert_eq!(unhex(&hex(b"\x00\xffab")).unwrap(), b"\x00\xffab");
     }
 

@@ -132,6 +132,21 @@ impl Enrollment {
         Ok(salt)
     }
 
+    /// The key of the page names derived from students (see
+    /// [`crate::access::Ids`]), created on first use. It keeps those names
+    /// the same from build to build; losing it only renames those pages.
+    pub fn names_key(&self) -> Result<Vec<u8>> {
+        let path = self.credentials().join("page-names.key");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => return seal::unhex(&text).with_context(|| format!("{}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+        let key = seal::random_bytes(32)?;
+        write_atomic(&path, format!("{}\n", seal::hex(&key)).as_bytes())?;
+        Ok(key)
+    }
+
     /// Where `email`'s credential file is, under the site salt `salt`.
     pub fn credential_path(&self, salt: &[u8], email: &str) -> PathBuf {
         self.credentials()

@@ -43,11 +43,12 @@ fn disabled_fields_are_not_aggregated_or_exported() {
         footer: String::new(),
     };
     let pages = Mutex::new(Vec::new());
-    site::render(&dep, &plan, &info, &|p: site::Page| {
+    let map = access::SiteMap::new(&dep.data, &dep.catalog, &plan, access::PUBLIC_KEY);
+    site::render(&dep, &plan, &map, &info, &|p: scoresite::output::Page| {
+        // An assessment page is UNIT-aYEAR-NAME.html.
         let assessment = p.path.ends_with(".html")
-            && p.path.rsplit('-').next().is_some_and(|t| {
-                t.starts_with('a') && t[1..t.len() - 5].bytes().all(|b| b.is_ascii_digit())
-            });
+            && !p.path.ends_with("-analysis.html")
+            && p.path.contains("-a20");
         if p.path.contains("/agg-") || p.path.contains("/export-") || assessment {
             pages
                 .lock()
@@ -86,7 +87,8 @@ fn disabled_fields_are_not_aggregated_or_exported() {
                 !keys.contains(&"gender") && !keys.contains(&"military"),
                 "{path}: a disabled field is a filter: {keys:?}"
             );
-            let bundle: usize = path.split('/').nth(1).unwrap().parse().unwrap();
+            let id = path.split('/').nth(1).unwrap();
+            let bundle = plan.bundles.iter().position(|b| b.id == id).unwrap();
             // English learner (LEP) is set to administrators only.
             let el = keys.contains(&"el");
             if plan.bundles[bundle].kind == access::Kind::Teacher {

@@ -316,6 +316,14 @@ fn each_user_reads_exactly_what_their_grants_allow() {
         "reporter@fixture.example",
     ] {
         let (session, reading) = read_all(&site, email);
+        // Page names come from what pages show: the rebuild (with a user
+        // removed, and fresh keys) names every page as the first build did.
+        let before = Session::logon(&site1, email, &SecretString::from(PASS.to_string())).unwrap();
+        assert_eq!(
+            before.paths().unwrap(),
+            session.paths().unwrap(),
+            "{email}: the same pages under the same names in both builds"
+        );
         // What opens is exactly what the user's manifests list.
         let listed: BTreeSet<String> = session
             .paths()

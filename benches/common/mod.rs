@@ -90,11 +90,15 @@ pub fn timed_check(root: &std::path::Path) -> f64 {
     secs
 }
 
-/// The access plan of `dep` for its own users, and the sandbox site facts a
-/// plaintext build shows.
+/// The access plan of `dep` for its own users, its site map, and the sandbox
+/// site facts a plaintext build shows.
 pub fn plan(
     dep: &scoresite::deployment::Deployment,
-) -> (scoresite::access::Plan, scoresite::render::views::SiteInfo) {
+) -> (
+    scoresite::access::Plan,
+    scoresite::access::SiteMap,
+    scoresite::render::views::SiteInfo,
+) {
     let plan = scoresite::access::plan(
         &dep.data,
         &dep.catalog,
@@ -106,5 +110,11 @@ pub fn plan(
         sandbox: true,
         footer: String::new(),
     };
-    (plan, info)
+    let map = scoresite::access::SiteMap::new(
+        &dep.data,
+        &dep.catalog,
+        &plan,
+        scoresite::access::PUBLIC_KEY,
+    );
+    (plan, map, info)
 }

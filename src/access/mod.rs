@@ -14,6 +14,11 @@
 //!
 //! Users whose grants give the same contents share one bundle.
 
+mod ids;
+mod sitemap;
+pub use ids::{Ids, PUBLIC_KEY};
+pub use sitemap::{by_school_grade, section_groups, SectionKey, Shared, SiteMap, Unit, UnitOf};
+
 use crate::catalog::Catalog;
 use crate::deployment::{Deployment, GroupYears};
 use crate::model::{Dataset, Role, Scope, StudentIdx, User};
@@ -44,6 +49,8 @@ impl Kind {
 /// One bundle: a set of pages readable by the users who hold it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bundle {
+    /// Its stable id, from its kind and scope (see [`ids`]).
+    pub id: String,
     pub kind: Kind,
     /// Schools in scope (indices into institutions), sorted.
     pub schools: Vec<usize>,
@@ -147,10 +154,14 @@ pub fn plan(data: &Dataset, catalog: &Catalog, users: &[User], years: GroupYears
         }
     }
     let index = Index::new(data);
+    let group_ids = ids::group_ids(data);
     let bundles = by_contents
         .into_iter()
         .map(|((kind, schools, groups), holders)| {
-            fill(data, catalog, &index, years, kind, schools, groups, holders)
+            let id = ids::bundle(data, &group_ids, kind, &schools, &groups);
+            let mut b = fill(data, catalog, &index, years, kind, schools, groups, holders);
+            b.id = id;
+            b
         })
         .collect();
     Plan { bundles }
@@ -300,6 +311,7 @@ fn fill(
         (students.into_iter().collect(), exams)
     };
     Bundle {
+        id: String::new(),
         kind,
         schools,
         groups,

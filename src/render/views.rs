@@ -3,7 +3,7 @@
 use super::filters::{self, Viewer};
 pub use super::isr::{earlier, history, isr, AltView, ClaimView, HistoryRow, Isr};
 use super::svg;
-use crate::access::{Bundle, Kind};
+use crate::access::{Ids, Kind, SectionKey};
 use crate::catalog::{Family, Level};
 use crate::deployment::Deployment;
 use crate::model::{AdminCondition, Completeness, Exam, Grade};
@@ -291,8 +291,10 @@ pub fn summary(
 #[derive(Debug, Serialize)]
 pub struct IabCard {
     pub name: String,
-    /// The results section it summarises (an anchor on the same page).
+    /// The id of the results section it summarises.
     pub section: String,
+    /// The link to that section's page, set by the page that shows the card.
+    pub href: String,
     pub tested: usize,
     pub of: usize,
     pub summary: SummaryView,
@@ -308,6 +310,7 @@ pub struct IabCard {
 /// school grade (`None`) it is the students tested in that year.
 pub fn iab_dashboard(
     dep: &Deployment,
+    ids: &Ids,
     groups: &[(SectionKey, Vec<usize>)],
     roster: Option<usize>,
     suppress_at: Option<usize>,
@@ -334,9 +337,8 @@ pub fn iab_dashboard(
     });
     let cards = groups
         .iter()
-        .enumerate()
-        .filter(|(_, ((y, f, _), _))| *y == year && is_block(*f))
-        .map(|(i, ((_, f, name), list))| {
+        .filter(|((y, f, _), _)| *y == year && is_block(*f))
+        .map(|((_, f, name), list)| {
             let mut latest: BTreeMap<u32, usize> = BTreeMap::new();
             for &e in list {
                 let x = &data.exams[e];
@@ -359,7 +361,8 @@ pub fn iab_dashboard(
             };
             IabCard {
                 name: name.clone(),
-                section: format!("a{i}"),
+                section: ids.section(year, data.exams[list[0]].assessment),
+                href: String::new(),
                 tested: exams.len(),
                 of: of.max(exams.len()),
                 summary: summary(dep, &dep.catalog.families[*f], &exams, suppress_at),
@@ -370,33 +373,11 @@ pub fn iab_dashboard(
     (school_year_label(year), cards)
 }
 
-/// The key of a results section: school year, family index and assessment name.
-pub type SectionKey = (u16, usize, String);
-
-/// `exams` split into the sections of a results page, latest school year first.
-pub fn section_groups(dep: &Deployment, exams: &[usize]) -> Vec<(SectionKey, Vec<usize>)> {
-    let data = &dep.data;
-    let mut by: BTreeMap<(std::cmp::Reverse<u16>, usize, String), Vec<usize>> = BTreeMap::new();
-    for &e in exams {
-        let exam = &data.exams[e];
-        let a = &data.assessments[exam.assessment as usize];
-        by.entry((
-            std::cmp::Reverse(exam.school_year),
-            a.family,
-            a.name.clone(),
-        ))
-        .or_default()
-        .push(e);
-    }
-    by.into_iter()
-        .map(|((year, family, name), list)| ((year.0, family, name), list))
-        .collect()
-}
-
 /// The sections of a results page over `groups` (from [`section_groups`]): summary and, for a
 /// `viewer` of students' results, Results by Student, each in the order of [`section_groups`].
 pub fn sections(
     dep: &Deployment,
+    ids: &Ids,
     groups: &[(SectionKey, Vec<usize>)],
     viewer: Option<Viewer>,
     suppress_at: Option<usize>,
@@ -405,8 +386,7 @@ pub fn sections(
     let data = &dep.data;
     groups
         .iter()
-        .enumerate()
-        .map(|(i, ((year, family, name), list))| {
+        .map(|((year, family, name), list)| {
             let (year, name) = (*year, name.clone());
             let fam = &dep.catalog.families[*family];
             let mut list = list.clone();
@@ -425,7 +405,7 @@ pub fn sections(
                 official.is_some_and(|o| o.measure.is_some())
             });
             Section {
-                id: format!("a{i}"),
+                id: ids.section(year, data.exams[list[0]].assessment),
                 instructional: instructional(dep, fam, &name),
                 name,
                 family: fam.name.clone(),
@@ -620,16 +600,6 @@ pub fn role_name(kind: Kind) -> &'static str {
         Kind::State => "State Administrator",
         Kind::Aggregate => "Aggregate Reporter",
     }
-}
-
-/// Exams of `bundle` grouped by (school, enrolled grade).
-pub fn by_school_grade(dep: &Deployment, bundle: &Bundle) -> BTreeMap<(usize, Grade), Vec<usize>> {
-    let mut out: BTreeMap<(usize, Grade), Vec<usize>> = BTreeMap::new();
-    for &e in &bundle.exams {
-        let x = &dep.data.exams[e];
-        out.entry((x.school as usize, x.grade)).or_default().push(e);
-    }
-    out
 }
 
 /// The label of a school grade for links.

@@ -273,7 +273,7 @@ pub fn build_site(
     options: &Options,
     catalog: &Catalog,
     force: bool,
-) -> Result<crate::site::Written> {
+) -> Result<crate::output::Written> {
     let data = tempfile::tempdir().context("cannot create a temporary directory")?;
     let deployment_dir = data.path().join("sandbox");
     emit(&deployment_dir, options, catalog)?;
@@ -287,6 +287,8 @@ pub fn build_site(
         &dep.users,
         dep.settings.group_years,
     );
+    let map =
+        crate::access::SiteMap::new(&dep.data, &dep.catalog, &plan, crate::access::PUBLIC_KEY);
     let site = crate::render::views::SiteInfo {
         name: dep.settings.name.clone(),
         sandbox: true,
@@ -299,6 +301,6 @@ pub fn build_site(
         protect: None,
     };
     crate::output::publish(&dest, |staging| {
-        crate::site::write(&dep, &plan, &site, staging)
+        crate::site::write(&dep, &plan, &map, &site, staging)
     })
 }

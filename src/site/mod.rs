@@ -1,26 +1,11 @@
-//! The site writer: every page of every planned bundle, rendered in parallel.
-//!
-//! Layout (all links relative, so the site works from any static host and
-//! from `file://`):
-//!
-//! ```text
-//! index.html                 landing page with the role chooser
-//! help/*.html                help and interpretive guide
-//! assets/                    stylesheet and script
-//! b/N/index.html             bundle N's home page
-//! b/N/gG*.html, gG*.csv      group G's results pages (see `results`)
-//! b/N/sS-GRADE*.html         school S, enrolled grade results pages
-//! b/N/dashboard.html         an administrator's Dashboard preview
-//! b/N/*.csv                  each Results by Student table
-//! r/N.html                   a student's history and reports
-//! p/N.html                   a batch print of one assessment's reports
-//! ```
+//! The site writer: every page of every planned bundle, rendered in parallel
+//! from the site map (see [`paths`] for the layout).
 //!
 //! Student reports and batch prints are written once and linked from every
 //! bundle that shows them; each page records the bundles that may read it,
 //! so that the secure build can seal it to exactly those.
 
-use crate::access::{Bundle, Kind, Plan};
+use crate::access::{Bundle, Kind, Plan, SiteMap, UnitOf};
 use crate::aggregate;
 use crate::catalog;
 use crate::deployment::Deployment;
@@ -29,66 +14,40 @@ use crate::render::views::{self, Base, Link, SiteInfo};
 use crate::render::{self, Renderer};
 use anyhow::Result;
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 mod dashboard;
 mod results;
 mod shared;
-use results::{units, Unit};
-use shared::{exams_by_student, print_page, report_page, Shared};
-
-/// What a build wrote.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Written {
-    pub pages: usize,
-    pub files: usize,
-    pub bytes: u64,
-}
-
-/// One output file and the bundles that may read it (none: a public page).
-pub struct Page {
-    pub path: String,
-    pub bytes: Vec<u8>,
-    pub readers: Vec<usize>,
-}
-
-impl Page {
-    fn public(path: impl Into<String>, bytes: Vec<u8>) -> Page {
-        Page {
-            path: path.into(),
-            bytes,
-            readers: Vec::new(),
-        }
-    }
-}
-
-/// Receives every rendered page; called from many threads.
-pub type Sink<'a> = dyn Fn(Page) -> Result<()> + Sync + 'a;
+use crate::output::{Output, Page, Plain, Written};
+use crate::paths::{self, ROOT};
+use shared::{exams_by_student, print_page, report_page, Prepared};
 
 /// Renders the plan's bundles as a plaintext site into `dir`.
-pub fn write(dep: &Deployment, plan: &Plan, site: &SiteInfo, dir: &Path) -> Result<Written> {
-    let (pages, files, bytes) = (AtomicUsize::new(0), AtomicUsize::new(0), AtomicU64::new(0));
-    render(dep, plan, site, &|p: Page| {
-        crate::output::write_file(dir, &p.path, &p.bytes)?;
-        files.fetch_add(1, Ordering::Relaxed);
-        pages.fetch_add(p.path.ends_with(".html") as usize, Ordering::Relaxed);
-        bytes.fetch_add(p.bytes.len() as u64, Ordering::Relaxed);
-        Ok(())
-    })?;
-    Ok(Written {
-        pages: pages.into_inner(),
-        files: files.into_inner(),
-        bytes: bytes.into_inner(),
-    })
+pub fn write(
+    dep: &Deployment,
+    plan: &Plan,
+    map: &SiteMap,
+    site: &SiteInfo,
+    dir: &Path,
+) -> Result<Written> {
+    let out = Plain::new(dir);
+    render(dep, plan, map, site, &out)?;
+    Ok(out.tally.written())
 }
 
-/// Renders every page of the site into `sink`, in parallel. The role chooser
+/// Renders every page of the site into `out`, in parallel. The role chooser
 /// is the sandbox's front page; a secure site's front page is its logon shell.
-pub fn render(dep: &Deployment, plan: &Plan, site: &SiteInfo, sink: &Sink) -> Result<()> {
+pub fn render(
+    dep: &Deployment,
+    plan: &Plan,
+    map: &SiteMap,
+    site: &SiteInfo,
+    out: &dyn Output,
+) -> Result<()> {
+    let sink = |p: Page| out.page(p);
     let r = Renderer::new()?;
     if site.sandbox {
         sink(landing(dep, plan, site, &r)?)?;
@@ -99,23 +58,18 @@ pub fn render(dep: &Deployment, plan: &Plan, site: &SiteInfo, sink: &Sink) -> Re
     for (path, text) in render::ASSETS {
         sink(Page::public(*path, text.as_bytes().to_vec()))?;
     }
-    let units: Vec<Vec<Unit>> = plan.bundles.par_iter().map(|b| units(dep, b)).collect();
-    let shared = Shared::plan(dep, plan, &units)?;
+    let prepared = Prepared::new(dep)?;
     plan.bundles
         .par_iter()
         .enumerate()
-        .try_for_each(|(i, b)| bundle_pages(dep, i, b, &units[i], &shared, site, &r, sink))?;
-    shared
-        .reports
+        .try_for_each(|(i, b)| bundle_pages(dep, i, b, map, &prepared, site, &r, out))?;
+    map.reports
         .par_iter()
-        .enumerate()
-        .try_for_each(|(n, s)| sink(report_page(dep, &r, site, n, s)?))?;
+        .try_for_each(|s| sink(report_page(dep, &r, site, s)?))?;
     let by_student = exams_by_student(dep);
-    shared
-        .prints
+    map.prints
         .par_iter()
-        .enumerate()
-        .try_for_each(|(n, s)| sink(print_page(dep, plan, &r, site, &by_student, n, s)?))
+        .try_for_each(|s| sink(print_page(dep, plan, map, &r, site, &by_student, s)?))
 }
 
 #[derive(Serialize)]
@@ -170,11 +124,10 @@ fn landing(dep: &Deployment, plan: &Plan, site: &SiteInfo, r: &Renderer) -> Resu
             entries: plan
                 .bundles
                 .iter()
-                .enumerate()
-                .filter(|(_, b)| b.kind == kind)
-                .map(|(i, b)| Link {
+                .filter(|b| b.kind == kind)
+                .map(|b| Link {
                     label: b.label(dep),
-                    href: format!("b/{i}/index.html"),
+                    href: paths::home(&b.id),
                     note: bundle_note(dep, b),
                 })
                 .collect(),
@@ -260,14 +213,12 @@ fn help(site: &SiteInfo, r: &Renderer) -> Result<Vec<Page>> {
                 pages,
             };
             Ok(Page::public(
-                format!("help/{name}.html"),
+                paths::help(name),
                 r.render("help.html", &view)?.into_bytes(),
             ))
         })
         .collect()
 }
-
-const ROOT: &str = "../../";
 
 /// Every page of bundle `i`.
 #[allow(clippy::too_many_arguments)]
@@ -275,22 +226,26 @@ fn bundle_pages(
     dep: &Deployment,
     i: usize,
     b: &Bundle,
-    units: &[Unit],
-    shared: &Shared,
+    map: &SiteMap,
+    prepared: &Prepared,
     site: &SiteInfo,
     r: &Renderer,
-    sink: &Sink,
+    out: &dyn Output,
 ) -> Result<()> {
+    let sink = |p: Page| out.page(p);
     let base = || Base {
         site,
         root: ROOT,
         home: Some("index.html"),
         role: Some(views::role_name(b.kind).to_string()),
     };
-    let reports = &shared.report_of[i];
-    let link = |s: u32| reports.get(&s).map(|n| format!("{ROOT}r/{n}.html"));
+    let reports = &map.report_of[i];
+    let link = |s: u32| {
+        let n = reports.get(&s)?;
+        Some(format!("{ROOT}{}", paths::report(&map.reports[*n].id)))
+    };
     let page = |path: String, bytes: Vec<u8>| Page {
-        path: format!("b/{i}/{path}"),
+        path: paths::in_bundle(&b.id, &path),
         bytes,
         readers: vec![i],
     };
@@ -300,7 +255,7 @@ fn bundle_pages(
         Vec::new()
     };
     let exports = exports(dep, b);
-    let (rules, elpac) = &shared.dashboard;
+    let (rules, elpac) = &prepared.dashboard;
     let preview = if b.kind.admin() {
         dashboard::page(dep, b, rules, elpac, base(), r)?
     } else {
@@ -308,8 +263,8 @@ fn bundle_pages(
     };
     let html = home(
         dep,
-        b,
-        reports,
+        (i, b),
+        map,
         &families,
         &exports,
         preview.is_some(),
@@ -318,29 +273,27 @@ fn bundle_pages(
     )?;
     sink(page("index.html".into(), html))?;
     if let Some(html) = preview {
-        sink(page("dashboard.html".into(), html))?;
+        sink(page(paths::DASHBOARD.into(), html))?;
     }
     for &f in &families {
         sink(page(
-            format!("agg-{f}.html"),
-            aggregate_page(dep, &shared.comparisons, b, f, base(), r)?,
+            paths::aggregate(&dep.catalog.families[f].id),
+            aggregate_page(dep, &prepared.comparisons, b, f, base(), r)?,
         ))?;
     }
     for (year, exams) in &exports {
-        sink(page(
-            format!("export-{year}.csv"),
-            export::export(dep, exams)?,
-        ))?;
+        sink(page(paths::export(*year), export::export(dep, exams)?))?;
     }
-    for (u, unit) in units.iter().enumerate() {
+    for (u, unit) in map.units[i].iter().enumerate() {
         let print = |k: usize| {
-            let n = shared.print_of[i].get(&(u, k))?;
-            Some(format!("{ROOT}p/{n}.html"))
+            let n = map.print_of[i].get(&(u, k))?;
+            Some(format!("{ROOT}{}", paths::print(&map.prints[*n].id)))
         };
         let cx = results::Context {
             dep,
             bundle: b,
             renderer: r,
+            ids: &map.ids,
             report: &link,
             print: &print,
             elpac,
@@ -390,8 +343,8 @@ struct SchoolLinks {
 #[allow(clippy::too_many_arguments)]
 fn home(
     dep: &Deployment,
-    b: &Bundle,
-    reports: &FxHashMap<u32, usize>,
+    (i, b): (usize, &Bundle),
+    map: &SiteMap,
     families: &[usize],
     exports: &BTreeMap<u16, Vec<usize>>,
     dashboard: bool,
@@ -425,9 +378,9 @@ fn home(
         .map(|&g| {
             let group = &data.groups[g];
             GroupLink {
-                key: group_key(data, group),
+                key: map.ids.group(g).to_string(),
                 name: group.name.clone(),
-                href: format!("g{g}.html"),
+                href: paths::unit(&format!("g-{}", map.ids.group(g))),
                 school: data.institutions.schools[group.school].name.clone(),
                 year: views::school_year_label(group.school_year),
                 subject: group.subject.clone().unwrap_or_else(|| "All".into()),
@@ -443,22 +396,24 @@ fn home(
     });
     let mut schools: BTreeMap<usize, Vec<Link>> = BTreeMap::new();
     if b.kind != Kind::Teacher {
-        for (school, grade) in views::by_school_grade(dep, b).into_keys() {
-            schools.entry(school).or_default().push(Link {
-                label: views::grade_title(grade),
-                href: format!("s{school}-{grade}.html"),
-                note: String::new(),
-            });
+        for unit in &map.units[i] {
+            if let UnitOf::Grade(school, grade) = unit.of {
+                schools.entry(school).or_default().push(Link {
+                    label: views::grade_title(grade),
+                    href: paths::unit(&unit.id),
+                    note: String::new(),
+                });
+            }
         }
     }
     // Search by Student: every student with a report, by name and SSID.
-    let mut students: Vec<[String; 3]> = reports
+    let mut students: Vec<[String; 3]> = map.report_of[i]
         .iter()
-        .map(|(&s, n)| {
+        .map(|(&s, &n)| {
             [
                 data.students[s as usize].ssid.to_string(),
                 views::student_name(dep, s),
-                format!("{ROOT}r/{n}.html"),
+                format!("{ROOT}{}", paths::report(&map.reports[n].id)),
             ]
         })
         .collect();
@@ -492,7 +447,7 @@ fn home(
             .iter()
             .map(|&f| Link {
                 label: dep.catalog.families[f].name.clone(),
-                href: format!("agg-{f}.html"),
+                href: paths::aggregate(&dep.catalog.families[f].id),
                 note: String::new(),
             })
             .collect(),
@@ -501,7 +456,7 @@ fn home(
             .rev()
             .map(|(year, exams)| Link {
                 label: views::school_year_label(*year),
-                href: format!("export-{year}.csv"),
+                href: paths::export(*year),
                 note: format!("{} rows", exams.len()),
             })
             .collect(),
@@ -610,13 +565,4 @@ fn aggregate_page(
         base,
     };
     Ok(r.render("aggregate.html", &view)?.into_bytes())
-}
-
-/// A key for a group that is stable across builds and does not reveal it:
-/// My Groups stores these in the browser.
-fn group_key(data: &crate::model::Dataset, group: &crate::model::Group) -> String {
-    use sha2::{Digest, Sha256};
-    let school = data.institutions.school_ref(group.school);
-    let digest = Sha256::digest(format!("{school}\0{}\0{}", group.school_year, group.name));
-    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
 }

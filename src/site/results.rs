@@ -4,108 +4,58 @@
 //! assessment at a time. Each assessment page has its Results by Student
 //! CSV, its batch print and its item analysis.
 //!
-//! ```text
-//! b/N/UNIT.html              the entry page (UNIT: gG for a group, sS-GRADE for a school grade)
-//! b/N/UNIT-aK.html           assessment K of the unit
-//! b/N/UNIT-aK.csv            its Results by Student
-//! b/N/UNIT-aK-analysis.html  its item, trait and target analysis
-//! ```
+//! Which units a bundle has and what each shows is decided in the site map
+//! ([`crate::access::SiteMap`]); their names are in [`crate::paths`].
 
 use super::dashboard;
-use crate::access::{Bundle, Kind};
+use crate::access::{Bundle, Ids, Kind, Unit, UnitOf};
 use crate::deployment::Deployment;
+use crate::paths;
 use crate::render::filters::Viewer;
 use crate::render::views::{self, Base};
 use crate::render::{self, analysis, Renderer};
 use anyhow::Result;
-use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-/// A results page of a bundle: a group, or a school's enrolled grade.
-pub(super) struct Unit {
-    pub(super) name: String,
-    pub(super) title: String,
-    pub(super) subtitle: String,
+/// How a unit names itself on its pages.
+struct Named {
+    title: String,
+    subtitle: String,
     what: &'static str,
-    pub(super) exams: Vec<usize>,
-    pub(super) with_rows: bool,
     /// A group's roster size (the "m" of the IAB dashboard's "n of m tested").
     roster: Option<usize>,
-    /// The group's school, or the school of the grade.
-    school: u32,
 }
 
-impl Unit {
-    /// The school's natural id (CDS code), as an RDW groups file names it.
-    fn school_ref(&self, dep: &Deployment) -> String {
-        dep.data.institutions.school_ref(self.school as usize)
-    }
-}
-
-/// The bundle's group and school-grade pages.
-pub(super) fn units(dep: &Deployment, b: &Bundle) -> Vec<Unit> {
+fn named(dep: &Deployment, unit: &Unit) -> Named {
     let data = &dep.data;
-    let mut exams_of: FxHashMap<u32, Vec<usize>> = FxHashMap::default();
-    for &e in &b.exams {
-        exams_of.entry(data.exams[e].student).or_default().push(e);
-    }
-    let mut out: Vec<Unit> = b
-        .groups
-        .iter()
-        .map(|&g| {
+    let schools = &data.institutions.schools;
+    match unit.of {
+        UnitOf::Group(g) => {
             let group = &data.groups[g];
-            let exams = group
-                .students
-                .iter()
-                .flat_map(|s| exams_of.get(s).into_iter().flatten().copied())
-                .filter(|&e| {
-                    let x = &data.exams[e];
-                    let subject = &dep.catalog.families
-                        [data.assessments[x.assessment as usize].family]
-                        .subject;
-                    x.school_year == group.school_year
-                        && group
-                            .subject
-                            .as_deref()
-                            .is_none_or(|s| s.eq_ignore_ascii_case(subject))
-                })
-                .collect();
-            Unit {
-                name: format!("g{g}"),
+            Named {
                 title: group.name.clone(),
                 subtitle: format!(
                     "{} · {} · {} students",
-                    data.institutions.schools[group.school].name,
+                    schools[group.school].name,
                     views::school_year_label(group.school_year),
                     group.students.len()
                 ),
                 what: "group",
-                exams,
-                with_rows: true,
                 roster: Some(group.students.len()),
-                school: group.school as u32,
             }
-        })
-        .collect();
-    out.extend(
-        views::by_school_grade(dep, b)
-            .into_iter()
-            .map(|((school, grade), exams)| Unit {
-                name: format!("s{school}-{grade}"),
-                title: format!(
-                    "{} · {}",
-                    data.institutions.schools[school].name,
-                    views::grade_title(grade)
-                ),
-                subtitle: "Results of students enrolled in this grade when tested".into(),
-                what: "grade",
-                exams,
-                with_rows: b.kind.student_level() && b.kind != Kind::Teacher,
-                roster: None,
-                school: school as u32,
-            }),
-    );
-    out
+        }
+        UnitOf::Grade(school, grade) => Named {
+            title: format!("{} · {}", schools[school].name, views::grade_title(grade)),
+            subtitle: "Results of students enrolled in this grade when tested".into(),
+            what: "grade",
+            roster: None,
+        },
+    }
+}
+
+/// A unit's title: the group's name, or the school and grade.
+pub(super) fn title(dep: &Deployment, unit: &Unit) -> String {
+    named(dep, unit).title
 }
 
 /// What one bundle's results pages need besides the unit.
@@ -113,6 +63,7 @@ pub(super) struct Context<'a> {
     pub(super) dep: &'a Deployment,
     pub(super) bundle: &'a Bundle,
     pub(super) renderer: &'a Renderer,
+    pub(super) ids: &'a Ids,
     /// Student → the link to their report.
     pub(super) report: &'a dyn Fn(u32) -> Option<String>,
     /// Section → the link to its batch print.
@@ -145,8 +96,8 @@ pub(super) fn pages<'s>(
         admin: b.kind.admin(),
         school: unit.school,
     });
-    let groups = views::section_groups(dep, &unit.exams);
-    let mut sections = views::sections(dep, &groups, viewer, suppress, cx.report);
+    let groups = crate::access::section_groups(&dep.data, &unit.exams);
+    let mut sections = views::sections(dep, cx.ids, &groups, viewer, suppress, cx.report);
     let choices: Vec<Choice> = sections
         .iter()
         .map(|s| Choice {
@@ -154,13 +105,15 @@ pub(super) fn pages<'s>(
             subject: s.subject,
             kind: s.kind,
             name: s.name.clone(),
-            href: format!("{}-{}.html", unit.name, s.id),
+            href: paths::section(&unit.id, &s.id),
             results: s.summary.n,
         })
         .collect();
-    let school_ref = unit.school_ref(dep);
+    let school_ref = dep.data.institutions.school_ref(unit.school as usize);
+    let name = named(dep, unit);
     let page = Shape {
         unit,
+        name: &name,
         school_ref: &school_ref,
         threshold: suppress.unwrap_or(0),
         choices: &choices,
@@ -169,12 +122,15 @@ pub(super) fn pages<'s>(
         let ((_, family, _), exams) = &groups[k];
         let fam = &dep.catalog.families[*family];
         if let Some(a) = analysis::analysis(dep, fam, exams).filter(|_| !s.summary.suppressed) {
-            s.analysis = format!("{}-{}-analysis.html", unit.name, s.id);
-            sink(s.analysis.clone(), analysis_page(r, base(), unit, s, a)?)?;
+            s.analysis = paths::analysis(&unit.id, &s.id);
+            sink(
+                s.analysis.clone(),
+                analysis_page(r, base(), unit, &name, s, a)?,
+            )?;
         }
         s.print = (cx.print)(k).unwrap_or_default();
         if !s.rows.is_empty() {
-            s.csv = format!("{}-{}.csv", unit.name, s.id);
+            s.csv = paths::section_csv(&unit.id, &s.id);
             let (header, rows) = views::section_csv(s);
             let header: Vec<&str> = header.iter().map(String::as_str).collect();
             sink(s.csv.clone(), render::csv(&header, &rows)?)?;
@@ -184,21 +140,25 @@ pub(super) fn pages<'s>(
         let html = page.assessment(r, base(), k, s)?;
         sink(choices[k].href.clone(), html)?;
     }
-    let iabs = views::iab_dashboard(dep, &groups, unit.roster, suppress);
+    let (iab_year, mut iabs) = views::iab_dashboard(dep, cx.ids, &groups, name.roster, suppress);
+    for card in &mut iabs {
+        card.href = paths::section(&unit.id, &card.section);
+    }
     // Progress counts are per student: not for aggregate reporters.
     let progress = suppress
         .is_none()
         .then(|| dashboard::group_progress(dep, cx.elpac, &unit.exams))
         .flatten();
     sink(
-        format!("{}.html", unit.name),
-        page.entry(r, base(), iabs, progress)?,
+        paths::unit(&unit.id),
+        page.entry(r, base(), (iab_year, iabs), progress)?,
     )
 }
 
 /// What a unit's entry page and its assessment pages share.
 struct Shape<'a> {
     unit: &'a Unit,
+    name: &'a Named,
     school_ref: &'a str,
     threshold: usize,
     choices: &'a [Choice],
@@ -212,7 +172,8 @@ struct Common<'a> {
     title: &'a str,
     subtitle: &'a str,
     what: &'a str,
-    unit: &'a str,
+    /// The unit's entry page.
+    entry: String,
     /// The school's natural id, for the groups a user saves from the page.
     school_ref: &'a str,
     threshold: usize,
@@ -240,10 +201,10 @@ impl<'a> Shape<'a> {
         subjects.sort_unstable();
         Common {
             base,
-            title: &self.unit.title,
-            subtitle: &self.unit.subtitle,
-            what: self.unit.what,
-            unit: &self.unit.name,
+            title: &self.name.title,
+            subtitle: &self.name.subtitle,
+            what: self.name.what,
+            entry: paths::unit(&self.unit.id),
             school_ref: self.school_ref,
             threshold: self.threshold,
             choices: self.choices,
@@ -311,6 +272,7 @@ fn analysis_page(
     r: &Renderer,
     base: Base,
     unit: &Unit,
+    name: &Named,
     section: &views::Section,
     a: analysis::Analysis,
 ) -> Result<Vec<u8>> {
@@ -325,9 +287,9 @@ fn analysis_page(
     }
     let view = View {
         base,
-        title: format!("{} {} · {}", section.name, section.year, unit.title),
-        subtitle: &unit.subtitle,
-        back: format!("{}-{}.html", unit.name, section.id),
+        title: format!("{} {} · {}", section.name, section.year, name.title),
+        subtitle: &name.subtitle,
+        back: paths::section(&unit.id, &section.id),
         a,
     };
     Ok(r.render("analysis.html", &view)?.into_bytes())

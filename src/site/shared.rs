@@ -1,115 +1,36 @@
 //! The pages written once and read by several bundles: student reports
-//! and batch prints, and which bundles may read each.
+//! and batch prints. Who may read each is decided in the site map.
 
-use super::{Page, Unit};
-use crate::access::Plan;
+use super::{results, Page};
+use crate::access::{Plan, Shared, SiteMap};
 use crate::aggregate;
-use crate::catalog;
 use crate::deployment::Deployment;
+use crate::paths;
 use crate::render::views::{self, Base, SiteInfo};
 use crate::render::Renderer;
 use crate::stats::dashboard::Rules;
 use crate::stats::elpi;
 use anyhow::Result;
-use rustc_hash::FxHashMap;
 use serde::Serialize;
-use std::collections::BTreeMap;
 
-/// A page written once for every bundle that shows the same exams.
-pub(super) struct SharedPage {
-    pub(super) title: String,
-    pub(super) exams: Vec<usize>,
-    pub(super) readers: Vec<usize>,
-}
-
-/// The shared pages and, per bundle, where its links to them go.
-pub(super) struct Shared {
-    /// One per student and set of visible exams.
-    pub(super) reports: Vec<SharedPage>,
-    /// Per bundle: student → report.
-    pub(super) report_of: Vec<FxHashMap<u32, usize>>,
-    /// One per summative assessment section with students.
-    pub(super) prints: Vec<SharedPage>,
-    /// Per bundle: (unit, section) → print.
-    pub(super) print_of: Vec<FxHashMap<(usize, usize), usize>>,
+/// What the pages of every bundle draw on, computed once.
+pub(super) struct Prepared {
     /// The aggregate reports' comparison rows.
     pub(super) comparisons: aggregate::Comparisons,
     /// The Dashboard preview's rules and every student's ELPAC results.
     pub(super) dashboard: (Rules, elpi::Results),
 }
 
-impl Shared {
-    pub(super) fn plan(dep: &Deployment, plan: &Plan, units: &[Vec<Unit>]) -> Result<Shared> {
-        let data = &dep.data;
-        let rules = Rules::builtin().map_err(anyhow::Error::msg)?;
-        let mut shared = Shared {
-            reports: Vec::new(),
-            report_of: Vec::new(),
-            prints: Vec::new(),
-            print_of: Vec::new(),
+impl Prepared {
+    pub(super) fn new(dep: &Deployment) -> Result<Prepared> {
+        Ok(Prepared {
             comparisons: aggregate::Comparisons::new(dep),
-            dashboard: (rules, elpi::Results::new(&dep.catalog, data)),
-        };
-        let mut reports: FxHashMap<Vec<usize>, usize> = FxHashMap::default();
-        let mut prints: FxHashMap<Vec<usize>, usize> = FxHashMap::default();
-        for (i, b) in plan.bundles.iter().enumerate() {
-            let mut report_of = FxHashMap::default();
-            let mut print_of = FxHashMap::default();
-            if b.kind.student_level() {
-                let mut exams_of: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
-                for &e in &b.exams {
-                    exams_of.entry(data.exams[e].student).or_default().push(e);
-                }
-                for (s, exams) in exams_of {
-                    let title = views::student_name(dep, s);
-                    let n = share(&mut shared.reports, &mut reports, i, exams, || title);
-                    report_of.insert(s, n);
-                }
-                for (u, unit) in units[i].iter().enumerate().filter(|(_, u)| u.with_rows) {
-                    for (k, ((year, family, name), exams)) in
-                        views::section_groups(dep, &unit.exams)
-                            .into_iter()
-                            .enumerate()
-                    {
-                        if dep.catalog.families[family].kind != catalog::Kind::Summative {
-                            continue;
-                        }
-                        let title = || {
-                            format!("{} · {name} {}", unit.title, views::school_year_label(year))
-                        };
-                        let n = share(&mut shared.prints, &mut prints, i, exams, title);
-                        print_of.insert((u, k), n);
-                    }
-                }
-            }
-            shared.report_of.push(report_of);
-            shared.print_of.push(print_of);
-        }
-        Ok(shared)
+            dashboard: (
+                Rules::builtin().map_err(anyhow::Error::msg)?,
+                elpi::Results::new(&dep.catalog, &dep.data),
+            ),
+        })
     }
-}
-
-/// The shared page showing `exams` (reused when one exists), now readable by `bundle`.
-fn share(
-    pages: &mut Vec<SharedPage>,
-    index: &mut FxHashMap<Vec<usize>, usize>,
-    bundle: usize,
-    mut exams: Vec<usize>,
-    title: impl FnOnce() -> String,
-) -> usize {
-    exams.sort_unstable();
-    let n = *index.entry(exams).or_insert_with_key(|exams| {
-        pages.push(SharedPage {
-            title: title(),
-            exams: exams.clone(),
-            readers: Vec::new(),
-        });
-        pages.len() - 1
-    });
-    if pages[n].readers.last() != Some(&bundle) {
-        pages[n].readers.push(bundle);
-    }
-    n
 }
 
 /// Every exam index, by student.
@@ -132,13 +53,12 @@ fn shared_base(site: &SiteInfo) -> Base<'_> {
     }
 }
 
-/// Student report `n`: the student's history and an ISR per exam.
+/// A student report: the student's history and an ISR per exam.
 pub(super) fn report_page(
     dep: &Deployment,
     r: &Renderer,
     site: &SiteInfo,
-    n: usize,
-    report: &SharedPage,
+    report: &Shared,
 ) -> Result<Page> {
     #[derive(Serialize)]
     struct View<'a> {
@@ -153,28 +73,28 @@ pub(super) fn report_page(
     let (history, reports) = views::history(dep, &report.exams);
     let view = View {
         base: shared_base(site),
-        name: &report.title,
+        name: &views::student_name(dep, student),
         ssid: dep.data.students[student as usize].ssid.to_string(),
         history,
         reports,
     };
     Ok(Page {
-        path: format!("r/{n}.html"),
+        path: paths::report(&report.id),
         bytes: r.render("student.html", &view)?.into_bytes(),
         readers: report.readers.clone(),
     })
 }
 
-/// Batch print `n`: one ISR per student, each on its own printed page. The
-/// previous results shown are those every reader may see.
+/// A batch print: one ISR per student, each on its own printed page. The
+/// previous results shown are those the site map lets every reader see.
 pub(super) fn print_page(
     dep: &Deployment,
     plan: &Plan,
+    map: &SiteMap,
     r: &Renderer,
     site: &SiteInfo,
     by_student: &[Vec<usize>],
-    n: usize,
-    print: &SharedPage,
+    print: &Shared,
 ) -> Result<Page> {
     #[derive(Serialize)]
     struct View<'a> {
@@ -187,12 +107,7 @@ pub(super) fn print_page(
     let data = &dep.data;
     let mut exams = print.exams.clone();
     exams.sort_by_cached_key(|&e| views::student_name(dep, data.exams[e].student));
-    let visible = |e: &usize| {
-        print
-            .readers
-            .iter()
-            .all(|&b| plan.bundles[b].exams.binary_search(e).is_ok())
-    };
+    let visible = |e: &usize| SiteMap::print_shows(plan, print, *e);
     let reports = exams
         .iter()
         .map(|&e| {
@@ -204,14 +119,22 @@ pub(super) fn print_page(
             views::isr(dep, e, &views::earlier(dep, e, &own))
         })
         .collect();
+    let (b, u) = print.origin;
+    let first = &data.exams[print.exams[0]];
+    let title = format!(
+        "{} · {} {}",
+        results::title(dep, &map.units[b][u]),
+        data.assessments[first.assessment as usize].name,
+        views::school_year_label(first.school_year)
+    );
     let view = View {
         base: shared_base(site),
-        title: &print.title,
+        title: &title,
         subtitle: "Batch print",
         reports,
     };
     Ok(Page {
-        path: format!("p/{n}.html"),
+        path: paths::print(&print.id),
         bytes: r.render("print.html", &view)?.into_bytes(),
         readers: print.readers.clone(),
     })

@@ -41,7 +41,7 @@ async function openAssessment(text) {
   const rows = page.locator("table.choices tbody tr:not([hidden])", text ? { hasText: text } : {});
   const link = (await rows.count()) ? rows.first().locator("a") : page.locator("table.choices tbody tr a").first();
   await link.click();
-  await page.waitForURL(/-a\d+\.html$/);
+  await page.waitForURL(/-a\d{4}-[a-z0-9-]+\.html$/);
   await page.locator("section.assessment").waitFor();
 }
 
@@ -251,7 +251,7 @@ for (let i = 0; i < myGroupNames.length && !checkedGroup; i++) {
 
   // A student's report, and Home leads back to the teacher's home.
   await tableRows.first().locator("a").click();
-  await page.waitForURL(/\/r\/\d+\.html$/);
+  await page.waitForURL(/\/r\/[0-9a-f]{20}\.html$/);
   await page.locator("article.isr").first().waitFor();
   check(await page.locator("article.isr").count() > 0, "student page has ISRs");
   check(await page.locator("article.isr svg.levelbar").count() > 0, "ISR has a level bar");
@@ -294,12 +294,12 @@ for (let i = 0; i < myGroupNames.length; i++) {
   const summative = page.locator("table.choices tbody tr", { hasText: "Summative" });
   if (await summative.count() === 0) continue;
   await summative.first().locator("a").click();
-  await page.waitForURL(/-a\d+\.html$/);
+  await page.waitForURL(/-a\d{4}-[a-z0-9-]+\.html$/);
   const print = page.getByRole("link", { name: /Print ISRs/ }).first();
   if (await print.count() === 0) continue;  const expected = await print.locator("xpath=ancestor::section").locator("table.sortable tbody tr").count();
   await print.click();
   // Wait for the print page itself: counting at once can see the old page.
-  await page.waitForURL(/\/p\/\d+\.html$/);
+  await page.waitForURL(/\/p\/[0-9a-f]{20}\.html$/);
   await page.locator("article.isr").first().waitFor();
   const printed = await page.locator("article.isr").count();
   check(printed === expected, `batch print has ${expected} reports (${printed})`);
@@ -362,7 +362,7 @@ const anSsid = (await page.locator("table.sortable tbody tr td:nth-child(2)").fi
 await page.getByRole("link", { name: "Home" }).click();
 await page.fill("#ssid", anSsid);
 await page.getByRole("button", { name: "Find" }).click();
-await page.waitForURL(/\/r\/\d+\.html$/);
+await page.waitForURL(/\/r\/[0-9a-f]{20}\.html$/);
 check((await page.textContent(".lead")).includes(anSsid), "student search opens the student's report");
 await page.goto(url("index.html"));
 await page.locator("section.role-card", { hasText: "Enter as School Administrator" }).locator("a").first().click();
@@ -382,9 +382,9 @@ if (named.size > 1) {
   check(listed.length === Math.min(named.size, 25) && listed.every((t) => named.has(/\((\d+)\)$/.exec(t)[1])), `name search lists the ${named.size} students named ${lastName}`);
   await page.locator(".find-list a").first().click();
 } else {
-  await page.waitForURL(/\/r\/\d+\.html$/);
+  await page.waitForURL(/\/r\/[0-9a-f]{20}\.html$/);
 }
-await page.waitForURL(/\/r\/\d+\.html$/);
+await page.waitForURL(/\/r\/[0-9a-f]{20}\.html$/);
 check((await page.textContent(".lead")).length > 0, "a listed student opens their report");
 
 // District administrator: a grade page's numbers against the export.

@@ -68,7 +68,7 @@ async function session(origin, label) {
   check(page.url().includes("#/b/"), `${label}: group page address stays in the shell`);
   await page.locator("table.choices tbody tr:not([hidden]) a").first().click();
   await page.locator("section.assessment").first().waitFor();
-  check(/-a\d+\.html$/.test(page.url()), `${label}: an assessment's page opens in the shell (${page.url()})`);
+  check(/-a\d{4}-[a-z0-9-]+\.html$/.test(page.url()), `${label}: an assessment's page opens in the shell (${page.url()})`);
   const section = page.locator("section.assessment").first();
   await section.locator('select[data-key="level"]').selectOption("2");
   const levels = await section.locator("table.sortable tbody tr").evaluateAll((rs) => rs.filter((r) => !r.hidden).map((r) => r.getAttribute("data-level")));
@@ -115,7 +115,7 @@ async function session(origin, label) {
   check(await page.getByRole("heading", { name: "Secure Logon" }).isVisible(), `${label}: logout returns to Secure Logon`);
   const left = await page.evaluate(() => ({ session: sessionStorage.length, view: document.querySelector("#view").textContent.length }));
   check(left.session === 0 && left.view === 0, `${label}: logout clears the session and the page`);
-  await page.goto(`${origin}/index.html#/b/0/index.html`);
+  await page.goto(`${origin}/index.html#/b/any/index.html`);
   check(await page.getByRole("heading", { name: "Secure Logon" }).isVisible(), `${label}: a report address after logout asks to log on`);
 
   // Admin: student search opens a decrypted report.
@@ -208,15 +208,15 @@ async function staleSession() {
   await page.goto(`${base}/index.html`);
   await logon(page, teacher, pass);
   await page.getByRole("heading", { name: "Teacher Home" }).waitFor({ timeout: 30000 });
-  await page.evaluate(() => { location.hash = "#/b/0/no-such-page.html"; });
+  await page.evaluate(() => { location.hash = "#/b/any/no-such-page.html"; });
   await page.locator("#view .error").waitFor();
   const missing = await page.textContent("#view .error");
-  check(missing.includes("Not found: b/0/no-such-page.html"), `a missing page is not found: ${missing}`);
+  check(missing.includes("Not found: b/any/no-such-page.html"), `a missing page is not found: ${missing}`);
   const siteJson = join(siteDir, "site.json");
   const original = readFileSync(siteJson, "utf8");
   writeFileSync(siteJson, JSON.stringify({ ...JSON.parse(original), build: "a later build" }));
   try {
-    await page.evaluate(() => { location.hash = "#/b/0/another-page.html"; });
+    await page.evaluate(() => { location.hash = "#/b/any/another-page.html"; });
     await page.locator("#view .error", { hasText: "updated" }).waitFor();
     const updated = await page.textContent("#view .error");
     check(updated.includes("the site was updated since you logged on"), `after a rebuild: ${updated}`);

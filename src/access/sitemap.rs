@@ -1,0 +1,466 @@
+//! The site map: every results page of every bundle, and the pages several
+//! bundles share (student reports and batch prints) with exactly who may
+//! read each, decided before anything renders.
+//!
+//! - A bundle has a results unit per group it shows and, above teachers,
+//!   per school and enrolled grade.
+//! - A student report shows one student's exams that a bundle may see. It is
+//!   written once per distinct set of exams, and readable by exactly the
+//!   bundles that show that set.
+//! - A batch print shows one summative assessment of one unit. It is written
+//!   once per distinct set of exams; the earlier results each report in it
+//!   shows are those that every reader of the print may see.
+
+use super::ids::{self, Ids};
+use super::{Bundle, Kind, Plan};
+use crate::catalog::{self, Catalog};
+use crate::model::{Dataset, Grade};
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
+
+/// What a results unit is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnitOf {
+    /// A group (index into the dataset's groups).
+    Group(usize),
+    /// A school (index into institutions) and enrolled grade.
+    Grade(usize, Grade),
+}
+
+/// A bundle's results unit: a group, or a school's enrolled grade.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    /// Its stable id, the stem of its pages' names.
+    pub id: String,
+    pub of: UnitOf,
+    /// The exams it shows.
+    pub exams: Vec<usize>,
+    /// True when it lists students (Results by Student).
+    pub with_rows: bool,
+    /// The group's school, or the school of the grade.
+    pub school: u32,
+}
+
+/// A page written once and read by several bundles.
+#[derive(Debug, Clone)]
+pub struct Shared {
+    /// Its stable id, the stem of its page name.
+    pub id: String,
+    /// The exams it shows, sorted.
+    pub exams: Vec<usize>,
+    /// The bundles that may read it (indices into the plan), sorted.
+    pub readers: Vec<usize>,
+    /// The first bundle and unit that shows it (prints), for its title.
+    pub origin: (usize, usize),
+}
+
+/// (school year, family, assessment name): one assessment section of a unit.
+pub type SectionKey = (u16, usize, String);
+
+/// Every unit and shared page of a plan.
+pub struct SiteMap {
+    pub ids: Ids,
+    /// Per bundle: its units.
+    pub units: Vec<Vec<Unit>>,
+    /// One per student and set of exams shown.
+    pub reports: Vec<Shared>,
+    /// Per bundle: student → report.
+    pub report_of: Vec<FxHashMap<u32, usize>>,
+    /// One per summative assessment section with students.
+    pub prints: Vec<Shared>,
+    /// Per bundle: (unit, section) → print.
+    pub print_of: Vec<FxHashMap<(usize, usize), usize>>,
+}
+
+impl SiteMap {
+    /// The site map of `plan`; `key` keys the names derived from students.
+    pub fn new(data: &Dataset, catalog: &Catalog, plan: &Plan, key: &[u8]) -> SiteMap {
+        let ids = Ids::new(data, key);
+        let units: Vec<Vec<Unit>> = plan
+            .bundles
+            .par_iter()
+            .map(|b| units(data, catalog, &ids, b))
+            .collect();
+        let mut map = SiteMap {
+            ids,
+            units: Vec::new(),
+            reports: Vec::new(),
+            report_of: Vec::new(),
+            prints: Vec::new(),
+            print_of: Vec::new(),
+        };
+        let mut reports = FxHashMap::default();
+        let mut prints = FxHashMap::default();
+        for (i, b) in plan.bundles.iter().enumerate() {
+            let mut report_of = FxHashMap::default();
+            let mut print_of = FxHashMap::default();
+            if b.kind.student_level() {
+                let mut exams_of: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+                for &e in &b.exams {
+                    exams_of.entry(data.exams[e].student).or_default().push(e);
+                }
+                for (s, exams) in exams_of {
+                    let n = share(&mut map.reports, &mut reports, (i, 0), exams);
+                    report_of.insert(s, n);
+                }
+                for (u, unit) in units[i].iter().enumerate().filter(|(_, u)| u.with_rows) {
+                    for (k, ((_, family, _), exams)) in
+                        section_groups(data, &unit.exams).into_iter().enumerate()
+                    {
+                        if catalog.families[family].kind == catalog::Kind::Summative {
+                            let n = share(&mut map.prints, &mut prints, (i, u), exams);
+                            print_of.insert((u, k), n);
+                        }
+                    }
+                }
+            }
+            map.report_of.push(report_of);
+            map.print_of.push(print_of);
+        }
+        for page in map.reports.iter_mut().chain(map.prints.iter_mut()) {
+            page.id = map.ids.exams(data, &page.exams);
+        }
+        map.units = units;
+        map
+    }
+
+    /// True when every reader of `print` may see exam `e`: the earlier
+    /// results its reports may show.
+    pub fn print_shows(plan: &Plan, print: &Shared, e: usize) -> bool {
+        print
+            .readers
+            .iter()
+            .all(|&b| plan.bundles[b].exams.binary_search(&e).is_ok())
+    }
+}
+
+/// The shared page showing `exams` (reused when one exists), now readable by
+/// the bundle of `origin`.
+fn share(
+    pages: &mut Vec<Shared>,
+    index: &mut FxHashMap<Vec<usize>, usize>,
+    origin: (usize, usize),
+    mut exams: Vec<usize>,
+) -> usize {
+    exams.sort_unstable();
+    let n = *index.entry(exams).or_insert_with_key(|exams| {
+        pages.push(Shared {
+            id: String::new(),
+            exams: exams.clone(),
+            readers: Vec::new(),
+            origin,
+        });
+        pages.len() - 1
+    });
+    if pages[n].readers.last() != Some(&origin.0) {
+        pages[n].readers.push(origin.0);
+    }
+    n
+}
+
+/// A bundle's units: its groups, then (above teachers) its school grades.
+fn units(data: &Dataset, catalog: &Catalog, ids: &Ids, b: &Bundle) -> Vec<Unit> {
+    let mut exams_of: FxHashMap<u32, Vec<usize>> = FxHashMap::default();
+    for &e in &b.exams {
+        exams_of.entry(data.exams[e].student).or_default().push(e);
+    }
+    let mut out: Vec<Unit> = b
+        .groups
+        .iter()
+        .map(|&g| {
+            let group = &data.groups[g];
+            let exams = group
+                .students
+                .iter()
+                .flat_map(|s| exams_of.get(s).into_iter().flatten().copied())
+                .filter(|&e| {
+                    let x = &data.exams[e];
+                    let subject =
+                        &catalog.families[data.assessments[x.assessment as usize].family].subject;
+                    x.school_year == group.school_year
+                        && group
+                            .subject
+                            .as_deref()
+                            .is_none_or(|s| s.eq_ignore_ascii_case(subject))
+                })
+                .collect();
+            Unit {
+                id: format!("g-{}", ids.group(g)),
+                of: UnitOf::Group(g),
+                exams,
+                with_rows: true,
+                school: group.school as u32,
+            }
+        })
+        .collect();
+    if b.kind != Kind::Teacher {
+        out.extend(
+            by_school_grade(data, b)
+                .into_iter()
+                .map(|((school, grade), exams)| Unit {
+                    id: ids::school_grade(data, school, grade),
+                    of: UnitOf::Grade(school, grade),
+                    exams,
+                    with_rows: b.kind.student_level(),
+                    school: school as u32,
+                }),
+        );
+    }
+    out
+}
+
+/// Exams of `bundle` grouped by (school, enrolled grade).
+pub fn by_school_grade(data: &Dataset, bundle: &Bundle) -> BTreeMap<(usize, Grade), Vec<usize>> {
+    let mut out: BTreeMap<(usize, Grade), Vec<usize>> = BTreeMap::new();
+    for &e in &bundle.exams {
+        let x = &data.exams[e];
+        out.entry((x.school as usize, x.grade)).or_default().push(e);
+    }
+    out
+}
+
+/// `exams` by assessment section: latest school year first, then family and
+/// assessment name.
+pub fn section_groups(data: &Dataset, exams: &[usize]) -> Vec<(SectionKey, Vec<usize>)> {
+    let mut by: BTreeMap<(std::cmp::Reverse<u16>, usize, String), Vec<usize>> = BTreeMap::new();
+    for &e in exams {
+        let exam = &data.exams[e];
+        let a = &data.assessments[exam.assessment as usize];
+        by.entry((
+            std::cmp::Reverse(exam.school_year),
+            a.family,
+            a.name.clone(),
+        ))
+        .or_default()
+        .push(e);
+    }
+    by.into_iter()
+        .map(|((year, family, name), list)| ((year.0, family, name), list))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deployment::GroupYears;
+    use crate::model::School;
+    use crate::model::{AdminCondition, Completeness, Exam, Grant, Group, Origin, User};
+
+    /// One LEA with schools 100 and 200; students 1 and 2 at school 100 in
+    /// grade 5; student 1 tested at school 200 the year before. Group
+    /// "Period 1" (ELA, 2025) holds both and is assigned to the teacher.
+    /// `more` puts a new student and group at school 200 before them all.
+    fn data(catalog: &Catalog, more: bool) -> Dataset {
+        let mut d = Dataset::default();
+        let lea = d.institutions.add_lea("L1", "Lea One");
+        for id in ["100", "200"] {
+            let school = School {
+                id: id.into(),
+                cds: None,
+                name: format!("School {id}"),
+                lea,
+            };
+            d.institutions.add_school(school, &[]);
+        }
+        let ela = catalog.family("sb_ela_summative").unwrap();
+        let math = catalog.family("sb_math_summative").unwrap();
+        if more {
+            let s = d.upsert_student("3", "New", "Student");
+            let a = d.assessment("Grade 5 ELA Summative", ela, None);
+            d.exams.push(exam(s, a, 2025, 1));
+            d.groups.push(Group {
+                name: "Period 2".into(),
+                school: 1,
+                school_year: 2025,
+                subject: None,
+                students: vec![s],
+                users: vec!["t@x.org".into()],
+            });
+        }
+        for (ssid, name, family, year, school) in [
+            ("1", "Grade 5 ELA Summative", ela, 2025, 0),
+            ("1", "Grade 5 Math Summative", math, 2025, 0),
+            ("1", "Grade 4 ELA Summative", ela, 2024, 1),
+            ("2", "Grade 5 ELA Summative", ela, 2025, 0),
+        ] {
+            let student = d.upsert_student(ssid, "First", ssid);
+            let assessment = d.assessment(name, family, None);
+            d.exams.push(exam(student, assessment, year, school));
+        }
+        d.groups.push(Group {
+            name: "Period 1".into(),
+            school: 0,
+            school_year: 2025,
+            subject: Some("ELA".into()),
+            students: vec![d.student("1").unwrap(), d.student("2").unwrap()],
+            users: vec!["t@x.org".into()],
+        });
+        d
+    }
+
+    fn exam(student: u32, assessment: u32, year: u16, school: u32) -> Exam {
+        Exam {
+            student,
+            assessment,
+            school_year: year,
+            submitted: chrono::NaiveDate::from_ymd_opt(year as i32, 4, 1)
+                .unwrap()
+                .and_hms_opt(9, 0, 0)
+                .unwrap(),
+            session: None,
+            school,
+            grade: Grade::N(5),
+            completeness: Completeness::Complete,
+            condition: AdminCondition::Valid,
+            overall: Default::default(),
+            claim_levels: [None; 6],
+            alt: Vec::new(),
+            demographics: Default::default(),
+            accommodations: None,
+            origin: Origin { file: 0, line: 0 },
+            raw: Box::new([]),
+            official: None,
+        }
+    }
+
+    fn users() -> Vec<User> {
+        [
+            ("t@x.org", "teacher:100"),
+            ("a@x.org", "school_admin:100"),
+            ("d@x.org", "district_admin:L1"),
+            ("r@x.org", "aggregate_reporter:lea:L1"),
+        ]
+        .into_iter()
+        .map(|(email, grant)| User {
+            email: email.into(),
+            name: None,
+            recipient: None,
+            credential: None,
+            grants: vec![Grant::parse(grant).unwrap()],
+        })
+        .collect()
+    }
+
+    fn map(data: &Dataset, catalog: &Catalog) -> (Plan, SiteMap) {
+        let plan = super::super::plan(data, catalog, &users(), GroupYears::ThroughGroupYear);
+        let map = SiteMap::new(data, catalog, &plan, b"test key");
+        (plan, map)
+    }
+
+    fn bundle(plan: &Plan, kind: Kind) -> usize {
+        plan.bundles.iter().position(|b| b.kind == kind).unwrap()
+    }
+
+    #[test]
+    fn a_report_is_read_by_exactly_the_student_level_bundles_that_show_all_its_exams() {
+        let catalog = Catalog::builtin().unwrap();
+        let data = data(&catalog, false);
+        let (plan, map) = map(&data, &catalog);
+        for report in &map.reports {
+            let student = data.exams[report.exams[0]].student;
+            let showing: Vec<usize> = (0..plan.bundles.len())
+                .filter(|&b| plan.bundles[b].kind.student_level())
+                .filter(|&b| {
+                    let own: Vec<usize> = (plan.bundles[b].exams.iter().copied())
+                        .filter(|&e| data.exams[e].student == student)
+                        .collect();
+                    own == report.exams
+                })
+                .collect();
+            assert_eq!(report.readers, showing, "report {}", report.id);
+        }
+        // Student 2's one result is seen alike by the teacher, the school
+        // and the district: one report for the three. Student 1's three
+        // bundles each see a different history: three reports.
+        let of = |ssid: &str| {
+            let s = data.student(ssid).unwrap();
+            let mut readers: Vec<Vec<usize>> = map
+                .reports
+                .iter()
+                .filter(|r| data.exams[r.exams[0]].student == s)
+                .map(|r| r.readers.clone())
+                .collect();
+            readers.sort();
+            readers
+        };
+        let (t, a, d) = (
+            bundle(&plan, Kind::Teacher),
+            bundle(&plan, Kind::School),
+            bundle(&plan, Kind::District),
+        );
+        let mut three = vec![t, a, d];
+        three.sort();
+        assert_eq!(of("2"), vec![three]);
+        assert_eq!(of("1").len(), 3);
+        let agg = bundle(&plan, Kind::Aggregate);
+        assert!(
+            map.report_of[agg].is_empty(),
+            "no student pages for aggregates"
+        );
+    }
+
+    #[test]
+    fn a_print_shows_only_earlier_results_every_reader_may_see() {
+        let catalog = Catalog::builtin().unwrap();
+        let data = data(&catalog, false);
+        let (plan, map) = map(&data, &catalog);
+        // The group's ELA 2025 results: the teacher's group page, the
+        // school's and district's group and grade pages share one print.
+        let ela25: Vec<usize> = vec![0, 3];
+        let prints: Vec<&Shared> = map.prints.iter().filter(|p| p.exams == ela25).collect();
+        assert_eq!(prints.len(), 1);
+        let print = prints[0];
+        assert_eq!(print.readers.len(), 3);
+        // Student 1's 2024 result at school 200: the teacher and the
+        // district see it, the school's administrator does not.
+        assert!(!SiteMap::print_shows(&plan, print, 2));
+        assert!(SiteMap::print_shows(&plan, print, 0));
+        let teacher = bundle(&plan, Kind::Teacher);
+        assert!(plan.bundles[teacher].exams.contains(&2));
+    }
+
+    #[test]
+    fn names_come_from_what_pages_show_not_from_positions() {
+        let catalog = Catalog::builtin().unwrap();
+        let data = data(&catalog, false);
+        let (plan, map) = map(&data, &catalog);
+        let ids: Vec<&str> = plan.bundles.iter().map(|b| b.id.as_str()).collect();
+        assert!(ids.contains(&"school-s100"), "{ids:?}");
+        assert!(ids.contains(&"district-lL1"), "{ids:?}");
+        assert!(ids.contains(&"aggregate-lL1"), "{ids:?}");
+        assert!(ids.iter().any(|i| i.starts_with("teacher-")));
+        let a = bundle(&plan, Kind::School);
+        let units: Vec<&str> = map.units[a].iter().map(|u| u.id.as_str()).collect();
+        assert_eq!(units.len(), 2, "the group and grade 5: {units:?}");
+        assert!(units.contains(&"s-100-5"));
+        assert_eq!(
+            map.ids.section(2025, data.exams[0].assessment),
+            "a2025-grade-5-ela-summative"
+        );
+
+        // More data elsewhere — a new student and group at school 200,
+        // loaded first — renames nothing that was there.
+        let more = super::tests::data(&catalog, true);
+        let (plan2, map2) = super::tests::map(&more, &catalog);
+        let report_ids = |m: &SiteMap, d: &Dataset, ssid: &str| -> Vec<String> {
+            let s = d.student(ssid).unwrap();
+            let mut v: Vec<String> = (m.reports.iter())
+                .filter(|r| d.exams[r.exams[0]].student == s)
+                .map(|r| r.id.clone())
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(report_ids(&map, &data, "1"), report_ids(&map2, &more, "1"));
+        assert_eq!(map.ids.group(0), map2.ids.group(1));
+        for b in &plan.bundles {
+            if b.kind != Kind::Teacher {
+                assert!(plan2.bundles.iter().any(|c| c.id == b.id), "{}", b.id);
+            }
+        }
+        // A key of another deployment names student pages otherwise.
+        let other = SiteMap::new(&data, &catalog, &plan, b"another key");
+        assert_ne!(map.reports[0].id, other.reports[0].id);
+    }
+}
