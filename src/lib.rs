@@ -28,6 +28,8 @@ pub mod seal;
 pub mod serve;
 pub mod site;
 pub mod stats;
+#[cfg(test)]
+mod testing;
 pub mod users;
 pub mod validate;
 pub mod yaml;

@@ -235,10 +235,7 @@ fn sandbox(
                 "Wrote a fictitious deployment to {}: {} students, {} schools, {} teachers, {} groups, {} export rows, {} TRT files, {} users.",
                 dir.display(), e.students, e.schools, e.teachers, e.groups, e.export_rows, e.trt_files, e.users
             ),
-            Err(e) => {
-                eprintln!("scoresite sandbox: {e:#}");
-                return ExitCode::FAILURE;
-            }
+            Err(e) => return fail("sandbox", e),
         }
         if !serve_after {
             return ExitCode::SUCCESS;
@@ -251,10 +248,7 @@ fn sandbox(
             out.display(), w.pages, w.files, w.bytes as f64 / 1e6, started.elapsed().as_secs_f64(),
             out.join("index.html").display(), out.display()
         ),
-        Err(e) => {
-            eprintln!("scoresite sandbox: {e:#}");
-            return ExitCode::FAILURE;
-        }
+        Err(e) => return fail("sandbox", e),
     }
     if serve_after {
         return serve(out, std::net::IpAddr::from([127, 0, 0, 1]), 8000);
@@ -265,10 +259,7 @@ fn sandbox(
 fn serve(dir: PathBuf, bind: std::net::IpAddr, port: u16) -> ExitCode {
     match scoresite::serve::run(&scoresite::serve::Options { dir, bind, port }) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("scoresite serve: {e}");
-            ExitCode::FAILURE
-        }
+        Err(e) => fail("serve", e),
     }
 }
 

@@ -243,110 +243,7 @@ pub fn section_groups(data: &Dataset, exams: &[usize]) -> Vec<(SectionKey, Vec<u
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::deployment::GroupYears;
-    use crate::model::School;
-    use crate::model::{AdminCondition, Completeness, Exam, Grant, Group, Origin, User};
-
-    /// One LEA with schools 100 and 200; students 1 and 2 at school 100 in
-    /// grade 5; student 1 tested at school 200 the year before. Group
-    /// "Period 1" (ELA, 2025) holds both and is assigned to the teacher.
-    /// `more` puts a new student and group at school 200 before them all.
-    fn data(catalog: &Catalog, more: bool) -> Dataset {
-        let mut d = Dataset::default();
-        let lea = d.institutions.add_lea("L1", "Lea One");
-        for id in ["100", "200"] {
-            let school = School {
-                id: id.into(),
-                cds: None,
-                name: format!("School {id}"),
-                lea,
-            };
-            d.institutions.add_school(school, &[]);
-        }
-        let ela = catalog.family("sb_ela_summative").unwrap();
-        let math = catalog.family("sb_math_summative").unwrap();
-        if more {
-            let s = d.upsert_student("3", "New", "Student");
-            let a = d.assessment("Grade 5 ELA Summative", ela, None);
-            d.exams.push(exam(s, a, 2025, 1));
-            d.groups.push(Group {
-                name: "Period 2".into(),
-                school: 1,
-                school_year: 2025,
-                subject: None,
-                students: vec![s],
-                users: vec!["t@x.org".into()],
-            });
-        }
-        for (ssid, name, family, year, school) in [
-            ("1", "Grade 5 ELA Summative", ela, 2025, 0),
-            ("1", "Grade 5 Math Summative", math, 2025, 0),
-            ("1", "Grade 4 ELA Summative", ela, 2024, 1),
-            ("2", "Grade 5 ELA Summative", ela, 2025, 0),
-        ] {
-            let student = d.upsert_student(ssid, "First", ssid);
-            let assessment = d.assessment(name, family, None);
-            d.exams.push(exam(student, assessment, year, school));
-        }
-        d.groups.push(Group {
-            name: "Period 1".into(),
-            school: 0,
-            school_year: 2025,
-            subject: Some("ELA".into()),
-            students: vec![d.student("1").unwrap(), d.student("2").unwrap()],
-            users: vec!["t@x.org".into()],
-        });
-        d
-    }
-
-    fn exam(student: u32, assessment: u32, year: u16, school: u32) -> Exam {
-        Exam {
-            student,
-            assessment,
-            school_year: year,
-            submitted: chrono::NaiveDate::from_ymd_opt(year as i32, 4, 1)
-                .unwrap()
-                .and_hms_opt(9, 0, 0)
-                .unwrap(),
-            session: None,
-            school,
-            grade: Grade::N(5),
-            completeness: Completeness::Complete,
-            condition: AdminCondition::Valid,
-            overall: Default::default(),
-            claim_levels: [None; 6],
-            alt: Vec::new(),
-            demographics: Default::default(),
-            accommodations: None,
-            origin: Origin { file: 0, line: 0 },
-            raw: Box::new([]),
-            official: None,
-        }
-    }
-
-    fn users() -> Vec<User> {
-        [
-            ("t@x.org", "teacher:100"),
-            ("a@x.org", "school_admin:100"),
-            ("d@x.org", "district_admin:L1"),
-            ("r@x.org", "aggregate_reporter:lea:L1"),
-        ]
-        .into_iter()
-        .map(|(email, grant)| User {
-            email: email.into(),
-            name: None,
-            recipient: None,
-            credential: None,
-            grants: vec![Grant::parse(grant).unwrap()],
-        })
-        .collect()
-    }
-
-    fn map(data: &Dataset, catalog: &Catalog) -> (Plan, SiteMap) {
-        let plan = super::super::plan(data, catalog, &users(), GroupYears::ThroughGroupYear);
-        let map = SiteMap::new(data, catalog, &plan, b"test key");
-        (plan, map)
-    }
+    use crate::testing::{data, map, ANA, BEN};
 
     fn bundle(plan: &Plan, kind: Kind) -> usize {
         plan.bundles.iter().position(|b| b.kind == kind).unwrap()
@@ -391,8 +288,8 @@ mod tests {
         );
         let mut three = vec![t, a, d];
         three.sort();
-        assert_eq!(of("2"), vec![three]);
-        assert_eq!(of("1").len(), 3);
+        assert_eq!(of(BEN), vec![three]);
+        assert_eq!(of(ANA).len(), 3);
         let agg = bundle(&plan, Kind::Aggregate);
         assert!(
             map.report_of[agg].is_empty(),
@@ -441,8 +338,8 @@ mod tests {
 
         // More data elsewhere — a new student and group at school 200,
         // loaded first — renames nothing that was there.
-        let more = super::tests::data(&catalog, true);
-        let (plan2, map2) = super::tests::map(&more, &catalog);
+        let more = crate::testing::data(&catalog, true);
+        let (plan2, map2) = crate::testing::map(&more, &catalog);
         let report_ids = |m: &SiteMap, d: &Dataset, ssid: &str| -> Vec<String> {
             let s = d.student(ssid).unwrap();
             let mut v: Vec<String> = (m.reports.iter())
@@ -452,7 +349,7 @@ mod tests {
             v.sort();
             v
         };
-        assert_eq!(report_ids(&map, &data, "1"), report_ids(&map2, &more, "1"));
+        assert_eq!(report_ids(&map, &data, ANA), report_ids(&map2, &more, ANA));
         assert_eq!(map.ids.group(0), map2.ids.group(1));
         for b in &plan.bundles {
             if b.kind != Kind::Teacher {

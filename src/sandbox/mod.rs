@@ -11,6 +11,7 @@ pub mod formats;
 pub mod profile;
 pub mod results;
 mod schedule;
+mod scoring;
 
 use crate::catalog::Catalog;
 use crate::render::export;

@@ -467,3 +467,46 @@ pub(super) fn group_progress(
             .collect(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::access::Kind;
+    use crate::paths::DASHBOARD;
+    use crate::testing::{deployment, Site};
+
+    #[test]
+    fn administrators_have_a_dashboard_preview_of_their_scope() {
+        let site = Site::render(&deployment());
+        for kind in [Kind::Teacher, Kind::Aggregate] {
+            let b = site.bundle(kind);
+            assert!(!site.paths_of(b).contains(&DASHBOARD), "{kind:?}");
+        }
+        // ELA, all students: 2024–25 students, status, status level,
+        // 2023–24 students.
+        let cells = |page: &str| -> Vec<String> {
+            let ela = &page[page.find("English Language Arts by student group").unwrap()..];
+            let row = &ela[ela.find("All students").unwrap()..];
+            let row = &row[..row.find("</tr>").unwrap()];
+            row.split("<td")
+                .skip(1)
+                .map(|c| {
+                    c[c.find('>').unwrap() + 1..]
+                        .split('<')
+                        .next()
+                        .unwrap()
+                        .trim()
+                        .to_string()
+                })
+                .collect()
+        };
+        let school = cells(site.page(site.bundle(Kind::School), DASHBOARD));
+        // Two results in 2024–25: counted, but no status under 11; none
+        // at School 100 the year before.
+        assert_eq!(school[0], "2");
+        assert!(school[1].contains("fewer than 11"), "{school:?}");
+        assert_eq!(school[3], "0");
+        // The district also holds Ana's 2023–24 result at School 200.
+        let district = cells(site.page(site.bundle(Kind::District), DASHBOARD));
+        assert_eq!((district[0].as_str(), district[3].as_str()), ("2", "1"));
+    }
+}

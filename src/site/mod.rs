@@ -566,3 +566,96 @@ fn aggregate_page(
     };
     Ok(r.render("aggregate.html", &view)?.into_bytes())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::access::Kind;
+    use crate::testing::{deployment, Site, ANA, BEN};
+
+    #[test]
+    fn the_landing_page_enters_each_bundle_by_role() {
+        let site = Site::render(&deployment());
+        let (landing, readers) = &site.pages["index.html"];
+        assert!(readers.is_empty(), "the landing page is public");
+        for b in &site.plan.bundles {
+            let href = format!("href=\"b/{}/index.html\"", b.id);
+            assert!(landing.contains(&href), "{href}");
+        }
+        assert!(landing.contains("Enter as School Administrator"));
+        assert!(
+            !landing.contains("Enter as State Administrator"),
+            "no state bundle"
+        );
+    }
+
+    #[test]
+    fn home_pages_list_what_the_role_may_open() {
+        let site = Site::render(&deployment());
+        let teacher = site.bundle(Kind::Teacher);
+        let home = site.page(teacher, "index.html");
+        let group = &site.map.units[teacher][0].id;
+        assert!(
+            home.contains(&format!("\"{group}.html\"")),
+            "the group is listed"
+        );
+        assert!(
+            !home.contains("s-100-5.html"),
+            "a teacher has no grade pages"
+        );
+        // Search by Student: both students of the group, linked to reports.
+        let search = home.replace("&quot;", "\"").replace("&#x2F;", "/");
+        for ssid in [ANA, BEN] {
+            assert!(
+                search.contains(&format!("[\"{ssid}\",")),
+                "{ssid} is searchable"
+            );
+        }
+        for n in site.map.report_of[teacher].values() {
+            let report = crate::paths::report(&site.map.reports[*n].id);
+            assert!(search.contains(&report) && site.pages.contains_key(&report));
+        }
+        let school = site.bundle(Kind::School);
+        let home = site.page(school, "index.html");
+        assert!(
+            home.contains("href=\"s-100-5.html\""),
+            "grade 5 of School 100"
+        );
+        assert!(!home.contains("s-200-4.html"), "another school's grade");
+        assert!(home.contains("href=\"dashboard.html\""));
+        assert!(home.contains("href=\"export-2025.csv\"") && !home.contains("export-2024"));
+    }
+
+    #[test]
+    fn the_export_holds_every_result_of_the_scope_and_year() {
+        let site = Site::render(&deployment());
+        let rows =
+            |b: usize, year: u16| site.page(b, &crate::paths::export(year)).lines().count() - 1;
+        let district = site.bundle(Kind::District);
+        assert_eq!(rows(district, 2025), 3);
+        assert_eq!(rows(district, 2024), 1);
+        let school = site.bundle(Kind::School);
+        assert_eq!(rows(school, 2025), 3);
+        let teacher = site.bundle(Kind::Teacher);
+        assert!(site
+            .paths_of(teacher)
+            .iter()
+            .all(|p| !p.starts_with("export-")));
+    }
+
+    #[test]
+    fn aggregate_reports_hold_no_student_for_aggregate_reporters() {
+        let site = Site::render(&deployment());
+        let reporter = site.bundle(Kind::Aggregate);
+        let paths = site.paths_of(reporter);
+        assert!(paths.contains(&"agg-sb_ela_summative.html"));
+        for p in paths {
+            let text = site.page(reporter, p);
+            for name in [ANA, BEN, "Lopez", "Kim, Ben", "Period 1"] {
+                assert!(!text.contains(name), "{p} shows {name}");
+            }
+        }
+        let district = site.bundle(Kind::District);
+        let page = site.page(district, "agg-sb_ela_summative.html");
+        assert!(page.contains("School 100") && page.contains("School 200"));
+    }
+}

@@ -294,3 +294,69 @@ fn analysis_page(
     };
     Ok(r.render("analysis.html", &view)?.into_bytes())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::access::Kind;
+    use crate::paths;
+    use crate::testing::{deployment, Site, ANA, BEN};
+
+    #[test]
+    fn the_entry_page_offers_each_assessment_of_the_unit() {
+        let site = Site::render(&deployment());
+        let school = site.bundle(Kind::School);
+        let grade = site.map.units[school]
+            .iter()
+            .find(|u| u.id == "s-100-5")
+            .unwrap();
+        let entry = site.page(school, &paths::unit(&grade.id));
+        for name in ["grade-5-ela-summative", "grade-5-math-summative"] {
+            let href = paths::section(&grade.id, &format!("a2025-{name}"));
+            assert!(entry.contains(&format!("href=\"{href}\"")), "{href}");
+            site.page(school, &href);
+        }
+        assert!(!entry.contains("grade-4"), "another school's result");
+    }
+
+    #[test]
+    fn an_assessment_page_summarises_and_lists_its_students() {
+        let site = Site::render(&deployment());
+        let teacher = site.bundle(Kind::Teacher);
+        let group = &site.map.units[teacher][0].id;
+        let section = "a2025-grade-5-ela-summative";
+        let page = site.page(teacher, &paths::section(group, section));
+        // n = 2, mean (2500 + 2600) / 2 with its standard error, one
+        // student at Level 2 and one at Level 4.
+        assert!(
+            page.contains("2550 <span class=\"pm\">± 50.0</span>"),
+            "the mean and its SEM"
+        );
+        assert_eq!(
+            page.matches("50% <span class=\"count\">(1)</span>").count(),
+            2
+        );
+        for name in ["Lopez, Ana", "Kim, Ben"] {
+            assert!(page.contains(name), "{name}");
+        }
+        let csv = site.page(teacher, &paths::section_csv(group, section));
+        let rows: Vec<&str> = csv.lines().skip(1).collect();
+        assert_eq!(rows.len(), 2);
+        // Distance from Standard: the Level 3 cut for grade 5 ELA is 2502.
+        assert!(rows.iter().any(|r| r.contains(BEN) && r.ends_with(",98")));
+        assert!(rows.iter().any(|r| r.contains(ANA) && r.ends_with(",-2")));
+        // Without item detail there is no item analysis.
+        assert!(site.pages.keys().all(|p| !p.ends_with("-analysis.html")));
+    }
+
+    #[test]
+    fn aggregate_reporters_see_grade_summaries_without_rows() {
+        let site = Site::render(&deployment());
+        let reporter = site.bundle(Kind::Aggregate);
+        let page = site.page(
+            reporter,
+            &paths::section("s-100-5", "a2025-grade-5-ela-summative"),
+        );
+        assert!(!page.contains("Results by Student"));
+        assert!(site.paths_of(reporter).iter().all(|p| !p.ends_with(".csv")));
+    }
+}

@@ -139,3 +139,53 @@ pub(super) fn print_page(
         readers: print.readers.clone(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::access::Kind;
+    use crate::paths;
+    use crate::testing::{deployment, Site, ANA};
+
+    /// The report on student `ssid` that bundle `b` links to.
+    fn report<'a>(
+        site: &'a Site,
+        dep: &crate::deployment::Deployment,
+        b: usize,
+        ssid: &str,
+    ) -> &'a str {
+        let s = dep.data.student(ssid).unwrap();
+        let n = site.map.report_of[b][&s];
+        &site.pages[&paths::report(&site.map.reports[n].id)].0
+    }
+
+    #[test]
+    fn a_student_report_shows_what_its_readers_may_see() {
+        let dep = deployment();
+        let site = Site::render(&dep);
+        // The teacher's group is ELA: Ana's ELA history, from every school.
+        let teacher = report(&site, &dep, site.bundle(Kind::Teacher), ANA);
+        assert!(teacher.contains("Grade 4 ELA Summative") && teacher.contains("Previous results"));
+        assert!(!teacher.contains("Math"));
+        // School 100's administrator: what was taken at School 100.
+        let school = report(&site, &dep, site.bundle(Kind::School), ANA);
+        assert!(school.contains("Grade 5 Math Summative"));
+        assert!(!school.contains("Grade 4 ELA Summative"));
+        let district = report(&site, &dep, site.bundle(Kind::District), ANA);
+        assert!(district.contains("Grade 4 ELA Summative") && district.contains("Math"));
+    }
+
+    #[test]
+    fn a_batch_print_shows_earlier_results_only_where_every_reader_may() {
+        let dep = deployment();
+        let site = Site::render(&dep);
+        let teacher = site.bundle(Kind::Teacher);
+        let n = site.map.print_of[teacher][&(0, 0)];
+        let print = &site.map.prints[n];
+        let (text, readers) = &site.pages[&paths::print(&print.id)];
+        assert_eq!(readers.len(), 3, "the teacher, the school and the district");
+        assert!(text.contains("Period 1 · Grade 5 ELA Summative 2024–25"));
+        assert!(text.contains("Lopez, Ana") && text.contains("Kim, Ben"));
+        // School 100's administrator may not see Ana's grade 4 result.
+        assert!(!text.contains("Grade 4 ELA Summative"));
+    }
+}
