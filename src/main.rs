@@ -140,7 +140,9 @@ enum UsersCommand {
     /// each with a generated passphrase written to --passphrases (created
     /// readable by its owner only). Run it again to resume.
     Import {
-        /// The CSV file of users.
+        /// The users: a CSV with email, grants and optionally name columns, or a
+        /// OneRoster export (its folder, zip or users.csv), whose teachers and
+        /// administrators are enrolled at their orgs.
         file: PathBuf,
         /// Where the generated passphrases go, one `email,passphrase` line each.
         #[arg(long)]
@@ -359,6 +361,12 @@ fn users(command: UsersCommand) -> ExitCode {
         } => Enrollment::at(&deployment)
             .import(&file, &passphrases)
             .map(|done| {
+                if done.passed_over > 0 {
+                    println!(
+                        "Passed over {} OneRoster users who get no logon (students, parents, guardians, aides, disabled accounts).",
+                        done.passed_over
+                    );
+                }
                 println!(
                     "Enrolled {} users ({} already enrolled). Their passphrases are in {}; give each to its user in person, then delete the file. Rebuild the site to give them access.",
                     done.enrolled,

@@ -1001,3 +1001,119 @@ fn users_import_enrols_in_bulk_and_resumes() {
     .unwrap();
     assert!(!session.paths().unwrap().is_empty());
 }
+
+#[test]
+fn oneroster_staff_are_enrolled_at_their_orgs() {
+    let dir = common::copy_fixture("oneroster");
+    let d = dir.path().to_str().unwrap();
+    let sis = dir.path().join("data/sis");
+    let users_csv = sis.join("users.csv");
+    let original = std::fs::read_to_string(&users_csv).unwrap();
+    let passes = dir.path().join("passphrases.csv");
+    let args = |path: &Path| -> Vec<String> {
+        [
+            "users",
+            "import",
+            path.to_str().unwrap(),
+            "--passphrases",
+            passes.to_str().unwrap(),
+            "--deployment",
+            d,
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let run = |path: &Path| {
+        let a = args(path);
+        scoresite(&a.iter().map(String::as_str).collect::<Vec<_>>(), None)
+    };
+
+    // A teacher with no email address: named by line and column, nothing enrolled.
+    std::fs::write(
+        &users_csv,
+        format!("{original}u-t4,,,true,org-oak,teacher,nomail,,No,Mail,,T400,,,,,,\n"),
+    )
+    .unwrap();
+    let out = run(&sis);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("users.csv:8:13: error: user `u-t4` (teacher) has no email address"),
+        "{stderr}"
+    );
+    assert!(!passes.exists());
+
+    // An administrator of the school and the district, a disabled teacher
+    // and a guardian.
+    std::fs::write(
+        &users_csv,
+        format!(
+            "{original}\
+             u-a1,,,true,\"org-oak,org-lea\",administrator,pat.park@oakvalley.example,,Pat,Park,,A1,,,,,,\n\
+             u-t3,,,false,org-oak,teacher,gone,,Gone,Away,,T300,gone@oakvalley.example,,,,,\n\
+             u-g1,,,true,org-oak,guardian,parent1,,Par,Ent,,G1,parent@home.example,,,,,\n"
+        ),
+    )
+    .unwrap();
+    let stdout = ok(
+        &args(&sis).iter().map(String::as_str).collect::<Vec<_>>(),
+        None,
+    );
+    assert!(stdout.contains("Passed over 6 OneRoster users"), "{stdout}");
+    assert!(
+        stdout.contains("Enrolled 3 users (0 already enrolled)"),
+        "{stdout}"
+    );
+    let users = std::fs::read_to_string(dir.path().join("users.yaml")).unwrap();
+    for want in [
+        "rivera@oakvalley.example",
+        "Maria Rivera",
+        "teacher:01611926000001",
+        "school_admin:01611926000001",
+        "district_admin:0161192",
+        "Pat Park",
+    ] {
+        assert!(users.contains(want), "{want} in {users}");
+    }
+    assert!(!users.contains("gone@") && !users.contains("parent@"));
+    // Again, from the users.csv: everyone is enrolled already.
+    let again = ok(
+        &args(&users_csv)
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        None,
+    );
+    assert!(
+        again.contains("Enrolled 0 users (3 already enrolled)"),
+        "{again}"
+    );
+
+    // The administrator logs on to the built site and reads the district.
+    let site = dir.path().join("site");
+    ok(&["build", d, "--out", site.to_str().unwrap()], None);
+    let pass = std::fs::read_to_string(&passes)
+        .unwrap()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("pat.park@oakvalley.example,")
+                .map(String::from)
+        })
+        .unwrap();
+    let session = Session::logon(
+        &site,
+        "pat.park@oakvalley.example",
+        &SecretString::from(pass),
+    )
+    .unwrap();
+    let roles: Vec<&str> = session
+        .grant
+        .bundles
+        .iter()
+        .map(|b| b.role.as_str())
+        .collect();
+    assert!(
+        roles.contains(&"District Administrator") && roles.contains(&"School Administrator"),
+        "{roles:?}"
+    );
+}

@@ -474,3 +474,211 @@ fn add_student(
         }
     }
 }
+
+/// The OneRoster files at `path`: a folder of them, a zip, or one file of a
+/// folder (the folder is read).
+pub fn files_at(path: &Path) -> Result<Vec<(PathBuf, Table, String)>, String> {
+    if path.is_file()
+        && path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
+    {
+        return unzip(path);
+    }
+    let folder = if path.is_dir() {
+        path
+    } else {
+        path.parent().unwrap_or(Path::new("."))
+    };
+    let entries = std::fs::read_dir(folder).map_err(|e| format!("cannot read: {e}"))?;
+    let mut files = Vec::new();
+    for entry in entries.flatten() {
+        let file = entry.path();
+        if !file
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+        {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file)
+            .map_err(|e| format!("{}: cannot read: {e}; expected UTF-8 CSV", file.display()))?;
+        let header: Vec<String> = text
+            .lines()
+            .next()
+            .unwrap_or("")
+            .split(',')
+            .map(|h| {
+                h.trim()
+                    .trim_matches('"')
+                    .trim_start_matches('\u{feff}')
+                    .to_string()
+            })
+            .collect();
+        if let Some(table) = table_of(&header) {
+            files.push((file, table, text.replace("\r\n", "\n")));
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// A member of staff in a OneRoster `users.csv`, with the grants their role
+/// gives at their orgs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Staff {
+    pub email: String,
+    pub name: Option<String>,
+    /// ROLE:SCOPE, by the orgs' identifiers.
+    pub grants: Vec<String>,
+}
+
+/// Who may log on, from `users.csv` and `orgs.csv`:
+///
+/// - a `teacher` gets `teacher:ID` at each school among their orgs;
+/// - an `administrator` gets `school_admin:ID` at a school,
+///   `district_admin:ID` at a district (or `local`) org, and `state_admin`
+///   at a state org;
+/// - students, parents, guardians, relatives, aides, proctors, disabled
+///   accounts (`enabledUser` false) and rows to be deleted are passed over
+///   (returned as a count).
+///
+/// ID is the org's `identifier` (a CDS or school code). The email is the
+/// `email` column, else a `username` that is an email address. Problems go
+/// to `diags`, by file, line and column.
+pub fn staff(files: &[(PathBuf, Table, String)], diags: &mut Diagnostics) -> (Vec<Staff>, usize) {
+    let read = |t: Table, diags: &mut Diagnostics| {
+        let (path, _, text) = files.iter().find(|(_, table, _)| *table == t)?;
+        Some(Rows::read(path, text, diags))
+    };
+    let (Some(users), Some(orgs)) = (read(Table::Users, diags), read(Table::Orgs, diags)) else {
+        let folder = files
+            .first()
+            .and_then(|(p, ..)| p.parent())
+            .unwrap_or(Path::new("."));
+        diags.error(
+            Location::file(folder),
+            "a OneRoster export needs users.csv and orgs.csv to enrol staff; expected both beside each other",
+        );
+        return (Vec::new(), 0);
+    };
+    let orgs_by = orgs.by_id();
+    let (mut staff, mut passed) = (Vec::new(), 0);
+    for (line, user) in &users.rows {
+        let at =
+            |column: &str| Location::at(&users.path, *line, column_of(files, Table::Users, column));
+        let role = cell(user, "role").to_ascii_lowercase();
+        let enabled = !cell(user, "enabledUser").eq_ignore_ascii_case("false");
+        if !enabled || !matches!(role.as_str(), "teacher" | "administrator") {
+            passed += 1;
+            continue;
+        }
+        let email = match [cell(user, "email"), cell(user, "username")]
+            .into_iter()
+            .find(|e| e.contains('@'))
+        {
+            Some(e) => e.to_ascii_lowercase(),
+            None => {
+                diags.error(at("email"), format!("user `{}` ({role}) has no email address in email or username; expected the address they log on with", cell(user, "sourcedId")));
+                continue;
+            }
+        };
+        let mut grants = Vec::new();
+        for id in cell(user, "orgSourcedIds")
+            .split(',')
+            .map(str::trim)
+            .filter(|i| !i.is_empty())
+        {
+            let Some((org_line, org)) = orgs_by.get(id) else {
+                diags.error(
+                    at("orgSourcedIds"),
+                    format!(
+                        "org `{id}` of {email} is not in orgs.csv; expected an org listed there"
+                    ),
+                );
+                continue;
+            };
+            let identifier = cell(org, "identifier");
+            let kind = cell(org, "type").to_ascii_lowercase();
+            let grant = match (role.as_str(), kind.as_str()) {
+                (_, "state") if role == "administrator" => Some("state_admin".to_string()),
+                (_, "school" | "district" | "local") if identifier.is_empty() => {
+                    let column = column_of(files, Table::Orgs, "identifier");
+                    diags.error(Location::at(&orgs.path, *org_line, column), format!("org `{id}` ({}) has no identifier; expected its CDS or school code, which scoresite's grants name", cell(org, "name")));
+                    None
+                }
+                ("teacher", "school") => Some(format!("teacher:{identifier}")),
+                ("administrator", "school") => Some(format!("school_admin:{identifier}")),
+                ("administrator", "district" | "local") => {
+                    Some(format!("district_admin:{identifier}"))
+                }
+                _ => None,
+            };
+            grants.extend(grant.filter(|g| !grants.contains(g)));
+        }
+        if grants.is_empty() {
+            diags.error(at("orgSourcedIds"), format!("{email} ({role}) belongs to no org their role gives reports at; expected a school (or for an administrator a district or state) among orgSourcedIds"));
+            continue;
+        }
+        let name = format!("{} {}", cell(user, "givenName"), cell(user, "familyName"));
+        staff.push(Staff {
+            email,
+            name: Some(name.trim().to_string()).filter(|n| !n.is_empty()),
+            grants,
+        });
+    }
+    (staff, passed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staff_get_the_grants_their_role_gives_at_each_org() {
+        let orgs = "sourcedId,name,type,identifier\n\
+                    lea,Lea,district,1964733\n\
+                    a,School A,school,19647330000001\n\
+                    b,School B,school,19647330000002\n\
+                    st,State,state,CA\n";
+        let users =
+            "sourcedId,enabledUser,orgSourcedIds,role,username,givenName,familyName,email\n\
+                     t1,true,\"lea,a,b\",teacher,x,Ann,Lee,Ann.Lee@D.org\n\
+                     a1,true,\"a,lea\",administrator,bo@d.org,Bo,Ng,\n\
+                     s1,true,st,administrator,cy@d.org,Cy,,\n\
+                     p1,true,a,parent,p@home.org,Pa,Rent,p@home.org\n\
+                     t2,FALSE,a,teacher,t2@d.org,Old,Account,t2@d.org\n";
+        let files = vec![
+            (PathBuf::from("orgs.csv"), Table::Orgs, orgs.to_string()),
+            (PathBuf::from("users.csv"), Table::Users, users.to_string()),
+        ];
+        let mut diags = Diagnostics::default();
+        let (staff, passed) = staff(&files, &mut diags);
+        assert!(diags.is_ok());
+        assert_eq!(passed, 2);
+        let grants: Vec<(&str, Vec<&str>)> = staff
+            .iter()
+            .map(|s| {
+                (
+                    s.email.as_str(),
+                    s.grants.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            grants,
+            [
+                (
+                    "ann.lee@d.org",
+                    vec!["teacher:19647330000001", "teacher:19647330000002"]
+                ),
+                (
+                    "bo@d.org",
+                    vec!["school_admin:19647330000001", "district_admin:1964733"]
+                ),
+                ("cy@d.org", vec!["state_admin"]),
+            ]
+        );
+        assert_eq!(staff[0].name.as_deref(), Some("Ann Lee"));
+        assert_eq!(staff[2].name.as_deref(), Some("Cy"));
+    }
+}

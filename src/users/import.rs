@@ -1,8 +1,11 @@
-//! `users import`: many users enrolled from one CSV file, in parallel and
-//! resumably, with their generated passphrases written to an owner-only file.
+//! `users import`: many users enrolled from one CSV file or a OneRoster
+//! export, in parallel and resumably, with their generated passphrases
+//! written to an owner-only file.
 
 use super::{enrolled, entry, merge, new_identity, valid_email, write_atomic, Enrollment};
 use crate::deployment::UsersFile;
+use crate::diag::Diagnostics;
+use crate::ingest::oneroster;
 use crate::model::Grant;
 use crate::seal;
 use age::secrecy::SecretString;
@@ -20,6 +23,9 @@ pub struct Imported {
     pub enrolled: usize,
     /// Already enrolled: left as they are.
     pub skipped: usize,
+    /// OneRoster users who get no logon: students, parents, aides, disabled
+    /// accounts.
+    pub passed_over: usize,
 }
 
 /// One row of the import file.
@@ -29,10 +35,16 @@ struct Row {
     grants: Vec<String>,
 }
 
-/// Reads `file`: a CSV with the columns `email` and `grants` (ROLE:SCOPE,
-/// several separated by spaces or `;`) and optionally `name`. Every bad cell
-/// is named by line and column; any one stops the import before it starts.
-fn rows(file: &Path) -> Result<Vec<Row>> {
+/// Reads `file`: a OneRoster export (its folder, its zip or its
+/// `users.csv`; see [`oneroster::staff`]), or a CSV with the columns `email`
+/// and `grants` (ROLE:SCOPE, several separated by spaces or `;`) and
+/// optionally `name`. Every bad cell is named by line and column; any one
+/// stops the import before it starts. Also returns the OneRoster users
+/// passed over.
+fn rows(file: &Path) -> Result<(Vec<Row>, usize)> {
+    if is_oneroster(file) {
+        return oneroster_rows(file);
+    }
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .from_path(file)
@@ -94,7 +106,46 @@ fn rows(file: &Path) -> Result<Vec<Row>> {
     if !errors.is_empty() {
         bail!("nothing was enrolled:\n{}", errors.join("\n"));
     }
-    Ok(out)
+    Ok((out, 0))
+}
+
+/// True for a folder, a zip, or a CSV whose header is a OneRoster file's.
+fn is_oneroster(file: &Path) -> bool {
+    let zip = file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
+    let header = || -> Option<Vec<String>> {
+        let mut rdr = csv::Reader::from_path(file).ok()?;
+        let h = rdr.headers().ok()?;
+        Some(
+            h.iter()
+                .map(|c| c.trim().trim_start_matches('\u{feff}').to_string())
+                .collect(),
+        )
+    };
+    file.is_dir() || zip || header().is_some_and(|h| oneroster::table_of(&h).is_some())
+}
+
+/// The staff of the OneRoster export at `file`, with the users passed over.
+fn oneroster_rows(file: &Path) -> Result<(Vec<Row>, usize)> {
+    let files =
+        oneroster::files_at(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let mut diags = Diagnostics::default();
+    let (staff, passed) = oneroster::staff(&files, &mut diags);
+    if !diags.is_ok() {
+        diags.sort();
+        let errors: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
+        bail!("nothing was enrolled:\n{}", errors.join("\n"));
+    }
+    let rows = staff
+        .into_iter()
+        .map(|s| Row {
+            email: s.email,
+            name: s.name,
+            grants: s.grants,
+        })
+        .collect();
+    Ok((rows, passed))
 }
 
 /// Opens the passphrase file for appending, created readable by its owner
@@ -127,7 +178,7 @@ impl Enrollment {
     /// and it goes on from where it stopped (the last line for an email is
     /// the passphrase that works).
     pub fn import(&self, file: &Path, passphrases: &Path) -> Result<Imported> {
-        let rows = rows(file)?;
+        let (rows, passed_over) = rows(file)?;
         let mut users = self.read()?;
         let mut seen = std::collections::BTreeSet::new();
         let todo: Vec<&Row> = rows
@@ -137,6 +188,7 @@ impl Enrollment {
         let mut report = Imported {
             enrolled: 0,
             skipped: seen.len() - todo.len(),
+            passed_over,
         };
         if todo.is_empty() {
             return Ok(report);
