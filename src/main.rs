@@ -273,11 +273,14 @@ fn build(deployment: &std::path::Path, out: &std::path::Path, force: bool) -> Ex
         let _ = scoresite::check::print_diagnostics(&diags, &mut std::io::stderr().lock());
     }
     match result {
-        Ok(b) => {
+        Ok(scoresite::build::Outcome { built: b, afresh }) => {
+            if let Some(why) = afresh {
+                eprintln!("note: every page is sealed afresh: {why}.");
+            }
             println!(
-                "Built the secure site in {}: {} pages sealed in {} bundles for {} users, {} files, {:.1} MB in {:.1}s.",
+                "Built the secure site in {}: {} pages sealed in {} bundles for {} users, {} files, {:.1} MB in {:.1}s; {} pages and {} bundle keys kept from the previous build.",
                 out.display(), b.pages, b.bundles, b.users, b.files, b.bytes as f64 / 1e6,
-                started.elapsed().as_secs_f64()
+                started.elapsed().as_secs_f64(), b.reused, b.kept_keys
             );
             if b.not_enrolled > 0 {
                 eprintln!(

@@ -73,6 +73,25 @@ impl Tally {
         Ok(())
     }
 
+    /// Links the file `from` (of an earlier output on the same file system)
+    /// to `path` under `dir`, copying it where it cannot be linked, and
+    /// counts it.
+    pub fn link(&self, from: &Path, dir: &Path, path: &str) -> Result<()> {
+        let target = dir.join(path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        if std::fs::hard_link(from, &target).is_err() {
+            std::fs::copy(from, &target)
+                .with_context(|| format!("cannot copy {}", from.display()))?;
+        }
+        let len = std::fs::metadata(&target)?.len();
+        self.files.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(len, Ordering::Relaxed);
+        Ok(())
+    }
+
     /// Counts a page (an HTML file, whatever it is stored as).
     pub fn page(&self, path: &str) {
         self.pages

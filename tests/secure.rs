@@ -1117,3 +1117,239 @@ fn oneroster_staff_are_enrolled_at_their_orgs() {
         "{roles:?}"
     );
 }
+
+/// Every sealed file of `site`, by name, with its bytes.
+fn sealed_files(site: &Path) -> BTreeMap<String, Vec<u8>> {
+    stored_files(site)
+        .into_iter()
+        .filter(|f| f.starts_with("d/"))
+        .map(|f| {
+            let bytes = std::fs::read(site.join(&f)).unwrap();
+            (f, bytes)
+        })
+        .collect()
+}
+
+/// (pages kept, bundle keys kept) from `build`'s report.
+fn kept(stdout: &str) -> (usize, usize) {
+    let tail = stdout.split("; ").nth(1).expect(stdout);
+    let words: Vec<&str> = tail.split_whitespace().collect();
+    (words[0].parse().unwrap(), words[3].parse().unwrap())
+}
+
+/// Each bundle's scope identity in `email`'s grant, by home page.
+fn identities(site: &Path, email: &str) -> BTreeMap<String, String> {
+    let s = Session::logon(site, email, &SecretString::from(PASS.to_string())).unwrap();
+    s.grant
+        .bundles
+        .iter()
+        .map(|b| (b.home.clone(), b.identity.clone()))
+        .collect()
+}
+
+#[test]
+fn rebuilds_keep_what_is_unchanged_and_rotate_what_a_leaver_held() {
+    let fx = fixture();
+    let d = fx.dep.to_str().unwrap();
+    let (g1, _) = fx.rosters.iter().find(|(_, (_, r))| r.len() > 3).unwrap();
+    let schools: BTreeSet<String> = fx.export.iter().map(|r| r["SchoolId"].clone()).collect();
+    let school = schools.iter().find(|s| **s != g1.1).unwrap().clone();
+    // Teacher 1's group is assigned by adding a row with their login.
+    let path = fx.dep.join("data/groups.csv");
+    let mut lines: Vec<String> = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    let prefix = format!("{},{},{},", g1.0, g1.1, g1.2);
+    let last = lines.iter().rposition(|l| l.starts_with(&prefix)).unwrap();
+    lines.insert(last + 1, format!("{prefix},,t1@fixture.example"));
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    enrol(d, "t1@fixture.example", &[format!("teacher:{}", g1.1)]);
+    enrol(
+        d,
+        "principal@fixture.example",
+        &[format!("school_admin:{school}")],
+    );
+    enrol(
+        d,
+        "leaver@fixture.example",
+        &[format!("school_admin:{school}")],
+    );
+    enrol(
+        d,
+        "coordinator@fixture.example",
+        &["district_admin:9900001".to_string()],
+    );
+    let site = fx.dep.parent().unwrap().join("site");
+    let s = site.to_str().unwrap();
+    let build = || scoresite(&["build", d, "--out", s], None);
+
+    // The first build seals everything, and says why.
+    let first = build();
+    assert!(first.status.success());
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert!(
+        stderr.contains("every page is sealed afresh: there is no state of an earlier build"),
+        "{stderr}"
+    );
+    let before = sealed_files(&site);
+    let bundles = Session::logon(
+        &site,
+        "coordinator@fixture.example",
+        &SecretString::from(PASS.to_string()),
+    )
+    .unwrap();
+    let pages = bundles.paths().unwrap().len();
+
+    // No change: every page keeps its ciphertext; only the manifests are new.
+    let again = listed(build());
+    let (reused, keys) = kept(&again);
+    // The teacher's, the school's (principal and leaver) and the district's.
+    assert_eq!(keys, 3, "{again}");
+    let after = sealed_files(&site);
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>()
+    );
+    let changed = before.iter().filter(|(f, b)| after[*f] != **b).count();
+    assert_eq!(
+        changed, 3,
+        "only the three bundles' manifests are sealed again"
+    );
+    assert_eq!(reused, before.len() - 3);
+    assert!(reused >= pages);
+
+    // One result changes at one school: only the pages that show it change.
+    let export = fx.dep.join("data/cers_export.csv");
+    let text = std::fs::read_to_string(&export).unwrap();
+    let row = fx
+        .export
+        .iter()
+        .position(|r| r["SchoolId"] == g1.1 && !r["ScaleScore"].is_empty())
+        .unwrap();
+    let old = &fx.export[row];
+    let new_score = (old["ScaleScore"].parse::<f64>().unwrap() + 1.0).to_string();
+    let mut out_lines: Vec<String> = text.lines().map(String::from).collect();
+    let line = &mut out_lines[row + 1];
+    let quoted = format!("\"{}\"", old["ScaleScore"]);
+    assert!(line.contains(&quoted), "{line}");
+    *line = line.replacen(&quoted, &format!("\"{new_score}\""), 1);
+    std::fs::write(&export, out_lines.join("\n") + "\n").unwrap();
+    let changed_run = listed(build());
+    let (reused, _) = kept(&changed_run);
+    let now = sealed_files(&site);
+    let resealed = now
+        .iter()
+        .filter(|(f, b)| after.get(*f) != Some(*b))
+        .count();
+    assert!(
+        resealed > 3 && resealed * 5 < now.len(),
+        "{resealed} of {} files sealed again",
+        now.len()
+    );
+    assert_eq!(reused + resealed, now.len());
+    let coordinator = Session::logon(
+        &site,
+        "coordinator@fixture.example",
+        &SecretString::from(PASS.to_string()),
+    )
+    .unwrap();
+    let ssid = &old["StudentIdentifier"];
+    let shows_new = coordinator
+        .paths()
+        .unwrap()
+        .iter()
+        .filter(|p| p.starts_with("r/"))
+        .any(|p| {
+            let t = String::from_utf8(coordinator.read(p).unwrap()).unwrap();
+            t.contains(&format!("SSID {ssid}")) && t.contains(&new_score)
+        });
+    assert!(
+        shows_new,
+        "the student's report shows the new score {new_score}"
+    );
+
+    // The leaver is removed: exactly the bundle they held gets a new key,
+    // the file names change, and their old keys open nothing.
+    let held_before = identities(&site, "principal@fixture.example");
+    let others_before = [
+        identities(&site, "t1@fixture.example"),
+        identities(&site, "coordinator@fixture.example"),
+    ];
+    let old_leaver = Session::logon(
+        &site,
+        "leaver@fixture.example",
+        &SecretString::from(PASS.to_string()),
+    )
+    .unwrap();
+    let old_files = sealed_files(&site);
+    ok(
+        &[
+            "users",
+            "remove",
+            "--email",
+            "leaver@fixture.example",
+            "--deployment",
+            d,
+        ],
+        None,
+    );
+    let removed = listed(build());
+    assert_eq!(kept(&removed).1, 2, "{removed}");
+    let held_after = identities(&site, "principal@fixture.example");
+    assert_eq!(
+        held_before.keys().collect::<Vec<_>>(),
+        held_after.keys().collect::<Vec<_>>()
+    );
+    for (home, key) in &held_before {
+        assert_ne!(
+            key, &held_after[home],
+            "{home}: the leaver's bundle keeps its key"
+        );
+    }
+    assert_eq!(others_before[0], identities(&site, "t1@fixture.example"));
+    assert_eq!(
+        others_before[1],
+        identities(&site, "coordinator@fixture.example")
+    );
+    let new_files = sealed_files(&site);
+    assert!(
+        new_files.keys().all(|f| !old_files.contains_key(f)),
+        "file names are new"
+    );
+    let probe = fx.dep.parent().unwrap().join("probe.age");
+    for bytes in new_files.values() {
+        std::fs::write(&probe, bytes).unwrap();
+        assert!(
+            old_leaver.open_stored("../probe.age").is_none(),
+            "the leaver's old keys open a page"
+        );
+    }
+
+    // A corrupted state: everything is sealed afresh, with a message.
+    std::fs::write(fx.dep.join("credentials/build-state.age"), b"not a state").unwrap();
+    let fresh = build();
+    assert!(fresh.status.success());
+    let stderr = String::from_utf8_lossy(&fresh.stderr);
+    assert!(
+        stderr.contains("sealed afresh: the build state does not open"),
+        "{stderr}"
+    );
+    assert_eq!(kept(&String::from_utf8_lossy(&fresh.stdout)), (0, 0));
+    assert!(!Session::logon(
+        &site,
+        "coordinator@fixture.example",
+        &SecretString::from(PASS.to_string())
+    )
+    .unwrap()
+    .paths()
+    .unwrap()
+    .is_empty());
+    // Another output is built afresh too.
+    let other = fx.dep.parent().unwrap().join("other");
+    let elsewhere = scoresite(&["build", d, "--out", other.to_str().unwrap()], None);
+    assert!(
+        String::from_utf8_lossy(&elsewhere.stderr).contains("the build state describes the output")
+    );
+}

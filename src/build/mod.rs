@@ -2,10 +2,17 @@
 //! seal → write.
 //!
 //! Every page derived from data is age-encrypted to the scope keys of the
-//! bundles that may read it, under an opaque name. Scope keys are fresh on
-//! every build; each enrolled user gets a grant file, encrypted to their
-//! personal recipient, holding the scope identities of their bundles. The
-//! output is published atomically, in the layout of [`crate::layout`].
+//! bundles that may read it, under an opaque name. Each enrolled user gets a
+//! grant file, encrypted to their personal recipient, holding the scope
+//! identities of their bundles. The output is published atomically, in the
+//! layout of [`crate::layout`].
+//!
+//! A rebuild into the same output keeps what is safe to keep ([`state`]):
+//! a bundle's scope key while nobody leaves it, and the ciphertext of every
+//! page whose content and readers' keys are unchanged; everything else is
+//! sealed afresh.
+
+mod state;
 
 use crate::access::{self, Plan};
 use crate::deployment::Deployment;
@@ -21,7 +28,9 @@ use crate::users::Enrollment;
 use age::secrecy::ExposeSecret;
 use age::x25519;
 use anyhow::{bail, Result};
+use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 /// What a secure build wrote.
@@ -34,12 +43,22 @@ pub struct Built {
     pub users: usize,
     /// Users in `users.yaml` without an enrolled identity, who get no grant.
     pub not_enrolled: usize,
+    /// Sealed pages whose ciphertext was kept from the previous build.
+    pub reused: usize,
+    /// Bundles that kept their scope key.
+    pub kept_keys: usize,
+}
+
+/// What a build did, and why it could not reuse the previous build, if it could not.
+pub struct Outcome {
+    pub built: Built,
+    pub afresh: Option<String>,
 }
 
 /// Builds the secure site of the deployment at `root` into `out`.
 /// Warnings found while loading are left in `diags`; any error refuses the
 /// build. `force` replaces an `out` that is not a previous scoresite output.
-pub fn build(root: &Path, out: &Path, force: bool, diags: &mut Diagnostics) -> Result<Built> {
+pub fn build(root: &Path, out: &Path, force: bool, diags: &mut Diagnostics) -> Result<Outcome> {
     let dep = pipeline::load_valid(root, diags)?.deployment;
     let enrollment = Enrollment::at(root);
     let salt = enrollment.existing_salt()?.unwrap_or_default();
@@ -67,12 +86,13 @@ pub fn build(root: &Path, out: &Path, force: bool, diags: &mut Diagnostics) -> R
         .collect();
     let plan = access::plan(&dep.data, &dep.catalog, &readers, dep.settings.group_years);
     let map = access::SiteMap::new(&dep.data, &dep.catalog, &plan, &enrollment.names_key()?);
-    let scopes: Vec<x25519::Identity> = plan
-        .bundles
-        .iter()
-        .map(|_| x25519::Identity::generate())
-        .collect();
-    let names = seal::random_bytes(32)?;
+    let store = state::Store::at(root);
+    let (previous, afresh) = match store.load(out) {
+        Ok(s) => (Some(s), None),
+        Err(why) => (None, Some(why)),
+    };
+    let keys = state::Keys::new(&plan, previous.as_ref())?;
+    let (scopes, names) = (&keys.scopes, &keys.names);
     let info = SiteInfo {
         name: dep.settings.name.clone(),
         sandbox: false,
@@ -85,48 +105,57 @@ pub fn build(root: &Path, out: &Path, force: bool, diags: &mut Diagnostics) -> R
         force,
         protect: Some(root),
     };
-    let mut built = output::publish(&dest, |staging| {
-        let sealed = Sealed::new(staging, &plan, &scopes, &names, &progress);
+    let reuse = previous.as_ref().map(|p| Reuse {
+        dir: out,
+        pages: &p.pages,
+    });
+    let (mut built, id, pages) = output::publish(&dest, |staging| {
+        let sealed = Sealed::new(staging, &plan, &keys, reuse, &progress);
         for (path, data) in shell(&info)? {
             sealed.page(Page::public(path, data))?;
         }
         site::render(&dep, &plan, &map, &info, &sealed)?;
-        let written = sealed.finish(&plan)?;
+        let (written, reused, pages) = sealed.finish(&plan)?;
         progress.set_message("grants");
         for (i, recipient, credential) in &enrolled {
             let user = &dep.users[*i];
             let locator = seal::locator(&salt, &user.email);
             write(staging, &layout::credential(&locator), credential)?;
-            let grant = grant_file(&dep, &plan, &scopes, &names, &user.email)?;
+            let grant = grant_file(&dep, &plan, scopes, names, &user.email)?;
             write(
                 staging,
                 &layout::grant(&locator),
                 &seal::to_recipients(&grant, std::slice::from_ref(recipient))?,
             )?;
         }
+        let id = seal::hex(&seal::random_bytes(16)?);
         let site_json = SiteJson {
             version: 1,
             name: info.name.clone(),
             salt: seal::hex(&salt),
-            build: seal::hex(&seal::random_bytes(16)?),
+            build: id.clone(),
         };
         write(
             staging,
             layout::SITE_JSON,
             &serde_json::to_vec_pretty(&site_json)?,
         )?;
-        Ok(Built {
+        let built = Built {
             pages: written.pages,
             files: written.files,
             bytes: written.bytes,
             users: enrolled.len(),
+            reused,
             ..Built::default()
-        })
+        };
+        Ok((built, id, pages))
     })?;
     progress.finish_and_clear();
+    store.save(&keys.state(&plan, &id, out, pages))?;
     built.bundles = plan.bundles.len();
+    built.kept_keys = keys.fresh.iter().filter(|f| !**f).count();
     built.not_enrolled = dep.users.len() - enrolled.len();
-    Ok(built)
+    Ok(Outcome { built, afresh })
 }
 
 /// Refuses credentials a browser should never be handed: a work factor other
@@ -175,14 +204,29 @@ fn progress_bar() -> indicatif::ProgressBar {
     bar
 }
 
+/// The previous build's ciphertext that a page may keep: its output and
+/// its pages' states.
+#[derive(Clone, Copy)]
+struct Reuse<'a> {
+    dir: &'a Path,
+    pages: &'a BTreeMap<String, state::PageState>,
+}
+
 /// The secure build's output: public pages in plaintext, the rest packed
 /// (compressed and padded, [`seal::pack`]) and sealed to the scopes of their
 /// readers under opaque names, and a sealed manifest of each bundle's pages.
+/// A page whose keyed hash is the one the previous build recorded keeps its
+/// ciphertext.
 struct Sealed<'a> {
     dir: &'a Path,
-    names: &'a [u8],
+    keys: &'a state::Keys,
     recipients: Vec<x25519::Recipient>,
+    /// Each bundle's recipient as text, for the page hashes.
+    recipient_text: Vec<String>,
+    reuse: Option<Reuse<'a>>,
     manifests: Mutex<Vec<Vec<String>>>,
+    pages: Mutex<BTreeMap<String, state::PageState>>,
+    reused: AtomicUsize,
     tally: Tally,
     progress: &'a indicatif::ProgressBar,
 }
@@ -191,33 +235,64 @@ impl<'a> Sealed<'a> {
     fn new(
         dir: &'a Path,
         plan: &Plan,
-        scopes: &[x25519::Identity],
-        names: &'a [u8],
+        keys: &'a state::Keys,
+        reuse: Option<Reuse<'a>>,
         progress: &'a indicatif::ProgressBar,
     ) -> Sealed<'a> {
+        let recipients: Vec<x25519::Recipient> =
+            keys.scopes.iter().map(|s| s.to_public()).collect();
         Sealed {
             dir,
-            names,
-            recipients: scopes.iter().map(|s| s.to_public()).collect(),
+            keys,
+            recipient_text: recipients.iter().map(|r| r.to_string()).collect(),
+            recipients,
+            reuse,
             manifests: Mutex::new(vec![Vec::new(); plan.bundles.len()]),
+            pages: Mutex::new(BTreeMap::new()),
+            reused: AtomicUsize::new(0),
             tally: Tally::default(),
             progress,
         }
     }
 
-    /// Seals `bytes` to the scopes of `readers` under the opaque name of `path`.
+    /// Seals `bytes` to the scopes of `readers` under the opaque name of
+    /// `path`, or keeps the previous build's ciphertext of the same hash.
     fn seal(&self, path: &str, bytes: &[u8], readers: &[usize]) -> Result<()> {
-        let to: Vec<x25519::Recipient> = readers
-            .iter()
-            .map(|&b| self.recipients[b].clone())
-            .collect();
-        let sealed = seal::to_recipients(&seal::pack(bytes)?, &to)?;
-        self.tally
-            .write(self.dir, &layout::stored(self.names, path), &sealed)
+        let mut to: Vec<&String> = readers.iter().map(|&b| &self.recipient_text[b]).collect();
+        to.sort();
+        let to: Vec<String> = to.into_iter().cloned().collect();
+        let hash = state::page_hash(&self.keys.content, &to, bytes);
+        let stored = layout::stored(&self.keys.names, path);
+        let kept = self.reuse.and_then(|r| {
+            let old = r.pages.get(path).filter(|p| p.hash == hash)?;
+            self.tally
+                .link(&r.dir.join(&old.stored), self.dir, &stored)
+                .ok()
+        });
+        if kept.is_some() {
+            self.reused.fetch_add(1, Ordering::Relaxed);
+        } else {
+            let to: Vec<x25519::Recipient> = readers
+                .iter()
+                .map(|&b| self.recipients[b].clone())
+                .collect();
+            let sealed = seal::to_recipients(&seal::pack(bytes)?, &to)?;
+            self.tally.write(self.dir, &stored, &sealed)?;
+        }
+        let page = state::PageState { hash, stored };
+        self.pages
+            .lock()
+            .expect("no panics while held")
+            .insert(path.to_string(), page);
+        Ok(())
     }
 
-    /// Seals each bundle's manifest; returns what was written.
-    fn finish(self, plan: &Plan) -> Result<output::Written> {
+    /// Seals each bundle's manifest; returns what was written, the pages
+    /// kept from the previous build, and every sealed page's state.
+    fn finish(
+        self,
+        plan: &Plan,
+    ) -> Result<(output::Written, usize, BTreeMap<String, state::PageState>)> {
         let manifests = self.manifests.into_inner().expect("unpoisoned");
         for (b, mut list) in manifests.into_iter().enumerate() {
             list.sort();
@@ -226,9 +301,13 @@ impl<'a> Sealed<'a> {
             let to: Vec<x25519::Recipient> = vec![self.recipients[b].clone()];
             let sealed = seal::to_recipients(&seal::pack(&json)?, &to)?;
             self.tally
-                .write(self.dir, &layout::stored(self.names, &path), &sealed)?;
+                .write(self.dir, &layout::stored(&self.keys.names, &path), &sealed)?;
         }
-        Ok(self.tally.written())
+        Ok((
+            self.tally.written(),
+            self.reused.into_inner(),
+            self.pages.into_inner().expect("unpoisoned"),
+        ))
     }
 }
 

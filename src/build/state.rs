@@ -1,0 +1,240 @@
+//! The build state: what a rebuild may keep from the build before it.
+//!
+//! - Each bundle's scope key, kept only while nobody leaves its holders: when
+//!   a user is removed or loses a grant, every bundle they held gets a new
+//!   key, and everything it may read is sealed again.
+//! - The key of the opaque file names, kept only while every user of the
+//!   previous build still holds a bundle.
+//! - For each sealed page, a keyed hash (HMAC-SHA-256 under a key of the
+//!   state's own) of its readers' recipients and its bytes, and where it is
+//!   stored: a page whose hash is unchanged keeps its ciphertext.
+//!
+//! The state is sealed to the deployment's build identity
+//! (`credentials/build.key`, created on the first build, readable by its
+//! owner only) and kept as `credentials/build-state.age`. It describes one
+//! output; for any other output, or when it cannot be read, the build starts
+//! afresh and says why.
+
+use crate::access::Plan;
+use crate::seal;
+use crate::users::write_atomic;
+use age::secrecy::ExposeSecret;
+use age::x25519;
+use anyhow::{Context as _, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+const VERSION: u32 = 1;
+
+/// What one build leaves for the next.
+#[derive(Serialize, Deserialize)]
+pub struct State {
+    version: u32,
+    /// The build id (`site.json`) of the output this describes.
+    pub build: String,
+    /// That output's path, as given to `build`.
+    pub out: PathBuf,
+    /// Hex key of the opaque file names.
+    pub names: String,
+    /// Hex key of the page hashes.
+    pub content: String,
+    /// By bundle id.
+    pub bundles: BTreeMap<String, BundleState>,
+    /// By page path.
+    pub pages: BTreeMap<String, PageState>,
+}
+
+/// A bundle's scope key and who held it.
+#[derive(Serialize, Deserialize)]
+pub struct BundleState {
+    /// `AGE-SECRET-KEY-1…`
+    pub identity: String,
+    /// Emails, lower case, sorted.
+    pub holders: Vec<String>,
+}
+
+/// A sealed page's keyed hash and where its ciphertext is.
+#[derive(Serialize, Deserialize, Clone)]
+pub struct PageState {
+    pub hash: String,
+    pub stored: String,
+}
+
+/// Where the state of the deployment at `root` is kept.
+pub struct Store {
+    dir: PathBuf,
+}
+
+impl Store {
+    pub fn at(root: &Path) -> Store {
+        Store {
+            dir: root.join("credentials"),
+        }
+    }
+
+    fn path(&self) -> PathBuf {
+        self.dir.join("build-state.age")
+    }
+
+    /// The build identity, created on first use.
+    fn identity(&self) -> Result<x25519::Identity> {
+        let path = self.dir.join("build.key");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => text
+                .trim()
+                .parse()
+                .map_err(|e| anyhow::anyhow!("{}: not an age identity: {e}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let identity = x25519::Identity::generate();
+                let text = format!("{}\n", identity.to_string().expose_secret());
+                write_atomic(&path, text.as_bytes())?;
+                Ok(identity)
+            }
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+
+    /// The state of the last build into `out`, or why there is none to use.
+    pub fn load(&self, out: &Path) -> std::result::Result<State, String> {
+        let sealed = match std::fs::read(self.path()) {
+            Ok(s) => s,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err("there is no state of an earlier build".into())
+            }
+            Err(e) => return Err(format!("the build state cannot be read ({e})")),
+        };
+        let identity = self.identity().map_err(|e| format!("{e:#}"))?;
+        let state: State = seal::open_with(&sealed, &[identity])
+            .and_then(|plain| seal::unpack(&plain).ok())
+            .and_then(|json| serde_json::from_slice(&json).ok())
+            .ok_or("the build state does not open with credentials/build.key")?;
+        if state.version != VERSION {
+            return Err(format!("the build state is of version {}", state.version));
+        }
+        if state.out != out {
+            return Err(format!(
+                "the build state describes the output {}",
+                state.out.display()
+            ));
+        }
+        let site = std::fs::read(out.join(crate::layout::SITE_JSON)).ok();
+        let live: Option<crate::layout::SiteJson> =
+            site.and_then(|s| serde_json::from_slice(&s).ok());
+        if live.is_none_or(|l| l.build != state.build) {
+            return Err(format!(
+                "{} is not the output the build state describes",
+                out.display()
+            ));
+        }
+        Ok(state)
+    }
+
+    /// Keeps `state`, sealed to the build identity.
+    pub fn save(&self, state: &State) -> Result<()> {
+        let json = serde_json::to_vec(state)?;
+        let recipient = self.identity()?.to_public();
+        let sealed = seal::to_recipients(&seal::pack(&json)?, &[recipient])?;
+        write_atomic(&self.path(), &sealed)
+    }
+}
+
+/// The keys of a build: each bundle's scope identity, the names key and the
+/// content key, kept from `previous` where that is safe.
+pub struct Keys {
+    pub scopes: Vec<x25519::Identity>,
+    /// Per bundle: true when its key is new.
+    pub fresh: Vec<bool>,
+    pub names: Vec<u8>,
+    pub content: Vec<u8>,
+}
+
+impl Keys {
+    /// The keys of `plan`'s bundles. A bundle keeps its key when it was in
+    /// `previous` and every earlier holder still holds it; the names key is
+    /// kept when every earlier holder still holds some bundle.
+    pub fn new(plan: &Plan, previous: Option<&State>) -> Result<Keys> {
+        let holders = |b: &crate::access::Bundle| -> Vec<String> {
+            let mut h: Vec<String> = b.holders.iter().map(|e| e.to_lowercase()).collect();
+            h.sort();
+            h.dedup();
+            h
+        };
+        let mut scopes = Vec::new();
+        let mut fresh = Vec::new();
+        for b in &plan.bundles {
+            let now = holders(b);
+            let kept = previous
+                .and_then(|p| p.bundles.get(&b.id))
+                .filter(|old| old.holders.iter().all(|h| now.binary_search(h).is_ok()))
+                .and_then(|old| old.identity.parse::<x25519::Identity>().ok());
+            fresh.push(kept.is_none());
+            scopes.push(kept.unwrap_or_else(x25519::Identity::generate));
+        }
+        let everyone: BTreeSet<String> = plan.bundles.iter().flat_map(holders).collect();
+        let kept = |p: &&State| {
+            p.bundles
+                .values()
+                .flat_map(|b| &b.holders)
+                .all(|h| everyone.contains(h))
+        };
+        let names = match previous.filter(kept) {
+            Some(p) => seal::unhex(&p.names)?,
+            None => seal::random_bytes(32)?,
+        };
+        let content = match previous {
+            Some(p) => seal::unhex(&p.content)?,
+            None => seal::random_bytes(32)?,
+        };
+        Ok(Keys {
+            scopes,
+            fresh,
+            names,
+            content,
+        })
+    }
+
+    /// The state to keep after a build with these keys.
+    pub fn state(
+        &self,
+        plan: &Plan,
+        build: &str,
+        out: &Path,
+        pages: BTreeMap<String, PageState>,
+    ) -> State {
+        let bundles = plan
+            .bundles
+            .iter()
+            .zip(&self.scopes)
+            .map(|(b, key)| {
+                let mut holders: Vec<String> = b.holders.iter().map(|e| e.to_lowercase()).collect();
+                holders.sort();
+                holders.dedup();
+                let identity = key.to_string().expose_secret().to_string();
+                (b.id.clone(), BundleState { identity, holders })
+            })
+            .collect();
+        State {
+            version: VERSION,
+            build: build.to_string(),
+            out: out.to_path_buf(),
+            names: seal::hex(&self.names),
+            content: seal::hex(&self.content),
+            bundles,
+            pages,
+        }
+    }
+}
+
+/// The keyed hash of a page sealed to `recipients` (sorted `age1…` strings).
+pub fn page_hash(content_key: &[u8], recipients: &[String], bytes: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(content_key).expect("any key length");
+    for r in recipients {
+        mac.update(r.as_bytes());
+        mac.update(b"\n");
+    }
+    mac.update(b"\0");
+    mac.update(bytes);
+    seal::hex(&mac.finalize().into_bytes())
+}
