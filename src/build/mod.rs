@@ -91,7 +91,16 @@ pub fn build(root: &Path, out: &Path, force: bool, diags: &mut Diagnostics) -> R
         Ok(s) => (Some(s), None),
         Err(why) => (None, Some(why)),
     };
-    let keys = state::Keys::new(&plan, previous.as_ref())?;
+    let credentials: state::Credentials = enrolled
+        .iter()
+        .map(|(i, _, credential)| {
+            (
+                dep.users[*i].email.to_lowercase(),
+                seal::fingerprint(credential),
+            )
+        })
+        .collect();
+    let keys = state::Keys::new(&plan, &credentials, previous.as_ref())?;
     let (scopes, names) = (&keys.scopes, &keys.names);
     let info = SiteInfo {
         name: dep.settings.name.clone(),
@@ -151,7 +160,7 @@ pub fn build(root: &Path, out: &Path, force: bool, diags: &mut Diagnostics) -> R
         Ok((built, id, pages))
     })?;
     progress.finish_and_clear();
-    store.save(&keys.state(&plan, &id, out, pages))?;
+    store.save(&keys.state(&plan, &credentials, &id, out, pages))?;
     built.bundles = plan.bundles.len();
     built.kept_keys = keys.fresh.iter().filter(|f| !**f).count();
     built.not_enrolled = dep.users.len() - enrolled.len();

@@ -50,7 +50,8 @@ pub struct State {
 pub struct BundleState {
     /// `AGE-SECRET-KEY-1…`
     pub identity: String,
-    /// Emails, lower case, sorted.
+    /// Each holder as `email credential-fingerprint` (email in lower case),
+    /// sorted: a user whose credential was replaced counts as one who left.
     pub holders: Vec<String>,
 }
 
@@ -149,17 +150,32 @@ pub struct Keys {
     pub content: Vec<u8>,
 }
 
+/// Each enrolled user's credential fingerprint, by email in lower case.
+pub type Credentials = BTreeMap<String, String>;
+
+/// The holders of `b`, as [`BundleState::holders`] records them.
+fn holders(b: &crate::access::Bundle, credentials: &Credentials) -> Vec<String> {
+    let mut h: Vec<String> = b
+        .holders
+        .iter()
+        .map(|e| {
+            let email = e.to_lowercase();
+            let print = credentials.get(&email).map_or("", String::as_str);
+            format!("{email} {print}")
+        })
+        .collect();
+    h.sort();
+    h.dedup();
+    h
+}
+
 impl Keys {
     /// The keys of `plan`'s bundles. A bundle keeps its key when it was in
-    /// `previous` and every earlier holder still holds it; the names key is
-    /// kept when every earlier holder still holds some bundle.
-    pub fn new(plan: &Plan, previous: Option<&State>) -> Result<Keys> {
-        let holders = |b: &crate::access::Bundle| -> Vec<String> {
-            let mut h: Vec<String> = b.holders.iter().map(|e| e.to_lowercase()).collect();
-            h.sort();
-            h.dedup();
-            h
-        };
+    /// `previous` and every earlier holder still holds it with the same
+    /// credential; the names key is kept when every earlier holder still
+    /// holds some bundle with the same credential.
+    pub fn new(plan: &Plan, credentials: &Credentials, previous: Option<&State>) -> Result<Keys> {
+        let holders = |b| holders(b, credentials);
         let mut scopes = Vec::new();
         let mut fresh = Vec::new();
         for b in &plan.bundles {
@@ -198,6 +214,7 @@ impl Keys {
     pub fn state(
         &self,
         plan: &Plan,
+        credentials: &Credentials,
         build: &str,
         out: &Path,
         pages: BTreeMap<String, PageState>,
@@ -207,10 +224,8 @@ impl Keys {
             .iter()
             .zip(&self.scopes)
             .map(|(b, key)| {
-                let mut holders: Vec<String> = b.holders.iter().map(|e| e.to_lowercase()).collect();
-                holders.sort();
-                holders.dedup();
                 let identity = key.to_string().expose_secret().to_string();
+                let holders = holders(b, credentials);
                 (b.id.clone(), BundleState { identity, holders })
             })
             .collect();
@@ -237,4 +252,80 @@ pub fn page_hash(content_key: &[u8], recipients: &[String], bytes: &[u8]) -> Str
     mac.update(b"\0");
     mac.update(bytes);
     seal::hex(&mac.finalize().into_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::{Bundle, Kind};
+
+    fn bundle(id: &str, holders: &[&str]) -> Bundle {
+        Bundle {
+            id: id.into(),
+            kind: Kind::School,
+            schools: Vec::new(),
+            groups: Vec::new(),
+            students: Vec::new(),
+            exams: Vec::new(),
+            holders: holders.iter().map(|h| h.to_string()).collect(),
+        }
+    }
+
+    fn plan(bundles: Vec<Bundle>) -> Plan {
+        Plan { bundles }
+    }
+
+    #[test]
+    fn keys_are_kept_only_while_nobody_leaves() {
+        let first = plan(vec![
+            bundle("school-a", &["Ann@x.org", "bo@x.org"]),
+            bundle("school-b", &["cy@x.org"]),
+            bundle("district", &["dee@x.org"]),
+        ]);
+        let mut prints: Credentials = ["ann", "bo", "cy", "dee", "eve"]
+            .iter()
+            .map(|n| (format!("{n}@x.org"), format!("{n}-1")))
+            .collect();
+        let keys = Keys::new(&first, &prints, None).unwrap();
+        assert!(keys.fresh.iter().all(|f| *f));
+        let state = keys.state(&first, &prints, "b1", Path::new("out"), BTreeMap::new());
+
+        // Bo leaves school A; Eve joins school B; the district is unchanged.
+        let second = plan(vec![
+            bundle("school-a", &["ann@x.org"]),
+            bundle("school-b", &["cy@x.org", "eve@x.org"]),
+            bundle("district", &["dee@x.org"]),
+        ]);
+        let again = Keys::new(&second, &prints, Some(&state)).unwrap();
+        assert_eq!(again.fresh, [true, false, false]);
+        let text = |k: &x25519::Identity| k.to_string().expose_secret().to_string();
+        assert_ne!(text(&again.scopes[0]), text(&keys.scopes[0]));
+        assert_eq!(text(&again.scopes[1]), text(&keys.scopes[1]));
+        // Bo holds nothing now: the file names change; the content key stays.
+        assert_ne!(again.names, keys.names);
+        assert_eq!(again.content, keys.content);
+
+        // With everyone still there, the names are kept too.
+        let state = again.state(&second, &prints, "b2", Path::new("out"), BTreeMap::new());
+        let third = Keys::new(&second, &prints, Some(&state)).unwrap();
+        assert_eq!(third.names, again.names);
+        assert!(third.fresh.iter().all(|f| !*f));
+
+        // Cy's passphrase was replaced (a new credential): Cy's bundle and
+        // the file names change, as if Cy had left.
+        prints.insert("cy@x.org".into(), "cy-2".into());
+        let fourth = Keys::new(&second, &prints, Some(&state)).unwrap();
+        assert_eq!(fourth.fresh, [false, true, false]);
+        assert_ne!(fourth.names, third.names);
+    }
+
+    #[test]
+    fn page_hashes_are_keyed_and_cover_the_readers() {
+        let r = vec!["age1a".to_string()];
+        let h = page_hash(b"k", &r, b"page");
+        assert_ne!(h, page_hash(b"other", &r, b"page"));
+        assert_ne!(h, page_hash(b"k", &["age1b".to_string()], b"page"));
+        assert_ne!(h, page_hash(b"k", &r, b"page!"));
+        assert_eq!(h, page_hash(b"k", &r, b"page"));
+    }
 }
