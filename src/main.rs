@@ -273,7 +273,18 @@ fn build(deployment: &std::path::Path, out: &std::path::Path, force: bool) -> Ex
         let _ = scoresite::check::print_diagnostics(&diags, &mut std::io::stderr().lock());
     }
     match result {
-        Ok(scoresite::build::Outcome { built: b, afresh }) => {
+        Ok(scoresite::build::Outcome {
+            up_to_date: true, ..
+        }) => {
+            println!(
+                "Nothing changed since the last build into {} (the same inputs and program): the site is up to date.",
+                out.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(scoresite::build::Outcome {
+            built: b, afresh, ..
+        }) => {
             if let Some(why) = afresh {
                 eprintln!("note: every page is sealed afresh: {why}.");
             }

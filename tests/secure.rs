@@ -1202,7 +1202,16 @@ fn rebuilds_keep_what_is_unchanged_and_rotate_what_a_leaver_held() {
     .unwrap();
     let pages = bundles.paths().unwrap().len();
 
-    // No change: every page keeps its ciphertext; only the manifests are new.
+    // Nothing changed: the site is left as it is.
+    let site_json = std::fs::read(site.join("site.json")).unwrap();
+    let same = listed(build());
+    assert!(same.contains("the site is up to date"), "{same}");
+    assert_eq!(sealed_files(&site), before);
+    assert_eq!(std::fs::read(site.join("site.json")).unwrap(), site_json);
+
+    // An input that changes no page: every page is rendered again and keeps
+    // its ciphertext; only the manifests are sealed again.
+    std::fs::write(fx.dep.join("NOTES.txt"), "not an input of any page\n").unwrap();
     let again = listed(build());
     let (reused, keys) = kept(&again);
     // The teacher's, the school's (principal and leaver) and the district's.

@@ -53,12 +53,38 @@ pub struct Built {
 pub struct Outcome {
     pub built: Built,
     pub afresh: Option<String>,
+    /// Nothing changed since the previous build into the same output (every
+    /// input and this program are the same), so the site was left as it is.
+    pub up_to_date: bool,
 }
 
 /// Builds the secure site of the deployment at `root` into `out`.
 /// Warnings found while loading are left in `diags`; any error refuses the
 /// build. `force` replaces an `out` that is not a previous scoresite output.
 pub fn build(root: &Path, out: &Path, force: bool, diags: &mut Diagnostics) -> Result<Outcome> {
+    let store = state::Store::at(root);
+    // The keys a build creates on first use exist before the inputs are hashed.
+    let names_key = Enrollment::at(root).names_key()?;
+    let (previous, afresh) = match store.load(out) {
+        Ok(s) if !state::intact(&s, out) => (
+            None,
+            Some(format!("files of {} are missing", out.display())),
+        ),
+        Ok(s) => (Some(s), None),
+        Err(why) => (None, Some(why)),
+    };
+    let content_key = match &previous {
+        Some(p) => seal::unhex(&p.content)?,
+        None => seal::random_bytes(32)?,
+    };
+    let inputs = state::inputs(root, &content_key)?;
+    if previous.as_ref().is_some_and(|p| p.inputs == inputs) {
+        return Ok(Outcome {
+            built: Built::default(),
+            afresh: None,
+            up_to_date: true,
+        });
+    }
     let dep = pipeline::load_valid(root, diags)?.deployment;
     let enrollment = Enrollment::at(root);
     let salt = enrollment.existing_salt()?.unwrap_or_default();
@@ -85,12 +111,7 @@ pub fn build(root: &Path, out: &Path, force: bool, diags: &mut Diagnostics) -> R
         .map(|(i, _, _)| dep.users[*i].clone())
         .collect();
     let plan = access::plan(&dep.data, &dep.catalog, &readers, dep.settings.group_years);
-    let map = access::SiteMap::new(&dep.data, &dep.catalog, &plan, &enrollment.names_key()?);
-    let store = state::Store::at(root);
-    let (previous, afresh) = match store.load(out) {
-        Ok(s) => (Some(s), None),
-        Err(why) => (None, Some(why)),
-    };
+    let map = access::SiteMap::new(&dep.data, &dep.catalog, &plan, &names_key);
     let credentials: state::Credentials = enrolled
         .iter()
         .map(|(i, _, credential)| {
@@ -100,7 +121,7 @@ pub fn build(root: &Path, out: &Path, force: bool, diags: &mut Diagnostics) -> R
             )
         })
         .collect();
-    let keys = state::Keys::new(&plan, &credentials, previous.as_ref())?;
+    let keys = state::Keys::new(&plan, &credentials, previous.as_ref(), content_key)?;
     let (scopes, names) = (&keys.scopes, &keys.names);
     let info = SiteInfo {
         name: dep.settings.name.clone(),
@@ -160,11 +181,15 @@ pub fn build(root: &Path, out: &Path, force: bool, diags: &mut Diagnostics) -> R
         Ok((built, id, pages))
     })?;
     progress.finish_and_clear();
-    store.save(&keys.state(&plan, &credentials, &id, out, pages))?;
+    store.save(&keys.state(&plan, &credentials, &id, out, inputs, pages))?;
     built.bundles = plan.bundles.len();
     built.kept_keys = keys.fresh.iter().filter(|f| !**f).count();
     built.not_enrolled = dep.users.len() - enrolled.len();
-    Ok(Outcome { built, afresh })
+    Ok(Outcome {
+        built,
+        afresh,
+        up_to_date: false,
+    })
 }
 
 /// Refuses credentials a browser should never be handed: a work factor other

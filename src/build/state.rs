@@ -39,6 +39,8 @@ pub struct State {
     pub names: String,
     /// Hex key of the page hashes.
     pub content: String,
+    /// The keyed hash of every input and of the program ([`inputs`]).
+    pub inputs: String,
     /// By bundle id.
     pub bundles: BTreeMap<String, BundleState>,
     /// By page path.
@@ -97,7 +99,9 @@ impl Store {
     }
 
     /// The state of the last build into `out`, or why there is none to use.
+    /// Creates the build identity when there is none.
     pub fn load(&self, out: &Path) -> std::result::Result<State, String> {
+        let identity = self.identity().map_err(|e| format!("{e:#}"))?;
         let sealed = match std::fs::read(self.path()) {
             Ok(s) => s,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -105,7 +109,6 @@ impl Store {
             }
             Err(e) => return Err(format!("the build state cannot be read ({e})")),
         };
-        let identity = self.identity().map_err(|e| format!("{e:#}"))?;
         let state: State = seal::open_with(&sealed, &[identity])
             .and_then(|plain| seal::unpack(&plain).ok())
             .and_then(|json| serde_json::from_slice(&json).ok())
@@ -170,11 +173,17 @@ fn holders(b: &crate::access::Bundle, credentials: &Credentials) -> Vec<String> 
 }
 
 impl Keys {
-    /// The keys of `plan`'s bundles. A bundle keeps its key when it was in
+    /// The keys of `plan`'s bundles, with `content` the key of the page
+    /// hashes (the previous build's, if any). A bundle keeps its key when it was in
     /// `previous` and every earlier holder still holds it with the same
     /// credential; the names key is kept when every earlier holder still
     /// holds some bundle with the same credential.
-    pub fn new(plan: &Plan, credentials: &Credentials, previous: Option<&State>) -> Result<Keys> {
+    pub fn new(
+        plan: &Plan,
+        credentials: &Credentials,
+        previous: Option<&State>,
+        content: Vec<u8>,
+    ) -> Result<Keys> {
         let holders = |b| holders(b, credentials);
         let mut scopes = Vec::new();
         let mut fresh = Vec::new();
@@ -198,10 +207,6 @@ impl Keys {
             Some(p) => seal::unhex(&p.names)?,
             None => seal::random_bytes(32)?,
         };
-        let content = match previous {
-            Some(p) => seal::unhex(&p.content)?,
-            None => seal::random_bytes(32)?,
-        };
         Ok(Keys {
             scopes,
             fresh,
@@ -211,12 +216,14 @@ impl Keys {
     }
 
     /// The state to keep after a build with these keys.
+    #[allow(clippy::too_many_arguments)]
     pub fn state(
         &self,
         plan: &Plan,
         credentials: &Credentials,
         build: &str,
         out: &Path,
+        inputs: String,
         pages: BTreeMap<String, PageState>,
     ) -> State {
         let bundles = plan
@@ -235,10 +242,53 @@ impl Keys {
             out: out.to_path_buf(),
             names: seal::hex(&self.names),
             content: seal::hex(&self.content),
+            inputs,
             bundles,
             pages,
         }
     }
+}
+
+/// The keyed hash (under `key`) of everything a build reads: this program
+/// and every file of the deployment at `root` but the build state itself,
+/// by path and content.
+pub fn inputs(root: &Path, key: &[u8]) -> Result<String> {
+    use hmac::{Hmac, Mac};
+    use rayon::prelude::*;
+    let state = Store::at(root).path();
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(root)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file() && e.path() != state)
+        .map(|e| e.into_path())
+        .collect();
+    files.sort();
+    files.push(std::env::current_exe().context("cannot find this program")?);
+    let digests: Vec<(String, [u8; 32])> = files
+        .par_iter()
+        .map(|f| {
+            use sha2::Digest;
+            let bytes = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
+            let name = f
+                .strip_prefix(root)
+                .unwrap_or(f)
+                .to_string_lossy()
+                .into_owned();
+            Ok((name, sha2::Sha256::digest(&bytes).into()))
+        })
+        .collect::<Result<_>>()?;
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).expect("any key length");
+    for (name, digest) in &digests {
+        mac.update(name.as_bytes());
+        mac.update(b"\0");
+        mac.update(digest);
+    }
+    Ok(seal::hex(&mac.finalize().into_bytes()))
+}
+
+/// True when every sealed file `state` lists is still in `out`.
+pub fn intact(state: &State, out: &Path) -> bool {
+    state.pages.values().all(|p| out.join(&p.stored).is_file())
 }
 
 /// The keyed hash of a page sealed to `recipients` (sorted `age1…` strings).
@@ -286,9 +336,16 @@ mod tests {
             .iter()
             .map(|n| (format!("{n}@x.org"), format!("{n}-1")))
             .collect();
-        let keys = Keys::new(&first, &prints, None).unwrap();
+        let keys = Keys::new(&first, &prints, None, vec![1]).unwrap();
         assert!(keys.fresh.iter().all(|f| *f));
-        let state = keys.state(&first, &prints, "b1", Path::new("out"), BTreeMap::new());
+        let state = keys.state(
+            &first,
+            &prints,
+            "b1",
+            Path::new("out"),
+            String::new(),
+            BTreeMap::new(),
+        );
 
         // Bo leaves school A; Eve joins school B; the district is unchanged.
         let second = plan(vec![
@@ -296,25 +353,31 @@ mod tests {
             bundle("school-b", &["cy@x.org", "eve@x.org"]),
             bundle("district", &["dee@x.org"]),
         ]);
-        let again = Keys::new(&second, &prints, Some(&state)).unwrap();
+        let again = Keys::new(&second, &prints, Some(&state), vec![1]).unwrap();
         assert_eq!(again.fresh, [true, false, false]);
         let text = |k: &x25519::Identity| k.to_string().expose_secret().to_string();
         assert_ne!(text(&again.scopes[0]), text(&keys.scopes[0]));
         assert_eq!(text(&again.scopes[1]), text(&keys.scopes[1]));
-        // Bo holds nothing now: the file names change; the content key stays.
+        // Bo holds nothing now: the file names change.
         assert_ne!(again.names, keys.names);
-        assert_eq!(again.content, keys.content);
 
         // With everyone still there, the names are kept too.
-        let state = again.state(&second, &prints, "b2", Path::new("out"), BTreeMap::new());
-        let third = Keys::new(&second, &prints, Some(&state)).unwrap();
+        let state = again.state(
+            &second,
+            &prints,
+            "b2",
+            Path::new("out"),
+            String::new(),
+            BTreeMap::new(),
+        );
+        let third = Keys::new(&second, &prints, Some(&state), vec![1]).unwrap();
         assert_eq!(third.names, again.names);
         assert!(third.fresh.iter().all(|f| !*f));
 
         // Cy's passphrase was replaced (a new credential): Cy's bundle and
         // the file names change, as if Cy had left.
         prints.insert("cy@x.org".into(), "cy-2".into());
-        let fourth = Keys::new(&second, &prints, Some(&state)).unwrap();
+        let fourth = Keys::new(&second, &prints, Some(&state), vec![1]).unwrap();
         assert_eq!(fourth.fresh, [false, true, false]);
         assert_ne!(fourth.names, third.names);
     }
