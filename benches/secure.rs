@@ -110,7 +110,10 @@ fn main() {
             let secs = t.elapsed().as_secs_f64();
             let kept = match again.up_to_date {
                 true => "nothing to do: up to date".to_string(),
-                false => format!("{} of {} files kept", again.built.reused, again.built.files),
+                false => format!(
+                    "{} of {} files kept, {} pages not rendered again",
+                    again.built.reused, again.built.files, again.built.unrendered
+                ),
             };
             println!(
                 "  rebuild, {what}: {secs:.2}s = {:.3}x the full build ({kept})",

@@ -48,6 +48,10 @@ enum Command {
         deployment: PathBuf,
     },
     /// Build the encrypted site: every page sealed with age to the users its grants allow.
+    ///
+    /// A rebuild into the same output keeps what is safe to keep: a bundle's key while
+    /// nobody leaves it, and the ciphertext of every page that did not change; with
+    /// nothing changed at all, the site is left as it is.
     Build {
         /// The deployment directory (scoresite.yaml, users.yaml, items.yaml, credentials/, data/).
         #[arg(default_value = ".")]
@@ -289,9 +293,9 @@ fn build(deployment: &std::path::Path, out: &std::path::Path, force: bool) -> Ex
                 eprintln!("note: every page is sealed afresh: {why}.");
             }
             println!(
-                "Built the secure site in {}: {} pages sealed in {} bundles for {} users, {} files, {:.1} MB in {:.1}s; {} pages and {} bundle keys kept from the previous build.",
+                "Built the secure site in {}: {} pages sealed in {} bundles for {} users, {} files, {:.1} MB in {:.1}s; {} pages and {} bundle keys kept from the previous build ({} pages not rendered again).",
                 out.display(), b.pages, b.bundles, b.users, b.files, b.bytes as f64 / 1e6,
-                started.elapsed().as_secs_f64(), b.reused, b.kept_keys
+                started.elapsed().as_secs_f64(), b.reused, b.kept_keys, b.unrendered
             );
             if b.not_enrolled > 0 {
                 eprintln!(

@@ -22,6 +22,18 @@ pub struct Page {
     pub path: String,
     pub bytes: Vec<u8>,
     pub readers: Vec<usize>,
+    /// The part of the site it belongs to, if it was rendered as one of a
+    /// [`Part`]'s pages.
+    pub part: Option<String>,
+}
+
+/// Pages rendered together from inputs that can be told apart cheaply: a
+/// results unit of a bundle, a student report, a batch print.
+pub struct Part<'a> {
+    /// Unique in the site: the bundle and unit, or the shared page's path.
+    pub key: String,
+    /// The bundles that may read its pages.
+    pub readers: &'a [usize],
 }
 
 impl Page {
@@ -31,6 +43,7 @@ impl Page {
             path: path.into(),
             bytes,
             readers: Vec::new(),
+            part: None,
         }
     }
 }
@@ -39,6 +52,15 @@ impl Page {
 pub trait Output: Sync {
     /// Takes one rendered page.
     fn page(&self, page: Page) -> Result<()>;
+
+    /// True when the output already holds every page of `part` as the
+    /// previous build left it, given the fingerprint of everything the
+    /// part's pages show (`input`, called only when needed), so that they
+    /// need not be rendered. Otherwise the part is rendered and its pages
+    /// come to [`Output::page`] tagged with its key.
+    fn kept(&self, _part: &Part, _input: &dyn Fn() -> String) -> Result<bool> {
+        Ok(false)
+    }
 }
 
 impl<F: Fn(Page) -> Result<()> + Sync> Output for F {

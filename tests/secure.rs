@@ -1247,6 +1247,57 @@ fn rebuilds_keep_what_is_unchanged_and_rotate_what_a_leaver_held() {
     std::fs::write(&export, out_lines.join("\n") + "\n").unwrap();
     let changed_run = listed(build());
     let (reused, _) = kept(&changed_run);
+    let unrendered: usize = changed_run
+        .rsplit('(')
+        .next()
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(
+        unrendered > 0,
+        "parts that did not change are not rendered: {changed_run}"
+    );
+    // The oracle: a build from scratch of the same deployment (same page
+    // names key, no build state) gives every user the very same pages.
+    let copy = fx.dep.parent().unwrap().join("copy");
+    for entry in walkdir::WalkDir::new(&fx.dep) {
+        let entry = entry.unwrap();
+        let to = copy.join(entry.path().strip_prefix(&fx.dep).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&to).unwrap();
+        } else if !entry.path().ends_with("build-state.age") {
+            std::fs::copy(entry.path(), &to).unwrap();
+        }
+    }
+    let scratch = fx.dep.parent().unwrap().join("scratch");
+    ok(
+        &[
+            "build",
+            copy.to_str().unwrap(),
+            "--out",
+            scratch.to_str().unwrap(),
+        ],
+        None,
+    );
+    for email in [
+        "t1@fixture.example",
+        "principal@fixture.example",
+        "coordinator@fixture.example",
+    ] {
+        let pass = SecretString::from(PASS.to_string());
+        let (a, b) = (
+            Session::logon(&site, email, &pass).unwrap(),
+            Session::logon(&scratch, email, &pass).unwrap(),
+        );
+        let paths = a.paths().unwrap();
+        assert_eq!(paths, b.paths().unwrap(), "{email}: the same pages");
+        for p in &paths {
+            assert!(
+                a.read(p).unwrap() == b.read(p).unwrap(),
+                "{email}: {p} differs from a build from scratch"
+            );
+        }
+    }
     let now = sealed_files(&site);
     let resealed = now
         .iter()

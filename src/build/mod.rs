@@ -45,6 +45,8 @@ pub struct Built {
     pub not_enrolled: usize,
     /// Sealed pages whose ciphertext was kept from the previous build.
     pub reused: usize,
+    /// Of those, the pages that were not even rendered again.
+    pub unrendered: usize,
     /// Bundles that kept their scope key.
     pub kept_keys: usize,
 }
@@ -63,21 +65,32 @@ pub struct Outcome {
 /// build. `force` replaces an `out` that is not a previous scoresite output.
 pub fn build(root: &Path, out: &Path, force: bool, diags: &mut Diagnostics) -> Result<Outcome> {
     let store = state::Store::at(root);
-    // The keys a build creates on first use exist before the inputs are hashed.
-    let names_key = Enrollment::at(root).names_key()?;
-    let (previous, afresh) = match store.load(out) {
-        Ok(s) if !state::intact(&s, out) => (
+    let enrollment = Enrollment::at(root);
+    // Nothing is written into a deployment that is missing or has no one
+    // enrolled (the build refuses it below). Otherwise the keys a build
+    // creates on first use exist before the inputs are hashed.
+    let enrolled_site = root.is_dir() && enrollment.existing_salt()?.is_some();
+    let (previous, afresh) = match enrolled_site.then(|| {
+        enrollment.names_key()?;
+        Ok::<_, anyhow::Error>(store.load(out))
+    }) {
+        Some(Ok(Ok(s))) if !state::intact(&s, out) => (
             None,
             Some(format!("files of {} are missing", out.display())),
         ),
-        Ok(s) => (Some(s), None),
-        Err(why) => (None, Some(why)),
+        Some(Ok(Ok(s))) => (Some(s), None),
+        Some(Ok(Err(why))) => (None, Some(why)),
+        Some(Err(e)) => return Err(e),
+        None => (None, Some("nothing was built before".to_string())),
     };
     let content_key = match &previous {
         Some(p) => seal::unhex(&p.content)?,
         None => seal::random_bytes(32)?,
     };
-    let inputs = state::inputs(root, &content_key)?;
+    let inputs = match enrolled_site {
+        true => state::inputs(root, &content_key)?,
+        false => String::new(),
+    };
     if previous.as_ref().is_some_and(|p| p.inputs == inputs) {
         return Ok(Outcome {
             built: Built::default(),
@@ -86,7 +99,6 @@ pub fn build(root: &Path, out: &Path, force: bool, diags: &mut Diagnostics) -> R
         });
     }
     let dep = pipeline::load_valid(root, diags)?.deployment;
-    let enrollment = Enrollment::at(root);
     let salt = enrollment.existing_salt()?.unwrap_or_default();
     let enrolled: Vec<(usize, x25519::Recipient, Vec<u8>)> = dep
         .users
@@ -111,7 +123,7 @@ pub fn build(root: &Path, out: &Path, force: bool, diags: &mut Diagnostics) -> R
         .map(|(i, _, _)| dep.users[*i].clone())
         .collect();
     let plan = access::plan(&dep.data, &dep.catalog, &readers, dep.settings.group_years);
-    let map = access::SiteMap::new(&dep.data, &dep.catalog, &plan, &names_key);
+    let map = access::SiteMap::new(&dep.data, &dep.catalog, &plan, &enrollment.names_key()?);
     let credentials: state::Credentials = enrolled
         .iter()
         .map(|(i, _, credential)| {
@@ -138,14 +150,15 @@ pub fn build(root: &Path, out: &Path, force: bool, diags: &mut Diagnostics) -> R
     let reuse = previous.as_ref().map(|p| Reuse {
         dir: out,
         pages: &p.pages,
+        parts: &p.parts,
     });
-    let (mut built, id, pages) = output::publish(&dest, |staging| {
+    let (mut built, id, recorded) = output::publish(&dest, |staging| {
         let sealed = Sealed::new(staging, &plan, &keys, reuse, &progress);
         for (path, data) in shell(&info)? {
             sealed.page(Page::public(path, data))?;
         }
         site::render(&dep, &plan, &map, &info, &sealed)?;
-        let (written, reused, pages) = sealed.finish(&plan)?;
+        let (written, [reused, unrendered], recorded) = sealed.finish(&plan)?;
         progress.set_message("grants");
         for (i, recipient, credential) in &enrolled {
             let user = &dep.users[*i];
@@ -176,12 +189,13 @@ pub fn build(root: &Path, out: &Path, force: bool, diags: &mut Diagnostics) -> R
             bytes: written.bytes,
             users: enrolled.len(),
             reused,
+            unrendered,
             ..Built::default()
         };
-        Ok((built, id, pages))
+        Ok((built, id, recorded))
     })?;
     progress.finish_and_clear();
-    store.save(&keys.state(&plan, &credentials, &id, out, inputs, pages))?;
+    store.save(&keys.state(&plan, &credentials, &id, out, inputs, recorded))?;
     built.bundles = plan.bundles.len();
     built.kept_keys = keys.fresh.iter().filter(|f| !**f).count();
     built.not_enrolled = dep.users.len() - enrolled.len();
@@ -238,13 +252,20 @@ fn progress_bar() -> indicatif::ProgressBar {
     bar
 }
 
-/// The previous build's ciphertext that a page may keep: its output and
-/// its pages' states.
+/// The previous build's ciphertext that a page may keep: its output, its
+/// pages' and its parts' states.
 #[derive(Clone, Copy)]
 struct Reuse<'a> {
     dir: &'a Path,
     pages: &'a BTreeMap<String, state::PageState>,
+    parts: &'a BTreeMap<String, state::PartState>,
 }
+
+/// What a build records of its pages and parts, for the next.
+type Recorded = (
+    BTreeMap<String, state::PageState>,
+    BTreeMap<String, state::PartState>,
+);
 
 /// The secure build's output: public pages in plaintext, the rest packed
 /// (compressed and padded, [`seal::pack`]) and sealed to the scopes of their
@@ -258,9 +279,13 @@ struct Sealed<'a> {
     /// Each bundle's recipient as text, for the page hashes.
     recipient_text: Vec<String>,
     reuse: Option<Reuse<'a>>,
+    /// Each bundle's id, as parts record their readers.
+    bundle_ids: Vec<String>,
     manifests: Mutex<Vec<Vec<String>>>,
     pages: Mutex<BTreeMap<String, state::PageState>>,
+    parts: Mutex<BTreeMap<String, state::PartState>>,
     reused: AtomicUsize,
+    unrendered: AtomicUsize,
     tally: Tally,
     progress: &'a indicatif::ProgressBar,
 }
@@ -281,9 +306,12 @@ impl<'a> Sealed<'a> {
             recipient_text: recipients.iter().map(|r| r.to_string()).collect(),
             recipients,
             reuse,
+            bundle_ids: plan.bundles.iter().map(|b| b.id.clone()).collect(),
             manifests: Mutex::new(vec![Vec::new(); plan.bundles.len()]),
             pages: Mutex::new(BTreeMap::new()),
+            parts: Mutex::new(BTreeMap::new()),
             reused: AtomicUsize::new(0),
+            unrendered: AtomicUsize::new(0),
             tally: Tally::default(),
             progress,
         }
@@ -321,12 +349,48 @@ impl<'a> Sealed<'a> {
         Ok(())
     }
 
+    /// Lists `path` in the manifests of `readers`.
+    fn list(&self, path: &str, readers: &[usize]) {
+        let mut m = self.manifests.lock().expect("no panics while held");
+        for &b in readers {
+            m[b].push(path.to_string());
+        }
+    }
+
+    /// Keeps every page of the previous build's `old` part: links its
+    /// ciphertext under this build's names. False when any is missing.
+    fn keep_part(&self, r: Reuse, old: &state::PartState, readers: &[usize]) -> Result<bool> {
+        let pages: Option<Vec<&state::PageState>> =
+            old.paths.iter().map(|p| r.pages.get(p)).collect();
+        let Some(pages) = pages.filter(|ps| ps.iter().all(|p| r.dir.join(&p.stored).is_file()))
+        else {
+            return Ok(false);
+        };
+        for (path, page) in old.paths.iter().zip(pages) {
+            let stored = layout::stored(&self.keys.names, path);
+            self.tally
+                .link(&r.dir.join(&page.stored), self.dir, &stored)?;
+            self.tally.page(path);
+            self.progress.inc(1);
+            self.list(path, readers);
+            let kept = state::PageState {
+                hash: page.hash.clone(),
+                stored,
+            };
+            self.pages
+                .lock()
+                .expect("no panics while held")
+                .insert(path.clone(), kept);
+        }
+        self.reused.fetch_add(old.paths.len(), Ordering::Relaxed);
+        self.unrendered
+            .fetch_add(old.paths.len(), Ordering::Relaxed);
+        Ok(true)
+    }
+
     /// Seals each bundle's manifest; returns what was written, the pages
-    /// kept from the previous build, and every sealed page's state.
-    fn finish(
-        self,
-        plan: &Plan,
-    ) -> Result<(output::Written, usize, BTreeMap<String, state::PageState>)> {
+    /// kept from the previous build, and every sealed page's and part's state.
+    fn finish(self, plan: &Plan) -> Result<(output::Written, [usize; 2], Recorded)> {
         let manifests = self.manifests.into_inner().expect("unpoisoned");
         for (b, mut list) in manifests.into_iter().enumerate() {
             list.sort();
@@ -337,11 +401,10 @@ impl<'a> Sealed<'a> {
             self.tally
                 .write(self.dir, &layout::stored(&self.keys.names, &path), &sealed)?;
         }
-        Ok((
-            self.tally.written(),
-            self.reused.into_inner(),
-            self.pages.into_inner().expect("unpoisoned"),
-        ))
+        let pages = self.pages.into_inner().expect("unpoisoned");
+        let parts = self.parts.into_inner().expect("unpoisoned");
+        let kept = [self.reused.into_inner(), self.unrendered.into_inner()];
+        Ok((self.tally.written(), kept, (pages, parts)))
     }
 }
 
@@ -353,11 +416,41 @@ impl Output for Sealed<'_> {
             return self.tally.write(self.dir, &page.path, &page.bytes);
         }
         self.seal(&page.path, &page.bytes, &page.readers)?;
-        let mut m = self.manifests.lock().expect("no panics while held");
-        for &b in &page.readers {
-            m[b].push(page.path.clone());
+        self.list(&page.path, &page.readers);
+        if let Some(key) = &page.part {
+            let mut parts = self.parts.lock().expect("no panics while held");
+            parts.entry(key.clone()).or_default().paths.push(page.path);
         }
         Ok(())
+    }
+
+    fn kept(&self, part: &output::Part, input: &dyn Fn() -> String) -> Result<bool> {
+        let input = input();
+        let readers: Vec<String> = part
+            .readers
+            .iter()
+            .map(|&b| self.bundle_ids[b].clone())
+            .collect();
+        let unchanged = |old: &&state::PartState| {
+            old.input == input
+                && old.readers == readers
+                && part.readers.iter().all(|&b| !self.keys.fresh[b])
+        };
+        let old = self
+            .reuse
+            .and_then(|r| Some((r, r.parts.get(&part.key).filter(unchanged)?)));
+        let kept = match old {
+            Some((r, old)) => self.keep_part(r, old, part.readers)?,
+            None => false,
+        };
+        let mut parts = self.parts.lock().expect("no panics while held");
+        let entry = parts.entry(part.key.clone()).or_default();
+        entry.input = input;
+        entry.readers = readers;
+        if kept {
+            entry.paths = old.map(|(_, o)| o.paths.clone()).unwrap_or_default();
+        }
+        Ok(kept)
     }
 }
 

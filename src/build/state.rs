@@ -45,6 +45,19 @@ pub struct State {
     pub bundles: BTreeMap<String, BundleState>,
     /// By page path.
     pub pages: BTreeMap<String, PageState>,
+    /// By part key ([`crate::output::Part`]).
+    #[serde(default)]
+    pub parts: BTreeMap<String, PartState>,
+}
+
+/// What a part's pages were rendered from, who read them, and their paths.
+#[derive(Serialize, Deserialize, Clone, Default)]
+pub struct PartState {
+    /// The fingerprint of everything its pages show.
+    pub input: String,
+    /// The ids of the bundles that read it.
+    pub readers: Vec<String>,
+    pub paths: Vec<String>,
 }
 
 /// A bundle's scope key and who held it.
@@ -224,7 +237,7 @@ impl Keys {
         build: &str,
         out: &Path,
         inputs: String,
-        pages: BTreeMap<String, PageState>,
+        (pages, parts): (BTreeMap<String, PageState>, BTreeMap<String, PartState>),
     ) -> State {
         let bundles = plan
             .bundles
@@ -245,6 +258,7 @@ impl Keys {
             inputs,
             bundles,
             pages,
+            parts,
         }
     }
 }
@@ -344,7 +358,7 @@ mod tests {
             "b1",
             Path::new("out"),
             String::new(),
-            BTreeMap::new(),
+            Default::default(),
         );
 
         // Bo leaves school A; Eve joins school B; the district is unchanged.
@@ -368,7 +382,7 @@ mod tests {
             "b2",
             Path::new("out"),
             String::new(),
-            BTreeMap::new(),
+            Default::default(),
         );
         let third = Keys::new(&second, &prints, Some(&state), vec![1]).unwrap();
         assert_eq!(third.names, again.names);

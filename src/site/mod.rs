@@ -18,13 +18,15 @@ use std::path::Path;
 
 mod aggregate_page;
 mod dashboard;
+mod fingerprint;
 mod home;
 mod landing;
 mod results;
 mod shared;
-use crate::output::{Output, Page, Plain, Written};
+use crate::output::{Output, Page, Part, Plain, Written};
 use crate::paths::{self, ROOT};
-use shared::{exams_by_student, print_page, report_page, Prepared};
+use fingerprint::{unit_links, Fingerprints};
+use shared::{exams_by_student, print_page, print_title, report_page, visible, Prepared};
 
 /// Renders the plan's bundles as a plaintext site into `dir`.
 pub fn write(
@@ -60,17 +62,43 @@ pub fn render(
         sink(Page::public(*path, text.as_bytes().to_vec()))?;
     }
     let prepared = Prepared::new(dep)?;
+    let by_student = exams_by_student(dep);
+    let fp = Fingerprints::new(dep, site, &by_student);
+    let cx = (&prepared, &fp);
     plan.bundles
         .par_iter()
         .enumerate()
-        .try_for_each(|(i, b)| bundle_pages(dep, i, b, map, &prepared, site, &r, out))?;
-    map.reports
-        .par_iter()
-        .try_for_each(|s| sink(report_page(dep, &r, site, s)?))?;
-    let by_student = exams_by_student(dep);
-    map.prints
-        .par_iter()
-        .try_for_each(|s| sink(print_page(dep, plan, map, &r, site, &by_student, s)?))
+        .try_for_each(|(i, b)| bundle_pages(dep, i, b, map, cx, site, &r, out))?;
+    map.reports.par_iter().try_for_each(|s| {
+        let part = Part {
+            key: paths::report(&s.id),
+            readers: &s.readers,
+        };
+        if out.kept(&part, &|| fp.report(s))? {
+            return Ok(());
+        }
+        sink(report_page(dep, &r, site, s)?)
+    })?;
+    map.prints.par_iter().try_for_each(|s| {
+        let part = Part {
+            key: paths::print(&s.id),
+            readers: &s.readers,
+        };
+        let input = || {
+            let mut shown: Vec<usize> = s
+                .exams
+                .iter()
+                .flat_map(|&e| visible(plan, &by_student, s, dep.data.exams[e].student))
+                .collect();
+            shown.sort_unstable();
+            shown.dedup();
+            fp.print(s, &print_title(dep, map, s), &shown)
+        };
+        if out.kept(&part, &input)? {
+            return Ok(());
+        }
+        sink(print_page(dep, plan, map, &r, site, &by_student, s)?)
+    })
 }
 
 /// What a bundle covers: its schools, and a teacher's groups.
@@ -105,7 +133,7 @@ fn bundle_pages(
     i: usize,
     b: &Bundle,
     map: &SiteMap,
-    prepared: &Prepared,
+    (prepared, fp): (&Prepared, &Fingerprints),
     site: &SiteInfo,
     r: &Renderer,
     out: &dyn Output,
@@ -126,6 +154,7 @@ fn bundle_pages(
         path: paths::in_bundle(&b.id, &path),
         bytes,
         readers: vec![i],
+        part: None,
     };
     let families = if aggregate::has_reports(b.kind) {
         aggregate::families(dep, b)
@@ -176,7 +205,20 @@ fn bundle_pages(
             print: &print,
             elpac,
         };
-        results::pages(&cx, unit, &base, &|path, bytes| sink(page(path, bytes)))?;
+        let part = Part {
+            key: paths::in_bundle(&b.id, &unit.id),
+            readers: &[i],
+        };
+        if out.kept(&part, &|| fp.unit(b, unit, &unit_links(map, dep, i, u)))? {
+            continue;
+        }
+        results::pages(&cx, unit, &base, &|path, bytes| {
+            let p = Page {
+                part: Some(part.key.clone()),
+                ..page(path, bytes)
+            };
+            sink(p)
+        })?;
     }
     Ok(())
 }

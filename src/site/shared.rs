@@ -33,6 +33,34 @@ impl Prepared {
     }
 }
 
+/// The results of `student` that a batch print's reports may show: those
+/// every reader of the print may see.
+pub(super) fn visible(
+    plan: &Plan,
+    by_student: &[Vec<usize>],
+    print: &Shared,
+    student: u32,
+) -> Vec<usize> {
+    by_student[student as usize]
+        .iter()
+        .copied()
+        .filter(|&e| SiteMap::print_shows(plan, print, e))
+        .collect()
+}
+
+/// A batch print's title: its first unit's, its assessment and year.
+pub(super) fn print_title(dep: &Deployment, map: &SiteMap, print: &Shared) -> String {
+    let data = &dep.data;
+    let (b, u) = print.origin;
+    let first = &data.exams[print.exams[0]];
+    format!(
+        "{} · {} {}",
+        results::title(dep, &map.units[b][u]),
+        data.assessments[first.assessment as usize].name,
+        views::school_year_label(first.school_year)
+    )
+}
+
 /// Every exam index, by student.
 pub(super) fn exams_by_student(dep: &Deployment) -> Vec<Vec<usize>> {
     let mut out = vec![Vec::new(); dep.data.students.len()];
@@ -82,6 +110,7 @@ pub(super) fn report_page(
         path: paths::report(&report.id),
         bytes: r.render("student.html", &view)?.into_bytes(),
         readers: report.readers.clone(),
+        part: Some(paths::report(&report.id)),
     })
 }
 
@@ -107,26 +136,14 @@ pub(super) fn print_page(
     let data = &dep.data;
     let mut exams = print.exams.clone();
     exams.sort_by_cached_key(|&e| views::student_name(dep, data.exams[e].student));
-    let visible = |e: &usize| SiteMap::print_shows(plan, print, *e);
     let reports = exams
         .iter()
         .map(|&e| {
-            let own: Vec<usize> = by_student[data.exams[e].student as usize]
-                .iter()
-                .copied()
-                .filter(visible)
-                .collect();
+            let own = visible(plan, by_student, print, data.exams[e].student);
             views::isr(dep, e, &views::earlier(dep, e, &own))
         })
         .collect();
-    let (b, u) = print.origin;
-    let first = &data.exams[print.exams[0]];
-    let title = format!(
-        "{} · {} {}",
-        results::title(dep, &map.units[b][u]),
-        data.assessments[first.assessment as usize].name,
-        views::school_year_label(first.school_year)
-    );
+    let title = print_title(dep, map, print);
     let view = View {
         base: shared_base(site),
         title: &title,
@@ -137,6 +154,7 @@ pub(super) fn print_page(
         path: paths::print(&print.id),
         bytes: r.render("print.html", &view)?.into_bytes(),
         readers: print.readers.clone(),
+        part: Some(paths::print(&print.id)),
     })
 }
 

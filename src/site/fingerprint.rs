@@ -1,0 +1,277 @@
+//! Fingerprints of what a part of the site shows, so that a rebuild can keep
+//! the pages of a part whose fingerprint did not change without rendering
+//! them (see [`crate::output::Output::kept`]).
+//!
+//! A fingerprint errs on the side of change. It covers:
+//!
+//! - everything every page may read: this program (its templates and rules
+//!   are built in), every file of the deployment outside `data/`,
+//!   `credentials/` and `users.yaml` (settings, catalog overrides, items,
+//!   instructional resources), the site's name and footer, and every school
+//!   and LEA;
+//! - every result of every student the part shows, in any year and at any
+//!   school, with its student, assessment and school, interned strings
+//!   resolved, and its TRT detail;
+//! - the part's own names and links: its id, its bundle's kind, its group,
+//!   its sections' ids and the ids of the reports and prints it links to.
+
+use crate::access::{Bundle, Shared, SiteMap, Unit, UnitOf};
+use crate::deployment::Deployment;
+use crate::model::Sym;
+use crate::render::views::SiteInfo;
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use std::sync::OnceLock;
+
+type Hash = [u8; 32];
+
+/// The fingerprints of one build, computed on first use.
+pub(super) struct Fingerprints<'a> {
+    dep: &'a Deployment,
+    site: &'a SiteInfo,
+    by_student: &'a [Vec<usize>],
+    global: OnceLock<Hash>,
+    exams: OnceLock<Vec<Hash>>,
+}
+
+impl<'a> Fingerprints<'a> {
+    pub(super) fn new(
+        dep: &'a Deployment,
+        site: &'a SiteInfo,
+        by_student: &'a [Vec<usize>],
+    ) -> Fingerprints<'a> {
+        Fingerprints {
+            dep,
+            site,
+            by_student,
+            global: OnceLock::new(),
+            exams: OnceLock::new(),
+        }
+    }
+
+    /// A hasher that holds what every page may read.
+    fn start(&self, what: &str) -> Sha256 {
+        let global = self.global.get_or_init(|| global(self.dep, self.site));
+        let mut h = Sha256::new();
+        h.update(global);
+        h.update(what.as_bytes());
+        h.update([0]);
+        h
+    }
+
+    /// Every exam's fingerprint.
+    fn all(&self) -> &[Hash] {
+        self.exams.get_or_init(|| {
+            (0..self.dep.data.exams.len())
+                .into_par_iter()
+                .map(|e| exam(self.dep, e))
+                .collect()
+        })
+    }
+
+    /// Adds every result of each of `students` (sorted, deduplicated).
+    fn students(&self, h: &mut Sha256, mut students: Vec<u32>) {
+        let exams = self.all();
+        students.sort_unstable();
+        students.dedup();
+        for s in students {
+            let mut own: Vec<&Hash> = self.by_student[s as usize]
+                .iter()
+                .map(|&e| &exams[e])
+                .collect();
+            own.sort_unstable();
+            h.update(self.dep.data.students[s as usize].ssid.as_bytes());
+            for x in own {
+                h.update(x);
+            }
+        }
+    }
+
+    /// Adds `exams` by their fingerprints, sorted.
+    fn exams(&self, h: &mut Sha256, exams: &[usize]) {
+        let all = self.all();
+        let mut own: Vec<&Hash> = exams.iter().map(|&e| &all[e]).collect();
+        own.sort_unstable();
+        h.update((own.len() as u64).to_le_bytes());
+        for x in own {
+            h.update(x);
+        }
+    }
+
+    /// A results unit of bundle `b`, with the links its pages carry.
+    pub(super) fn unit(&self, b: &Bundle, unit: &Unit, links: &[String]) -> String {
+        let data = &self.dep.data;
+        let mut h = self.start("unit");
+        h.update(format!(
+            "{}\0{:?}\0{}\0{}\0{}\0",
+            b.id, b.kind, unit.id, unit.school, unit.with_rows
+        ));
+        let mut students: Vec<u32> = unit.exams.iter().map(|&e| data.exams[e].student).collect();
+        if let UnitOf::Group(g) = unit.of {
+            let group = &data.groups[g];
+            h.update(format!(
+                "{}\0{}\0{:?}\0",
+                group.name, group.school_year, group.subject
+            ));
+            for &s in &group.students {
+                h.update(data.students[s as usize].ssid.as_bytes());
+                h.update([0]);
+            }
+            students.extend(&group.students);
+        }
+        self.students(&mut h, students);
+        self.exams(&mut h, &unit.exams);
+        for link in links {
+            h.update(link.as_bytes());
+            h.update([0]);
+        }
+        hex(h)
+    }
+
+    /// A student report.
+    pub(super) fn report(&self, report: &Shared) -> String {
+        let student = self.dep.data.exams[report.exams[0]].student;
+        let mut h = self.start("report");
+        h.update(report.id.as_bytes());
+        self.students(&mut h, vec![student]);
+        self.exams(&mut h, &report.exams);
+        hex(h)
+    }
+
+    /// A batch print titled `title`, whose reports may show `visible`
+    /// earlier results.
+    pub(super) fn print(&self, print: &Shared, title: &str, visible: &[usize]) -> String {
+        let data = &self.dep.data;
+        let mut h = self.start("print");
+        h.update(format!("{}\0{title}\0", print.id));
+        let students: Vec<u32> = print.exams.iter().map(|&e| data.exams[e].student).collect();
+        self.students(&mut h, students);
+        self.exams(&mut h, &print.exams);
+        self.exams(&mut h, visible);
+        hex(h)
+    }
+}
+
+/// The links of bundle `i`'s unit `u`: its sections' ids, and the reports
+/// and prints it links to.
+pub(super) fn unit_links(map: &SiteMap, dep: &Deployment, i: usize, u: usize) -> Vec<String> {
+    let data = &dep.data;
+    let unit = &map.units[i][u];
+    let mut links: Vec<String> = crate::access::section_groups(data, &unit.exams)
+        .iter()
+        .enumerate()
+        .map(|(k, ((year, _, _), list))| {
+            let print = map.print_of[i]
+                .get(&(u, k))
+                .map_or("", |&n| map.prints[n].id.as_str());
+            let section = map.ids.section(*year, data.exams[list[0]].assessment);
+            format!("{section} {print}")
+        })
+        .collect();
+    let mut students: Vec<u32> = unit.exams.iter().map(|&e| data.exams[e].student).collect();
+    if let UnitOf::Group(g) = unit.of {
+        students.extend(&data.groups[g].students);
+    }
+    students.sort_unstable();
+    students.dedup();
+    links.extend(students.iter().map(|s| {
+        map.report_of[i]
+            .get(s)
+            .map_or(String::new(), |&n| map.reports[n].id.clone())
+    }));
+    links
+}
+
+/// What every page may read; see the module's documentation.
+fn global(dep: &Deployment, site: &SiteInfo) -> Hash {
+    let mut h = Sha256::new();
+    h.update(b"scoresite fingerprints 1\0");
+    if let Ok(program) = std::env::current_exe().and_then(std::fs::read) {
+        h.update(Sha256::digest(program));
+    } else {
+        // No program to hash: nothing can be kept.
+        h.update(crate::seal::random_bytes(32).unwrap_or_default());
+    }
+    let root = &dep.root;
+    let mut files: Vec<std::path::PathBuf> = walkdir::WalkDir::new(root)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .filter(|p| {
+            let rel = p.strip_prefix(root).unwrap_or(p);
+            !rel.starts_with("data")
+                && !rel.starts_with("credentials")
+                && rel != std::path::Path::new("users.yaml")
+        })
+        .collect();
+    files.sort();
+    for f in files {
+        h.update(
+            f.strip_prefix(root)
+                .unwrap_or(&f)
+                .to_string_lossy()
+                .as_bytes(),
+        );
+        h.update([0]);
+        h.update(Sha256::digest(std::fs::read(&f).unwrap_or_default()));
+    }
+    h.update(format!("{}\0{}\0", site.name, site.footer));
+    let inst = &dep.data.institutions;
+    h.update(format!("{:?}\0{:?}\0", inst.leas, inst.schools));
+    h.finalize().into()
+}
+
+/// The fingerprint of exam `e`: every field a page may show, with its
+/// student, assessment and school, interned strings resolved, and its TRT
+/// detail.
+fn exam(dep: &Deployment, e: usize) -> Hash {
+    let data = &dep.data;
+    let x = &data.exams[e];
+    let sym = |s: Option<Sym>| s.map_or("", |s| data.strings.get(s));
+    let a = &data.assessments[x.assessment as usize];
+    let school = &data.institutions.schools[x.school as usize];
+    let d = &x.demographics;
+    let raw: Vec<(u8, &str)> = x
+        .raw
+        .iter()
+        .map(|(c, s)| (*c, data.strings.get(*s)))
+        .collect();
+    let official = x
+        .official
+        .as_deref()
+        .map(|o| [sym(o.condition_code), sym(o.include), sym(o.measure)]);
+    let text = format!(
+        "{:?}\0{}\0{}\0{:?}\0{}\0{}\0{}\0{:?}\0{:?}\0{:?}\0{:?}\0{:?}\0{:?}\0{:?}\0{} {} {:?} {:?} {:?} {} {}\0{}\0{:?}\0{:?}\0{:?}",
+        data.students[x.student as usize],
+        a.name,
+        dep.catalog.families[a.family].id,
+        a.grade,
+        x.school_year,
+        x.submitted,
+        sym(x.session),
+        school,
+        x.grade,
+        x.completeness,
+        x.condition,
+        x.overall,
+        x.claim_levels,
+        x.alt,
+        d.yes,
+        d.known,
+        d.sex,
+        d.elas,
+        d.elas_start,
+        sym(d.language),
+        sym(d.language_alt),
+        sym(x.accommodations),
+        raw,
+        official,
+        data.details.get(&e),
+    );
+    Sha256::digest(text.as_bytes()).into()
+}
+
+fn hex(h: Sha256) -> String {
+    crate::seal::hex(&h.finalize())
+}
