@@ -174,8 +174,18 @@ pub struct Deployment {
     pub report: LoadReport,
 }
 
+/// The deployment's settings file.
+pub const SETTINGS_FILE: &str = "scoresite.yaml";
+/// The deployment's catalog overrides.
+pub const CATALOG_FILE: &str = "assessments.yaml";
+/// The deployment's item bank.
+pub const ITEMS_FILE: &str = "items.yaml";
 /// The deployment's instructional resources file.
 pub const RESOURCES_FILE: &str = "instructional_resources.yaml";
+
+/// Every file of a deployment, outside `data/`, `credentials/` and
+/// `users.yaml`, that a page may show something of.
+pub const CONFIG_FILES: &[&str] = &[SETTINGS_FILE, CATALOG_FILE, ITEMS_FILE, RESOURCES_FILE];
 
 /// Loads a deployment. Returns `None` only when nothing useful could be read
 /// (the catalog is broken or the directory is missing); every problem is in `diags`.
@@ -187,7 +197,7 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Deployment> {
         );
         return None;
     }
-    let settings = read_optional(&root.join("scoresite.yaml"), diags, |p, t, d| {
+    let settings = read_optional(&root.join(SETTINGS_FILE), diags, |p, t, d| {
         let s: Settings = yaml::parse(p, t)
             .map_err(|e| d.error(e.location, e.message))
             .ok()?;
@@ -210,7 +220,7 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Deployment> {
         Some(s)
     })
     .unwrap_or_default();
-    let override_file = root.join("assessments.yaml");
+    let override_file = root.join(CATALOG_FILE);
     let catalog = match Catalog::load(override_file.is_file().then_some(override_file.as_path())) {
         Ok(c) => c,
         Err(d) => {
@@ -233,7 +243,7 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Deployment> {
         Some(parse_users(p, t, d))
     })
     .unwrap_or_default();
-    let items = read_optional(&root.join("items.yaml"), diags, |p, t, d| {
+    let items = read_optional(&root.join(ITEMS_FILE), diags, |p, t, d| {
         yaml::parse(p, t)
             .map_err(|e| d.error(e.location, e.message))
             .ok()

@@ -1137,6 +1137,12 @@ fn kept(stdout: &str) -> (usize, usize) {
     (words[0].parse().unwrap(), words[3].parse().unwrap())
 }
 
+/// The pages not rendered again, from `build`'s report.
+fn not_rendered(stdout: &str) -> usize {
+    let tail = stdout.rsplit('(').next().expect(stdout);
+    tail.split_whitespace().next().unwrap().parse().unwrap()
+}
+
 /// Each bundle's scope identity in `email`'s grant, by home page.
 fn identities(site: &Path, email: &str) -> BTreeMap<String, String> {
     let s = Session::logon(site, email, &SecretString::from(PASS.to_string())).unwrap();
@@ -1216,6 +1222,8 @@ fn rebuilds_keep_what_is_unchanged_and_rotate_what_a_leaver_held() {
     let (reused, keys) = kept(&again);
     // The teacher's, the school's (principal and leaver) and the district's.
     assert_eq!(keys, 3, "{again}");
+    // No part's fingerprint covers the new file: none is rendered again.
+    assert!(not_rendered(&again) > pages / 2, "{again}");
     let after = sealed_files(&site);
     assert_eq!(
         before.keys().collect::<Vec<_>>(),
@@ -1247,12 +1255,7 @@ fn rebuilds_keep_what_is_unchanged_and_rotate_what_a_leaver_held() {
     std::fs::write(&export, out_lines.join("\n") + "\n").unwrap();
     let changed_run = listed(build());
     let (reused, _) = kept(&changed_run);
-    let unrendered: usize = changed_run
-        .rsplit('(')
-        .next()
-        .and_then(|t| t.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .unwrap();
+    let unrendered = not_rendered(&changed_run);
     assert!(
         unrendered > 0,
         "parts that did not change are not rendered: {changed_run}"

@@ -84,10 +84,13 @@ pub fn emit(dir: &Path, options: &Options, catalog: &Catalog) -> Result<Emitted>
     let users = users(&profile, &district);
     write(&dir.join("users.yaml"), users_yaml(&users)?.as_bytes())?;
     write(
-        &dir.join("scoresite.yaml"),
+        &dir.join(crate::deployment::SETTINGS_FILE),
         settings_yaml(&profile).as_bytes(),
     )?;
-    write(&dir.join("items.yaml"), crate::items::SANDBOX.as_bytes())?;
+    write(
+        &dir.join(crate::deployment::ITEMS_FILE),
+        crate::items::SANDBOX.as_bytes(),
+    )?;
     write(
         &dir.join(crate::deployment::RESOURCES_FILE),
         crate::resources::SANDBOX.as_bytes(),

@@ -5,10 +5,9 @@
 //! A fingerprint errs on the side of change. It covers:
 //!
 //! - everything every page may read: this program (its templates and rules
-//!   are built in), every file of the deployment outside `data/`,
-//!   `credentials/` and `users.yaml` (settings, catalog overrides, items,
-//!   instructional resources), the site's name and footer, and every school
-//!   and LEA;
+//!   are built in), the deployment's settings, catalog overrides, items and
+//!   instructional resources ([`crate::deployment::CONFIG_FILES`]), the
+//!   site's name and footer, and every school and LEA;
 //! - every result of every student the part shows, in any year and at any
 //!   school, with its student, assessment and school, interned strings
 //!   resolved, and its TRT detail;
@@ -192,29 +191,12 @@ fn global(dep: &Deployment, site: &SiteInfo) -> Hash {
         // No program to hash: nothing can be kept.
         h.update(crate::seal::random_bytes(32).unwrap_or_default());
     }
-    let root = &dep.root;
-    let mut files: Vec<std::path::PathBuf> = walkdir::WalkDir::new(root)
-        .into_iter()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_file())
-        .map(|e| e.into_path())
-        .filter(|p| {
-            let rel = p.strip_prefix(root).unwrap_or(p);
-            !rel.starts_with("data")
-                && !rel.starts_with("credentials")
-                && rel != std::path::Path::new("users.yaml")
-        })
-        .collect();
-    files.sort();
-    for f in files {
-        h.update(
-            f.strip_prefix(root)
-                .unwrap_or(&f)
-                .to_string_lossy()
-                .as_bytes(),
-        );
-        h.update([0]);
-        h.update(Sha256::digest(std::fs::read(&f).unwrap_or_default()));
+    for name in crate::deployment::CONFIG_FILES {
+        h.update(name.as_bytes());
+        match std::fs::read(dep.root.join(name)) {
+            Ok(bytes) => h.update(Sha256::digest(bytes)),
+            Err(_) => h.update(b"absent"),
+        }
     }
     h.update(format!("{}\0{}\0", site.name, site.footer));
     let inst = &dep.data.institutions;
