@@ -141,10 +141,17 @@ impl Diagnostics {
         });
     }
 
-    /// Moves every diagnostic of `other` into this set.
+    /// Moves every diagnostic of `other` into this set, with its places
+    /// and repeats.
     pub fn extend(&mut self, other: Diagnostics) {
         for d in other.items {
-            self.push(d.severity, d.location, d.message);
+            let (severity, again) = (d.severity, d.again.len());
+            self.push(severity, d.location, d.message.clone());
+            for place in d.again {
+                self.push(severity, place, d.message.clone());
+            }
+            let i = self.seen[&(severity, d.message)];
+            self.items[i].repeats += d.repeats - again;
         }
     }
 
@@ -204,6 +211,20 @@ pub fn column_letters(mut n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merging_keeps_places_and_repeats() {
+        let at = |line| Location::at(Path::new("a.xml"), line, 1);
+        let (mut all, mut part) = (Diagnostics::default(), Diagnostics::default());
+        all.warn(at(1), "quirk");
+        for line in 2..40 {
+            part.warn(at(line), "quirk");
+        }
+        all.extend(part);
+        let d = all.iter().next().unwrap();
+        assert_eq!((d.repeats, d.location.line), (38, Some(1)));
+        assert_eq!(d.again.len(), LINES_KEPT.min(38));
+    }
 
     #[test]
     fn a_repeated_problem_is_reported_once_with_a_count() {
