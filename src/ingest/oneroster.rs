@@ -70,6 +70,23 @@ pub fn table_of(header: &[String]) -> Option<Table> {
         .map(|(t, _)| *t)
 }
 
+/// Which OneRoster file the CSV `text` is, by its header line.
+fn table_of_text(text: &str) -> Option<Table> {
+    let header: Vec<String> = text
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split(',')
+        .map(|h| {
+            h.trim()
+                .trim_matches('"')
+                .trim_start_matches('\u{feff}')
+                .to_string()
+        })
+        .collect();
+    table_of(&header)
+}
+
 /// The most a zipped OneRoster file may hold once unzipped: a district's
 /// enrollments are tens of megabytes; more is a broken file or a zip bomb.
 const MAX_UNZIPPED: u64 = 1 << 30;
@@ -117,17 +134,7 @@ fn unzip(path: &Path) -> Result<Vec<(PathBuf, Table, String)>, String> {
         if text.len() as u64 > MAX_UNZIPPED {
             return Err(format!("{name} in this zip unzips to more than {MAX_UNZIPPED} bytes; expected a OneRoster file"));
         }
-        let first = text.lines().next().unwrap_or("");
-        let header: Vec<String> = first
-            .split(',')
-            .map(|h| {
-                h.trim()
-                    .trim_matches('"')
-                    .trim_start_matches('\u{feff}')
-                    .to_string()
-            })
-            .collect();
-        if let Some(table) = table_of(&header) {
+        if let Some(table) = table_of_text(&text) {
             let text = text.replace("\r\n", "\n");
             files.push((path.join(name), table, text));
         }
@@ -502,19 +509,7 @@ pub fn files_at(path: &Path) -> Result<Vec<(PathBuf, Table, String)>, String> {
         }
         let text = std::fs::read_to_string(&file)
             .map_err(|e| format!("{}: cannot read: {e}; expected UTF-8 CSV", file.display()))?;
-        let header: Vec<String> = text
-            .lines()
-            .next()
-            .unwrap_or("")
-            .split(',')
-            .map(|h| {
-                h.trim()
-                    .trim_matches('"')
-                    .trim_start_matches('\u{feff}')
-                    .to_string()
-            })
-            .collect();
-        if let Some(table) = table_of(&header) {
+        if let Some(table) = table_of_text(&text) {
             files.push((file, table, text.replace("\r\n", "\n")));
         }
     }
