@@ -2,7 +2,7 @@
 //! in each.
 
 use crate::deployment::{Deployment, Visibility};
-use crate::model::{Elas, Exam, Flag, Grade, Sex, RACE_FLAGS};
+use crate::model::{Demographics, Elas, Exam, Flag, Grade, Sex, RACE_FLAGS};
 
 /// The subgroup dimensions: id, label, the student field whose visibility
 /// setting governs it (see [`crate::deployment::FIELDS`]; empty for none) and
@@ -63,6 +63,26 @@ const GRADES: &[&str] = &[
     "KG", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "Other",
 ];
 
+/// The race/ethnicity dimension's value: Hispanic whatever else is
+/// reported, else the one race reported, two or more, or not stated.
+pub fn race(d: &Demographics) -> u8 {
+    if d.get(Flag::Hispanic) == Some(true) {
+        return 0;
+    }
+    let yes: Vec<usize> = RACE_FLAGS
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, (f, _))| d.get(*f) == Some(true))
+        .map(|(i, _)| i)
+        .collect();
+    match yes.as_slice() {
+        [] => 8,
+        [one] => *one as u8,
+        _ => 6,
+    }
+}
+
 /// Value index of each dimension for one exam.
 pub fn subgroups(exam: &Exam) -> [u8; 10] {
     let d = &exam.demographics;
@@ -71,22 +91,7 @@ pub fn subgroups(exam: &Exam) -> [u8; 10] {
         Some(false) => 1,
         None => 2,
     };
-    let race = if d.get(Flag::Hispanic) == Some(true) {
-        0
-    } else {
-        let yes: Vec<usize> = RACE_FLAGS
-            .iter()
-            .enumerate()
-            .skip(1)
-            .filter(|(_, (f, _))| d.get(*f) == Some(true))
-            .map(|(i, _)| i)
-            .collect();
-        match yes.as_slice() {
-            [] => 8,
-            [one] => *one as u8,
-            _ => 6,
-        }
-    };
+    let race = race(d);
     [
         match d.sex {
             Some(Sex::Female) => 0,

@@ -20,7 +20,7 @@ mod longitudinal;
 mod suppress;
 
 use dimensions::disabled;
-pub use dimensions::{subgroups, DIMENSIONS};
+pub use dimensions::{race, subgroups, DIMENSIONS};
 pub use longitudinal::{cohort, longitudinal, Cohort, Figures, YearRow};
 use suppress::{suppressed, Rollup, Row};
 

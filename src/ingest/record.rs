@@ -6,6 +6,7 @@ use super::values;
 use crate::diag::{Diagnostics, Location};
 use crate::model::{
     AdminCondition, Completeness, Dataset, Demographics, Exam, Grade, Official, Origin, Score,
+    Untested,
 };
 use chrono::NaiveDateTime;
 use std::borrow::Cow;
@@ -45,10 +46,23 @@ pub struct Record<'a> {
 
 /// A Student Score Data File's condition code, include indicator and
 /// Lexile or Quantile measure, as its cells give them.
+#[derive(Debug, Clone, Copy)]
 pub struct OfficialText<'a> {
     pub condition_code: Option<&'a str>,
     pub include: Option<&'a str>,
     pub measure: Option<&'a str>,
+}
+
+impl OfficialText<'_> {
+    /// The cells as the dataset keeps them, interned.
+    fn intern(self, data: &mut Dataset) -> Official {
+        let mut intern = |t: Option<&str>| t.map(|t| data.strings.intern(t));
+        Official {
+            condition_code: intern(self.condition_code),
+            include: intern(self.include),
+            measure: intern(self.measure),
+        }
+    }
 }
 
 /// Where a record came from: its file and line.
@@ -56,6 +70,79 @@ pub struct Source<'a> {
     pub path: &'a Path,
     pub file: u32,
     pub line: u64,
+}
+
+/// The school index of `place`, adding it when inferring; none (with an
+/// error) when it cannot be placed.
+fn place_school(
+    source: &Source,
+    place: &Place,
+    data: &mut Dataset,
+    schools: &mut Schools,
+    diags: &mut Diagnostics,
+) -> Option<usize> {
+    let at = Location::at(source.path, source.line, 1);
+    match schools.resolve(&mut data.institutions, place, &at, diags) {
+        Ok(s) => Some(s),
+        Err(msg) => {
+            diags.error(Location::at(source.path, source.line, 4), msg);
+            None
+        }
+    }
+}
+
+/// A student a Student Score Data File lists without a score, keyed as a
+/// [`Record`] is; its school year comes from the file's scored records.
+#[derive(Debug, Clone)]
+pub struct Unscored<'a> {
+    pub district_id: &'a str,
+    pub district_name: &'a str,
+    pub school_id: &'a str,
+    pub school_name: &'a str,
+    pub ssid: &'a str,
+    pub first: &'a str,
+    pub last: &'a str,
+    pub family: usize,
+    pub grade: Grade,
+    pub official: OfficialText<'a>,
+    pub demographics: Demographics,
+}
+
+/// Adds `row` as an untested student at the school it names, with school
+/// year 0 until the caller knows the file's; false (with an error) when
+/// the school cannot be placed.
+pub fn add_untested(
+    source: &Source,
+    row: Unscored,
+    data: &mut Dataset,
+    schools: &mut Schools,
+    diags: &mut Diagnostics,
+) -> bool {
+    let place = Place {
+        district_id: row.district_id,
+        district_name: row.district_name,
+        school_id: row.school_id,
+        school_name: row.school_name,
+    };
+    let Some(school) = place_school(source, &place, data, schools, diags) else {
+        return false;
+    };
+    let student = data.upsert_student(row.ssid, row.first, row.last);
+    let official = row.official.intern(data);
+    data.untested.push(Untested {
+        student,
+        family: row.family,
+        school: school as u32,
+        school_year: 0,
+        grade: row.grade,
+        official,
+        demographics: row.demographics,
+        origin: Origin {
+            file: source.file,
+            line: source.line as u32,
+        },
+    });
+    true
 }
 
 /// Adds `row` as an exam at the school it names; false (with an error)
@@ -74,13 +161,8 @@ pub fn add(
         school_id: row.school_id,
         school_name: row.school_name,
     };
-    let at = Location::at(path, line, 1);
-    let school = match schools.resolve(&mut data.institutions, &place, &at, diags) {
-        Ok(s) => s,
-        Err(msg) => {
-            diags.error(Location::at(path, line, 4), msg);
-            return false;
-        }
+    let Some(school) = place_school(source, &place, data, schools, diags) else {
+        return false;
     };
     let lea = &mut data.institutions.leas[data.institutions.schools[school].lea];
     match &lea.nces {
@@ -126,14 +208,7 @@ pub fn add(
             line: line as u32,
         },
         raw: Box::default(),
-        official: row.official.map(|o| {
-            let mut intern = |t: Option<&str>| t.map(|t| data.strings.intern(t));
-            Box::new(Official {
-                condition_code: intern(o.condition_code),
-                include: intern(o.include),
-                measure: intern(o.measure),
-            })
-        }),
+        official: row.official.map(|o| Box::new(o.intern(data))),
     };
     data.exams.push(exam);
     true

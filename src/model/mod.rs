@@ -401,6 +401,27 @@ pub struct Official {
     pub measure: Option<Sym>,
 }
 
+/// A student a TOMS Student Score Data File lists without a score (not
+/// tested, exempt, or medically excused): who was expected to test, for
+/// the participation rate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Untested {
+    pub student: StudentIdx,
+    /// Index into the catalog's families: the test not taken.
+    pub family: usize,
+    /// Index into [`Institutions::schools`]: where TOMS last registered the student.
+    pub school: u32,
+    /// The school year of the file's scored records.
+    pub school_year: u16,
+    /// Grade Assessed.
+    pub grade: Grade,
+    /// What the file says of the record: condition code (`NT`, `PGE`,
+    /// `NTE`, `NEL` …) and include indicator (`N`, `E`, `R` …).
+    pub official: Official,
+    pub demographics: Demographics,
+    pub origin: Origin,
+}
+
 /// A student's response to one item, from TRT.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ItemResponse {
@@ -578,6 +599,8 @@ pub struct Dataset {
     pub assessments: Vec<Assessment>,
     assessment_index: HashMap<String, AssessmentIdx>,
     pub exams: Vec<Exam>,
+    /// Students listed without a score, from Student Score Data Files.
+    pub untested: Vec<Untested>,
     /// TRT detail, by index into `exams`.
     pub details: HashMap<usize, ExamDetail>,
     pub groups: Vec<Group>,

@@ -163,7 +163,7 @@ fn bundle_pages(
     };
     let exports = exports(dep, b);
     let (rules, elpac) = &prepared.dashboard;
-    let preview = if b.kind.admin() {
+    let preview = if b.kind != Kind::Teacher {
         dashboard::page(dep, b, rules, elpac, base(), r)?
     } else {
         None

@@ -12,6 +12,8 @@ const BUILTIN: &str = include_str!("../../config/dashboard.yaml");
 pub struct Rules {
     pub status_min_n: usize,
     pub color_min_n: usize,
+    /// The share (percent) of students expected to test who must test.
+    pub participation_target: u32,
     pub indicators: Vec<Indicator>,
     /// Colour by status level (rows) and change level (columns).
     pub colors: Vec<Vec<String>>,
@@ -71,6 +73,9 @@ impl Rules {
                     i.id
                 ));
             }
+        }
+        if !(1..=100).contains(&self.participation_target) {
+            return Err("config/dashboard.yaml: participation_target: expected a percentage from 1 to 100".into());
         }
         if self.colors.len() != 5 || self.colors.iter().any(|r| r.len() != 5) {
             return Err("config/dashboard.yaml: colors: expected five rows of five".into());

@@ -40,6 +40,11 @@ pub fn mean(distances: impl IntoIterator<Item = f32>) -> Option<Distance> {
     let (n, sum) = distances
         .into_iter()
         .fold((0usize, 0f64), |(n, sum), d| (n + 1, sum + d as f64));
+    mean_of(n, sum)
+}
+
+/// The mean of `n` distances adding up to `sum`, or none when `n` is 0.
+pub fn mean_of(n: usize, sum: f64) -> Option<Distance> {
     (n > 0).then(|| Distance {
         n,
         mean: sum / n as f64,

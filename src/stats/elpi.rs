@@ -226,7 +226,7 @@ impl Results {
         if !matches!(x.grade, Grade::N(1..=12)) {
             return Err(Excluded::NotGrades1To12);
         }
-        if !english_learner(x) {
+        if !english_learner(&x.demographics) {
             return Err(Excluded::NotEnglishLearner);
         }
         let current = self.taken(catalog, data, e).ok_or(Excluded::NoLevel)?;
@@ -242,10 +242,10 @@ impl Results {
 
 /// True when the student was an English learner when tested: ELAS `EL`,
 /// or, without an ELAS, a yes LEP status.
-pub fn english_learner(x: &crate::model::Exam) -> bool {
-    match x.demographics.elas {
+pub fn english_learner(d: &crate::model::Demographics) -> bool {
+    match d.elas {
         Some(e) => e == Elas::El,
-        None => x.demographics.get(Flag::Lep) == Some(true),
+        None => d.get(Flag::Lep) == Some(true),
     }
 }
 

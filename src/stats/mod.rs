@@ -4,6 +4,7 @@
 pub mod dashboard;
 pub mod distance;
 pub mod elpi;
+pub mod participation;
 pub mod items;
 pub mod targets;
 

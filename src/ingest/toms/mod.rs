@@ -9,11 +9,13 @@
 //! ones.
 //!
 //! A record without a scale score or level (not tested: `NT`, `PGE`, `NS`
-//! …) is an enrolled student, not a result; its student is kept.
+//! …) is a student expected to test, not a result: it is kept as an
+//! [`Untested`](crate::model::Untested) record, dated by the file's scored
+//! records, for the participation rate.
 
 mod layouts;
 
-use super::record::{self, OfficialText, Record, Source};
+use super::record::{self, OfficialText, Record, Source, Unscored};
 use super::values::{self, Expected};
 use super::{institutions::Schools, lines, BATCH};
 use crate::catalog::{Catalog, Kind};
@@ -156,7 +158,9 @@ impl<'a> Cells<'a> {
 /// What one record is.
 enum Parsed<'a> {
     Result(Box<Record<'a>>),
-    /// Enrolled but not scored: (SSID, first, last).
+    /// Listed without a score: who was expected to test.
+    Untested(Box<Unscored<'a>>),
+    /// Listed without a score or a grade: (SSID, first, last).
     Enrolled(&'a str, &'a str, &'a str),
 }
 
@@ -271,6 +275,7 @@ pub fn load(
             (Records::Fixed(lines, 0), Layout::Fixed)
         }
     };
+    let (exams_from, untested_from) = (data.exams.len(), data.untested.len());
     let mut added = 0;
     let mut batch: Vec<(u64, Vec<String>)> = Vec::with_capacity(BATCH);
     loop {
@@ -289,7 +294,42 @@ pub fn load(
             path, file, spec, &layout, &batch, catalog, data, schools, diags,
         );
     }
+    date_untested(path, data, exams_from, untested_from, diags);
     added
+}
+
+/// Gives the untested records read from `untested_from` on the school year
+/// of the file's latest scored record (a file is one administration; a
+/// grade 12 student's CAST record of an earlier year is older). With no
+/// scored record to date them, they are dropped with a warning.
+fn date_untested(
+    path: &Path,
+    data: &mut Dataset,
+    exams_from: usize,
+    untested_from: usize,
+    diags: &mut Diagnostics,
+) {
+    let untested = data.untested.len() - untested_from;
+    if untested == 0 {
+        return;
+    }
+    match data.exams[exams_from..].iter().map(|x| x.school_year).max() {
+        Some(year) => {
+            for u in &mut data.untested[untested_from..] {
+                u.school_year = year;
+            }
+        }
+        None => {
+            data.untested.truncate(untested_from);
+            diags.warn(
+                Location::at(path, 1, 1),
+                format!(
+                    "{untested} records without a score, and none with one to tell the school year they are for; \
+                     they are left out of participation rates (load the file with its scored records)"
+                ),
+            );
+        }
+    }
 }
 
 /// Parses a batch of records in parallel, then adds them in file order.
@@ -327,6 +367,14 @@ fn add_batch(
                 if record::add(&source, *rec, data, schools, diags) {
                     added += 1;
                 }
+            }
+            Ok(Parsed::Untested(row)) => {
+                let source = Source {
+                    path,
+                    file,
+                    line: *line,
+                };
+                record::add_untested(&source, *row, data, schools, diags);
             }
             Ok(Parsed::Enrolled(ssid, first, last)) => {
                 data.upsert_student(ssid, first, last);
@@ -466,18 +514,14 @@ fn parse<'a>(
     let (Some(ssid), Some(&(_, subject, name))) = (ssid, test) else {
         return Err(c.errors);
     };
-    if scale.is_none() && level.is_none() {
-        return if c.errors.is_empty() {
-            Ok(Parsed::Enrolled(ssid, c.get(F::First), c.get(F::Last)))
-        } else {
-            Err(c.errors)
-        };
-    }
     let family = c.parse(F::RecordType, |_| {
         catalog
             .family_for(subject, Kind::Summative)
             .ok_or(format!("a family for {subject} in the catalog"))
     });
+    if scale.is_none() && level.is_none() {
+        return unscored(c, ssid, family);
+    }
     let grade = c.parse(F::Grade, values::grade);
     let completed = c.parse(F::Completed, |t| {
         values::date(t)?.ok_or_else(|| "the date of a scored result (YYYY-MM-DD)".to_string())
@@ -559,6 +603,44 @@ fn parse<'a>(
             include: text(F::Include),
             measure: text(F::Measure),
         }),
+    })))
+}
+
+/// A record without a score: an untested student, or (without a grade)
+/// only a student.
+fn unscored<'a>(
+    mut c: Cells<'a>,
+    ssid: &'a str,
+    family: Option<usize>,
+) -> Result<Parsed<'a>, Vec<(F, Expected)>> {
+    if c.get(F::Grade).is_empty() {
+        return match c.errors.is_empty() {
+            true => Ok(Parsed::Enrolled(ssid, c.get(F::First), c.get(F::Last))),
+            false => Err(c.errors),
+        };
+    }
+    let grade = c.parse(F::Grade, values::grade);
+    let demographics = demographics(&mut c);
+    let (Some(family), Some(grade), true) = (family, grade, c.errors.is_empty()) else {
+        return Err(c.errors);
+    };
+    let text = |f: F| values::opt(c.get(f));
+    Ok(Parsed::Untested(Box::new(Unscored {
+        district_id: c.get(F::LeaCode),
+        district_name: c.get(F::LeaName),
+        school_id: c.get(F::SchoolCode),
+        school_name: c.get(F::SchoolName),
+        ssid,
+        first: c.get(F::First),
+        last: c.get(F::Last),
+        family,
+        grade,
+        official: OfficialText {
+            condition_code: text(F::ConditionCode),
+            include: text(F::Include),
+            measure: None,
+        },
+        demographics,
     })))
 }
 
