@@ -155,6 +155,13 @@ fn render(dep: &Deployment, s: &Summary, diags: &Diagnostics) -> String {
     if untested > 0 {
         let _ = writeln!(out, "Students on rosters without results: {untested}");
     }
+    if !data.untested.is_empty() {
+        let _ = writeln!(
+            out,
+            "Tests not taken, from Student Score Data Files (for participation rates): {}",
+            data.untested.len()
+        );
+    }
     if s.levels_derived > 0 {
         let _ = writeln!(
             out,

@@ -360,6 +360,24 @@ fn a_score_data_file_in_each_layout_gives_the_same_exams() {
             data.student("3000000003").is_some(),
             "{name}: enrolled, not tested"
         );
+        // Mia's grade 5 ELA record without a score: expected to test, dated
+        // by the file's scored records.
+        let [u] = &data.untested[..] else {
+            panic!("{name}: {:?}", data.untested)
+        };
+        assert_eq!((u.school_year, u.grade), (2022, Grade::N(5)), "{name}");
+        assert_eq!(
+            [u.official.condition_code, u.official.include].map(|t| text(&v, t)),
+            ["NT", "N"]
+        );
+        assert_eq!(
+            &*data.institutions.schools[u.school as usize].name,
+            "Oak Elementary"
+        );
+        assert_eq!(
+            v.deployment.catalog.families[u.family].id,
+            "sb_ela_summative"
+        );
         seen.push(data.exams.iter().map(|e| describe(&v, e)).collect());
 
         let ela = exam(&v, "3000000001", "Grade 5 ELA Summative");
@@ -815,4 +833,24 @@ fn a_zipped_oneroster_export_reads_as_its_folder() {
     let (out, _, stderr) = check(dir.path());
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr.contains("book.xlsx:1:1: error: unrecognised file: it looks like a zip archive with no OneRoster CSV file in it, or an Excel workbook (.xlsx); save a sheet as CSV (UTF-8)"), "{stderr}");
+}
+
+/// A Student Score Data File whose records all lack a score cannot say
+/// the school year they are for: they are left out with a warning.
+#[test]
+fn records_without_a_score_need_a_scored_record_to_date_them() {
+    let text = toms("ssdf_caret.txt");
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let untested = lines.find(|l| l.contains("^NT^")).unwrap();
+    let dir = with_data(&[("ssdf.txt", format!("{header}\n{untested}\n"))]);
+    let (v, messages) = load(dir.path());
+    assert!(v.deployment.data.untested.is_empty());
+    assert!(v.deployment.data.student("3000000003").is_some());
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("ssdf.txt:1:1") && m.contains("1 records without a score")),
+        "{messages:?}"
+    );
 }

@@ -75,7 +75,10 @@ impl Rules {
             }
         }
         if !(1..=100).contains(&self.participation_target) {
-            return Err("config/dashboard.yaml: participation_target: expected a percentage from 1 to 100".into());
+            return Err(
+                "config/dashboard.yaml: participation_target: expected a percentage from 1 to 100"
+                    .into(),
+            );
         }
         if self.colors.len() != 5 || self.colors.iter().any(|r| r.len() != 5) {
             return Err("config/dashboard.yaml: colors: expected five rows of five".into());

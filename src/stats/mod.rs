@@ -4,8 +4,8 @@
 pub mod dashboard;
 pub mod distance;
 pub mod elpi;
-pub mod participation;
 pub mod items;
+pub mod participation;
 pub mod targets;
 
 use serde::Serialize;

@@ -9,7 +9,7 @@ use crate::aggregate;
 use crate::deployment::Deployment;
 use crate::model::{Demographics, Elas, Flag, Grade};
 use crate::stats::elpi;
-use crate::stats::participation::{self, Tally, Taking};
+use crate::stats::participation::{self, Taking, Tally};
 use chrono::NaiveDate;
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -44,7 +44,14 @@ fn minus<'a>(all: &Parts, less: impl IntoIterator<Item = &'a Parts>) -> Parts {
 /// of `all` is safe: the smallest shown part first.
 fn partition(all: &Parts, parts: &[&Parts], shown: &mut [bool], threshold: usize) {
     loop {
-        let rest = minus(all, parts.iter().zip(&*shown).filter(|(_, s)| **s).map(|(p, _)| *p));
+        let rest = minus(
+            all,
+            parts
+                .iter()
+                .zip(&*shown)
+                .filter(|(_, s)| **s)
+                .map(|(p, _)| *p),
+        );
         if safe(&rest, threshold) {
             return;
         }

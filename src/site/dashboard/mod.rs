@@ -597,7 +597,10 @@ mod tests {
         // at School 100 the year before.
         assert_eq!(school[0], "2");
         // No Student Score Data File lists who was expected to test.
-        assert_eq!((school[1].as_str(), school[2].as_str()), ("not known", "none"));
+        assert_eq!(
+            (school[1].as_str(), school[2].as_str()),
+            ("not known", "none")
+        );
         assert!(school[3].contains("fewer than 11"), "{school:?}");
         assert_eq!(school[5], "0");
         // The district also holds Ana's 2023–24 result at School 200.
