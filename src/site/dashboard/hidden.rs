@@ -11,6 +11,11 @@
 //! socioeconomically disadvantaged or disabilities group, and all students
 //! less the shown races or schools, which part them; while that remainder
 //! fails, the smallest shown part is hidden too.
+//!
+//! A row that fails only because of what it could give away with other
+//! figures, while it has more than `threshold` students itself, still shows
+//! its status and change levels and its colour: bands that wide give no
+//! student's score away.
 
 use super::academic::{Part, FIRST_RACE, FLAG_GROUPS};
 use std::collections::BTreeMap;
@@ -67,13 +72,40 @@ fn partition(all: &Parts, parts: &[&Parts], shown: &mut [bool], threshold: usize
     }
 }
 
-/// Which group rows (indexed as the groups are) and school rows an
+/// How much of a row an aggregate reporter may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Shown {
+    /// Every figure.
+    Whole,
+    /// The status and change levels and the colour, not the figures.
+    Levels,
+    Nothing,
+}
+
+/// What of each group row (indexed as the groups are) and school row an
 /// aggregate reporter may see, given each row's parts.
 pub(super) fn shown(
     groups: &[&Parts],
     schools: &[&Parts],
     threshold: usize,
-) -> (Vec<bool>, Vec<bool>) {
+) -> (Vec<Shown>, Vec<Shown>) {
+    let (g, s) = whole(groups, schools, threshold);
+    let of = |parts: &[&Parts], whole: Vec<bool>| -> Vec<Shown> {
+        parts
+            .iter()
+            .zip(whole)
+            .map(|(p, w)| match (w, p.values().sum::<usize>() > threshold) {
+                (true, _) => Shown::Whole,
+                (false, true) => Shown::Levels,
+                (false, false) => Shown::Nothing,
+            })
+            .collect()
+    };
+    (of(groups, g), of(schools, s))
+}
+
+/// Which group and school rows may be shown whole.
+fn whole(groups: &[&Parts], schools: &[&Parts], threshold: usize) -> (Vec<bool>, Vec<bool>) {
     let empty = Parts::new();
     let all = groups.first().copied().unwrap_or(&empty);
     let mut g: Vec<bool> = groups.iter().map(|p| safe(p, threshold)).collect();
@@ -122,7 +154,7 @@ mod tests {
         groups.extend([&hisp, &none, &asian, &none, &white, &none, &none, &none]);
         let a = parts(&[(5, 44)]);
         let b = parts(&[(5, 6)]);
-        let (g, s) = shown(&groups, &[&a, &b], 10);
+        let (g, s) = whole(&groups, &[&a, &b], 10);
         // All 50 shown; English learners hidden: all less them is 5.
         assert_eq!(&g[..4], &[true, false, true, true]);
         // Asian (5) hidden; with 3 not stated, 8 remain: White (the
@@ -130,5 +162,10 @@ mod tests {
         assert_eq!((g[4], g[6], g[8]), (true, false, false));
         // School B (6) is hidden, and then School A to protect it.
         assert_eq!(s, vec![false, false]);
+        // English learners (45), White (12) and School A (44) still show
+        // their levels; Asian (5) and School B (6) nothing.
+        let (g, s) = shown(&groups, &[&a, &b], 10);
+        assert_eq!((g[1], g[6], g[8]), (Shown::Levels, Shown::Nothing, Shown::Levels));
+        assert_eq!(s, vec![Shown::Levels, Shown::Nothing]);
     }
 }

@@ -15,7 +15,7 @@ use crate::stats::dashboard::{tenth, Indicator, Rules};
 use crate::stats::elpi::{self, Results};
 use academic::{group_names, Count, Counts};
 use anyhow::Result;
-use hidden::Parts;
+use hidden::{Parts, Shown};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -62,13 +62,30 @@ impl Row {
         }
     }
 
-    /// Hides the prior year's figures, and so the change and colour.
-    fn hide_prior(&mut self) {
-        self.prior_n = HIDDEN.into();
-        self.prior = HIDDEN.into();
-        self.change = "—".into();
-        self.change_level.clear();
-        self.color.clear();
+    /// Hides what `now` and `prior` say the viewer may not see of this
+    /// year's and the prior year's figures.
+    fn limit(&mut self, now: Shown, prior: Shown) {
+        if now == Shown::Levels {
+            self.n = HIDDEN.into();
+            self.status = HIDDEN.into();
+            self.penalty = HIDDEN.into();
+            self.change = "—".into();
+        }
+        match prior {
+            Shown::Whole => {}
+            Shown::Levels => {
+                self.prior_n = HIDDEN.into();
+                self.prior = HIDDEN.into();
+                self.change = "—".into();
+            }
+            Shown::Nothing => {
+                self.prior_n = HIDDEN.into();
+                self.prior = HIDDEN.into();
+                self.change = "—".into();
+                self.change_level.clear();
+                self.color.clear();
+            }
+        }
     }
 }
 
@@ -199,21 +216,17 @@ fn academic_row(
     ind: &Indicator,
     name: &str,
     (now, before): (&Count, Option<&Count>),
-    shown: (bool, bool),
+    shown: (Shown, Shown),
     viewer: Viewer,
 ) -> Row {
-    if !shown.0 {
+    if shown.0 == Shown::Nothing {
         return Row::hidden(name);
     }
-    let prior = if shown.1 {
-        academic_stat(rules, before)
-    } else {
-        None
+    let prior = match shown.1 {
+        Shown::Nothing => None,
+        _ => academic_stat(rules, before),
     };
     let mut r = row(rules, ind, name, academic_stat(rules, Some(now)), prior, "");
-    if !shown.1 && before.is_some() {
-        r.hide_prior();
-    }
     let t = &now.tally;
     let target = rules.participation_target;
     r.participation = match (now.known(), t.rate(), viewer) {
@@ -240,18 +253,19 @@ fn academic_row(
         }
         _ => "none".into(),
     };
+    r.limit(shown.0, if before.is_some() { shown.1 } else { Shown::Whole });
     r
 }
 
 /// Which group and school rows of `counts` the viewer may see.
-fn visible(counts: Option<&Counts>, viewer: Viewer) -> (Vec<bool>, BTreeMap<usize, bool>) {
+fn visible(counts: Option<&Counts>, viewer: Viewer) -> (Vec<Shown>, BTreeMap<usize, Shown>) {
     let Some(c) = counts else {
-        return (vec![true; group_names().len()], BTreeMap::new());
+        return (vec![Shown::Whole; group_names().len()], BTreeMap::new());
     };
     match viewer {
         Viewer::Administrator => (
-            vec![true; c.groups.len()],
-            c.schools.keys().map(|&s| (s, true)).collect(),
+            vec![Shown::Whole; c.groups.len()],
+            c.schools.keys().map(|&s| (s, Shown::Whole)).collect(),
         ),
         Viewer::Aggregate { threshold } => {
             let groups: Vec<&Parts> = c.groups.iter().map(|g| &g.parts).collect();
@@ -294,7 +308,8 @@ fn academic_view(
             .filter(|(_, c)| c.tally.expected() > 0)
             .map(|(&s, c)| {
                 let prior = before.as_ref().and_then(|p| p.schools.get(&s));
-                let shown = (s_shown[&s], s_before.get(&s).copied().unwrap_or(true));
+                let was = s_before.get(&s).copied().unwrap_or(Shown::Whole);
+                let shown = (s_shown[&s], was);
                 let name = &dep.data.institutions.schools[s].name;
                 academic_row(rules, ind, name, (c, prior), shown, viewer)
             })
@@ -369,9 +384,12 @@ fn elpi_visible(
     all: &elpi::Tally,
     schools: &BTreeMap<usize, elpi::Tally>,
     viewer: Viewer,
-) -> (bool, BTreeMap<usize, bool>) {
+) -> (Shown, BTreeMap<usize, Shown>) {
     let Viewer::Aggregate { threshold } = viewer else {
-        return (true, schools.keys().map(|&s| (s, true)).collect());
+        return (
+            Shown::Whole,
+            schools.keys().map(|&s| (s, Shown::Whole)).collect(),
+        );
     };
     let parts: Vec<Parts> = schools.values().map(elpi_parts).collect();
     let (g, s) = hidden::shown(
@@ -399,15 +417,16 @@ fn elpi_view(
     }
     let (all_shown, s_shown) = elpi_visible(&now, &now_schools, viewer);
     let (all_before, s_before) = elpi_visible(&before, &before_schools, viewer);
-    let make = |name: &str, t: &elpi::Tally, prior: Option<&elpi::Tally>, shown: (bool, bool)| {
-        if !shown.0 {
+    let make = |name: &str, t: &elpi::Tally, prior: Option<&elpi::Tally>, shown: (Shown, Shown)| {
+        if shown.0 == Shown::Nothing {
             return Row::hidden(name);
         }
-        let before = if shown.1 { elpi_stat(prior) } else { None };
+        let before = match shown.1 {
+            Shown::Nothing => None,
+            _ => elpi_stat(prior),
+        };
         let mut r = row(rules, ind, name, elpi_stat(Some(t)), before, "%");
-        if !shown.1 && prior.is_some() {
-            r.hide_prior();
-        }
+        r.limit(shown.0, if prior.is_some() { shown.1 } else { Shown::Whole });
         if let Viewer::Administrator = viewer {
             r.counts = vec![t.progressed, t.maintained_top, t.maintained, t.declined];
         }
@@ -418,7 +437,8 @@ fn elpi_view(
         now_schools
             .iter()
             .map(|(&s, t)| {
-                let shown = (s_shown[&s], s_before.get(&s).copied().unwrap_or(true));
+                let was = s_before.get(&s).copied().unwrap_or(Shown::Whole);
+                let shown = (s_shown[&s], was);
                 let name = &dep.data.institutions.schools[s].name;
                 make(name, t, before_schools.get(&s), shown)
             })
