@@ -165,7 +165,10 @@ mod tests {
         // English learners (45), White (12) and School A (44) still show
         // their levels; Asian (5) and School B (6) nothing.
         let (g, s) = shown(&groups, &[&a, &b], 10);
-        assert_eq!((g[1], g[6], g[8]), (Shown::Levels, Shown::Nothing, Shown::Levels));
+        assert_eq!(
+            (g[1], g[6], g[8]),
+            (Shown::Levels, Shown::Nothing, Shown::Levels)
+        );
         assert_eq!(s, vec![Shown::Levels, Shown::Nothing]);
     }
 }

@@ -253,7 +253,14 @@ fn academic_row(
         }
         _ => "none".into(),
     };
-    r.limit(shown.0, if before.is_some() { shown.1 } else { Shown::Whole });
+    r.limit(
+        shown.0,
+        if before.is_some() {
+            shown.1
+        } else {
+            Shown::Whole
+        },
+    );
     r
 }
 
@@ -426,7 +433,14 @@ fn elpi_view(
             _ => elpi_stat(prior),
         };
         let mut r = row(rules, ind, name, elpi_stat(Some(t)), before, "%");
-        r.limit(shown.0, if prior.is_some() { shown.1 } else { Shown::Whole });
+        r.limit(
+            shown.0,
+            if prior.is_some() {
+                shown.1
+            } else {
+                Shown::Whole
+            },
+        );
         if let Viewer::Administrator = viewer {
             r.counts = vec![t.progressed, t.maintained_top, t.maintained, t.declined];
         }
