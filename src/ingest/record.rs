@@ -93,12 +93,8 @@ fn place_school(
 
 /// A student a Student Score Data File lists without a score, keyed as a
 /// [`Record`] is; its school year comes from the file's scored records.
-#[derive(Debug, Clone)]
 pub struct Unscored<'a> {
-    pub district_id: &'a str,
-    pub district_name: &'a str,
-    pub school_id: &'a str,
-    pub school_name: &'a str,
+    pub place: Place<'a>,
     pub ssid: &'a str,
     pub first: &'a str,
     pub last: &'a str,
@@ -118,13 +114,7 @@ pub fn add_untested(
     schools: &mut Schools,
     diags: &mut Diagnostics,
 ) -> bool {
-    let place = Place {
-        district_id: row.district_id,
-        district_name: row.district_name,
-        school_id: row.school_id,
-        school_name: row.school_name,
-    };
-    let Some(school) = place_school(source, &place, data, schools, diags) else {
+    let Some(school) = place_school(source, &row.place, data, schools, diags) else {
         return false;
     };
     let student = data.upsert_student(row.ssid, row.first, row.last);

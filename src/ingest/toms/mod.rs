@@ -17,7 +17,10 @@ mod layouts;
 
 use super::record::{self, OfficialText, Record, Source, Unscored};
 use super::values::{self, Expected};
-use super::{institutions::Schools, lines, BATCH};
+use super::{
+    institutions::{Place, Schools},
+    lines, BATCH,
+};
 use crate::catalog::{Catalog, Kind};
 use crate::diag::{column_letters, Diagnostics, Location};
 use crate::model::{
@@ -626,10 +629,12 @@ fn unscored<'a>(
     };
     let text = |f: F| values::opt(c.get(f));
     Ok(Parsed::Untested(Box::new(Unscored {
-        district_id: c.get(F::LeaCode),
-        district_name: c.get(F::LeaName),
-        school_id: c.get(F::SchoolCode),
-        school_name: c.get(F::SchoolName),
+        place: Place {
+            district_id: c.get(F::LeaCode),
+            district_name: c.get(F::LeaName),
+            school_id: c.get(F::SchoolCode),
+            school_name: c.get(F::SchoolName),
+        },
         ssid,
         first: c.get(F::First),
         last: c.get(F::Last),

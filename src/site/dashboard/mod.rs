@@ -17,7 +17,7 @@ use academic::{group_names, Count, Counts};
 use anyhow::Result;
 use hidden::{Parts, Shown};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One row of an indicator's table.
 #[derive(Debug, Serialize)]
@@ -290,12 +290,11 @@ fn academic_view(
     b: &Bundle,
     rules: &Rules,
     ind: &Indicator,
-    year: u16,
-    viewer: Viewer,
+    listed: &BTreeSet<(u32, u16)>,
+    (year, viewer): (u16, Viewer),
 ) -> Option<IndicatorView> {
-    let listed = academic::listed(dep, b);
-    let now = academic::counts(dep, b, &listed, &ind.id, year)?;
-    let before = academic::counts(dep, b, &listed, &ind.id, year - 1);
+    let now = academic::counts(dep, b, listed, &ind.id, year)?;
+    let before = academic::counts(dep, b, listed, &ind.id, year - 1);
     let (g_shown, s_shown) = visible(Some(&now), viewer);
     let (g_before, s_before) = visible(before.as_ref(), viewer);
     let names = group_names();
@@ -528,9 +527,13 @@ pub(super) fn page(
         Kind::Aggregate => Viewer::Aggregate { threshold },
         _ => Viewer::Administrator,
     };
+    let listed = academic::listed(dep, b);
     let mut indicators: Vec<IndicatorView> = ["ela", "math"]
         .iter()
-        .filter_map(|id| academic_view(dep, b, rules, rules.indicator(id)?, year, viewer))
+        .filter_map(|id| {
+            let ind = rules.indicator(id)?;
+            academic_view(dep, b, rules, ind, &listed, (year, viewer))
+        })
         .collect();
     if let Some(ind) = rules.indicator("elpi") {
         indicators.extend(elpi_view(dep, b, rules, ind, results, year, viewer));
