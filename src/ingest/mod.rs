@@ -318,6 +318,7 @@ pub fn load_dir(
         }
     }
     (report.duplicates, report.joined) = resolve_duplicates(&mut data, diags);
+    data.untested.sort_by_key(|u| u.school);
     (data, report)
 }
 

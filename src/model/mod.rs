@@ -599,7 +599,8 @@ pub struct Dataset {
     pub assessments: Vec<Assessment>,
     assessment_index: HashMap<String, AssessmentIdx>,
     pub exams: Vec<Exam>,
-    /// Students listed without a score, from Student Score Data Files.
+    /// Students listed without a score, from Student Score Data Files;
+    /// sorted by school once loading ends ([`Dataset::untested_at`]).
     pub untested: Vec<Untested>,
     /// TRT detail, by index into `exams`.
     pub details: HashMap<usize, ExamDetail>,
@@ -660,6 +661,17 @@ impl Dataset {
         i
     }
 
+    /// The untested records at school `school`.
+    pub fn untested_at(&self, school: usize) -> &[Untested] {
+        let from = self
+            .untested
+            .partition_point(|u| (u.school as usize) < school);
+        let to = self
+            .untested
+            .partition_point(|u| (u.school as usize) <= school);
+        &self.untested[from..to]
+    }
+
     /// The index of `path` in `files`, adding it when new.
     pub fn file_index(&mut self, path: &std::path::Path) -> u32 {
         if let Some(&i) = self.file_ids.get(path) {
@@ -706,6 +718,32 @@ mod tests {
         assert!(Grant::parse("principal:100").is_err());
         assert!(Grant::parse("teacher").is_err());
         assert!(Grant::parse("aggregate_reporter:100").is_err());
+    }
+
+    #[test]
+    fn untested_records_are_found_by_school() {
+        let mut data = Dataset::default();
+        for (student, school) in [(0, 0), (1, 2), (2, 2), (3, 5)] {
+            data.untested.push(Untested {
+                student,
+                family: 0,
+                school,
+                school_year: 2025,
+                grade: Grade::N(5),
+                official: Official::default(),
+                demographics: Demographics::default(),
+                origin: Origin {
+                    file: 0,
+                    line: student + 2,
+                },
+            });
+        }
+        let at = |s| -> Vec<u32> { data.untested_at(s).iter().map(|u| u.student).collect() };
+        assert_eq!(at(0), [0]);
+        assert_eq!(at(1), [] as [u32; 0]);
+        assert_eq!(at(2), [1, 2]);
+        assert_eq!(at(5), [3]);
+        assert_eq!(at(6), [] as [u32; 0]);
     }
 
     #[test]

@@ -130,10 +130,10 @@ pub(super) fn listed(dep: &Deployment, b: &Bundle) -> BTreeSet<(u32, u16)> {
             .filter(|o| o.include.is_some())
             .map(|_| (x.school, x.school_year))
     });
-    let from_untested = data
-        .untested
+    let from_untested = b
+        .schools
         .iter()
-        .filter(|u| b.schools.binary_search(&(u.school as usize)).is_ok())
+        .flat_map(|&s| data.untested_at(s))
         .map(|u| (u.school, u.school_year));
     from_results.chain(from_untested).collect()
 }
@@ -184,10 +184,9 @@ fn entries(dep: &Deployment, b: &Bundle, subject: &str, year: u16) -> Vec<Entry>
             taking,
         });
     }
-    for u in &data.untested {
+    for u in b.schools.iter().flat_map(|&s| data.untested_at(s)) {
         if u.school_year != year
             || subject_of(dep, u.family) != Some(subject)
-            || b.schools.binary_search(&(u.school as usize)).is_err()
             || !seen.insert(u.student)
         {
             continue;
