@@ -315,8 +315,9 @@ fn practice_items_have_responses_and_summatives_have_detail() {
     let (mut traits, mut targets) = (0, 0);
     for detail in dep.data.details.values() {
         for r in &detail.items {
-            assert!(keys.contains(&r.key), "item {} is a practice item", r.key);
-            answered.insert(r.key.clone());
+            let key = dep.data.strings.get(r.key);
+            assert!(keys.contains(key), "item {key} is a practice item");
+            answered.insert(key.to_string());
         }
         traits += detail.traits.len();
         targets += detail.targets.len();

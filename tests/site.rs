@@ -879,7 +879,7 @@ fn target_reports_follow_rdw_rules() {
     let claims: BTreeSet<&str> = all
         .iter()
         .flat_map(|e| &dep.data.details[e].targets)
-        .map(|t| t.target.split('|').next().unwrap())
+        .map(|t| dep.data.strings.get(t.target).split('|').next().unwrap())
         .collect();
     assert!(claims.len() > 1, "{claims:?}");
     // ...and the report shows Claim 1's.

@@ -16,6 +16,7 @@ pub mod values;
 use crate::catalog::Catalog;
 use crate::diag::{Diagnostics, Location};
 use crate::model::{Dataset, Exam, ALL_FLAGS};
+use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -298,7 +299,18 @@ pub fn load_dir(
         Format::Groups | Format::OneRoster(_) => 3,
     });
     let mut schools = institutions::Schools::new(institutions_given, own_lea);
-    for (format, path) in by_format {
+    let mut files = by_format.into_iter().peekable();
+    while let Some((format, path)) = files.next() {
+        if format == Format::Trt {
+            let mut run = vec![path];
+            while run.len() < TRT_BATCH && files.peek().is_some_and(|(f, _)| *f == Format::Trt) {
+                run.extend(files.next().map(|(_, p)| p));
+            }
+            for (path, count) in load_trt(run, catalog, &mut data, &mut schools, diags) {
+                report.files.push((path, Format::Trt, count));
+            }
+            continue;
+        }
         if let Format::OneRoster(table) = format {
             if let Some(text) = read_text(&path, diags) {
                 let folder = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -334,6 +346,39 @@ fn unrecognised(path: &Path, head: &[u8], diags: &mut Diagnostics) {
     );
 }
 
+/// How many TRT documents are read and parsed at a time, in parallel,
+/// before they are loaded in order: enough to keep every core busy, few
+/// enough that their text is not held all at once.
+const TRT_BATCH: usize = 1024;
+
+/// Reads and parses the TRT documents at `paths` in parallel, then loads
+/// them in order; returns each file's count of exams added.
+fn load_trt(
+    paths: Vec<PathBuf>,
+    catalog: &Catalog,
+    data: &mut Dataset,
+    schools: &mut institutions::Schools,
+    diags: &mut Diagnostics,
+) -> Vec<(PathBuf, usize)> {
+    let parsed: Vec<(Diagnostics, Option<trt::Parsed>)> = paths
+        .par_iter()
+        .map(|path| {
+            let mut found = Diagnostics::default();
+            let parsed = read_text(path, &mut found).map(|text| trt::parse(&text));
+            (found, parsed)
+        })
+        .collect();
+    paths
+        .into_iter()
+        .zip(parsed)
+        .map(|(path, (found, parsed))| {
+            diags.extend(found);
+            let count = parsed.map_or(0, |p| trt::load(&path, p, catalog, data, schools, diags));
+            (path, count)
+        })
+        .collect()
+}
+
 fn load_file(
     path: &Path,
     format: Format,
@@ -367,9 +412,12 @@ fn load_file(
         Format::InstitutionsCsv => {
             institutions::load_simple(path, &text, &mut data.institutions, diags)
         }
-        Format::Trt => trt::load(path, &text, catalog, data, schools, diags),
         Format::Groups => groups::load(path, &text, data, diags),
-        Format::CersExport | Format::CersRoster | Format::ScoreData | Format::OneRoster(_) => {
+        Format::CersExport
+        | Format::CersRoster
+        | Format::ScoreData
+        | Format::Trt
+        | Format::OneRoster(_) => {
             unreachable!("read elsewhere")
         }
     }

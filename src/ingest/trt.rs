@@ -12,7 +12,7 @@ use super::values;
 use crate::catalog::{Catalog, Kind};
 use crate::diag::{Diagnostics, Location};
 use crate::model::{
-    AdminCondition, Completeness, Dataset, Demographics, Elas, ExamDetail, Flag, Grade,
+    AdminCondition, Completeness, Dataset, Demographics, Elas, ExamDetail, Flag, Grade, Interner,
     ItemResponse, Score, Sex, TargetScore, TraitScore, RACE_FLAGS,
 };
 use chrono::NaiveDate;
@@ -85,7 +85,62 @@ struct Report {
     opportunity: HashMap<String, String>,
     opportunity_line: u64,
     scores: Vec<HashMap<String, String>>,
-    detail: ExamDetail,
+    items: Vec<Item>,
+    /// Accommodation codes, in document order.
+    accommodations: Vec<String>,
+}
+
+/// An item response as the document gives it.
+struct Item {
+    bank_key: String,
+    key: String,
+    position: u32,
+    content_level: String,
+    score: Option<f32>,
+    max_score: Option<f32>,
+    /// The letters of the response ([`ItemResponse::chosen`]).
+    chosen: Option<String>,
+    /// Sub-scores by dimension, e.g. writing traits ("Organization", 3).
+    sub_scores: Vec<(String, f32)>,
+}
+
+impl Item {
+    fn interned(&self, strings: &mut Interner) -> ItemResponse {
+        ItemResponse {
+            bank_key: strings.intern(&self.bank_key),
+            key: strings.intern(&self.key),
+            position: self.position,
+            content_level: strings.intern(&self.content_level),
+            score: self.score,
+            max_score: self.max_score,
+            chosen: self.chosen.as_deref().map(|c| strings.intern(c)),
+        }
+    }
+}
+
+/// The letters of a response, upper-case, sorted and each once; None
+/// when it has none.
+fn letters(response: &str) -> Option<String> {
+    let mut chosen: Vec<char> = response
+        .chars()
+        .filter(char::is_ascii_alphabetic)
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    chosen.sort_unstable();
+    chosen.dedup();
+    (!chosen.is_empty()).then(|| chosen.into_iter().collect())
+}
+
+/// A TRT document, parsed: documents are parsed in parallel ([`parse`]),
+/// then loaded in order ([`load`]).
+pub struct Parsed(Result<Report, (u64, u64, String)>);
+
+/// Parses the text of one TRT document.
+pub fn parse(text: &str) -> Parsed {
+    Parsed(read(text).map_err(|(offset, msg)| {
+        let (line, col) = line_of(text, offset);
+        (line, col, msg)
+    }))
 }
 
 /// The most attributes one TRT element may have; the richest has about a dozen.
@@ -127,19 +182,18 @@ fn line_of(text: &str, offset: u64) -> (u64, u64) {
     (line, col)
 }
 
-/// Reads one TRT document into `data`. Returns the number of exams added.
+/// Loads one parsed TRT document into `data`. Returns the number of exams added.
 pub fn load(
     path: &Path,
-    text: &str,
+    parsed: Parsed,
     catalog: &Catalog,
     data: &mut Dataset,
     schools: &mut Schools,
     diags: &mut Diagnostics,
 ) -> usize {
-    let mut report = match read(text) {
+    let report = match parsed.0 {
         Ok(r) => r,
-        Err((offset, msg)) => {
-            let (line, col) = line_of(text, offset);
+        Err((line, col, msg)) => {
             diags.error(
                 Location::at(path, line, col),
                 format!("not well-formed TRT XML: {msg}"),
@@ -159,11 +213,7 @@ pub fn load(
         );
         return 0;
     }
-    let Opportunity {
-        row,
-        claims,
-        birth_date,
-    } = match to_record(&report, catalog, &at, diags) {
+    let Opportunity { row, birth_date } = match to_record(&report, catalog, &at, diags) {
         Ok(parts) => parts,
         Err(msg) => {
             diags.error(at, msg);
@@ -182,14 +232,20 @@ pub fn load(
     if let Some(b) = birth_date {
         data.students[data.exams[exam].student as usize].birth_date = Some(b);
     }
-    let (targets, mut traits) = targets_and_traits(&report);
+    let strings = &mut data.strings;
+    let (targets, mut traits) = targets_and_traits(&report, strings);
     if traits.is_empty() {
-        traits = item_traits(&report.detail.items);
+        traits = item_traits(&report.items, strings);
     }
-    report.detail.claims = claims;
-    report.detail.targets = targets;
-    report.detail.traits = traits;
-    data.details.insert(exam, report.detail);
+    let items = report.items.iter().map(|i| i.interned(strings)).collect();
+    data.details.insert(
+        exam,
+        ExamDetail {
+            items,
+            targets,
+            traits,
+        },
+    );
     1
 }
 
@@ -198,7 +254,7 @@ fn read(text: &str) -> Result<Report, (u64, String)> {
     let mut reader = Reader::from_str(text);
     let mut report = Report::default();
     let mut stack: Vec<String> = Vec::new();
-    let mut item: Option<ItemResponse> = None;
+    let mut item: Option<Item> = None;
     // The text of the Response being read: text, entities and CDATA in turn.
     let mut response = String::new();
     loop {
@@ -225,11 +281,10 @@ fn read(text: &str) -> Result<Report, (u64, String)> {
             Event::End(e) => {
                 let name = e.name().as_ref().to_string();
                 if name == "Item" {
-                    add_item(&mut report.detail.items, item.take());
+                    add_item(&mut report.items, item.take());
                 } else if name == "Response" {
                     if let Some(it) = item.as_mut() {
-                        let value = response.trim();
-                        it.response = (!value.is_empty()).then(|| value.to_string());
+                        it.chosen = letters(&response);
                     }
                     response.clear();
                 }
@@ -259,21 +314,15 @@ fn read(text: &str) -> Result<Report, (u64, String)> {
                 report.opportunity = a.clone();
                 report.opportunity_line = line_of(text, pos).0;
             }
-            "Accommodation" => {
-                report
-                    .detail
-                    .accommodations
-                    .push((get("code"), get("type"), get("value")))
-            }
+            "Accommodation" => report.accommodations.push(get("code")),
             "Score" if stack.last().map(String::as_str) == Some("Opportunity") => {
                 report.scores.push(a.clone())
             }
             "Item" => {
-                item = Some(ItemResponse {
+                item = Some(Item {
                     bank_key: get("bankKey"),
                     key: get("key"),
                     position: get("position").parse().unwrap_or(0),
-                    format: get("format"),
                     content_level: a
                         .get("contentLevel")
                         .or(a.get("strand"))
@@ -281,7 +330,7 @@ fn read(text: &str) -> Result<Report, (u64, String)> {
                         .unwrap_or_default(),
                     score: get("score").parse().ok().filter(|s: &f32| *s >= 0.0),
                     max_score: None,
-                    response: None,
+                    chosen: None,
                     sub_scores: Vec::new(),
                 });
             }
@@ -303,7 +352,7 @@ fn read(text: &str) -> Result<Report, (u64, String)> {
             stack.push(name);
         } else if name == "Item" {
             // `<Item …/>`: valid under the XSD (Response and ScoreInfo are optional).
-            add_item(&mut report.detail.items, item.take());
+            add_item(&mut report.items, item.take());
         }
     }
     Ok(report)
@@ -311,7 +360,7 @@ fn read(text: &str) -> Result<Report, (u64, String)> {
 
 /// Adds an item response, once per item: some vendors repeat an item key in
 /// one opportunity, and a student answers an item once. The scored copy wins.
-fn add_item(items: &mut Vec<ItemResponse>, item: Option<ItemResponse>) {
+fn add_item(items: &mut Vec<Item>, item: Option<Item>) {
     let Some(item) = item else { return };
     match items
         .iter_mut()
@@ -347,15 +396,14 @@ fn family_of(catalog: &Catalog, test: &HashMap<String, String>) -> Result<usize,
         .ok_or_else(|| format!("Test subject `{subject}`, assessmentType `{kind}`: expected a family in the assessment catalog"))
 }
 
-/// What a report gives beyond the TRT detail: its record, claim scores and
-/// the student's birth date.
+/// What a report gives beyond the TRT detail: its record and the student's
+/// birth date.
 struct Opportunity<'a> {
     row: Record<'a>,
-    claims: Vec<(String, Score)>,
     birth_date: Option<NaiveDate>,
 }
 
-/// The record a report describes, its claim scores and the birth date.
+/// The record a report describes and the birth date.
 fn to_record<'a>(
     r: &'a Report,
     catalog: &Catalog,
@@ -436,23 +484,11 @@ fn to_record<'a>(
         demographics: demographics(ex),
         language: ex.get("LanguageCode"),
         language_alt: "",
-        accommodations: r
-            .detail
-            .accommodations
-            .iter()
-            .map(|(c, _, _)| c.as_str())
-            .collect::<Vec<_>>()
-            .join("|")
-            .into(),
+        accommodations: r.accommodations.join("|").into(),
         official: None,
     };
     let birth_date = values::date(ex.get("Birthdate")).ok().flatten();
-    let claims = claims.into_iter().filter(|(_, s)| !s.is_empty()).collect();
-    Ok(Opportunity {
-        row,
-        claims,
-        birth_date,
-    })
+    Ok(Opportunity { row, birth_date })
 }
 
 /// The overall score and the per-claim scores from the Opportunity's Score elements.
@@ -492,7 +528,7 @@ fn scores(r: &Report) -> (Score, Vec<(String, Score)>) {
 }
 
 /// Target residuals and writing traits, which live in Score elements too.
-fn targets_and_traits(r: &Report) -> (Vec<TargetScore>, Vec<TraitScore>) {
+fn targets_and_traits(r: &Report, strings: &mut Interner) -> (Vec<TargetScore>, Vec<TraitScore>) {
     let mut targets: Vec<TargetScore> = Vec::new();
     let mut traits = Vec::new();
     for s in &r.scores {
@@ -502,11 +538,12 @@ fn targets_and_traits(r: &Report) -> (Vec<TargetScore>, Vec<TraitScore>) {
         let se: Option<f32> = get("standardError").parse().ok();
         match label {
             "StudentRelativeResidualScore" | "StandardMetRelativeResidualScore" => {
+                let measure = strings.intern(measure);
                 let t = match targets.iter_mut().position(|t| t.target == measure) {
                     Some(i) => &mut targets[i],
                     None => {
                         targets.push(TargetScore {
-                            target: measure.to_string(),
+                            target: measure,
                             student_relative: None,
                             student_relative_se: None,
                             standard_met_relative: None,
@@ -523,11 +560,11 @@ fn targets_and_traits(r: &Report) -> (Vec<TargetScore>, Vec<TraitScore>) {
             }
             "RawScore" => {
                 let parts: Vec<&str> = measure.split('_').collect();
-                if let (["SOCK", purpose, trait_code], Some(v)) = (parts.as_slice(), value) {
-                    if matches!(*trait_code, "ORG" | "EVI" | "CON") {
+                if let (["SOCK", purpose, code], Some(v)) = (parts.as_slice(), value) {
+                    if let Some(&trait_code) = TRAIT_CODES.iter().find(|c| *c == code) {
                         traits.push(TraitScore {
-                            purpose: purpose.to_string(),
-                            trait_code: trait_code.to_string(),
+                            purpose: strings.intern(purpose),
+                            trait_code,
                             score: v as u8,
                         });
                     }
@@ -539,10 +576,14 @@ fn targets_and_traits(r: &Report) -> (Vec<TargetScore>, Vec<TraitScore>) {
     (targets, traits)
 }
 
+/// The writing traits' codes.
+const TRAIT_CODES: [&str; 3] = ["ORG", "EVI", "CON"];
+
 /// Writing trait scores from the items' `SubScoreList`s (Organization/Purpose,
 /// Evidence/Elaboration, Conventions), for files without `SOCK_…` scores.
 /// Items do not name their writing purpose, so the purpose is left blank.
-fn item_traits(items: &[ItemResponse]) -> Vec<TraitScore> {
+fn item_traits(items: &[Item], strings: &mut Interner) -> Vec<TraitScore> {
+    let blank = strings.intern("");
     const DIMENSIONS: [(&str, &str); 3] = [
         ("organization/purpose", "ORG"),
         ("evidence/elaboration", "EVI"),
@@ -557,8 +598,8 @@ fn item_traits(items: &[ItemResponse]) -> Vec<TraitScore> {
                 .find(|(d, _)| dimension.eq_ignore_ascii_case(d))?
                 .1;
             Some(TraitScore {
-                purpose: String::new(),
-                trait_code: code.to_string(),
+                purpose: blank,
+                trait_code: code,
                 score: *points as u8,
             })
         })

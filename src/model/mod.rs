@@ -422,27 +422,27 @@ pub struct Untested {
     pub origin: Origin,
 }
 
-/// A student's response to one item, from TRT.
-#[derive(Debug, Clone, PartialEq)]
+/// A student's response to one item, from TRT: what the item reports use,
+/// its strings interned in [`Dataset::strings`].
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ItemResponse {
-    pub bank_key: String,
-    pub key: String,
+    pub bank_key: Sym,
+    pub key: Sym,
     pub position: u32,
-    pub format: String,
     /// TRT `contentLevel`, e.g. `2-W|8-6` (claim|target).
-    pub content_level: String,
+    pub content_level: Sym,
     pub score: Option<f32>,
     pub max_score: Option<f32>,
-    pub response: Option<String>,
-    /// Sub-scores by dimension, e.g. writing traits ("Organization", 3).
-    pub sub_scores: Vec<(String, f32)>,
+    /// The letters the response holds, upper-case, sorted and each once
+    /// (`B,D` is `BD`): all the choice counts read of it. None when it has none.
+    pub chosen: Option<Sym>,
 }
 
 /// A target's residual scores (summative), from TRT.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TargetScore {
     /// TRT measureOf, e.g. `1-IT|8-11`.
-    pub target: String,
+    pub target: Sym,
     pub student_relative: Option<f32>,
     pub student_relative_se: Option<f32>,
     pub standard_met_relative: Option<f32>,
@@ -450,25 +450,22 @@ pub struct TargetScore {
 }
 
 /// A writing trait score (summative ELA), from TRT.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TraitScore {
-    /// Writing purpose: ARGU, EXPL, INFO, NARR, OPIN.
-    pub purpose: String,
-    /// Trait: ORG, EVI, CON.
-    pub trait_code: String,
+    /// Writing purpose: ARGU, EXPL, INFO, NARR, OPIN, or blank when not given.
+    pub purpose: Sym,
+    /// Trait: ORG, EVI or CON.
+    pub trait_code: &'static str,
     pub score: u8,
 }
 
-/// What a TRT file adds to an exam beyond the export columns.
+/// What a TRT file adds to an exam beyond the export columns: what the
+/// item, writing trait and target reports read, and nothing more.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExamDetail {
-    /// Claim scale scores by TRT measureOf code.
-    pub claims: Vec<(String, Score)>,
     pub items: Vec<ItemResponse>,
     pub targets: Vec<TargetScore>,
     pub traits: Vec<TraitScore>,
-    /// Accommodations as (code, type, value).
-    pub accommodations: Vec<(String, String, String)>,
 }
 
 /// CERS subject codes, as groups restrict by subject.

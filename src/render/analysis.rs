@@ -156,7 +156,7 @@ pub fn analysis(dep: &Deployment, family: &Family, exams: &[usize]) -> Option<An
         .collect();
     let items = item_rows(dep, family, &details);
     let (choices, option_letters) = choice_rows(dep, &details);
-    let traits = trait_tables(&details);
+    let traits = trait_tables(dep, &details);
     let (targets, target_n) = target_rows(dep, family, &details);
     if items.is_empty() && traits.is_empty() && targets.is_empty() {
         return None;
@@ -183,11 +183,14 @@ pub fn analysis(dep: &Deployment, family: &Family, exams: &[usize]) -> Option<An
 }
 
 /// Responses grouped by item (bank and key), in test order.
-fn by_item<'a>(details: &[&'a ExamDetail]) -> Vec<Vec<&'a ItemResponse>> {
+fn by_item<'a>(dep: &'a Deployment, details: &[&'a ExamDetail]) -> Vec<Vec<&'a ItemResponse>> {
+    let text = |s| dep.data.strings.get(s);
     let mut by: BTreeMap<(&str, &str), Vec<&ItemResponse>> = BTreeMap::new();
     for d in details {
         for r in &d.items {
-            by.entry((&r.bank_key, &r.key)).or_default().push(r);
+            by.entry((text(r.bank_key), text(r.key)))
+                .or_default()
+                .push(r);
         }
     }
     let mut out: Vec<Vec<&ItemResponse>> = by.into_values().collect();
@@ -196,7 +199,8 @@ fn by_item<'a>(details: &[&'a ExamDetail]) -> Vec<Vec<&'a ItemResponse>> {
 }
 
 fn lookup<'a>(dep: &'a Deployment, r: &ItemResponse) -> Option<(&'a ItemSet, &'a Item)> {
-    dep.items.item(&r.bank_key, &r.key)
+    let text = |s| dep.data.strings.get(s);
+    dep.items.item(text(r.bank_key), text(r.key))
 }
 
 /// The claim's name, from a TRT claim code (`1-IT`, `2-W`, `1`, `SOCK_2`):
@@ -230,7 +234,8 @@ fn difficulty_label(d: f64) -> String {
 }
 
 fn item_rows(dep: &Deployment, family: &Family, details: &[&ExamDetail]) -> Vec<ItemRow> {
-    let mut rows: Vec<ItemRow> = by_item(details)
+    let text = |s| dep.data.strings.get(s);
+    let mut rows: Vec<ItemRow> = by_item(dep, details)
         .into_iter()
         .enumerate()
         .map(|(i, responses)| {
@@ -242,14 +247,12 @@ fn item_rows(dep: &Deployment, family: &Family, details: &[&ExamDetail]) -> Vec<
                 .unwrap_or(1.0)
                 .round() as u8;
             let points = Points::count(responses.iter().filter_map(|r| r.score), max);
-            let (claim_code, target) = first
-                .content_level
-                .split_once('|')
-                .unwrap_or((&first.content_level, ""));
+            let content_level = text(first.content_level);
+            let (claim_code, target) = content_level.split_once('|').unwrap_or((content_level, ""));
             let target = target.rsplit_once('-').map_or(target, |(t, _)| t);
             ItemRow {
                 number: i as u32 + 1,
-                id: format!("item-{}-{}", first.bank_key, first.key),
+                id: format!("item-{}-{}", text(first.bank_key), text(first.key)),
                 claim: claim_name(dep, family, claim_code),
                 target: target.to_string(),
                 dok: known.map(|(_, it)| it.dok.to_string()).unwrap_or_default(),
@@ -328,7 +331,7 @@ fn item_detail(set: &ItemSet, item: &Item) -> ItemDetail {
 fn choice_rows(dep: &Deployment, details: &[&ExamDetail]) -> (Vec<ChoiceRow>, Vec<String>) {
     let mut rows = Vec::new();
     let mut letters: Vec<String> = Vec::new();
-    for (i, responses) in by_item(details).into_iter().enumerate() {
+    for (i, responses) in by_item(dep, details).into_iter().enumerate() {
         let Some((_, item)) = lookup(dep, responses[0]).filter(|(_, it)| !it.options.is_empty())
         else {
             continue;
@@ -340,7 +343,9 @@ fn choice_rows(dep: &Deployment, details: &[&ExamDetail]) -> (Vec<ChoiceRow>, Ve
             }
         }
         let c = Choices::count(
-            responses.iter().filter_map(|r| r.response.as_deref()),
+            responses
+                .iter()
+                .filter_map(|r| Some(dep.data.strings.get(r.chosen?))),
             &options,
         );
         rows.push((i as u32 + 1, item, c));
@@ -370,11 +375,13 @@ fn choice_rows(dep: &Deployment, details: &[&ExamDetail]) -> (Vec<ChoiceRow>, Ve
     (rows, letters)
 }
 
-fn trait_tables(details: &[&ExamDetail]) -> Vec<TraitTable> {
+fn trait_tables(dep: &Deployment, details: &[&ExamDetail]) -> Vec<TraitTable> {
     let mut by: BTreeMap<&str, Vec<&crate::model::TraitScore>> = BTreeMap::new();
     for d in details {
         for t in &d.traits {
-            by.entry(&t.purpose).or_default().push(t);
+            by.entry(dep.data.strings.get(t.purpose))
+                .or_default()
+                .push(t);
         }
     }
     let widest = TRAITS.iter().map(|t| t.2).max().unwrap_or(0);
@@ -443,12 +450,12 @@ fn target_rows(
     let math = family.subject.eq_ignore_ascii_case("Math");
     for d in details {
         students += (!d.targets.is_empty()) as usize;
-        for t in d
-            .targets
-            .iter()
-            .filter(|t| !math || t.target.starts_with("1|"))
-        {
-            let slot = by.entry(&t.target).or_default();
+        for t in &d.targets {
+            let target = dep.data.strings.get(t.target);
+            if math && !target.starts_with("1|") {
+                continue;
+            }
+            let slot = by.entry(target).or_default();
             slot[0].extend(t.student_relative);
             slot[1].extend(t.standard_met_relative);
         }

@@ -16,10 +16,11 @@
 
 use crate::access::{Bundle, Shared, SiteMap, Unit, UnitOf};
 use crate::deployment::Deployment;
-use crate::model::Sym;
+use crate::model::{Dataset, ExamDetail, Sym};
 use crate::render::views::SiteInfo;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
+use std::fmt::Write;
 use std::sync::OnceLock;
 
 type Hash = [u8; 32];
@@ -249,9 +250,50 @@ fn exam(dep: &Deployment, e: usize) -> Hash {
         sym(x.accommodations),
         raw,
         official,
-        data.details.get(&e),
+        data.details.get(&e).map(|d| detail(data, d)),
     );
     Sha256::digest(text.as_bytes()).into()
+}
+
+/// TRT detail as text, its interned strings resolved: the same detail
+/// reads the same whatever else was loaded.
+fn detail(data: &Dataset, d: &ExamDetail) -> String {
+    let text = |s| data.strings.get(s);
+    let mut out = String::new();
+    for i in &d.items {
+        let _ = write!(
+            out,
+            "{}\x1f{}\x1f{}\x1f{}\x1f{:?}\x1f{:?}\x1f{:?};",
+            text(i.bank_key),
+            text(i.key),
+            i.position,
+            text(i.content_level),
+            i.score,
+            i.max_score,
+            i.chosen.map(text),
+        );
+    }
+    for t in &d.targets {
+        let _ = write!(
+            out,
+            "{}\x1f{:?}\x1f{:?}\x1f{:?}\x1f{:?};",
+            text(t.target),
+            t.student_relative,
+            t.student_relative_se,
+            t.standard_met_relative,
+            t.standard_met_relative_se,
+        );
+    }
+    for t in &d.traits {
+        let _ = write!(
+            out,
+            "{}\x1f{}\x1f{};",
+            text(t.purpose),
+            t.trait_code,
+            t.score
+        );
+    }
+    out
 }
 
 fn hex(h: Sha256) -> String {
