@@ -54,9 +54,7 @@ impl<R: Read> Read for Lf<R> {
             }
             // Copy the run up to the next CR (or as much as fits) in one go.
             let avail = &self.buf[self.pos..self.len];
-            let run = avail
-                .iter()
-                .position(|&b| b == b'\r')
+            let run = memchr::memchr(b'\r', avail)
                 .unwrap_or(avail.len())
                 .min(out.len() - w);
             out[w..w + run].copy_from_slice(&avail[..run]);
@@ -69,6 +67,18 @@ impl<R: Read> Read for Lf<R> {
         }
         Ok(w)
     }
+}
+
+/// `bytes` with CRLF and CR turned into LF; returned as it is when it has no CR.
+pub fn to_lf(bytes: Vec<u8>) -> Vec<u8> {
+    if memchr::memchr(b'\r', &bytes).is_none() {
+        return bytes;
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    Lf::new(&bytes[..])
+        .read_to_end(&mut out)
+        .expect("reading memory cannot fail");
+    out
 }
 
 #[cfg(test)]
@@ -99,5 +109,7 @@ mod tests {
             assert_eq!(norm(b"\r\r\n\r", chunk), b"\n\n\n", "chunk {chunk}");
             assert_eq!(norm(b"plain", chunk), b"plain");
         }
+        assert_eq!(to_lf(b"a\r\nb\rc\nd\r".to_vec()), b"a\nb\nc\nd\n");
+        assert_eq!(to_lf(b"plain\n".to_vec()), b"plain\n");
     }
 }

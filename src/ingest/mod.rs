@@ -426,9 +426,7 @@ fn load_file(
 /// A file's text, with CR and CRLF line ends read as LF; `None`, with an
 /// error naming the line, when it is not UTF-8 or cannot be read.
 fn read_text(path: &Path, diags: &mut Diagnostics) -> Option<String> {
-    let mut bytes = Vec::new();
-    let read = std::fs::File::open(path).and_then(|f| lines::Lf::new(f).read_to_end(&mut bytes));
-    match read.map(|_| bytes) {
+    match std::fs::read(path).map(lines::to_lf) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(t) => Some(t),
             Err(e) => {

@@ -84,10 +84,18 @@ struct Report {
     examinee: Contexted,
     opportunity: HashMap<String, String>,
     opportunity_line: u64,
-    scores: Vec<HashMap<String, String>>,
+    scores: Vec<ScoreElement>,
     items: Vec<Item>,
     /// Accommodation codes, in document order.
     accommodations: Vec<String>,
+}
+
+/// An Opportunity's `Score` element.
+struct ScoreElement {
+    measure_of: String,
+    measure_label: String,
+    value: String,
+    standard_error: String,
 }
 
 /// An item response as the document gives it.
@@ -316,7 +324,12 @@ fn read(text: &str) -> Result<Report, (u64, String)> {
             }
             "Accommodation" => report.accommodations.push(get("code")),
             "Score" if stack.last().map(String::as_str) == Some("Opportunity") => {
-                report.scores.push(a.clone())
+                report.scores.push(ScoreElement {
+                    measure_of: get("measureOf"),
+                    measure_label: get("measureLabel"),
+                    value: get("value"),
+                    standard_error: get("standardError"),
+                })
             }
             "Item" => {
                 item = Some(Item {
@@ -495,8 +508,7 @@ fn to_record<'a>(
 fn scores(r: &Report) -> (Score, Vec<(String, Score)>) {
     let mut by_measure: Vec<(String, Score)> = Vec::new();
     for s in &r.scores {
-        let get = |k: &str| s.get(k).map(String::as_str).unwrap_or("");
-        let (measure, label) = (get("measureOf"), get("measureLabel"));
+        let (measure, label) = (s.measure_of.as_str(), s.measure_label.as_str());
         let slot = |v: &mut Vec<(String, Score)>| -> usize {
             match v.iter().position(|(m, _)| m == measure) {
                 Some(i) => i,
@@ -509,12 +521,12 @@ fn scores(r: &Report) -> (Score, Vec<(String, Score)>) {
         match label {
             "ScaleScore" => {
                 let i = slot(&mut by_measure);
-                by_measure[i].1.scale = get("value").parse().ok();
-                by_measure[i].1.se = get("standardError").parse().ok();
+                by_measure[i].1.scale = s.value.parse().ok();
+                by_measure[i].1.se = s.standard_error.parse().ok();
             }
             "PerformanceLevel" => {
                 let i = slot(&mut by_measure);
-                by_measure[i].1.level = get("value").parse().ok();
+                by_measure[i].1.level = s.value.parse().ok();
             }
             _ => {}
         }
@@ -532,10 +544,9 @@ fn targets_and_traits(r: &Report, strings: &mut Interner) -> (Vec<TargetScore>, 
     let mut targets: Vec<TargetScore> = Vec::new();
     let mut traits = Vec::new();
     for s in &r.scores {
-        let get = |k: &str| s.get(k).map(String::as_str).unwrap_or("");
-        let (measure, label) = (get("measureOf"), get("measureLabel"));
-        let value: Option<f32> = get("value").parse().ok();
-        let se: Option<f32> = get("standardError").parse().ok();
+        let (measure, label) = (s.measure_of.as_str(), s.measure_label.as_str());
+        let value: Option<f32> = s.value.parse().ok();
+        let se: Option<f32> = s.standard_error.parse().ok();
         match label {
             "StudentRelativeResidualScore" | "StandardMetRelativeResidualScore" => {
                 let measure = strings.intern(measure);
