@@ -128,6 +128,14 @@ impl<'a> Fingerprints<'a> {
         hex(h)
     }
 
+    /// Bundle `b`'s District/School Export of `year`, of `exams`.
+    pub(super) fn export(&self, b: &Bundle, year: u16, exams: &[usize]) -> String {
+        let mut h = self.start("export");
+        h.update(format!("{}\0{year}\0", b.id));
+        self.exams(&mut h, exams);
+        hex(h)
+    }
+
     /// A student report.
     pub(super) fn report(&self, report: &Shared) -> String {
         let student = self.dep.data.exams[report.exams[0]].student;

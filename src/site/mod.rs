@@ -189,7 +189,18 @@ fn bundle_pages(
         ))?;
     }
     for (year, exams) in &exports {
-        sink(page(paths::export(*year), export::export(dep, exams)?))?;
+        let path = paths::export(*year);
+        let part = Part {
+            key: paths::in_bundle(&b.id, &path),
+            readers: &[i],
+        };
+        if out.kept(&part, &|| fp.export(b, *year, exams))? {
+            continue;
+        }
+        sink(Page {
+            part: Some(part.key.clone()),
+            ..page(path, export::export(dep, exams)?)
+        })?;
     }
     for (u, unit) in map.units[i].iter().enumerate() {
         let print = |k: usize| {
