@@ -10,7 +10,8 @@
 //!   site's name and footer, and every school and LEA;
 //! - every result of every student the part shows, in any year and at any
 //!   school, with its student, assessment and school, interned strings
-//!   resolved, and its TRT detail;
+//!   resolved, and its TRT detail; for a custom aggregate report, which
+//!   compares with the LEA and the state, every result of its family;
 //! - the part's own names and links: its id, its bundle's kind, its group,
 //!   its sections' ids and the ids of the reports and prints it links to.
 
@@ -32,6 +33,7 @@ pub(super) struct Fingerprints<'a> {
     by_student: &'a [Vec<usize>],
     global: OnceLock<Hash>,
     exams: OnceLock<Vec<Hash>>,
+    families: OnceLock<Vec<Hash>>,
 }
 
 impl<'a> Fingerprints<'a> {
@@ -46,6 +48,7 @@ impl<'a> Fingerprints<'a> {
             by_student,
             global: OnceLock::new(),
             exams: OnceLock::new(),
+            families: OnceLock::new(),
         }
     }
 
@@ -67,6 +70,28 @@ impl<'a> Fingerprints<'a> {
                 .map(|e| exam(self.dep, e))
                 .collect()
         })
+    }
+
+    /// Every result of family `f`, by the results' fingerprints.
+    fn family(&self, f: usize) -> &Hash {
+        let families = self.families.get_or_init(|| {
+            let (data, all) = (&self.dep.data, self.all());
+            let mut by: Vec<Vec<&Hash>> = vec![Vec::new(); self.dep.catalog.families.len()];
+            for (e, x) in data.exams.iter().enumerate() {
+                by[data.assessments[x.assessment as usize].family].push(&all[e]);
+            }
+            by.into_par_iter()
+                .map(|mut own| {
+                    own.sort_unstable();
+                    let mut h = Sha256::new();
+                    for x in own {
+                        h.update(x);
+                    }
+                    h.finalize().into()
+                })
+                .collect()
+        });
+        &families[f]
     }
 
     /// Adds every result of each of `students` (sorted, deduplicated).
@@ -125,6 +150,21 @@ impl<'a> Fingerprints<'a> {
             h.update(link.as_bytes());
             h.update([0]);
         }
+        hex(h)
+    }
+
+    /// Bundle `b`'s custom aggregate report of family `f`, which `note`
+    /// describes. It covers every result of the family: the report compares
+    /// the bundle's results with its LEA's and the state's.
+    pub(super) fn aggregate(&self, b: &Bundle, note: &str, f: usize) -> String {
+        let mut h = self.start("aggregate");
+        let label = b.label(self.dep);
+        let family = &self.dep.catalog.families[f].id;
+        h.update(format!(
+            "{}\0{:?}\0{label}\0{note}\0{family}\0",
+            b.id, b.kind
+        ));
+        h.update(self.family(f));
         hex(h)
     }
 

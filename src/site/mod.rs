@@ -182,25 +182,36 @@ fn bundle_pages(
     if let Some(html) = preview {
         sink(page(paths::DASHBOARD.into(), html))?;
     }
-    for &f in &families {
-        sink(page(
-            paths::aggregate(&dep.catalog.families[f].id),
-            aggregate_page::page(dep, &prepared.comparisons, b, f, base(), r)?,
-        ))?;
-    }
-    for (year, exams) in &exports {
-        let path = paths::export(*year);
+    // A page that is a part of its own, kept while its fingerprint is unchanged.
+    let own_part = |path: String,
+                    input: &dyn Fn() -> String,
+                    render: &dyn Fn() -> Result<Vec<u8>>|
+     -> Result<()> {
         let part = Part {
             key: paths::in_bundle(&b.id, &path),
             readers: &[i],
         };
-        if out.kept(&part, &|| fp.export(b, *year, exams))? {
-            continue;
+        if out.kept(&part, input)? {
+            return Ok(());
         }
         sink(Page {
             part: Some(part.key.clone()),
-            ..page(path, export::export(dep, exams)?)
-        })?;
+            ..page(path, render()?)
+        })
+    };
+    for &f in &families {
+        own_part(
+            paths::aggregate(&dep.catalog.families[f].id),
+            &|| fp.aggregate(b, &bundle_note(dep, b), f),
+            &|| aggregate_page::page(dep, &prepared.comparisons, b, f, base(), r),
+        )?;
+    }
+    for (year, exams) in &exports {
+        own_part(
+            paths::export(*year),
+            &|| fp.export(b, *year, exams),
+            &|| export::export(dep, exams),
+        )?;
     }
     for (u, unit) in map.units[i].iter().enumerate() {
         let print = |k: usize| {
