@@ -80,9 +80,9 @@ impl Contexted {
 /// What one TDSReport holds.
 #[derive(Default)]
 struct Report {
-    test: HashMap<String, String>,
+    test: Attributes,
     examinee: Contexted,
-    opportunity: HashMap<String, String>,
+    opportunity: Attributes,
     opportunity_line: u64,
     scores: Vec<ScoreElement>,
     items: Vec<Item>,
@@ -154,9 +154,20 @@ pub fn parse(text: &str) -> Parsed {
 /// The most attributes one TRT element may have; the richest has about a dozen.
 pub const MAX_ATTRIBUTES: usize = 64;
 
+/// An element's attributes by name, in document order: a dozen at most, so
+/// found by a scan rather than hashed.
+#[derive(Default, Clone)]
+struct Attributes(Vec<(String, String)>);
+
+impl Attributes {
+    fn get(&self, name: &str) -> Option<&String> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+}
+
 /// An element's attributes, with entities resolved; too many is an error.
-fn attrs(e: &BytesStart) -> Result<HashMap<String, String>, String> {
-    let mut out = HashMap::new();
+fn attrs(e: &BytesStart) -> Result<Attributes, String> {
+    let mut out = Vec::new();
     for a in e.attributes().flatten() {
         if out.len() == MAX_ATTRIBUTES {
             return Err(format!(
@@ -168,9 +179,9 @@ fn attrs(e: &BytesStart) -> Result<HashMap<String, String>, String> {
             .normalized_value(XmlVersion::Implicit1_0)
             .map(|v| v.into_owned())
             .unwrap_or_default();
-        out.insert(a.key.as_ref().to_string(), value);
+        out.push((a.key.as_ref().to_string(), value));
     }
-    Ok(out)
+    Ok(Attributes(out))
 }
 
 /// The text an entity or character reference stands for.
@@ -386,7 +397,7 @@ fn add_item(items: &mut Vec<Item>, item: Option<Item>) {
 }
 
 /// The catalog family of a TRT Test element.
-fn family_of(catalog: &Catalog, test: &HashMap<String, String>) -> Result<usize, String> {
+fn family_of(catalog: &Catalog, test: &Attributes) -> Result<usize, String> {
     let subject = test.get("subject").map(String::as_str).unwrap_or("");
     let kind = test.get("assessmentType").map(String::as_str).unwrap_or("");
     let id = format!(
