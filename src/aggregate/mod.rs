@@ -245,7 +245,7 @@ pub struct Cube {
     /// shown mean and SEM (-1: none) and the mean DFS to one decimal in place
     /// of the sums, in its alts as well.
     /// A signature's dimension value is -1 when the cell spans every value.
-    pub signatures: Vec<Vec<i8>>,
+    pub signatures: Vec<Signature>,
     pub cells: Vec<Vec<f64>>,
 }
 
@@ -264,7 +264,11 @@ pub struct AssessmentInfo {
     pub grade: String,
 }
 
-type Key = (u16, u32, Vec<i8>);
+/// A cell's value in each of the 10 subgroup dimensions; -1 where it spans
+/// every value.
+pub type Signature = [i8; 10];
+
+type Key = (u16, u32, Signature);
 
 /// Tallies `exams` by (year, assessment, signature); `split` picks the
 /// signatures from the exam's subgroups (-1 for a disabled dimension).
@@ -272,7 +276,7 @@ fn tally(
     dep: &Deployment,
     shape: &Shape,
     exams: impl Iterator<Item = usize>,
-    split: &dyn Fn(&[i8; 10]) -> Vec<Vec<i8>>,
+    split: &dyn Fn(&[i8; 10]) -> Vec<Signature>,
 ) -> BTreeMap<Key, Tally> {
     let mut out: BTreeMap<Key, Tally> = BTreeMap::new();
     for e in exams {
@@ -290,15 +294,15 @@ fn tally(
 }
 
 /// Every dimension set, as fine cells do.
-fn fine(v: &[i8; 10]) -> Vec<Vec<i8>> {
-    vec![v.to_vec()]
+fn fine(v: &[i8; 10]) -> Vec<Signature> {
+    vec![*v]
 }
 
 /// The overall cell and one cell per single dimension.
-fn marginal(v: &[i8; 10]) -> Vec<Vec<i8>> {
-    let mut out = vec![vec![-1i8; 10]];
+fn marginal(v: &[i8; 10]) -> Vec<Signature> {
+    let mut out = vec![[-1i8; 10]];
     for d in (0..10).filter(|&d| v[d] >= 0) {
-        let mut sig = vec![-1i8; 10];
+        let mut sig = [-1i8; 10];
         sig[d] = v[d];
         out.push(sig);
     }
@@ -360,7 +364,7 @@ pub fn cube(
             sums: Vec::new(),
             own: true,
         });
-        let split: &dyn Fn(&[i8; 10]) -> Vec<Vec<i8>> = if admin { &fine } else { &marginal };
+        let split: &dyn Fn(&[i8; 10]) -> Vec<Signature> = if admin { &fine } else { &marginal };
         tallies.push(tally(dep, &shape, by_school[&s].iter().copied(), split));
     }
     // The viewer's whole scope, when it is more than one school.
@@ -440,8 +444,8 @@ pub fn cube(
     let mut years: Vec<u16> = own.iter().map(|&e| data.exams[e].school_year).collect();
     years.sort_unstable();
     years.dedup();
-    let mut signatures: Vec<Vec<i8>> = Vec::new();
-    let mut sig_index: FxHashMap<Vec<i8>, usize> = FxHashMap::default();
+    let mut signatures: Vec<Signature> = Vec::new();
+    let mut sig_index: FxHashMap<Signature, usize> = FxHashMap::default();
     let mut cells = Vec::new();
     // Unscored opportunities (an invalidated test, say) count for nothing.
     for t in &mut tallies {
@@ -496,7 +500,7 @@ pub fn cube(
             let (year, a, sig) = key;
             let Some(&a) = local.get(&a) else { continue };
             let s = *sig_index.entry(sig).or_insert_with_key(|sig| {
-                signatures.push(sig.clone());
+                signatures.push(*sig);
                 signatures.len() - 1
             });
             cells.push(cell(i, year, a, s, &tally, look));
@@ -689,7 +693,7 @@ mod tests {
         assert!(m[0].iter().all(|&x| x == -1));
         assert_eq!(m[2][1], 4);
         assert_eq!(m[2].iter().filter(|&&x| x >= 0).count(), 1);
-        assert_eq!(fine(&v)[0], v.to_vec());
+        assert_eq!(fine(&v)[0], v);
         // A disabled dimension (-1) gets no cell of its own.
         let v = [0, 4, 2, 0, 1, 1, 1, -1, 1, 5];
         assert_eq!(marginal(&v).len(), 10);

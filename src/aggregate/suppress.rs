@@ -59,7 +59,7 @@ pub(super) fn suppressed(rows: &[Row], rollups: &[Rollup], threshold: usize) -> 
         }
     }
     for ((r, year, a, _), parts) in dims {
-        let total = index.get(&(r, &(year, a, vec![-1i8; 10]))).copied();
+        let total = index.get(&(r, &(year, a, [-1i8; 10]))).copied();
         sums.push((total, parts));
     }
     // Unseen remainders: always hidden, never counted as a recovered group.
@@ -115,7 +115,7 @@ pub(super) fn suppressed(rows: &[Row], rollups: &[Rollup], threshold: usize) -> 
     let mut out = vec![BTreeSet::new(); rows.len()];
     for (c, &(r, k)) in ids.iter().enumerate() {
         if hidden[c] {
-            out[r].insert(k.clone());
+            out[r].insert(*k);
         }
     }
     out
@@ -128,7 +128,7 @@ mod tests {
     fn cells(list: &[(i8, i8, u32)]) -> BTreeMap<Key, Tally> {
         list.iter()
             .map(|&(gender, grade, n)| {
-                let mut sig = vec![-1i8; 10];
+                let mut sig = [-1i8; 10];
                 sig[0] = gender;
                 sig[9] = grade;
                 let t = Tally {
