@@ -63,8 +63,10 @@ impl Row {
     }
 
     /// Hides what `now` and `prior` say the viewer may not see of this
-    /// year's and the prior year's figures.
-    fn limit(&mut self, now: Shown, prior: Shown) {
+    /// year's and the prior year's figures; a row without a prior year
+    /// (`has_prior` false) has nothing of it to hide.
+    fn limit(&mut self, (now, prior): (Shown, Shown), has_prior: bool) {
+        let prior = if has_prior { prior } else { Shown::Whole };
         if now == Shown::Levels {
             self.n = HIDDEN.into();
             self.status = HIDDEN.into();
@@ -253,14 +255,7 @@ fn academic_row(
         }
         _ => "none".into(),
     };
-    r.limit(
-        shown.0,
-        if before.is_some() {
-            shown.1
-        } else {
-            Shown::Whole
-        },
-    );
+    r.limit(shown, before.is_some());
     r
 }
 
@@ -432,14 +427,7 @@ fn elpi_view(
             _ => elpi_stat(prior),
         };
         let mut r = row(rules, ind, name, elpi_stat(Some(t)), before, "%");
-        r.limit(
-            shown.0,
-            if prior.is_some() {
-                shown.1
-            } else {
-                Shown::Whole
-            },
-        );
+        r.limit(shown, prior.is_some());
         if let Viewer::Administrator = viewer {
             r.counts = vec![t.progressed, t.maintained_top, t.maintained, t.declined];
         }
