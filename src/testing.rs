@@ -92,7 +92,7 @@ pub fn data(catalog: &Catalog, more: bool) -> Dataset {
     let ela = catalog.family("sb_ela_summative").unwrap();
     if more {
         let s = d.upsert_student("1000000003", "Cy", "Diaz");
-        let a = d.assessment("Grade 5 ELA Summative", ela, None);
+        let a = d.assessment("Grade 5 ELA Summative", ela, || None);
         d.exams.push(exam(s, a, 2025, 1, 5, 2550.0, 3));
         d.groups.push(group("Period 2", 1, vec![s]));
     }
@@ -103,7 +103,7 @@ pub fn data(catalog: &Catalog, more: bool) -> Dataset {
             ("Ben", "Kim")
         };
         let student = d.upsert_student(ssid, first, last);
-        let assessment = d.assessment(name, catalog.family(family).unwrap(), None);
+        let assessment = d.assessment(name, catalog.family(family).unwrap(), || None);
         d.exams
             .push(exam(student, assessment, year, school, grade, scale, level));
     }

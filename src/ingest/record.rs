@@ -167,8 +167,9 @@ pub fn add(
         _ => {}
     }
     let student = data.upsert_student(row.ssid, row.first, row.last);
-    let assessment_grade = values::grade_in_name(&row.assessment_name).or(row.assessment_grade);
-    let assessment = data.assessment(&row.assessment_name, row.family, assessment_grade);
+    let assessment = data.assessment(&row.assessment_name, row.family, || {
+        values::grade_in_name(&row.assessment_name).or(row.assessment_grade)
+    });
     let mut demographics = row.demographics;
     demographics.language = values::opt(row.language).map(|s| data.strings.intern(s));
     demographics.language_alt = values::opt(row.language_alt).map(|s| data.strings.intern(s));

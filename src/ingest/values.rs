@@ -3,8 +3,10 @@
 
 use crate::catalog::Level;
 use crate::model::{AdminCondition, Completeness, Grade};
+use chrono::format::{Item, Parsed, StrftimeItems};
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use std::collections::BTreeSet;
+use std::sync::LazyLock;
 
 /// What a cell should have held.
 pub type Expected = String;
@@ -116,6 +118,15 @@ const DATETIME_FORMATS: &[&str] = &[
     "%m/%d/%Y %I:%M:%S %p",
     "%m/%d/%Y %I:%M %p",
 ];
+
+/// [`DATETIME_FORMATS`] parsed once, rather than once per cell.
+static DATETIME_ITEMS: LazyLock<Vec<Vec<Item<'static>>>> = LazyLock::new(|| {
+    DATETIME_FORMATS
+        .iter()
+        .map(|f| StrftimeItems::new(f).parse().expect("a valid format"))
+        .collect()
+});
+
 const DATE_FORMATS: &[&str] = &[
     "%m/%d/%y",
     "%Y-%m-%d",
@@ -139,9 +150,13 @@ pub fn datetime(cell: &str) -> Result<NaiveDateTime, Expected> {
     let t = cell.trim();
     let core = t.strip_suffix('Z').unwrap_or(t);
     let core = strip_offset(core);
-    let parsed = DATETIME_FORMATS
+    let parsed = DATETIME_ITEMS
         .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(core, f).ok())
+        .find_map(|items| {
+            let mut parsed = Parsed::new();
+            chrono::format::parse(&mut parsed, core, items.iter()).ok()?;
+            parsed.to_naive_datetime_with_offset(0).ok()
+        })
         .or_else(|| date_only(core).and_then(|d| d.and_hms_opt(0, 0, 0)))
         .ok_or_else(|| {
             format!("a date such as 2024-04-08, 04/08/2024 or 2024-04-08 13:05:00, found `{t}`")
@@ -184,19 +199,32 @@ fn strip_offset(t: &str) -> &str {
 /// Yes/No (also Y/N, True/False, 1/0); blank is `None`.
 pub fn yes_no(cell: &str) -> Result<Option<bool>, Expected> {
     let Some(t) = opt(cell) else { return Ok(None) };
-    match t.to_ascii_lowercase().as_str() {
-        "yes" | "y" | "true" | "1" => Ok(Some(true)),
-        "no" | "n" | "false" | "0" => Ok(Some(false)),
-        _ => Err(format!("Yes, No or blank, found `{t}`")),
+    if is_any(t, &["yes", "y", "true", "1"]) {
+        Ok(Some(true))
+    } else if is_any(t, &["no", "n", "false", "0"]) {
+        Ok(Some(false))
+    } else {
+        Err(format!("Yes, No or blank, found `{t}`"))
     }
+}
+
+/// Whether `t` is one of `words`, ignoring ASCII case.
+fn is_any(t: &str, words: &[&str]) -> bool {
+    words.iter().any(|w| t.eq_ignore_ascii_case(w))
 }
 
 /// Completeness: `Complete` or `Partial`.
 pub fn completeness(cell: &str) -> Result<Completeness, Expected> {
-    match cell.trim().to_ascii_lowercase().as_str() {
-        "complete" => Ok(Completeness::Complete),
-        "partial" => Ok(Completeness::Partial),
-        t => Err(format!("Complete or Partial, found `{t}`")),
+    let t = cell.trim();
+    if t.eq_ignore_ascii_case("complete") {
+        Ok(Completeness::Complete)
+    } else if t.eq_ignore_ascii_case("partial") {
+        Ok(Completeness::Partial)
+    } else {
+        Err(format!(
+            "Complete or Partial, found `{}`",
+            t.to_ascii_lowercase()
+        ))
     }
 }
 

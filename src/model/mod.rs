@@ -643,11 +643,18 @@ impl Dataset {
         i
     }
 
-    /// The assessment with this name, adding it when new.
-    pub fn assessment(&mut self, name: &str, family: usize, grade: Option<Grade>) -> AssessmentIdx {
+    /// The assessment with this name, adding it when new with the grade
+    /// `grade` gives.
+    pub fn assessment(
+        &mut self,
+        name: &str,
+        family: usize,
+        grade: impl FnOnce() -> Option<Grade>,
+    ) -> AssessmentIdx {
         if let Some(&i) = self.assessment_index.get(name) {
             return i;
         }
+        let grade = grade();
         let i = self.assessments.len() as AssessmentIdx;
         self.assessments.push(Assessment {
             name: name.to_string(),
