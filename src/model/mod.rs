@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 mod institutions;
+mod keys;
 pub use institutions::{is_cds, Found, Institutions, Lea, School};
+pub use keys::{same, KeyIndex};
 
 /// A grade level, as CERS, CALPADS and TRT files write it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -112,19 +114,21 @@ pub struct Sym(pub u32);
 /// Stores each distinct string once.
 #[derive(Debug, Default)]
 pub struct Interner {
-    ids: HashMap<Box<str>, Sym>,
+    ids: KeyIndex,
     strings: Vec<Box<str>>,
 }
 
 impl Interner {
     /// The symbol for `s`, adding it when new.
     pub fn intern(&mut self, s: &str) -> Sym {
-        if let Some(&sym) = self.ids.get(s) {
-            return sym;
+        let strings = &self.strings;
+        if let Some(at) = self.ids.find(s, |i| &strings[i as usize]) {
+            return Sym(at);
         }
         let sym = Sym(self.strings.len() as u32);
         self.strings.push(s.into());
-        self.ids.insert(s.into(), sym);
+        let strings = &self.strings;
+        self.ids.insert(sym.0, |i| &strings[i as usize]);
         sym
     }
 
@@ -592,7 +596,8 @@ pub struct User {
 pub struct Dataset {
     pub institutions: Institutions,
     pub students: Vec<Student>,
-    student_index: HashMap<Box<str>, StudentIdx>,
+    /// Students by SSID.
+    student_index: KeyIndex,
     pub assessments: Vec<Assessment>,
     assessment_index: HashMap<String, AssessmentIdx>,
     pub exams: Vec<Exam>,
@@ -617,12 +622,14 @@ pub struct Dataset {
 impl Dataset {
     /// The student with this SSID, if known.
     pub fn student(&self, ssid: &str) -> Option<StudentIdx> {
-        self.student_index.get(ssid).copied()
+        let students = &self.students;
+        self.student_index
+            .find(ssid, |i| &students[i as usize].ssid)
     }
 
     /// Adds a student or updates the name of an existing one; returns its index.
     pub fn upsert_student(&mut self, ssid: &str, first: &str, last: &str) -> StudentIdx {
-        if let Some(&i) = self.student_index.get(ssid) {
+        if let Some(i) = self.student(ssid) {
             let s = &mut self.students[i as usize];
             if !first.is_empty() && *s.first_name != *first {
                 s.first_name = first.into();
@@ -639,7 +646,8 @@ impl Dataset {
             last_name: last.into(),
             birth_date: None,
         });
-        self.student_index.insert(ssid.into(), i);
+        let students = &self.students;
+        self.student_index.insert(i, |i| &students[i as usize].ssid);
         i
     }
 
