@@ -35,7 +35,8 @@ pub fn cells<'a>(data: &'a Dataset, catalog: &'a Catalog, exam: &'a Exam) -> Vec
         Some(cds) if cds.len() == 14 => (format!("{}0000000", &cds[..7]).into(), cds[7..].into()),
         _ => (lea.id.as_str().into(), school.id.as_str().into()),
     };
-    let mut cells: Vec<Cow<str>> = vec![
+    let mut cells: Vec<Cow<str>> = Vec::with_capacity(64);
+    cells.extend([
         district_id,
         lea.name.as_str().into(),
         lea.nces.as_deref().unwrap_or("").into(),
@@ -66,7 +67,7 @@ pub fn cells<'a>(data: &'a Dataset, catalog: &'a Catalog, exam: &'a Exam) -> Vec
             AdminCondition::NotReported => "",
         }
         .into(),
-    ];
+    ]);
     score_cells(&mut cells, &exam.overall);
     for column in 1..=6u8 {
         let alt = exam.alt.iter().find(|(c, _)| *c == column).map(|(_, s)| *s);
