@@ -69,16 +69,15 @@ pub fn race(d: &Demographics) -> u8 {
     if d.get(Flag::Hispanic) == Some(true) {
         return 0;
     }
-    let yes: Vec<usize> = RACE_FLAGS
+    let mut yes = RACE_FLAGS
         .iter()
         .enumerate()
         .skip(1)
         .filter(|(_, (f, _))| d.get(*f) == Some(true))
-        .map(|(i, _)| i)
-        .collect();
-    match yes.as_slice() {
-        [] => 8,
-        [one] => *one as u8,
+        .map(|(i, _)| i as u8);
+    match (yes.next(), yes.next()) {
+        (None, _) => 8,
+        (Some(one), None) => one,
         _ => 6,
     }
 }

@@ -160,6 +160,9 @@ pub struct Comparisons {
     state: Vec<OnceLock<BTreeMap<Key, Tally>>>,
     /// Per family: its exams.
     exams: Vec<OnceLock<Vec<usize>>>,
+    /// Each exam's family, in a compact array that scans of a bundle's
+    /// exams read instead of the exams themselves.
+    family_of: Vec<u16>,
 }
 
 impl Comparisons {
@@ -175,14 +178,19 @@ impl Comparisons {
                 .collect(),
             state: (0..families).map(|_| OnceLock::new()).collect(),
             exams: (0..families).map(|_| OnceLock::new()).collect(),
+            family_of: dep
+                .data
+                .exams
+                .iter()
+                .map(|e| dep.data.assessments[e.assessment as usize].family as u16)
+                .collect(),
         }
     }
 
     fn exams(&self, dep: &Deployment, family: usize) -> &[usize] {
         self.exams[family].get_or_init(|| {
-            let data = &dep.data;
-            (0..data.exams.len())
-                .filter(|&e| data.assessments[data.exams[e].assessment as usize].family == family)
+            (0..dep.data.exams.len())
+                .filter(|&e| self.family_of[e] as usize == family)
                 .collect()
         })
     }
@@ -200,7 +208,7 @@ impl Comparisons {
                 dep,
                 &Shape::of(dep, &dep.catalog.families[family]),
                 exams,
-                &marginal,
+                marginal,
             )
         })
     }
@@ -213,7 +221,7 @@ impl Comparisons {
                 dep,
                 &Shape::of(dep, &dep.catalog.families[family]),
                 exams,
-                &marginal,
+                marginal,
             )
         })
     }
@@ -276,37 +284,54 @@ fn tally(
     dep: &Deployment,
     shape: &Shape,
     exams: impl Iterator<Item = usize>,
-    split: &dyn Fn(&[i8; 10]) -> Vec<Signature>,
+    split: fn(&[i8; 10]) -> Signatures,
 ) -> BTreeMap<Key, Tally> {
-    let mut out: BTreeMap<Key, Tally> = BTreeMap::new();
+    let mut out: FxHashMap<Key, Tally> = FxHashMap::default();
     for e in exams {
         let x = &dep.data.exams[e];
         let dfs = distance::of_exam(&dep.catalog, &dep.data, e);
         let v = subgroups(x);
         let v: [i8; 10] = std::array::from_fn(|d| if shape.disabled[d] { -1 } else { v[d] as i8 });
-        for sig in split(&v) {
+        for &sig in split(&v).iter() {
             out.entry((x.school_year, x.assessment, sig))
                 .or_insert_with(|| shape.empty())
                 .add(shape, x, dfs);
         }
     }
-    out
+    out.into_iter().collect()
+}
+
+/// The signatures of the cells one exam counts in: up to one per dimension
+/// and the overall cell.
+struct Signatures {
+    all: [Signature; 11],
+    n: usize,
+}
+
+impl std::ops::Deref for Signatures {
+    type Target = [Signature];
+
+    fn deref(&self) -> &[Signature] {
+        &self.all[..self.n]
+    }
 }
 
 /// Every dimension set, as fine cells do.
-fn fine(v: &[i8; 10]) -> Vec<Signature> {
-    vec![*v]
+fn fine(v: &[i8; 10]) -> Signatures {
+    let mut all = [[-1i8; 10]; 11];
+    all[0] = *v;
+    Signatures { all, n: 1 }
 }
 
 /// The overall cell and one cell per single dimension.
-fn marginal(v: &[i8; 10]) -> Vec<Signature> {
-    let mut out = vec![[-1i8; 10]];
+fn marginal(v: &[i8; 10]) -> Signatures {
+    let mut all = [[-1i8; 10]; 11];
+    let mut n = 1;
     for d in (0..10).filter(|&d| v[d] >= 0) {
-        let mut sig = [-1i8; 10];
-        sig[d] = v[d];
-        out.push(sig);
+        all[n][d] = v[d];
+        n += 1;
     }
-    out
+    Signatures { all, n }
 }
 
 /// Families with results in `b`, in catalog order.
@@ -335,9 +360,9 @@ pub fn cube(
     let data = &dep.data;
     let fam = &dep.catalog.families[family];
     let shape = Shape::of(dep, fam);
-    let in_family =
-        |e: &usize| data.assessments[data.exams[*e].assessment as usize].family == family;
-    let own: Vec<usize> = b.exams.iter().copied().filter(in_family).collect();
+    let own: Vec<usize> = (b.exams.iter().copied())
+        .filter(|&e| comparisons.family_of[e] as usize == family)
+        .collect();
     let mut institutions: Vec<Institution> = Vec::new();
     let mut tallies: Vec<BTreeMap<Key, Tally>> = Vec::new();
     let mut by_school: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
@@ -364,7 +389,7 @@ pub fn cube(
             sums: Vec::new(),
             own: true,
         });
-        let split: &dyn Fn(&[i8; 10]) -> Vec<Signature> = if admin { &fine } else { &marginal };
+        let split = if admin { fine } else { marginal };
         tallies.push(tally(dep, &shape, by_school[&s].iter().copied(), split));
     }
     // The viewer's whole scope, when it is more than one school.
@@ -388,7 +413,7 @@ pub fn cube(
                 sums: Vec::new(),
                 own: true,
             });
-            tallies.push(tally(dep, &shape, own.iter().copied(), &marginal));
+            tallies.push(tally(dep, &shape, own.iter().copied(), marginal));
         }
     }
     // Comparison rows: the LEA of a school scope, and the state where the
@@ -411,7 +436,7 @@ pub fn cube(
                 .iter()
                 .copied()
                 .filter(|&e| inst.schools[data.exams[e].school as usize].lea == l);
-            owns.push((tallies.len(), tally(dep, &shape, mine, &marginal)));
+            owns.push((tallies.len(), tally(dep, &shape, mine, marginal)));
             tallies.push(comparisons.lea(dep, family, l).clone());
         }
     }
@@ -426,16 +451,17 @@ pub fn cube(
         });
         owns.push((
             tallies.len(),
-            tally(dep, &shape, own.iter().copied(), &marginal),
+            tally(dep, &shape, own.iter().copied(), marginal),
         ));
         tallies.push(comparisons.state(dep, family).clone());
     }
     let mut assessments: Vec<u32> = own.iter().map(|&e| data.exams[e].assessment).collect();
-    assessments.sort_unstable_by_key(|&a| {
-        let x = &data.assessments[a as usize];
-        (x.grade, x.name.clone())
-    });
+    assessments.sort_unstable();
     assessments.dedup();
+    assessments.sort_by(|&a, &b| {
+        let (x, y) = (&data.assessments[a as usize], &data.assessments[b as usize]);
+        (x.grade, &x.name).cmp(&(y.grade, &y.name))
+    });
     let local: FxHashMap<u32, usize> = assessments
         .iter()
         .enumerate()
