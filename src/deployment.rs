@@ -9,7 +9,7 @@ use crate::model::{Dataset, Grant, User};
 use crate::resources::Resources;
 use crate::yaml;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// Who may see a student field (RDW's per-field setting).
@@ -203,7 +203,7 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Deployment> {
             .ok()?;
         for field in s.fields.keys() {
             if !FIELDS.contains(&field.as_str()) {
-                let line = yaml::find_line(t, field, 1);
+                let line = yaml::Lines::new(t).find(field, 1);
                 d.error(
                     Location {
                         file: p.to_path_buf(),
@@ -290,10 +290,15 @@ fn parse_users(path: &Path, text: &str, diags: &mut Diagnostics) -> Vec<User> {
             return Vec::new();
         }
     };
+    let lines = yaml::Lines::new(text);
     let mut users: Vec<User> = Vec::new();
+    let mut listed: HashSet<String> = HashSet::new();
+    // Entries come in file order: each is looked for from the last one's line.
+    let mut from = 1;
     for entry in file.users {
         let email = entry.email.trim().to_ascii_lowercase();
-        let line = yaml::find_line(text, &entry.email, 1);
+        let line = (lines.find(&entry.email, from)).or_else(|| lines.find(&entry.email, 1));
+        from = line.unwrap_or(from);
         let at = |l: Option<u64>| Location {
             file: path.to_path_buf(),
             line: l,
@@ -308,7 +313,7 @@ fn parse_users(path: &Path, text: &str, diags: &mut Diagnostics) -> Vec<User> {
                 ),
             );
         }
-        if users.iter().any(|u| u.email == email) {
+        if !listed.insert(email.clone()) {
             diags.error(at(line), format!("user `{email}` is listed twice"));
             continue;
         }
@@ -326,7 +331,7 @@ fn parse_users(path: &Path, text: &str, diags: &mut Diagnostics) -> Vec<User> {
         for g in &entry.grants {
             match Grant::parse(g) {
                 Ok(grant) => grants.push(grant),
-                Err(msg) => diags.error(at(yaml::find_line(text, g, line.unwrap_or(1))), msg),
+                Err(msg) => diags.error(at(lines.find(g, line.unwrap_or(1))), msg),
             }
         }
         users.push(User {

@@ -64,9 +64,10 @@ impl Resources {
         let parsed: Resources = yaml::parse(path, text)
             .map_err(|e| diags.error(e.location, e.message))
             .ok()?;
+        let lines = yaml::Lines::new(text);
         let mut from = 1;
         for r in &parsed.resources {
-            let line = yaml::find_line(text, &r.label, from);
+            let line = lines.find(&r.label, from);
             from = line.unwrap_or(from);
             let at = Location {
                 file: path.to_path_buf(),

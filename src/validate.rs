@@ -10,7 +10,7 @@ use crate::deployment::Deployment;
 use crate::diag::{Diagnostics, Location};
 use crate::model::{Exam, Found, Grade, Role, Scope, Score};
 use crate::yaml;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 /// What validation found besides diagnostics.
 #[derive(Debug, Default)]
@@ -156,9 +156,16 @@ fn check_score(
 fn check_grants(dep: &Deployment, data_ok: bool, diags: &mut Diagnostics) {
     let path = dep.root.join("users.yaml");
     let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let lines = yaml::Lines::new(&text);
     let inst = &dep.data.institutions;
+    let assigned = group_users(dep);
+    // Users come in file order: each is looked for from the last one's line.
+    let mut last = 1;
     for user in &dep.users {
-        let from = yaml::find_line(&text, &user.email, 1).unwrap_or(1);
+        let from = (lines.find(&user.email, last))
+            .or_else(|| lines.find(&user.email, 1))
+            .unwrap_or(1);
+        last = from;
         let at = |line| Location {
             file: path.clone(),
             line,
@@ -174,11 +181,11 @@ fn check_grants(dep: &Deployment, data_ok: bool, diags: &mut Diagnostics) {
             );
         }
         for grant in &user.grants {
-            let line = yaml::find_line(&text, &grant.to_string(), from);
+            let line = lines.find(&grant.to_string(), from);
             let problem = match &grant.scope {
                 Scope::School(id) => match inst.find_school(id) {
                     Found::One(school) => {
-                        teacher_without_groups(dep, &user.email, grant.role, school).map(|w| (Problem::Empty, w))
+                        teacher_without_groups(dep, &assigned, &user.email, grant.role, school).map(|w| (Problem::Empty, w))
                     }
                     Found::None => Some((Problem::Unknown, format!("names school `{id}`, which is not in the institutions; expected a known school id, 14-digit CDS code or LEA/ID"))),
                     Found::Many(many) => Some((Problem::Ambiguous, format!("names school `{id}`, an id that several LEAs use: {}; expected LEA/ID or the school's 14-digit CDS code", inst.describe_schools(&many)))),
@@ -215,9 +222,18 @@ enum Problem {
     Empty,
 }
 
-/// Why a teacher grant at `school` shows nothing, if it does not.
+/// Each (school, lower-case login) of a group user.
+fn group_users(dep: &Deployment) -> HashSet<(usize, String)> {
+    (dep.data.groups.iter())
+        .flat_map(|g| g.users.iter().map(|u| (g.school, u.to_ascii_lowercase())))
+        .collect()
+}
+
+/// Why a teacher grant at `school` shows nothing, if it does not; `assigned`
+/// holds each group user ([`group_users`]).
 fn teacher_without_groups(
     dep: &Deployment,
+    assigned: &HashSet<(usize, String)>,
     email: &str,
     role: Role,
     school: usize,
@@ -225,11 +241,7 @@ fn teacher_without_groups(
     if role != Role::Teacher {
         return None;
     }
-    let assigned = dep
-        .data
-        .groups
-        .iter()
-        .any(|g| g.school == school && g.users.iter().any(|u| u.eq_ignore_ascii_case(email)));
+    let assigned = assigned.contains(&(school, email.to_ascii_lowercase()));
     (!assigned).then(|| {
         format!(
             "gives nothing to see: {email} is no group_user_login of a group at {} ({}); the teacher will see an empty site",

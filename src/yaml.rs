@@ -91,16 +91,32 @@ pub fn parse<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, YamlErro
     })
 }
 
-/// The 1-based line of the first occurrence of `needle` at or after line `from`, if any.
-///
-/// serde gives no positions for values that parse but fail a later check (a grant
-/// to an unknown school, say), so such errors find their line in the source text.
-pub fn find_line(text: &str, needle: &str, from: u64) -> Option<u64> {
-    text.lines()
-        .enumerate()
-        .skip(from.saturating_sub(1) as usize)
-        .find(|(_, l)| l.contains(needle))
-        .map(|(i, _)| i as u64 + 1)
+/// A YAML text's lines, for placing values that parsed but failed a later
+/// check (a grant to an unknown school, say): serde gives no positions for
+/// them, so they are found in the text.
+pub struct Lines<'a> {
+    text: &'a str,
+    /// The byte offset where each line starts.
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    pub fn new(text: &'a str) -> Lines<'a> {
+        let starts = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
+            .filter(|&i| i < text.len())
+            .collect();
+        Lines { text, starts }
+    }
+
+    /// The 1-based line of the first occurrence of `needle` at or after
+    /// line `from`, if any. It reads the text from that line on only, so
+    /// entries looked up in file order cost one pass over the text.
+    pub fn find(&self, needle: &str, from: u64) -> Option<u64> {
+        let start = *self.starts.get(from.max(1) as usize - 1)?;
+        let at = start + memchr::memmem::find(&self.text.as_bytes()[start..], needle.as_bytes())?;
+        Some(self.starts.partition_point(|&s| s <= at) as u64)
+    }
 }
 
 /// Writes `value` as a YAML document.
@@ -111,6 +127,17 @@ pub fn to_string<T: serde::Serialize>(value: &T) -> Result<String, serde_yaml::E
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_find_the_first_line_from_a_start() {
+        let lines = Lines::new("users:\n- email: a@x.org\n  grants: [x]\n- email: a@x.org\n");
+        assert_eq!(lines.find("a@x.org", 1), Some(2));
+        assert_eq!(lines.find("a@x.org", 3), Some(4));
+        assert_eq!(lines.find("a@x.org", 5), None);
+        assert_eq!(lines.find("grants", 0), Some(3));
+        assert_eq!(lines.find("b@x.org", 1), None);
+        assert_eq!(Lines::new("").find("", 1), None);
+    }
 
     #[test]
     fn deep_nesting_is_refused_quickly() {

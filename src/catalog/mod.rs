@@ -332,8 +332,9 @@ fn parse(path: &Path, text: &str, diags: &mut Diagnostics) -> Option<Catalog> {
 fn validate(catalog: &Catalog, path: &Path, text: &str, diags: &mut Diagnostics) {
     let mut ids = HashSet::new();
     let mut kinds = HashSet::new();
+    let lines = yaml::Lines::new(text);
     for family in &catalog.families {
-        let line = yaml::find_line(text, &format!("id: {}", family.id), 1);
+        let line = lines.find(&format!("id: {}", family.id), 1);
         let at = Location {
             file: path.to_path_buf(),
             line,
