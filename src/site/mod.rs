@@ -199,50 +199,54 @@ fn bundle_pages(
             ..page(path, render()?)
         })
     };
-    for &f in &families {
+    // The parts of a bundle render in parallel too, so that the largest
+    // bundle (a district's) does not finish the build on one core.
+    families.par_iter().try_for_each(|&f| {
         own_part(
             paths::aggregate(&dep.catalog.families[f].id),
             &|| fp.aggregate(b, &bundle_note(dep, b), f),
             &|| aggregate_page::page(dep, &prepared.comparisons, b, f, base(), r),
-        )?;
-    }
-    for (year, exams) in &exports {
+        )
+    })?;
+    exports.par_iter().try_for_each(|(year, exams)| {
         own_part(
             paths::export(*year),
             &|| fp.export(b, *year, exams),
             &|| export::export(dep, exams),
-        )?;
-    }
-    for (u, unit) in map.units[i].iter().enumerate() {
-        let print = |k: usize| {
-            let n = map.print_of[i].get(&(u, k))?;
-            Some(format!("{ROOT}{}", paths::print(&map.prints[*n].id)))
-        };
-        let cx = results::Context {
-            dep,
-            bundle: b,
-            renderer: r,
-            ids: &map.ids,
-            report: &link,
-            print: &print,
-            elpac,
-        };
-        let part = Part {
-            key: paths::in_bundle(&b.id, &unit.id),
-            readers: &[i],
-        };
-        if out.kept(&part, &|| fp.unit(b, unit, &unit_links(map, dep, i, u)))? {
-            continue;
-        }
-        results::pages(&cx, unit, &base, &|path, bytes| {
-            let p = Page {
-                part: Some(part.key.clone()),
-                ..page(path, bytes)
+        )
+    })?;
+    map.units[i]
+        .par_iter()
+        .enumerate()
+        .try_for_each(|(u, unit)| {
+            let print = |k: usize| {
+                let n = map.print_of[i].get(&(u, k))?;
+                Some(format!("{ROOT}{}", paths::print(&map.prints[*n].id)))
             };
-            sink(p)
-        })?;
-    }
-    Ok(())
+            let cx = results::Context {
+                dep,
+                bundle: b,
+                renderer: r,
+                ids: &map.ids,
+                report: &link,
+                print: &print,
+                elpac,
+            };
+            let part = Part {
+                key: paths::in_bundle(&b.id, &unit.id),
+                readers: &[i],
+            };
+            if out.kept(&part, &|| fp.unit(b, unit, &unit_links(map, dep, i, u)))? {
+                return Ok(());
+            }
+            results::pages(&cx, unit, &base, &|path, bytes| {
+                let p = Page {
+                    part: Some(part.key.clone()),
+                    ..page(path, bytes)
+                };
+                sink(p)
+            })
+        })
 }
 
 /// An administrator bundle's exams by school year, for the District/School
