@@ -22,7 +22,7 @@ pub use sitemap::{by_school_grade, section_groups, SectionKey, Shared, SiteMap, 
 use crate::catalog::Catalog;
 use crate::deployment::{Deployment, GroupYears};
 use crate::model::{Dataset, Role, Scope, StudentIdx, User};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// What kind of bundle this is, which decides its pages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -114,18 +114,29 @@ impl Bundle {
 #[derive(Debug, Default)]
 pub struct Plan {
     pub bundles: Vec<Bundle>,
+    /// The bundles each holder (lower-case email) holds, in order.
+    holdings: HashMap<String, Vec<usize>>,
 }
 
 impl Plan {
+    /// The plan of `bundles`, indexed by holder.
+    pub fn new(bundles: Vec<Bundle>) -> Plan {
+        let mut holdings: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, b) in bundles.iter().enumerate() {
+            for h in &b.holders {
+                let held = holdings.entry(h.to_ascii_lowercase()).or_default();
+                if held.last() != Some(&i) {
+                    held.push(i);
+                }
+            }
+        }
+        Plan { bundles, holdings }
+    }
+
     /// The bundles `email` holds.
-    pub fn bundles_of<'a>(
-        &'a self,
-        email: &'a str,
-    ) -> impl Iterator<Item = (usize, &'a Bundle)> + 'a {
-        self.bundles
-            .iter()
-            .enumerate()
-            .filter(move |(_, b)| b.holders.iter().any(|h| h.eq_ignore_ascii_case(email)))
+    pub fn bundles_of<'a>(&'a self, email: &str) -> impl Iterator<Item = (usize, &'a Bundle)> + 'a {
+        let held = self.holdings.get(&email.to_ascii_lowercase());
+        held.into_iter().flatten().map(|&i| (i, &self.bundles[i]))
     }
 }
 
@@ -164,7 +175,7 @@ pub fn plan(data: &Dataset, catalog: &Catalog, users: &[User], years: GroupYears
             b
         })
         .collect();
-    Plan { bundles }
+    Plan::new(bundles)
 }
 
 /// Exams by student and by school, so that filling a bundle reads only its own.

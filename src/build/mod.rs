@@ -28,6 +28,7 @@ use crate::users::Enrollment;
 use age::secrecy::ExposeSecret;
 use age::x25519;
 use anyhow::{bail, Result};
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -160,17 +161,19 @@ pub fn build(root: &Path, out: &Path, force: bool, diags: &mut Diagnostics) -> R
         site::render(&dep, &plan, &map, &info, &sealed)?;
         let (written, [reused, unrendered], recorded) = sealed.finish(&plan)?;
         progress.set_message("grants");
-        for (i, recipient, credential) in &enrolled {
-            let user = &dep.users[*i];
-            let locator = seal::locator(&salt, &user.email);
-            write(staging, &layout::credential(&locator), credential)?;
-            let grant = grant_file(&dep, &plan, scopes, names, &user.email)?;
-            write(
-                staging,
-                &layout::grant(&locator),
-                &seal::to_recipients(&grant, std::slice::from_ref(recipient))?,
-            )?;
-        }
+        enrolled
+            .par_iter()
+            .try_for_each(|(i, recipient, credential)| -> Result<()> {
+                let user = &dep.users[*i];
+                let locator = seal::locator(&salt, &user.email);
+                write(staging, &layout::credential(&locator), credential)?;
+                let grant = grant_file(&dep, &plan, scopes, names, &user.email)?;
+                write(
+                    staging,
+                    &layout::grant(&locator),
+                    &seal::to_recipients(&grant, std::slice::from_ref(recipient))?,
+                )
+            })?;
         let id = seal::hex(&seal::random_bytes(16)?);
         let site_json = SiteJson {
             version: 1,
@@ -392,15 +395,18 @@ impl<'a> Sealed<'a> {
     /// kept from the previous build, and every sealed page's and part's state.
     fn finish(self, plan: &Plan) -> Result<(output::Written, [usize; 2], Recorded)> {
         let manifests = self.manifests.into_inner().expect("unpoisoned");
-        for (b, mut list) in manifests.into_iter().enumerate() {
-            list.sort();
-            let path = paths::manifest(&plan.bundles[b].id);
-            let json = serde_json::to_vec(&list)?;
-            let to: Vec<x25519::Recipient> = vec![self.recipients[b].clone()];
-            let sealed = seal::to_recipients(&seal::pack(&json)?, &to)?;
-            self.tally
-                .write(self.dir, &layout::stored(&self.keys.names, &path), &sealed)?;
-        }
+        manifests
+            .into_par_iter()
+            .enumerate()
+            .try_for_each(|(b, mut list)| -> Result<()> {
+                list.sort();
+                let path = paths::manifest(&plan.bundles[b].id);
+                let json = serde_json::to_vec(&list)?;
+                let to: Vec<x25519::Recipient> = vec![self.recipients[b].clone()];
+                let sealed = seal::to_recipients(&seal::pack(&json)?, &to)?;
+                self.tally
+                    .write(self.dir, &layout::stored(&self.keys.names, &path), &sealed)
+            })?;
         let pages = self.pages.into_inner().expect("unpoisoned");
         let parts = self.parts.into_inner().expect("unpoisoned");
         let kept = [self.reused.into_inner(), self.unrendered.into_inner()];

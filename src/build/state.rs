@@ -336,7 +336,7 @@ mod tests {
     }
 
     fn plan(bundles: Vec<Bundle>) -> Plan {
-        Plan { bundles }
+        Plan::new(bundles)
     }
 
     #[test]
