@@ -254,6 +254,28 @@ fn sniff(path: &Path) -> std::io::Result<Vec<u8>> {
     Ok(head)
 }
 
+/// What a data file's first bytes say it is; the bytes are kept only where
+/// a message or the zip reader needs them.
+enum Sniffed {
+    Unreadable(std::io::Error),
+    Empty,
+    Zip(Vec<u8>),
+    Format(Format),
+    Unrecognised(Vec<u8>),
+}
+
+fn sniffed(path: &Path) -> Sniffed {
+    match sniff(path) {
+        Err(e) => Sniffed::Unreadable(e),
+        Ok(head) if head.iter().all(u8::is_ascii_whitespace) => Sniffed::Empty,
+        Ok(head) if head.starts_with(b"PK\x03\x04") => Sniffed::Zip(head),
+        Ok(head) => match detect(&head) {
+            Some(f) => Sniffed::Format(f),
+            None => Sniffed::Unrecognised(head),
+        },
+    }
+}
+
 /// Loads every file in `dir` into a dataset: institutions first, then results
 /// (CERS exports and TRT), then groups, which refer to both.
 /// `own_lea` (id, name) holds the schools that results name only by name
@@ -269,23 +291,23 @@ pub fn load_dir(
     let mut by_format: Vec<(Format, PathBuf)> = Vec::new();
     // OneRoster files are read together, folder (or zip) by folder, after the rest.
     let mut rosters: BTreeMap<PathBuf, Vec<(PathBuf, oneroster::Table, String)>> = BTreeMap::new();
-    for path in data_files(dir, diags) {
-        match sniff(&path) {
-            Err(e) => diags.error(Location::file(&path), format!("cannot read: {e}")),
-            Ok(head) if head.iter().all(u8::is_ascii_whitespace) => {
-                diags.warn(Location::file(&path), "empty file; ignored")
+    let paths = data_files(dir, diags);
+    // Files are opened and recognised in parallel (a deployment may hold a
+    // TRT document per opportunity), then taken in order.
+    let sniffed: Vec<Sniffed> = paths.par_iter().map(|p| sniffed(p)).collect();
+    for (path, sniffed) in paths.into_iter().zip(sniffed) {
+        match sniffed {
+            Sniffed::Unreadable(e) => {
+                diags.error(Location::file(&path), format!("cannot read: {e}"))
             }
-            Ok(head) if head.starts_with(b"PK\x03\x04") => {
-                match oneroster::unzip_into(&path, &mut rosters) {
-                    Ok(true) => {}
-                    Ok(false) => unrecognised(&path, &head, diags),
-                    Err(e) => diags.error(Location::file(&path), e),
-                }
-            }
-            Ok(head) => match detect(&head) {
-                Some(f) => by_format.push((f, path)),
-                None => unrecognised(&path, &head, diags),
+            Sniffed::Empty => diags.warn(Location::file(&path), "empty file; ignored"),
+            Sniffed::Zip(head) => match oneroster::unzip_into(&path, &mut rosters) {
+                Ok(true) => {}
+                Ok(false) => unrecognised(&path, &head, diags),
+                Err(e) => diags.error(Location::file(&path), e),
             },
+            Sniffed::Format(f) => by_format.push((f, path)),
+            Sniffed::Unrecognised(head) => unrecognised(&path, &head, diags),
         }
     }
     let institutions_given = by_format
