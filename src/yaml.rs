@@ -101,6 +101,7 @@ pub struct Lines<'a> {
 }
 
 impl<'a> Lines<'a> {
+    /// The lines of `text`, with where each starts.
     pub fn new(text: &'a str) -> Lines<'a> {
         let starts = std::iter::once(0)
             .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
