@@ -297,7 +297,7 @@ fn parse_users(path: &Path, text: &str, diags: &mut Diagnostics) -> Vec<User> {
     let mut from = 1;
     for entry in file.users {
         let email = entry.email.trim().to_ascii_lowercase();
-        let line = (lines.find(&entry.email, from)).or_else(|| lines.find(&entry.email, 1));
+        let line = lines.find_next(&entry.email, from);
         from = line.unwrap_or(from);
         let at = |l: Option<u64>| Location {
             file: path.to_path_buf(),

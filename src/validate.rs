@@ -162,9 +162,7 @@ fn check_grants(dep: &Deployment, data_ok: bool, diags: &mut Diagnostics) {
     // Users come in file order: each is looked for from the last one's line.
     let mut last = 1;
     for user in &dep.users {
-        let from = (lines.find(&user.email, last))
-            .or_else(|| lines.find(&user.email, 1))
-            .unwrap_or(1);
+        let from = lines.find_next(&user.email, last).unwrap_or(1);
         last = from;
         let at = |line| Location {
             file: path.clone(),

@@ -118,6 +118,13 @@ impl<'a> Lines<'a> {
         let at = start + memchr::memmem::find(&self.text.as_bytes()[start..], needle.as_bytes())?;
         Some(self.starts.partition_point(|&s| s <= at) as u64)
     }
+
+    /// Like [`Lines::find`], but from the top when nothing at or after
+    /// `from` matches: entries looked up in file order start from the last
+    /// one's line.
+    pub fn find_next(&self, needle: &str, from: u64) -> Option<u64> {
+        self.find(needle, from).or_else(|| self.find(needle, 1))
+    }
 }
 
 /// Writes `value` as a YAML document.
@@ -137,6 +144,7 @@ mod tests {
         assert_eq!(lines.find("a@x.org", 5), None);
         assert_eq!(lines.find("grants", 0), Some(3));
         assert_eq!(lines.find("b@x.org", 1), None);
+        assert_eq!(lines.find_next("grants", 4), Some(3));
         assert_eq!(Lines::new("").find("", 1), None);
     }
 
