@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+mod common;
+
 fn emit(dir: &Path, seed: u64, students: u32) {
     let out = Command::new(env!("CARGO_BIN_EXE_scoresite"))
         .args([
@@ -30,13 +32,12 @@ fn emit(dir: &Path, seed: u64, students: u32) {
 
 /// The default-size sandbox, emitted once for the tests that read it.
 fn default_sandbox() -> &'static Path {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        emit(&dir.path().join("lea"), 1, 2500);
+        let dir = common::shared_dir("sandbox-default");
+        emit(&dir.join("lea"), 1, 2500);
         dir
     })
-    .path()
 }
 
 fn files(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {

@@ -6,12 +6,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+mod common;
+
 /// A small sandbox site and its deployment, built once.
 fn built() -> (&'static Path, &'static Path) {
-    static DIRS: OnceLock<(tempfile::TempDir, PathBuf, PathBuf)> = OnceLock::new();
-    let (_, site, data) = DIRS.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let (site, data) = (dir.path().join("site"), dir.path().join("data"));
+    static DIRS: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+    let (site, data) = DIRS.get_or_init(|| {
+        let dir = common::shared_dir("site-sandbox");
+        let (site, data) = (dir.join("site"), dir.join("data"));
         for args in [
             vec!["--out", site.to_str().unwrap()],
             vec!["--emit-data", data.to_str().unwrap()],
@@ -27,7 +29,7 @@ fn built() -> (&'static Path, &'static Path) {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
-        (dir, site, data)
+        (site, data)
     });
     (site, data)
 }

@@ -81,3 +81,16 @@ pub fn edit(path: &Path, from: &str, to: &str) {
     assert!(text.contains(from), "{} lacks `{from}`", path.display());
     std::fs::write(path, text.replace(from, to)).unwrap();
 }
+
+/// An empty directory `NAME` under Cargo's target tmp directory, for output
+/// that a test binary builds once and shares between its tests. Held in a
+/// static, a temporary directory would never be dropped and so never removed;
+/// this one is emptied and reused by the next run instead.
+pub fn shared_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
