@@ -537,27 +537,40 @@ pub fn resolve_duplicates(data: &mut Dataset, diags: &mut Diagnostics) -> (usize
             format!("{n} results of this Student Roster export are also in a District/School export or TRT file; those rows are kept, as they carry ids and demographics a roster export lacks"),
         );
     }
+    // Freed before the next step builds its own index.
+    std::mem::drop(keep);
     for &(row, trt) in &joins {
         join_trt(data, row, trt);
     }
     merge_official(data, &mut drop, diags);
     let removed = drop.iter().filter(|&&d| d).count();
     if removed > 0 {
-        let mut details = std::mem::take(&mut data.details);
-        let mut next = 0;
-        let mut kept = Vec::with_capacity(data.exams.len() - removed);
-        for (i, exam) in std::mem::take(&mut data.exams).into_iter().enumerate() {
-            if !drop[i] {
-                if let Some(d) = details.remove(&i) {
-                    data.details.insert(next, d);
-                }
-                kept.push(exam);
-                next += 1;
-            }
-        }
-        data.exams = kept;
+        remove_exams(data, &drop);
     }
     (removed - joins.len(), joins.len())
+}
+
+/// Removes the exams marked in `drop`, in place, and renumbers the TRT
+/// detail of those that stay. Nothing is copied to a second list of exams,
+/// which at LEA scale would hold every exam twice.
+fn remove_exams(data: &mut Dataset, drop: &[bool]) {
+    let mut kept_before = Vec::with_capacity(drop.len());
+    let mut next = 0;
+    for &d in drop {
+        kept_before.push(next);
+        next += usize::from(!d);
+    }
+    data.details = std::mem::take(&mut data.details)
+        .into_iter()
+        .filter(|(i, _)| !drop[*i])
+        .map(|(i, d)| (kept_before[i], d))
+        .collect();
+    let mut i = 0;
+    data.exams.retain(|_| {
+        i += 1;
+        !drop[i - 1]
+    });
+    data.exams.shrink_to_fit();
 }
 
 /// A result in a Student Score Data File and in a CERS export or TRT file
