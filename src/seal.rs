@@ -67,6 +67,46 @@ pub fn to_recipients(plaintext: &[u8], recipients: &[x25519::Recipient]) -> Resu
     finish(encryptor, plaintext)
 }
 
+/// Writes to `out` what `fill` writes, gzip-compressed and encrypted to
+/// every one of `recipients`, as it is written: for what is too large to
+/// hold whole, like the build state.
+pub fn to_recipients_compressed(
+    out: &mut dyn Write,
+    recipients: &[x25519::Recipient],
+    fill: impl FnOnce(&mut dyn Write) -> Result<()>,
+) -> Result<()> {
+    let encryptor =
+        age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
+            .map_err(|e| anyhow!("cannot encrypt: {e}"))?;
+    let mut sealed = encryptor.wrap_output(std::io::BufWriter::new(out))?;
+    let mut gz = flate2::write::GzEncoder::new(&mut sealed, flate2::Compression::fast());
+    fill(&mut gz)?;
+    gz.finish()?;
+    sealed.finish()?.flush()?;
+    Ok(())
+}
+
+/// What [`to_recipients_compressed`] wrote, read from `ciphertext` with
+/// whichever of `identities` it was sealed to. `Ok(None)` when it was
+/// sealed to none of them (or is not age at all); an error when it opens
+/// but holds no gzip stream.
+pub fn open_compressed(
+    ciphertext: impl std::io::BufRead,
+    identities: &[x25519::Identity],
+) -> Result<Option<Vec<u8>>> {
+    let Some(reader) = age::Decryptor::new_buffered(ciphertext).ok().and_then(|d| {
+        d.decrypt(identities.iter().map(|i| i as &dyn age::Identity))
+            .ok()
+    }) else {
+        return Ok(None);
+    };
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(reader)
+        .read_to_end(&mut out)
+        .context("it opens, but holds no gzip stream")?;
+    Ok(Some(out))
+}
+
 /// Encrypts `plaintext` with a passphrase (scrypt at [`WORK_FACTOR`]).
 pub fn with_passphrase(plaintext: &[u8], passphrase: &SecretString) -> Result<Vec<u8>> {
     let mut recipient = age::scrypt::Recipient::new(passphrase.clone());
@@ -115,11 +155,7 @@ pub fn normalise_email(email: &str) -> String {
 pub fn hmac_hex(key: &[u8], message: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
     mac.update(message.as_bytes());
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&mac.finalize().into_bytes())
 }
 
 /// Where a user's credential and grant files live: `HMAC(site salt, email)`.
@@ -144,6 +180,15 @@ pub fn fingerprint(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
+/// The SHA-256 of the file at `path`, read in pieces: a deployment's
+/// exports and this program are hashed without being held whole.
+pub fn file_digest(path: &std::path::Path) -> std::io::Result<[u8; 32]> {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut std::fs::File::open(path)?, &mut hasher)?;
+    Ok(hasher.finalize().into())
+}
+
 /// `n` random bytes from the operating system.
 pub fn random_bytes(n: usize) -> Result<Vec<u8>> {
     let mut buf = vec![0u8; n];
@@ -153,7 +198,13 @@ pub fn random_bytes(n: usize) -> Result<Vec<u8>> {
 
 /// Lower-case hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    out
 }
 
 /// Bytes from lower-case hex.

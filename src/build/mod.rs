@@ -148,10 +148,14 @@ pub fn build(root: &Path, out: &Path, force: bool, diags: &mut Diagnostics) -> R
         force,
         protect: Some(root),
     };
+    let previous_names = match &previous {
+        Some(p) => seal::unhex(&p.names)?,
+        None => Vec::new(),
+    };
     let reuse = previous.as_ref().map(|p| Reuse {
         dir: out,
-        pages: &p.pages,
-        parts: &p.parts,
+        state: p,
+        names: &previous_names,
     });
     let (mut built, id, recorded) = output::publish(&dest, |staging| {
         let sealed = Sealed::new(staging, &plan, &keys, reuse, &progress);
@@ -256,19 +260,78 @@ fn progress_bar() -> indicatif::ProgressBar {
 }
 
 /// The previous build's ciphertext that a page may keep: its output, its
-/// pages' and its parts' states.
+/// state, and the names key its pages are stored under.
 #[derive(Clone, Copy)]
 struct Reuse<'a> {
     dir: &'a Path,
-    pages: &'a BTreeMap<String, state::PageState>,
-    parts: &'a BTreeMap<String, state::PartState>,
+    state: &'a state::State,
+    names: &'a [u8],
 }
 
-/// What a build records of its pages and parts, for the next.
-type Recorded = (
-    BTreeMap<String, state::PageState>,
-    BTreeMap<String, state::PartState>,
-);
+impl Reuse<'_> {
+    /// Where the previous build stored the page at `path`.
+    fn stored(&self, path: &str) -> std::path::PathBuf {
+        self.dir.join(layout::stored(self.names, path))
+    }
+}
+
+/// What the build records of the pages it seals, as it goes: each path once,
+/// and the bundles' manifests and the parts as indices into them, so that
+/// what is kept grows by a few dozen bytes a page.
+#[derive(Default)]
+struct Records {
+    /// Each sealed page's path and keyed hash, in the order sealed.
+    pages: Vec<(Box<str>, state::PageHash)>,
+    /// Per bundle: its pages, as indices into `pages`.
+    manifests: Vec<Vec<u32>>,
+    /// By part key.
+    parts: BTreeMap<String, state::PartState>,
+}
+
+impl Records {
+    /// Records the page at `path`, read by `readers`, of `part` if any.
+    fn add(&mut self, path: &str, hash: state::PageHash, readers: &[usize], part: Option<&str>) {
+        let i = self.pages.len() as u32;
+        self.pages.push((path.into(), hash));
+        for &b in readers {
+            self.manifests[b].push(i);
+        }
+        if let Some(key) = part {
+            let entry = self.parts.entry(key.to_string()).or_default();
+            entry.pages.push(i);
+        }
+    }
+
+    /// The same records with the pages sorted by path, as [`state::State`]
+    /// keeps them, and each manifest in that order.
+    fn sorted(mut self) -> Records {
+        let n = self.pages.len();
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        order.sort_unstable_by(|&a, &b| self.pages[a as usize].0.cmp(&self.pages[b as usize].0));
+        let mut rank = vec![0u32; n];
+        for (new, &old) in order.iter().enumerate() {
+            rank[old as usize] = new as u32;
+        }
+        drop(order);
+        let lists = self
+            .manifests
+            .iter_mut()
+            .chain(self.parts.values_mut().map(|p| &mut p.pages));
+        for list in lists {
+            list.iter_mut().for_each(|i| *i = rank[*i as usize]);
+        }
+        self.manifests.iter_mut().for_each(|m| m.sort_unstable());
+        // Moves each page to its rank, in place.
+        for i in 0..n {
+            while rank[i] as usize != i {
+                let j = rank[i] as usize;
+                self.pages.swap(i, j);
+                rank.swap(i, j);
+            }
+        }
+        self
+    }
+}
 
 /// The secure build's output: public pages in plaintext, the rest packed
 /// (compressed and padded, [`seal::pack`]) and sealed to the scopes of their
@@ -284,9 +347,7 @@ struct Sealed<'a> {
     reuse: Option<Reuse<'a>>,
     /// Each bundle's id, as parts record their readers.
     bundle_ids: Vec<String>,
-    manifests: Mutex<Vec<Vec<String>>>,
-    pages: Mutex<BTreeMap<String, state::PageState>>,
-    parts: Mutex<BTreeMap<String, state::PartState>>,
+    records: Mutex<Records>,
     reused: AtomicUsize,
     unrendered: AtomicUsize,
     tally: Tally,
@@ -310,9 +371,10 @@ impl<'a> Sealed<'a> {
             recipients,
             reuse,
             bundle_ids: plan.bundles.iter().map(|b| b.id.clone()).collect(),
-            manifests: Mutex::new(vec![Vec::new(); plan.bundles.len()]),
-            pages: Mutex::new(BTreeMap::new()),
-            parts: Mutex::new(BTreeMap::new()),
+            records: Mutex::new(Records {
+                manifests: vec![Vec::new(); plan.bundles.len()],
+                ..Records::default()
+            }),
             reused: AtomicUsize::new(0),
             unrendered: AtomicUsize::new(0),
             tally: Tally::default(),
@@ -320,19 +382,23 @@ impl<'a> Sealed<'a> {
         }
     }
 
-    /// Seals `bytes` to the scopes of `readers` under the opaque name of
-    /// `path`, or keeps the previous build's ciphertext of the same hash.
-    fn seal(&self, path: &str, bytes: &[u8], readers: &[usize]) -> Result<()> {
+    fn records(&self) -> std::sync::MutexGuard<'_, Records> {
+        self.records.lock().expect("no panics while held")
+    }
+
+    /// Seals `page` to the scopes of its readers under the opaque name of
+    /// its path, or keeps the previous build's ciphertext of the same hash.
+    fn seal(&self, page: &Page) -> Result<()> {
+        let (path, readers) = (page.path.as_str(), page.readers.as_slice());
         let mut to: Vec<&String> = readers.iter().map(|&b| &self.recipient_text[b]).collect();
         to.sort();
         let to: Vec<String> = to.into_iter().cloned().collect();
-        let hash = state::page_hash(&self.keys.content, &to, bytes);
+        let hash = state::page_hash(&self.keys.content, &to, &page.bytes);
         let stored = layout::stored(&self.keys.names, path);
         let kept = self.reuse.and_then(|r| {
-            let old = r.pages.get(path).filter(|p| p.hash == hash)?;
-            self.tally
-                .link(&r.dir.join(&old.stored), self.dir, &stored)
-                .ok()
+            let old = r.state.page(path)?;
+            (r.state.pages[old].1 == hash).then_some(())?;
+            self.tally.link(&r.stored(path), self.dir, &stored).ok()
         });
         if kept.is_some() {
             self.reused.fetch_add(1, Ordering::Relaxed);
@@ -341,76 +407,66 @@ impl<'a> Sealed<'a> {
                 .iter()
                 .map(|&b| self.recipients[b].clone())
                 .collect();
-            let sealed = seal::to_recipients(&seal::pack(bytes)?, &to)?;
+            let sealed = seal::to_recipients(&seal::pack(&page.bytes)?, &to)?;
             self.tally.write(self.dir, &stored, &sealed)?;
         }
-        let page = state::PageState { hash, stored };
-        self.pages
-            .lock()
-            .expect("no panics while held")
-            .insert(path.to_string(), page);
+        self.records()
+            .add(path, hash, readers, page.part.as_deref());
         Ok(())
     }
 
-    /// Lists `path` in the manifests of `readers`.
-    fn list(&self, path: &str, readers: &[usize]) {
-        let mut m = self.manifests.lock().expect("no panics while held");
-        for &b in readers {
-            m[b].push(path.to_string());
-        }
-    }
-
-    /// Keeps every page of the previous build's `old` part: links its
-    /// ciphertext under this build's names. False when any is missing.
-    fn keep_part(&self, r: Reuse, old: &state::PartState, readers: &[usize]) -> Result<bool> {
-        let pages: Option<Vec<&state::PageState>> =
-            old.paths.iter().map(|p| r.pages.get(p)).collect();
-        let Some(pages) = pages.filter(|ps| ps.iter().all(|p| r.dir.join(&p.stored).is_file()))
-        else {
+    /// Keeps every page of the previous build's `old` part (`key`): links
+    /// its ciphertext under this build's names. False when any is missing.
+    fn keep_part(
+        &self,
+        r: Reuse,
+        key: &str,
+        old: &state::PartState,
+        readers: &[usize],
+    ) -> Result<bool> {
+        let pages: Option<Vec<&(Box<str>, state::PageHash)>> = old
+            .pages
+            .iter()
+            .map(|&i| r.state.pages.get(i as usize))
+            .collect();
+        let Some(pages) = pages.filter(|ps| ps.iter().all(|(p, _)| r.stored(p).is_file())) else {
             return Ok(false);
         };
-        for (path, page) in old.paths.iter().zip(pages) {
+        for (path, hash) in pages {
             let stored = layout::stored(&self.keys.names, path);
-            self.tally
-                .link(&r.dir.join(&page.stored), self.dir, &stored)?;
+            self.tally.link(&r.stored(path), self.dir, &stored)?;
             self.tally.page(path);
             self.progress.inc(1);
-            self.list(path, readers);
-            let kept = state::PageState {
-                hash: page.hash.clone(),
-                stored,
-            };
-            self.pages
-                .lock()
-                .expect("no panics while held")
-                .insert(path.clone(), kept);
+            self.records().add(path, *hash, readers, Some(key));
         }
-        self.reused.fetch_add(old.paths.len(), Ordering::Relaxed);
+        self.reused.fetch_add(old.pages.len(), Ordering::Relaxed);
         self.unrendered
-            .fetch_add(old.paths.len(), Ordering::Relaxed);
+            .fetch_add(old.pages.len(), Ordering::Relaxed);
         Ok(true)
     }
 
     /// Seals each bundle's manifest; returns what was written, the pages
     /// kept from the previous build, and every sealed page's and part's state.
-    fn finish(self, plan: &Plan) -> Result<(output::Written, [usize; 2], Recorded)> {
-        let manifests = self.manifests.into_inner().expect("unpoisoned");
-        manifests
-            .into_par_iter()
+    fn finish(self, plan: &Plan) -> Result<(output::Written, [usize; 2], state::Recorded)> {
+        let records = self.records.into_inner().expect("unpoisoned").sorted();
+        records
+            .manifests
+            .par_iter()
             .enumerate()
-            .try_for_each(|(b, mut list)| -> Result<()> {
-                list.sort();
+            .try_for_each(|(b, list)| -> Result<()> {
+                let paths: Vec<&str> = list
+                    .iter()
+                    .map(|&i| &*records.pages[i as usize].0)
+                    .collect();
                 let path = paths::manifest(&plan.bundles[b].id);
-                let json = serde_json::to_vec(&list)?;
+                let json = serde_json::to_vec(&paths)?;
                 let to: Vec<x25519::Recipient> = vec![self.recipients[b].clone()];
                 let sealed = seal::to_recipients(&seal::pack(&json)?, &to)?;
                 self.tally
                     .write(self.dir, &layout::stored(&self.keys.names, &path), &sealed)
             })?;
-        let pages = self.pages.into_inner().expect("unpoisoned");
-        let parts = self.parts.into_inner().expect("unpoisoned");
         let kept = [self.reused.into_inner(), self.unrendered.into_inner()];
-        Ok((self.tally.written(), kept, (pages, parts)))
+        Ok((self.tally.written(), kept, (records.pages, records.parts)))
     }
 }
 
@@ -421,13 +477,7 @@ impl Output for Sealed<'_> {
         if page.readers.is_empty() {
             return self.tally.write(self.dir, &page.path, &page.bytes);
         }
-        self.seal(&page.path, &page.bytes, &page.readers)?;
-        self.list(&page.path, &page.readers);
-        if let Some(key) = &page.part {
-            let mut parts = self.parts.lock().expect("no panics while held");
-            parts.entry(key.clone()).or_default().paths.push(page.path);
-        }
-        Ok(())
+        self.seal(&page)
     }
 
     fn kept(&self, part: &output::Part, input: &dyn Fn() -> String) -> Result<bool> {
@@ -444,18 +494,15 @@ impl Output for Sealed<'_> {
         };
         let old = self
             .reuse
-            .and_then(|r| Some((r, r.parts.get(&part.key).filter(unchanged)?)));
+            .and_then(|r| Some((r, r.state.parts.get(&part.key).filter(unchanged)?)));
         let kept = match old {
-            Some((r, old)) => self.keep_part(r, old, part.readers)?,
+            Some((r, old)) => self.keep_part(r, &part.key, old, part.readers)?,
             None => false,
         };
-        let mut parts = self.parts.lock().expect("no panics while held");
-        let entry = parts.entry(part.key.clone()).or_default();
+        let mut records = self.records();
+        let entry = records.parts.entry(part.key.clone()).or_default();
         entry.input = input;
         entry.readers = readers;
-        if kept {
-            entry.paths = old.map(|(_, o)| o.paths.clone()).unwrap_or_default();
-        }
         Ok(kept)
     }
 }
@@ -510,4 +557,36 @@ fn shell(info: &SiteInfo) -> Result<Vec<(String, Vec<u8>)>> {
         out.push((path.to_string(), data.to_vec()));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_sort_by_path_and_keep_who_reads_what() {
+        let mut r = Records {
+            manifests: vec![Vec::new(); 2],
+            ..Records::default()
+        };
+        let hash = |n: u8| state::PageHash([n; 32]);
+        r.add("c.html", hash(3), &[0], Some("p"));
+        r.add("a.html", hash(1), &[0, 1], None);
+        r.add("d.html", hash(4), &[1], Some("p"));
+        r.add("b.html", hash(2), &[1], Some("q"));
+        let r = r.sorted();
+        let paths: Vec<&str> = r.pages.iter().map(|(p, _)| &**p).collect();
+        assert_eq!(paths, ["a.html", "b.html", "c.html", "d.html"]);
+        assert!(r
+            .pages
+            .iter()
+            .enumerate()
+            .all(|(i, (_, h))| h.0[0] == i as u8 + 1));
+        let named =
+            |list: &[u32]| -> Vec<&str> { list.iter().map(|&i| paths[i as usize]).collect() };
+        assert_eq!(named(&r.manifests[0]), ["a.html", "c.html"]);
+        assert_eq!(named(&r.manifests[1]), ["a.html", "b.html", "d.html"]);
+        assert_eq!(named(&r.parts["p"].pages), ["c.html", "d.html"]);
+        assert_eq!(named(&r.parts["q"].pages), ["b.html"]);
+    }
 }

@@ -6,18 +6,21 @@
 //! - The key of the opaque file names, kept only while every user of the
 //!   previous build still holds a bundle.
 //! - For each sealed page, a keyed hash (HMAC-SHA-256 under a key of the
-//!   state's own) of its readers' recipients and its bytes, and where it is
-//!   stored: a page whose hash is unchanged keeps its ciphertext.
+//!   state's own) of its readers' recipients and its bytes: a page whose
+//!   hash is unchanged keeps its ciphertext, which is stored under the
+//!   name the state's names key gives its path.
 //!
-//! The state is sealed to the deployment's build identity
+//! The state is compressed and sealed to the deployment's build identity
 //! (`credentials/build.key`, created on the first build, readable by its
-//! owner only) and kept as `credentials/build-state.age`. It describes one
+//! owner only) and kept as `credentials/build-state.age`. It is written as
+//! it is serialised, never held whole: at LEA scale it lists millions of
+//! pages. It describes one
 //! output; for any other output, or when it cannot be read, the build starts
 //! afresh and says why.
 
 use crate::access::Plan;
 use crate::seal;
-use crate::users::write_atomic;
+use crate::users::{write_atomic, write_atomic_with};
 use age::secrecy::ExposeSecret;
 use age::x25519;
 use anyhow::{Context as _, Result};
@@ -25,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// What one build leaves for the next.
 #[derive(Serialize, Deserialize)]
@@ -43,21 +46,28 @@ pub struct State {
     pub inputs: String,
     /// By bundle id.
     pub bundles: BTreeMap<String, BundleState>,
-    /// By page path.
-    pub pages: BTreeMap<String, PageState>,
+    /// Every sealed page's path and keyed hash, sorted by path.
+    pub pages: Vec<(Box<str>, PageHash)>,
     /// By part key ([`crate::output::Part`]).
-    #[serde(default)]
     pub parts: BTreeMap<String, PartState>,
 }
 
-/// What a part's pages were rendered from, who read them, and their paths.
+impl State {
+    /// The index in [`State::pages`] of the page at `path`.
+    pub fn page(&self, path: &str) -> Option<usize> {
+        self.pages.binary_search_by(|(p, _)| (**p).cmp(path)).ok()
+    }
+}
+
+/// What a part's pages were rendered from, who read them, and which they are.
 #[derive(Serialize, Deserialize, Clone, Default)]
 pub struct PartState {
     /// The fingerprint of everything its pages show.
     pub input: String,
     /// The ids of the bundles that read it.
     pub readers: Vec<String>,
-    pub paths: Vec<String>,
+    /// Its pages: indices into [`State::pages`].
+    pub pages: Vec<u32>,
 }
 
 /// A bundle's scope key and who held it.
@@ -70,11 +80,25 @@ pub struct BundleState {
     pub holders: Vec<String>,
 }
 
-/// A sealed page's keyed hash and where its ciphertext is.
-#[derive(Serialize, Deserialize, Clone)]
-pub struct PageState {
-    pub hash: String,
-    pub stored: String,
+/// A page's keyed hash ([`page_hash`]), written as hex.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct PageHash(pub [u8; 32]);
+
+impl Serialize for PageHash {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&seal::hex(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for PageHash {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let text = <&str>::deserialize(d)?;
+        seal::unhex(text)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .map(PageHash)
+            .ok_or_else(|| serde::de::Error::custom("expected 64 hex digits"))
+    }
 }
 
 /// Where the state of the deployment at `root` is kept.
@@ -115,17 +139,22 @@ impl Store {
     /// Creates the build identity when there is none.
     pub fn load(&self, out: &Path) -> std::result::Result<State, String> {
         let identity = self.identity().map_err(|e| format!("{e:#}"))?;
-        let sealed = match std::fs::read(self.path()) {
-            Ok(s) => s,
+        let sealed = match std::fs::File::open(self.path()) {
+            Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err("there is no state of an earlier build".into())
             }
             Err(e) => return Err(format!("the build state cannot be read ({e})")),
         };
-        let state: State = seal::open_with(&sealed, &[identity])
-            .and_then(|plain| seal::unpack(&plain).ok())
-            .and_then(|json| serde_json::from_slice(&json).ok())
+        let json = seal::open_compressed(std::io::BufReader::new(sealed), &[identity])
+            .map_err(|e| {
+                format!("the build state opens but cannot be read ({e:#}); an earlier version of scoresite may have written it")
+            })?
             .ok_or("the build state does not open with credentials/build.key")?;
+        let state: State = serde_json::from_slice(&json)
+            .map_err(|e| {
+                format!("the build state opens but cannot be read ({e}); an earlier version of scoresite may have written it")
+            })?;
         if state.version != VERSION {
             return Err(format!("the build state is of version {}", state.version));
         }
@@ -147,12 +176,15 @@ impl Store {
         Ok(state)
     }
 
-    /// Keeps `state`, sealed to the build identity.
+    /// Keeps `state`, sealed to the build identity, serialising it straight
+    /// into the sealed file.
     pub fn save(&self, state: &State) -> Result<()> {
-        let json = serde_json::to_vec(state)?;
         let recipient = self.identity()?.to_public();
-        let sealed = seal::to_recipients(&seal::pack(&json)?, &[recipient])?;
-        write_atomic(&self.path(), &sealed)
+        write_atomic_with(&self.path(), |file| {
+            seal::to_recipients_compressed(file, &[recipient], |w| {
+                Ok(serde_json::to_writer(w, state)?)
+            })
+        })
     }
 }
 
@@ -165,6 +197,10 @@ pub struct Keys {
     pub names: Vec<u8>,
     pub content: Vec<u8>,
 }
+
+/// What a build records of its sealed pages and parts, as [`State::pages`]
+/// and [`State::parts`] hold them.
+pub type Recorded = (Vec<(Box<str>, PageHash)>, BTreeMap<String, PartState>);
 
 /// Each enrolled user's credential fingerprint, by email in lower case.
 pub type Credentials = BTreeMap<String, String>;
@@ -237,7 +273,7 @@ impl Keys {
         build: &str,
         out: &Path,
         inputs: String,
-        (pages, parts): (BTreeMap<String, PageState>, BTreeMap<String, PartState>),
+        (pages, parts): Recorded,
     ) -> State {
         let bundles = plan
             .bundles
@@ -281,14 +317,14 @@ pub fn inputs(root: &Path, key: &[u8]) -> Result<String> {
     let digests: Vec<(String, [u8; 32])> = files
         .par_iter()
         .map(|f| {
-            use sha2::Digest;
-            let bytes = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
+            let digest =
+                seal::file_digest(f).with_context(|| format!("cannot read {}", f.display()))?;
             let name = f
                 .strip_prefix(root)
                 .unwrap_or(f)
                 .to_string_lossy()
                 .into_owned();
-            Ok((name, sha2::Sha256::digest(&bytes).into()))
+            Ok((name, digest))
         })
         .collect::<Result<_>>()?;
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).expect("any key length");
@@ -302,11 +338,18 @@ pub fn inputs(root: &Path, key: &[u8]) -> Result<String> {
 
 /// True when every sealed file `state` lists is still in `out`.
 pub fn intact(state: &State, out: &Path) -> bool {
-    state.pages.values().all(|p| out.join(&p.stored).is_file())
+    use rayon::prelude::*;
+    let Ok(names) = seal::unhex(&state.names) else {
+        return false;
+    };
+    state
+        .pages
+        .par_iter()
+        .all(|(path, _)| out.join(crate::layout::stored(&names, path)).is_file())
 }
 
 /// The keyed hash of a page sealed to `recipients` (sorted `age1…` strings).
-pub fn page_hash(content_key: &[u8], recipients: &[String], bytes: &[u8]) -> String {
+pub fn page_hash(content_key: &[u8], recipients: &[String], bytes: &[u8]) -> PageHash {
     use hmac::{Hmac, Mac};
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(content_key).expect("any key length");
     for r in recipients {
@@ -315,7 +358,7 @@ pub fn page_hash(content_key: &[u8], recipients: &[String], bytes: &[u8]) -> Str
     }
     mac.update(b"\0");
     mac.update(bytes);
-    seal::hex(&mac.finalize().into_bytes())
+    PageHash(mac.finalize().into_bytes().into())
 }
 
 #[cfg(test)]
@@ -394,6 +437,42 @@ mod tests {
         let fourth = Keys::new(&second, &prints, Some(&state), vec![1]).unwrap();
         assert_eq!(fourth.fresh, [false, true, false]);
         assert_ne!(fourth.names, third.names);
+    }
+
+    #[test]
+    fn the_state_is_kept_sealed_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let (root, out) = (dir.path().join("lea"), dir.path().join("site"));
+        std::fs::create_dir_all(&out).unwrap();
+        let site = r#"{"version":1,"name":"x","salt":"00","build":"b1"}"#;
+        std::fs::write(out.join(crate::layout::SITE_JSON), site).unwrap();
+        let first = plan(vec![bundle("school-a", &["ann@x.org"])]);
+        let prints = Credentials::new();
+        let keys = Keys::new(&first, &prints, None, vec![7; 32]).unwrap();
+        let hash = page_hash(&keys.content, &[], b"page");
+        let mut parts = BTreeMap::new();
+        parts.insert("unit".to_string(), PartState::default());
+        let pages = vec![("a.html".into(), hash), ("b.html".into(), hash)];
+        let state = keys.state(&first, &prints, "b1", &out, "in".into(), (pages, parts));
+        let store = Store::at(&root);
+        store.save(&state).unwrap();
+        let sealed = std::fs::read(store.path()).unwrap();
+        assert!(sealed.starts_with(b"age-encryption.org/v1"));
+        assert!(!String::from_utf8_lossy(&sealed).contains("a.html"));
+
+        let back = store.load(&out).unwrap();
+        assert_eq!(back.inputs, "in");
+        assert_eq!(back.page("b.html"), Some(1));
+        assert_eq!(back.pages[1].1, hash);
+        assert!(back.parts.contains_key("unit"));
+        assert_eq!(back.page("c.html"), None);
+
+        // Sealed to the build identity but not in this format: a full build.
+        let recipient = store.identity().unwrap().to_public();
+        let old = seal::to_recipients(b"{}", &[recipient]).unwrap();
+        std::fs::write(store.path(), old).unwrap();
+        let why = store.load(&out).err().unwrap();
+        assert!(why.contains("an earlier version of scoresite"), "{why}");
     }
 
     #[test]

@@ -234,8 +234,8 @@ pub(super) fn unit_links(map: &SiteMap, dep: &Deployment, i: usize, u: usize) ->
 fn global(dep: &Deployment, site: &SiteInfo) -> Hash {
     let mut h = Sha256::new();
     h.update(b"scoresite fingerprints 1\0");
-    if let Ok(program) = std::env::current_exe().and_then(std::fs::read) {
-        h.update(Sha256::digest(program));
+    if let Ok(program) = std::env::current_exe().and_then(|p| crate::seal::file_digest(&p)) {
+        h.update(program);
     } else {
         // No program to hash: nothing can be kept.
         h.update(crate::seal::random_bytes(32).unwrap_or_default());
