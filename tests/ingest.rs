@@ -152,9 +152,9 @@ fn trt_prefers_final_and_reads_items_targets_traits() {
     assert_eq!(
         (
             detail.targets[0].student_relative,
-            detail.targets[0].standard_met_relative_se
+            detail.targets[0].standard_met_relative
         ),
-        (Some(-0.25), Some(0.15))
+        (Some(-0.25), Some(0.31))
     );
     assert_eq!(detail.traits.len(), 2);
     assert_eq!(

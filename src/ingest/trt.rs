@@ -557,7 +557,6 @@ fn targets_and_traits(r: &Report, strings: &mut Interner) -> (Vec<TargetScore>, 
     for s in &r.scores {
         let (measure, label) = (s.measure_of.as_str(), s.measure_label.as_str());
         let value: Option<f32> = s.value.parse().ok();
-        let se: Option<f32> = s.standard_error.parse().ok();
         match label {
             "StudentRelativeResidualScore" | "StandardMetRelativeResidualScore" => {
                 let measure = strings.intern(measure);
@@ -567,17 +566,15 @@ fn targets_and_traits(r: &Report, strings: &mut Interner) -> (Vec<TargetScore>, 
                         targets.push(TargetScore {
                             target: measure,
                             student_relative: None,
-                            student_relative_se: None,
                             standard_met_relative: None,
-                            standard_met_relative_se: None,
                         });
                         targets.last_mut().expect("just pushed")
                     }
                 };
                 if label == "StudentRelativeResidualScore" {
-                    (t.student_relative, t.student_relative_se) = (value, se);
+                    t.student_relative = value;
                 } else {
-                    (t.standard_met_relative, t.standard_met_relative_se) = (value, se);
+                    t.standard_met_relative = value;
                 }
             }
             "RawScore" => {

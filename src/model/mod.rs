@@ -442,15 +442,15 @@ pub struct ItemResponse {
     pub chosen: Option<Sym>,
 }
 
-/// A target's residual scores (summative), from TRT.
+/// A target's residual scores (summative), from TRT. Their standard errors
+/// are not kept: a group's target report gives the standard error of its
+/// students' mean residual, from the residuals themselves.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TargetScore {
     /// TRT measureOf, e.g. `1-IT|8-11`.
     pub target: Sym,
     pub student_relative: Option<f32>,
-    pub student_relative_se: Option<f32>,
     pub standard_met_relative: Option<f32>,
-    pub standard_met_relative_se: Option<f32>,
 }
 
 /// A writing trait score (summative ELA), from TRT.

@@ -324,12 +324,10 @@ fn detail(data: &Dataset, d: &ExamDetail) -> String {
     for t in &d.targets {
         let _ = write!(
             out,
-            "{}\x1f{:?}\x1f{:?}\x1f{:?}\x1f{:?};",
+            "{}\x1f{:?}\x1f{:?};",
             text(t.target),
             t.student_relative,
-            t.student_relative_se,
             t.standard_met_relative,
-            t.standard_met_relative_se,
         );
     }
     for t in &d.traits {
