@@ -15,6 +15,18 @@ pub fn peak_rss_kb() -> u64 {
         .unwrap_or(0)
 }
 
+/// Starts a new peak for [`peak_rss_kb`]: hands freed memory back to the
+/// system, then resets the peak to the current resident size (Linux), so
+/// that what an earlier step held is not counted against the next.
+pub fn reset_peak_rss() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory of glibc's heap.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
 /// Files and bytes under `root`.
 pub fn tree_size(root: &std::path::Path) -> (u64, u64) {
     walkdir::WalkDir::new(root)
