@@ -69,15 +69,14 @@ pub fn race(d: &Demographics) -> u8 {
     if d.get(Flag::Hispanic) == Some(true) {
         return 0;
     }
-    let mut yes = RACE_FLAGS
-        .iter()
-        .enumerate()
-        .skip(1)
-        .filter(|(_, (f, _))| d.get(*f) == Some(true))
-        .map(|(i, _)| i as u8);
-    match (yes.next(), yes.next()) {
-        (None, _) => 8,
-        (Some(one), None) => one,
+    let races = RACE_FLAGS[1..].iter().fold(0, |m, &(f, _)| m | f as u16);
+    let yes = d.yes & d.known & races;
+    match yes.count_ones() {
+        0 => 8,
+        1 => RACE_FLAGS
+            .iter()
+            .position(|&(f, _)| yes & f as u16 != 0)
+            .unwrap_or(8) as u8,
         _ => 6,
     }
 }
@@ -120,4 +119,39 @@ pub fn subgroups(exam: &Exam) -> [u8; 10] {
             _ => 13,
         },
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn race_is_hispanic_else_the_one_race_else_two_or_more() {
+        let with = |flags: &[(Flag, Option<bool>)]| {
+            let mut d = Demographics::default();
+            for &(f, v) in flags {
+                d.set(f, v);
+            }
+            DIMENSIONS[1].3[race(&d) as usize]
+        };
+        assert_eq!(with(&[]), "Not stated");
+        assert_eq!(with(&[(Flag::Asian, Some(false))]), "Not stated");
+        assert_eq!(with(&[(Flag::Filipino, Some(true))]), "Filipino");
+        assert_eq!(
+            with(&[(Flag::Asian, Some(true)), (Flag::White, None)]),
+            "Asian"
+        );
+        assert_eq!(
+            with(&[(Flag::Asian, Some(true)), (Flag::White, Some(true))]),
+            "Two or more races"
+        );
+        assert_eq!(
+            with(&[(Flag::Black, Some(true)), (Flag::Hispanic, Some(true))]),
+            "Hispanic or Latino"
+        );
+        assert_eq!(
+            with(&[(Flag::TwoOrMoreRaces, Some(true))]),
+            "Two or more races"
+        );
+    }
 }

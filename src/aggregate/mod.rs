@@ -29,8 +29,11 @@ use crate::catalog::Family;
 use crate::deployment::Deployment;
 use crate::model::Exam;
 use crate::stats::distance;
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
+use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
@@ -163,6 +166,9 @@ pub struct Comparisons {
     /// Each exam's family, in a compact array that scans of a bundle's
     /// exams read instead of the exams themselves.
     family_of: Vec<u16>,
+    /// Each exam's Distance from Standard (NaN: none), found once rather
+    /// than in every cube that counts the exam.
+    distances: OnceLock<Vec<f32>>,
 }
 
 impl Comparisons {
@@ -184,7 +190,17 @@ impl Comparisons {
                 .iter()
                 .map(|e| dep.data.assessments[e.assessment as usize].family as u16)
                 .collect(),
+            distances: OnceLock::new(),
         }
+    }
+
+    fn distances(&self, dep: &Deployment) -> &[f32] {
+        self.distances.get_or_init(|| {
+            (0..dep.data.exams.len())
+                .into_par_iter()
+                .map(|e| distance::of_exam(&dep.catalog, &dep.data, e).unwrap_or(f32::NAN))
+                .collect()
+        })
     }
 
     fn exams(&self, dep: &Deployment, family: usize) -> &[usize] {
@@ -204,7 +220,7 @@ impl Comparisons {
                 .iter()
                 .copied()
                 .filter(|&e| inst.schools[dep.data.exams[e].school as usize].lea == lea);
-            tally(
+            self.tally(
                 dep,
                 &Shape::of(dep, &dep.catalog.families[family]),
                 exams,
@@ -217,13 +233,41 @@ impl Comparisons {
     fn state(&self, dep: &Deployment, family: usize) -> &BTreeMap<Key, Tally> {
         self.state[family].get_or_init(|| {
             let exams = self.exams(dep, family).iter().copied();
-            tally(
+            self.tally(
                 dep,
                 &Shape::of(dep, &dep.catalog.families[family]),
                 exams,
                 marginal,
             )
         })
+    }
+
+    /// Tallies `exams` by (year, assessment, signature); `split` picks the
+    /// signatures from the exam's subgroups (-1 for a disabled dimension).
+    /// Keys whose results are all unscored (an invalidated test, say) count
+    /// for nothing and are left out.
+    fn tally(
+        &self,
+        dep: &Deployment,
+        shape: &Shape,
+        exams: impl Iterator<Item = usize>,
+        split: fn(&[i8; 10]) -> Signatures,
+    ) -> BTreeMap<Key, Tally> {
+        let distances = self.distances(dep);
+        let mut out: FxHashMap<Key, Tally> = FxHashMap::default();
+        for e in exams {
+            let x = &dep.data.exams[e];
+            let dfs = Some(distances[e]).filter(|d| !d.is_nan());
+            let v = subgroups(x);
+            let v: [i8; 10] =
+                std::array::from_fn(|d| if shape.disabled[d] { -1 } else { v[d] as i8 });
+            for &sig in split(&v).iter() {
+                out.entry((x.school_year, x.assessment, sig))
+                    .or_insert_with(|| shape.empty())
+                    .add(shape, x, dfs);
+            }
+        }
+        out.into_iter().filter(|(_, t)| t.n > 0).collect()
     }
 }
 
@@ -254,7 +298,40 @@ pub struct Cube {
     /// of the sums, in its alts as well.
     /// A signature's dimension value is -1 when the cell spans every value.
     pub signatures: Vec<Signature>,
-    pub cells: Vec<Vec<f64>>,
+    pub cells: Cells,
+}
+
+/// A cube's cells, stored end to end in one list; each is written out as
+/// an array of its own.
+#[derive(Debug, Default)]
+pub struct Cells {
+    values: Vec<f64>,
+    /// Where each cell ends in `values`.
+    ends: Vec<usize>,
+}
+
+impl Cells {
+    /// The number of cells.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True when there are no cells.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Each cell's values, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &[f64]> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(&self.ends).map(|(a, &b)| &self.values[a..b])
+    }
+}
+
+impl Serialize for Cells {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -277,29 +354,6 @@ pub struct AssessmentInfo {
 pub type Signature = [i8; 10];
 
 type Key = (u16, u32, Signature);
-
-/// Tallies `exams` by (year, assessment, signature); `split` picks the
-/// signatures from the exam's subgroups (-1 for a disabled dimension).
-fn tally(
-    dep: &Deployment,
-    shape: &Shape,
-    exams: impl Iterator<Item = usize>,
-    split: fn(&[i8; 10]) -> Signatures,
-) -> BTreeMap<Key, Tally> {
-    let mut out: FxHashMap<Key, Tally> = FxHashMap::default();
-    for e in exams {
-        let x = &dep.data.exams[e];
-        let dfs = distance::of_exam(&dep.catalog, &dep.data, e);
-        let v = subgroups(x);
-        let v: [i8; 10] = std::array::from_fn(|d| if shape.disabled[d] { -1 } else { v[d] as i8 });
-        for &sig in split(&v).iter() {
-            out.entry((x.school_year, x.assessment, sig))
-                .or_insert_with(|| shape.empty())
-                .add(shape, x, dfs);
-        }
-    }
-    out.into_iter().collect()
-}
 
 /// The signatures of the cells one exam counts in: up to one per dimension
 /// and the overall cell.
@@ -363,8 +417,15 @@ pub fn cube(
     let own: Vec<usize> = (b.exams.iter().copied())
         .filter(|&e| comparisons.family_of[e] as usize == family)
         .collect();
+    // The marginal tallies of the bundle's own results, which its scope's
+    // row and its parts of the comparison rows share.
+    let own_marginal = OnceCell::new();
+    let own_marginal = || {
+        own_marginal.get_or_init(|| comparisons.tally(dep, &shape, own.iter().copied(), marginal))
+    };
     let mut institutions: Vec<Institution> = Vec::new();
-    let mut tallies: Vec<BTreeMap<Key, Tally>> = Vec::new();
+    // Each row's tallies; the comparison rows are every bundle's, borrowed.
+    let mut tallies: Vec<Cow<BTreeMap<Key, Tally>>> = Vec::new();
     let mut by_school: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for &e in &own {
         by_school
@@ -390,7 +451,8 @@ pub fn cube(
             own: true,
         });
         let split = if admin { fine } else { marginal };
-        tallies.push(tally(dep, &shape, by_school[&s].iter().copied(), split));
+        let exams = by_school[&s].iter().copied();
+        tallies.push(Cow::Owned(comparisons.tally(dep, &shape, exams, split)));
     }
     // The viewer's whole scope, when it is more than one school.
     if let Some((name, kind)) = &top {
@@ -403,7 +465,7 @@ pub fn cube(
                 sums: (0..schools_first.len()).collect(),
                 own: true,
             });
-            tallies.push(BTreeMap::new());
+            tallies.push(Cow::Owned(BTreeMap::new()));
         } else {
             institutions.push(Institution {
                 name: name.clone(),
@@ -413,14 +475,14 @@ pub fn cube(
                 sums: Vec::new(),
                 own: true,
             });
-            tallies.push(tally(dep, &shape, own.iter().copied(), marginal));
+            tallies.push(Cow::Borrowed(own_marginal()));
         }
     }
     // Comparison rows: the LEA of a school scope, and the state where the
     // data covers more than one LEA. The viewer's own part of each (`owns`)
     // tells how many results lie beyond it, which the viewer could otherwise
     // recover by subtraction.
-    let mut owns: Vec<(usize, BTreeMap<Key, Tally>)> = Vec::new();
+    let mut owns: Vec<(usize, Cow<BTreeMap<Key, Tally>>)> = Vec::new();
     let leas: BTreeSet<usize> = b.schools.iter().map(|&s| inst.schools[s].lea).collect();
     if matches!(b.kind, Kind::School) || (b.kind == Kind::Aggregate && b.schools.len() == 1) {
         for &l in &leas {
@@ -432,12 +494,15 @@ pub fn cube(
                 sums: Vec::new(),
                 own: false,
             });
-            let mine = own
-                .iter()
-                .copied()
-                .filter(|&e| inst.schools[data.exams[e].school as usize].lea == l);
-            owns.push((tallies.len(), tally(dep, &shape, mine, marginal)));
-            tallies.push(comparisons.lea(dep, family, l).clone());
+            let lea_of = |e: usize| inst.schools[data.exams[e].school as usize].lea;
+            let mine = if own.iter().all(|&e| lea_of(e) == l) {
+                Cow::Borrowed(own_marginal())
+            } else {
+                let exams = own.iter().copied().filter(|&e| lea_of(e) == l);
+                Cow::Owned(comparisons.tally(dep, &shape, exams, marginal))
+            };
+            owns.push((tallies.len(), mine));
+            tallies.push(Cow::Borrowed(comparisons.lea(dep, family, l)));
         }
     }
     if comparisons.several_leas && !matches!(top, Some((_, "state"))) {
@@ -449,11 +514,8 @@ pub fn cube(
             sums: Vec::new(),
             own: false,
         });
-        owns.push((
-            tallies.len(),
-            tally(dep, &shape, own.iter().copied(), marginal),
-        ));
-        tallies.push(comparisons.state(dep, family).clone());
+        owns.push((tallies.len(), Cow::Borrowed(own_marginal())));
+        tallies.push(Cow::Borrowed(comparisons.state(dep, family)));
     }
     let mut assessments: Vec<u32> = own.iter().map(|&e| data.exams[e].assessment).collect();
     assessments.sort_unstable();
@@ -472,11 +534,7 @@ pub fn cube(
     years.dedup();
     let mut signatures: Vec<Signature> = Vec::new();
     let mut sig_index: FxHashMap<Signature, usize> = FxHashMap::default();
-    let mut cells = Vec::new();
-    // Unscored opportunities (an invalidated test, say) count for nothing.
-    for t in &mut tallies {
-        t.retain(|_, t| t.n > 0);
-    }
+    let mut cells = Cells::default();
     // An aggregate reporter's school rows add up to their scope's row, and
     // the state row is the LEA rows shown plus the LEAs that are not.
     let mut rollups = Vec::new();
@@ -509,27 +567,27 @@ pub fn cube(
             .map(|(i, t)| Row {
                 cells: t,
                 fine: institutions[i].fine,
-                mine: owns.iter().find(|(r, _)| *r == i).map(|(_, t)| t),
+                mine: owns.iter().find(|(r, _)| *r == i).map(|(_, t)| &**t),
             })
             .collect();
         suppressed(&rows, &rollups, threshold)
     };
-    for (i, t) in tallies.into_iter().enumerate() {
-        for (key, tally) in t {
-            let look = if hidden[i].contains(&key) {
+    for (i, t) in tallies.iter().enumerate() {
+        for (key, tally) in t.iter() {
+            let look = if hidden[i].contains(key) {
                 Look::Hidden
             } else if institutions[i].fine {
                 Look::Sums
             } else {
                 Look::Shown
             };
-            let (year, a, sig) = key;
+            let &(year, a, sig) = key;
             let Some(&a) = local.get(&a) else { continue };
             let s = *sig_index.entry(sig).or_insert_with_key(|sig| {
                 signatures.push(*sig);
                 signatures.len() - 1
             });
-            cells.push(cell(i, year, a, s, &tally, look));
+            cells.push(i, year, a, s, tally, look);
         }
     }
     Cube {
@@ -578,14 +636,23 @@ pub fn cube(
     }
 }
 
-/// One cell as the page stores it. A fine cell holds sums, which the page
-/// adds up; any other cell is shown as it is, so it holds the mean and SEM
-/// only as precisely as the page prints them (see [`shown`]).
-fn cell(i: usize, year: u16, a: usize, sig: usize, t: &Tally, look: Look) -> Vec<f64> {
-    let mut out = vec![i as f64, year as f64, a as f64, sig as f64];
+impl Cells {
+    /// Adds one cell as the page stores it. A fine cell holds sums, which
+    /// the page adds up; any other cell is shown as it is, so it holds the
+    /// mean and SEM only as precisely as the page prints them (see
+    /// [`shown`]).
+    fn push(&mut self, i: usize, year: u16, a: usize, sig: usize, t: &Tally, look: Look) {
+        cell(&mut self.values, i, year, a, sig, t, look);
+        self.ends.push(self.values.len());
+    }
+}
+
+/// Appends one cell's values to `out` (see [`Cells::push`]).
+fn cell(out: &mut Vec<f64>, i: usize, year: u16, a: usize, sig: usize, t: &Tally, look: Look) {
+    out.extend([i as f64, year as f64, a as f64, sig as f64]);
     if look == Look::Hidden {
         out.push(-1.0);
-        return out;
+        return;
     }
     out.extend([t.n as f64, t.scored as f64]);
     let exact = look == Look::Sums;
@@ -611,7 +678,6 @@ fn cell(i: usize, year: u16, a: usize, sig: usize, t: &Tally, look: Look) -> Vec
         out.extend(moments(slot[1], slot[2], slot[3]));
         out.extend(&slot[4..]);
     }
-    out
 }
 
 /// How a cell is written: hidden, as sums, or as the figures shown.
@@ -692,22 +758,28 @@ mod tests {
             claims: Vec::new(),
             alts: vec![2.0, 1.0, 2455.0, 2455.0f64.powi(2), 0.0, 1.0, 0.0, 0.0],
         };
+        let mut cells = Cells::default();
+        for look in [Look::Shown, Look::Sums, Look::Hidden] {
+            cells.push(0, 2025, 0, 0, &t, look);
+        }
+        let all: Vec<&[f64]> = cells.iter().collect();
+        assert_eq!(all.len(), 3);
         // Mean 2502.33…, SD 101.5…, SEM 58.6…, DFS 0.33… shown as 0.3; the
         // lone alt score has no SEM.
         assert_eq!(
-            cell(0, 2025, 0, 0, &t, Look::Shown),
+            all[0],
             [
                 0., 2025., 0., 0., 3., 3., 2502., 58.6, 3., 0.3, 1., 1., 1., 0., 2., 1., 2455.,
                 -1., 0., 1., 0., 0.
             ]
         );
-        let sums = cell(0, 2025, 0, 0, &t, Look::Sums);
-        assert_eq!(sums[6..10], [t.sum, t.sum_sq, 3.0, 1.0]);
-        assert_eq!(sums[16..18], [2455.0, 2455.0f64.powi(2)]);
-        assert_eq!(
-            cell(0, 2025, 0, 0, &t, Look::Hidden),
-            [0., 2025., 0., 0., -1.]
-        );
+        assert_eq!(all[1][6..10], [t.sum, t.sum_sq, 3.0, 1.0]);
+        assert_eq!(all[1][16..18], [2455.0, 2455.0f64.powi(2)]);
+        assert_eq!(all[2], [0., 2025., 0., 0., -1.]);
+        // Each cell is written out as an array of its own.
+        let json = serde_json::to_string(&cells).unwrap();
+        assert!(json.starts_with("[[0.0,2025.0,0.0,0.0,3.0,"), "{json}");
+        assert!(json.ends_with("],[0.0,2025.0,0.0,0.0,-1.0]]"), "{json}");
         assert_eq!(shown(0.0, 0.0, 0.0), [0.0, -1.0]);
     }
 
