@@ -106,12 +106,12 @@ async function get(path) {
   return await unpack(await decrypter.decrypt(sealed));
 }
 
-/** The page inside a sealed payload: its gzip stream's length (4 bytes,
- * big-endian), the gzip stream, then padding (see seal::pack). */
+/** The page inside a sealed payload: its zlib stream's length (4 bytes,
+ * big-endian), the zlib stream, then padding (see seal::pack). */
 async function unpack(bytes) {
   const len = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0);
-  const gz = bytes.subarray(4, 4 + len);
-  const stream = new Blob([gz]).stream().pipeThrough(new DecompressionStream("gzip"));
+  const zlib = bytes.subarray(4, 4 + len);
+  const stream = new Blob([zlib]).stream().pipeThrough(new DecompressionStream("deflate"));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 

@@ -28,7 +28,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-const VERSION: u32 = 2;
+/// The build state's format. 3: pages are packed as zlib streams, not gzip,
+/// so no ciphertext of an earlier build is kept (its state is refused).
+const VERSION: u32 = 3;
 
 /// What one build leaves for the next.
 #[derive(Serialize, Deserialize)]
