@@ -71,7 +71,7 @@ pub fn build(root: &Path, out: &Path, force: bool, diags: &mut Diagnostics) -> R
     // enrolled (the build refuses it below). Otherwise the keys a build
     // creates on first use exist before the inputs are hashed.
     let enrolled_site = root.is_dir() && enrollment.existing_salt()?.is_some();
-    let (previous, afresh) = match enrolled_site.then(|| {
+    let (mut previous, afresh) = match enrolled_site.then(|| {
         enrollment.names_key()?;
         Ok::<_, anyhow::Error>(store.load(out))
     }) {
@@ -88,11 +88,13 @@ pub fn build(root: &Path, out: &Path, force: bool, diags: &mut Diagnostics) -> R
         Some(p) => seal::unhex(&p.content)?,
         None => seal::random_bytes(32)?,
     };
+    let known = previous.as_mut().map(|p| std::mem::take(&mut p.files));
     let inputs = match enrolled_site {
-        true => state::inputs(root, &content_key)?,
-        false => String::new(),
+        true => state::inputs(root, &content_key, known.as_deref().unwrap_or_default())?,
+        false => Default::default(),
     };
-    if previous.as_ref().is_some_and(|p| p.inputs == inputs) {
+    drop(known);
+    if previous.as_ref().is_some_and(|p| p.inputs == inputs.0) {
         return Ok(Outcome {
             built: Built::default(),
             afresh: None,

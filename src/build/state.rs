@@ -46,6 +46,10 @@ pub struct State {
     pub content: String,
     /// The keyed hash of every input and of the program ([`inputs`]).
     pub inputs: String,
+    /// What [`inputs`] hashed, file by file, so that a rebuild reads again
+    /// only the files whose metadata changed. Empty in an older state.
+    #[serde(default)]
+    pub files: Vec<InputFile>,
     /// By bundle id.
     pub bundles: BTreeMap<String, BundleState>,
     /// Every sealed page's path and keyed hash, sorted by path.
@@ -72,6 +76,19 @@ pub struct PartState {
     pub pages: Vec<u32>,
 }
 
+/// One file [`inputs`] hashed: its path (relative to the deployment; the
+/// program's is absolute), its [`Stamp`] when that is trustworthy, and the
+/// keyed hash of its path and content.
+#[derive(Serialize, Deserialize, Clone, PartialEq, Eq, Debug)]
+pub struct InputFile(pub Box<str>, pub Option<Stamp>, pub PageHash);
+
+/// A file's length, inode, and modified and changed times (ns since the
+/// epoch). A file whose stamp is the one recorded is taken to have the
+/// content it had, as git's index and make do. Writing a file changes its
+/// changed time, which no one can set back, so a same-length edit whose
+/// modified time was set back is still seen.
+pub type Stamp = [i64; 4];
+
 /// A bundle's scope key and who held it.
 #[derive(Serialize, Deserialize)]
 pub struct BundleState {
@@ -82,7 +99,7 @@ pub struct BundleState {
     pub holders: Vec<String>,
 }
 
-/// A page's keyed hash ([`page_hash`]), written as hex.
+/// A keyed hash ([`page_hash`], an input's in [`InputFile`]), written as hex.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct PageHash(pub [u8; 32]);
 
@@ -274,7 +291,7 @@ impl Keys {
         credentials: &Credentials,
         build: &str,
         out: &Path,
-        inputs: String,
+        (inputs, files): (String, Vec<InputFile>),
         (pages, parts): Recorded,
     ) -> State {
         let bundles = plan
@@ -294,6 +311,7 @@ impl Keys {
             names: seal::hex(&self.names),
             content: seal::hex(&self.content),
             inputs,
+            files,
             bundles,
             pages,
             parts,
@@ -301,11 +319,27 @@ impl Keys {
     }
 }
 
-/// The keyed hash (under `key`) of everything a build reads: this program
-/// and every file of the deployment at `root` but the build state itself,
-/// by path and content.
-pub fn inputs(root: &Path, key: &[u8]) -> Result<String> {
-    use hmac::{Hmac, Mac};
+/// The keyed hash (under `key`) of everything a build reads, with what it
+/// hashed file by file: this program and every file of the deployment at
+/// `root` but the build state itself, by path and content. A file whose
+/// [`Stamp`] is the one `known` recorded (hashed under the same key) is not
+/// read again.
+pub fn inputs(root: &Path, key: &[u8], known: &[InputFile]) -> Result<(String, Vec<InputFile>)> {
+    // A file changed within this margin of the start may change again
+    // within its file system's time resolution with the same stamp, so its
+    // stamp is not kept (the racy case git's index also guards against).
+    let trusted_before = nanos(std::time::SystemTime::now()) - 2_000_000_000;
+    hash_inputs(root, key, known, trusted_before)
+}
+
+/// [`inputs`], keeping the stamps of files neither modified nor changed
+/// since `trusted_before` (ns since the epoch).
+fn hash_inputs(
+    root: &Path,
+    key: &[u8],
+    known: &[InputFile],
+    trusted_before: i64,
+) -> Result<(String, Vec<InputFile>)> {
     use rayon::prelude::*;
     let state = Store::at(root).path();
     let mut files: Vec<PathBuf> = walkdir::WalkDir::new(root)
@@ -316,26 +350,45 @@ pub fn inputs(root: &Path, key: &[u8]) -> Result<String> {
         .collect();
     files.sort();
     files.push(std::env::current_exe().context("cannot find this program")?);
-    let digests: Vec<(String, [u8; 32])> = files
+    let known: std::collections::HashMap<&str, &InputFile> =
+        known.iter().map(|f| (&*f.0, f)).collect();
+    let hashed: Vec<InputFile> = files
         .par_iter()
         .map(|f| {
+            let name = f.strip_prefix(root).unwrap_or(f).to_string_lossy();
+            let meta =
+                std::fs::metadata(f).with_context(|| format!("cannot read {}", f.display()))?;
+            let now = stamp(&meta);
+            if let Some(old) = known.get(&*name).filter(|old| old.1 == Some(now)) {
+                return Ok((*old).clone());
+            }
             let digest =
                 seal::file_digest(f).with_context(|| format!("cannot read {}", f.display()))?;
-            let name = f
-                .strip_prefix(root)
-                .unwrap_or(f)
-                .to_string_lossy()
-                .into_owned();
-            Ok((name, digest))
+            let trusted = now[2].max(now[3]) < trusted_before;
+            let hash = keyed(key, &[name.as_bytes(), b"\0", &digest]);
+            Ok(InputFile(name.into(), trusted.then_some(now), hash))
         })
         .collect::<Result<_>>()?;
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).expect("any key length");
-    for (name, digest) in &digests {
-        mac.update(name.as_bytes());
-        mac.update(b"\0");
-        mac.update(digest);
-    }
-    Ok(seal::hex(&mac.finalize().into_bytes()))
+    let digests: Vec<&[u8]> = hashed.iter().map(|f| &f.2 .0[..]).collect();
+    Ok((seal::hex(&keyed(key, &digests).0), hashed))
+}
+
+/// The [`Stamp`] of a file with metadata `meta`.
+fn stamp(meta: &std::fs::Metadata) -> Stamp {
+    use std::os::unix::fs::MetadataExt;
+    let ns = |s: i64, n: i64| s.saturating_mul(1_000_000_000).saturating_add(n);
+    [
+        meta.len() as i64,
+        meta.ino() as i64,
+        ns(meta.mtime(), meta.mtime_nsec()),
+        ns(meta.ctime(), meta.ctime_nsec()),
+    ]
+}
+
+/// `t` in ns since the epoch.
+fn nanos(t: std::time::SystemTime) -> i64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
 }
 
 /// True when every sealed file `state` lists is still in `out`.
@@ -352,14 +405,21 @@ pub fn intact(state: &State, out: &Path) -> bool {
 
 /// The keyed hash of a page sealed to `recipients` (sorted `age1…` strings).
 pub fn page_hash(content_key: &[u8], recipients: &[String], bytes: &[u8]) -> PageHash {
-    use hmac::{Hmac, Mac};
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(content_key).expect("any key length");
+    let mut pieces: Vec<&[u8]> = Vec::with_capacity(2 * recipients.len() + 2);
     for r in recipients {
-        mac.update(r.as_bytes());
-        mac.update(b"\n");
+        pieces.extend([r.as_bytes(), b"\n"]);
     }
-    mac.update(b"\0");
-    mac.update(bytes);
+    pieces.extend([&b"\0"[..], bytes]);
+    keyed(content_key, &pieces)
+}
+
+/// HMAC-SHA-256 under `key` of `pieces`, one after the other.
+fn keyed(key: &[u8], pieces: &[&[u8]]) -> PageHash {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).expect("any key length");
+    for piece in pieces {
+        mac.update(piece);
+    }
     PageHash(mac.finalize().into_bytes().into())
 }
 
@@ -402,7 +462,7 @@ mod tests {
             &prints,
             "b1",
             Path::new("out"),
-            String::new(),
+            Default::default(),
             Default::default(),
         );
 
@@ -426,7 +486,7 @@ mod tests {
             &prints,
             "b2",
             Path::new("out"),
-            String::new(),
+            Default::default(),
             Default::default(),
         );
         let third = Keys::new(&second, &prints, Some(&state), vec![1]).unwrap();
@@ -455,7 +515,14 @@ mod tests {
         let mut parts = BTreeMap::new();
         parts.insert("unit".to_string(), PartState::default());
         let pages = vec![("a.html".into(), hash), ("b.html".into(), hash)];
-        let state = keys.state(&first, &prints, "b1", &out, "in".into(), (pages, parts));
+        let state = keys.state(
+            &first,
+            &prints,
+            "b1",
+            &out,
+            ("in".into(), vec![]),
+            (pages, parts),
+        );
         let store = Store::at(&root);
         store.save(&state).unwrap();
         let sealed = std::fs::read(store.path()).unwrap();
@@ -475,6 +542,50 @@ mod tests {
         std::fs::write(store.path(), old).unwrap();
         let why = store.load(&out).err().unwrap();
         assert!(why.contains("an earlier version of scoresite"), "{why}");
+    }
+
+    #[test]
+    fn inputs_are_read_again_only_when_their_stamp_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir(root.join("data")).unwrap();
+        std::fs::write(root.join("data/a.csv"), "1,2\n").unwrap();
+        std::fs::write(root.join("users.yaml"), "users: []\n").unwrap();
+        let (first, files) = hash_inputs(root, b"k", &[], i64::MAX).unwrap();
+        let names: Vec<&str> = files.iter().map(|f| &*f.0).collect();
+        assert_eq!(&names[..2], ["data/a.csv", "users.yaml"]);
+        assert_eq!(files.len(), 3, "and this program");
+        assert!(files.iter().all(|f| f.1.is_some()));
+        assert_eq!(hash_inputs(root, b"k", &files, i64::MAX).unwrap().0, first);
+        assert_ne!(hash_inputs(root, b"other", &[], i64::MAX).unwrap().0, first);
+
+        // A file whose stamp is the one recorded is not read again.
+        let mut forged = files.clone();
+        forged[0].2 = PageHash([9; 32]);
+        let (again, kept) = hash_inputs(root, b"k", &forged, i64::MAX).unwrap();
+        assert_ne!(again, first);
+        assert_eq!(kept[0].2, PageHash([9; 32]));
+
+        // The same length, its modified time set back: the changed time
+        // still moves (after a clock tick), so it is read again.
+        let a = root.join("data/a.csv");
+        let modified = std::fs::metadata(&a).unwrap().modified().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        std::fs::write(&a, "1,3\n").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&a)
+            .unwrap()
+            .set_modified(modified)
+            .unwrap();
+        let (edited, now) = hash_inputs(root, b"k", &forged, i64::MAX).unwrap();
+        assert_ne!(now[0].2, PageHash([9; 32]));
+        assert_ne!(now[0].2, files[0].2);
+        assert_ne!(edited, first);
+
+        // Files changed too recently are hashed but their stamps not kept.
+        let (_, racy) = hash_inputs(root, b"k", &[], 0).unwrap();
+        assert!(racy.iter().all(|f| f.1.is_none()));
     }
 
     #[test]
