@@ -293,3 +293,52 @@ fn a_misspelt_instructional_resource_family_is_an_error_with_its_line() {
         "{stderr}"
     );
 }
+
+#[test]
+fn trt_documents_by_the_thousand_load_in_order_with_their_errors() {
+    // More documents than are parsed at a time, so that loading one batch
+    // overlaps parsing the next: every one is loaded, and the errors come
+    // in file order, each at its line and column.
+    let base = std::fs::read_to_string(fixture("quirks/data/trt_iab.xml")).unwrap();
+    let mut files = vec![(
+        "data/institutions.csv".to_string(),
+        "lea_id,lea_name,school_id,school_name\n9001,Fixture Unified,S100,Oak Elementary\n"
+            .to_string(),
+    )];
+    for i in 0..1_100 {
+        let ssid = format!("value=\"{}\"", 2_000_000_000 + i);
+        let mut doc = base.replace("value=\"1000000001\"", &ssid);
+        match i {
+            // CR LF line ends are read as LF.
+            7 => doc = doc.replace('\n', "\r\n"),
+            // An element with more attributes than any TRT element has.
+            300 => {
+                let many: String = (0..65).map(|n| format!(" a{n}=\"x\"")).collect();
+                doc = doc.replace("<Segment ", &format!("<Segment{many} "));
+            }
+            // Cut off mid-document.
+            1_050 => doc.truncate(doc.find("<Item position=\"2\"").unwrap() + 6),
+            _ => {}
+        }
+        files.push((format!("data/trt/doc_{i:04}.xml"), doc));
+    }
+    let files: Vec<(&str, String)> = files.iter().map(|(p, t)| (p.as_str(), t.clone())).collect();
+    let dir = deployment(&files);
+    let (out, stdout, stderr) = check(dir.path());
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("Students: 1098   Exams: 1098"),
+        "all but the two broken documents load, the CR LF one too:\n{stdout}"
+    );
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.contains("error:")).collect();
+    assert_eq!(errors.len(), 2, "{stderr}");
+    assert!(
+        errors[0].contains("doc_0300.xml:27:9: error:")
+            && errors[0].contains("<Segment> has more than 64 attributes"),
+        "{stderr}"
+    );
+    assert!(
+        errors[1].contains("doc_1050.xml:") && errors[1].contains("not well-formed TRT XML"),
+        "{stderr}"
+    );
+}

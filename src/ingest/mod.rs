@@ -325,7 +325,7 @@ pub fn load_dir(
     while let Some((format, path)) = files.next() {
         if format == Format::Trt {
             let mut run = vec![path];
-            while run.len() < TRT_BATCH && files.peek().is_some_and(|(f, _)| *f == Format::Trt) {
+            while files.peek().is_some_and(|(f, _)| *f == Format::Trt) {
                 run.extend(files.next().map(|(_, p)| p));
             }
             for (path, count) in load_trt(run, catalog, &mut data, &mut schools, diags) {
@@ -369,12 +369,12 @@ fn unrecognised(path: &Path, head: &[u8], diags: &mut Diagnostics) {
 }
 
 /// How many TRT documents are read and parsed at a time, in parallel,
-/// before they are loaded in order: enough to keep every core busy, few
-/// enough that their text is not held all at once.
+/// while the batch before them is loaded in order: enough to keep every core
+/// busy, few enough that their text is not held all at once.
 const TRT_BATCH: usize = 1024;
 
-/// Reads and parses the TRT documents at `paths` in parallel, then loads
-/// them in order; returns each file's count of exams added.
+/// Reads the TRT documents at `paths` into `data`, in order; returns each
+/// with the number of opportunities it added.
 fn load_trt(
     paths: Vec<PathBuf>,
     catalog: &Catalog,
@@ -382,23 +382,30 @@ fn load_trt(
     schools: &mut institutions::Schools,
     diags: &mut Diagnostics,
 ) -> Vec<(PathBuf, usize)> {
-    let parsed: Vec<(Diagnostics, Option<trt::Parsed>)> = paths
-        .par_iter()
-        .map(|path| {
-            let mut found = Diagnostics::default();
-            let parsed = read_text(path, &mut found).map(|text| trt::parse(&text));
-            (found, parsed)
-        })
-        .collect();
-    paths
-        .into_iter()
-        .zip(parsed)
-        .map(|(path, (found, parsed))| {
-            diags.extend(found);
-            let count = parsed.map_or(0, |p| trt::load(&path, p, catalog, data, schools, diags));
-            (path, count)
-        })
-        .collect()
+    let parse = |batch: &[PathBuf]| -> Vec<(Diagnostics, Option<trt::Parsed>)> {
+        batch
+            .par_iter()
+            .map(|path| {
+                let mut found = Diagnostics::default();
+                let parsed = with_text(path, &mut found, trt::parse);
+                (found, parsed)
+            })
+            .collect()
+    };
+    let mut counts = Vec::with_capacity(paths.len());
+    let mut batches = paths.chunks(TRT_BATCH);
+    let mut next = batches.next().map(|b| (b, parse(b)));
+    while let Some((batch, parsed)) = next.take() {
+        let load = || {
+            for (path, (found, parsed)) in batch.iter().zip(parsed) {
+                diags.extend(found);
+                let count = parsed.map_or(0, |p| trt::load(path, p, catalog, data, schools, diags));
+                counts.push((path.clone(), count));
+            }
+        };
+        next = rayon::join(|| batches.next().map(|b| (b, parse(b))), load).0;
+    }
+    counts
 }
 
 fn load_file(
@@ -449,24 +456,58 @@ fn load_file(
 /// error naming the line, when it is not UTF-8 or cannot be read.
 fn read_text(path: &Path, diags: &mut Diagnostics) -> Option<String> {
     match std::fs::read(path).map(lines::to_lf) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                let offset = e.utf8_error().valid_up_to();
-                let line = e.as_bytes()[..offset]
-                    .iter()
-                    .filter(|&&b| b == b'\n')
-                    .count() as u64
-                    + 1;
-                diags.error(
-                    Location::at(path, line, 1),
-                    "invalid UTF-8; expected a UTF-8 text file",
-                );
-                None
-            }
-        },
+        Ok(bytes) => {
+            utf8(&bytes, path, diags)?;
+            String::from_utf8(bytes).ok()
+        }
         Err(e) => {
             diags.error(Location::file(path), format!("cannot read: {e}"));
+            None
+        }
+    }
+}
+
+/// `f` of a file's text as [`read_text`] reads it, read into a buffer this
+/// thread keeps for the next file: TRT documents are read by the million.
+fn with_text<T>(path: &Path, diags: &mut Diagnostics, f: impl FnOnce(&str) -> T) -> Option<T> {
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUFFER.with_borrow_mut(|buffer| {
+        buffer.clear();
+        if let Err(e) = std::fs::File::open(path).and_then(|mut file| file.read_to_end(buffer)) {
+            diags.error(Location::file(path), format!("cannot read: {e}"));
+            return None;
+        }
+        let converted;
+        let bytes = match memchr::memchr(b'\r', buffer) {
+            Some(_) => {
+                converted = lines::to_lf(buffer.clone());
+                &converted
+            }
+            None => &*buffer,
+        };
+        let text = utf8(bytes, path, diags).map(f);
+        // A buffer grown by an outsized file is not kept.
+        if buffer.capacity() > 1 << 22 {
+            *buffer = Vec::new();
+        }
+        text
+    })
+}
+
+/// `bytes` as text; `None`, with an error naming the line, when they are
+/// not UTF-8.
+fn utf8<'a>(bytes: &'a [u8], path: &Path, diags: &mut Diagnostics) -> Option<&'a str> {
+    match std::str::from_utf8(bytes) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            let offset = e.valid_up_to();
+            let line = bytes[..offset].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+            diags.error(
+                Location::at(path, line, 1),
+                "invalid UTF-8; expected a UTF-8 text file",
+            );
             None
         }
     }

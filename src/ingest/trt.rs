@@ -168,20 +168,46 @@ impl Attributes {
 /// An element's attributes, with entities resolved; too many is an error.
 fn attrs(e: &BytesStart) -> Result<Attributes, String> {
     let mut out = Vec::new();
-    for a in e.attributes().flatten() {
-        if out.len() == MAX_ATTRIBUTES {
+    each_attribute(e, |key, value| out.push((key.to_string(), value())))?;
+    Ok(Attributes(out))
+}
+
+/// The values of the attributes `names` (empty where absent; the first of
+/// a repeated name), with entities resolved; too many attributes is an error.
+fn values<const N: usize>(e: &BytesStart, names: [&str; N]) -> Result<[String; N], String> {
+    let mut out: [String; N] = std::array::from_fn(|_| String::new());
+    let mut found = [false; N];
+    each_attribute(e, |key, value| {
+        if let Some(i) = names.iter().position(|n| *n == key) {
+            if !std::mem::replace(&mut found[i], true) {
+                out[i] = value();
+            }
+        }
+    })?;
+    Ok(out)
+}
+
+/// Calls `f` with each attribute's name and a function giving its value,
+/// entities resolved; more than [`MAX_ATTRIBUTES`] is an error.
+fn each_attribute(
+    e: &BytesStart,
+    mut f: impl FnMut(&str, &dyn Fn() -> String),
+) -> Result<(), String> {
+    for (n, a) in e.attributes().flatten().enumerate() {
+        if n == MAX_ATTRIBUTES {
             return Err(format!(
                 "<{}> has more than {MAX_ATTRIBUTES} attributes; expected a TRT element",
                 e.name().as_ref()
             ));
         }
-        let value = a
-            .normalized_value(XmlVersion::Implicit1_0)
-            .map(|v| v.into_owned())
-            .unwrap_or_default();
-        out.push((a.key.as_ref().to_string(), value));
+        let value = || {
+            a.normalized_value(XmlVersion::Implicit1_0)
+                .map(|v| v.into_owned())
+                .unwrap_or_default()
+        };
+        f(a.key.as_ref(), &value);
     }
-    Ok(Attributes(out))
+    Ok(())
 }
 
 /// The text an entity or character reference stands for.
@@ -268,11 +294,20 @@ pub fn load(
     1
 }
 
+/// The elements [`read`] needs to know it is inside.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Open {
+    Opportunity,
+    Response,
+    SubScoreList,
+    Other,
+}
+
 /// Parses the XML into a [`Report`]; errors carry a byte offset.
 fn read(text: &str) -> Result<Report, (u64, String)> {
     let mut reader = Reader::from_str(text);
     let mut report = Report::default();
-    let mut stack: Vec<String> = Vec::new();
+    let mut stack: Vec<Open> = Vec::new();
     let mut item: Option<Item> = None;
     // The text of the Response being read: text, entities and CDATA in turn.
     let mut response = String::new();
@@ -281,7 +316,7 @@ fn read(text: &str) -> Result<Report, (u64, String)> {
         let event = reader
             .read_event()
             .map_err(|e| (reader.error_position(), e.to_string()))?;
-        let in_response = stack.last().map(String::as_str) == Some("Response");
+        let in_response = stack.last() == Some(&Open::Response);
         let (e, empty) = match &event {
             Event::Start(e) => (e, false),
             Event::Empty(e) => (e, true),
@@ -298,14 +333,15 @@ fn read(text: &str) -> Result<Report, (u64, String)> {
                 continue;
             }
             Event::End(e) => {
-                let name = e.name().as_ref().to_string();
-                if name == "Item" {
-                    add_item(&mut report.items, item.take());
-                } else if name == "Response" {
-                    if let Some(it) = item.as_mut() {
-                        it.chosen = letters(&response);
+                match e.name().as_ref() {
+                    "Item" => add_item(&mut report.items, item.take()),
+                    "Response" => {
+                        if let Some(it) = item.as_mut() {
+                            it.chosen = letters(&response);
+                        }
+                        response.clear();
                     }
-                    response.clear();
+                    _ => {}
                 }
                 stack.pop();
                 continue;
@@ -313,67 +349,88 @@ fn read(text: &str) -> Result<Report, (u64, String)> {
             Event::Eof => break,
             _ => continue,
         };
-        let name = e.name().as_ref().to_string();
+        let qname = e.name();
+        let name = qname.as_ref();
         if stack.is_empty() && name != "TDSReport" {
             return Err((
                 pos,
                 format!("root element is <{name}>; expected <TDSReport>"),
             ));
         }
-        let a = attrs(e).map_err(|m| (pos, m))?;
-        let get = |k: &str| a.get(k).cloned().unwrap_or_default();
-        match name.as_str() {
-            "Test" => report.test = a.clone(),
+        let at = |m| (pos, m);
+        match name {
+            "Test" => report.test = attrs(e).map_err(at)?,
             "ExamineeAttribute" | "ExamineeRelationship" => {
-                report
-                    .examinee
-                    .add(get("name"), get("value"), &get("context"))
+                let [name, value, context] = values(e, ["name", "value", "context"]).map_err(at)?;
+                report.examinee.add(name, value, &context)
             }
             "Opportunity" => {
-                report.opportunity = a.clone();
+                report.opportunity = attrs(e).map_err(at)?;
                 report.opportunity_line = line_of(text, pos).0;
             }
-            "Accommodation" => report.accommodations.push(get("code")),
-            "Score" if stack.last().map(String::as_str) == Some("Opportunity") => {
+            "Accommodation" => {
+                let [code] = values(e, ["code"]).map_err(at)?;
+                report.accommodations.push(code)
+            }
+            "Score" if stack.last() == Some(&Open::Opportunity) => {
+                let [measure_of, measure_label, value, standard_error] =
+                    values(e, ["measureOf", "measureLabel", "value", "standardError"])
+                        .map_err(at)?;
                 report.scores.push(ScoreElement {
-                    measure_of: get("measureOf"),
-                    measure_label: get("measureLabel"),
-                    value: get("value"),
-                    standard_error: get("standardError"),
+                    measure_of,
+                    measure_label,
+                    value,
+                    standard_error,
                 })
             }
             "Item" => {
+                let [bank_key, key, position, level, strand, score] = values(
+                    e,
+                    [
+                        "bankKey",
+                        "key",
+                        "position",
+                        "contentLevel",
+                        "strand",
+                        "score",
+                    ],
+                )
+                .map_err(at)?;
                 item = Some(Item {
-                    bank_key: get("bankKey"),
-                    key: get("key"),
-                    position: get("position").parse().unwrap_or(0),
-                    content_level: a
-                        .get("contentLevel")
-                        .or(a.get("strand"))
-                        .cloned()
-                        .unwrap_or_default(),
-                    score: get("score").parse().ok().filter(|s: &f32| *s >= 0.0),
+                    bank_key,
+                    key,
+                    position: position.parse().unwrap_or(0),
+                    content_level: if level.is_empty() { strand } else { level },
+                    score: score.parse().ok().filter(|s: &f32| *s >= 0.0),
                     max_score: None,
                     chosen: None,
                     sub_scores: Vec::new(),
                 });
             }
             "ScoreInfo" => {
+                let [point, dimension, max] =
+                    values(e, ["scorePoint", "scoreDimension", "maxScore"]).map_err(at)?;
                 if let Some(it) = item.as_mut() {
-                    let in_sub = stack.iter().any(|s| s == "SubScoreList");
-                    if in_sub {
-                        if let Ok(p) = get("scorePoint").parse() {
-                            it.sub_scores.push((get("scoreDimension"), p));
+                    if stack.contains(&Open::SubScoreList) {
+                        if let Ok(p) = point.parse() {
+                            it.sub_scores.push((dimension, p));
                         }
                     } else {
-                        it.max_score = get("maxScore").parse().ok();
+                        it.max_score = max.parse().ok();
                     }
                 }
             }
-            _ => {}
+            _ => {
+                values(e, []).map_err(at)?;
+            }
         }
         if !empty {
-            stack.push(name);
+            stack.push(match name {
+                "Opportunity" => Open::Opportunity,
+                "Response" => Open::Response,
+                "SubScoreList" => Open::SubScoreList,
+                _ => Open::Other,
+            });
         } else if name == "Item" {
             // `<Item …/>`: valid under the XSD (Response and ScoreInfo are optional).
             add_item(&mut report.items, item.take());
