@@ -28,9 +28,17 @@ pub fn grant(locator: &str) -> String {
     format!("grants/{locator}.age")
 }
 
+/// The folder every sealed page is stored in, by its opaque name.
+pub const STORED: &str = "d";
+
 /// Where the page at `path` is stored in a build whose names key is `names`.
 pub fn stored(names: &[u8], path: &str) -> String {
-    format!("d/{}.age", &seal::hmac_hex(names, path)[..32])
+    format!("{STORED}/{}", stored_name(names, path))
+}
+
+/// The file name in [`STORED`] of the page at `path`.
+pub fn stored_name(names: &[u8], path: &str) -> String {
+    format!("{}.age", &seal::hmac_hex(names, path)[..32])
 }
 
 /// `site.json`: what the logon shell needs before anyone logs on. It holds

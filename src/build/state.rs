@@ -391,16 +391,29 @@ fn nanos(t: std::time::SystemTime) -> i64 {
         .map_or(0, |d| d.as_nanos() as i64)
 }
 
-/// True when every sealed file `state` lists is still in `out`.
+/// True when every sealed file `state` lists is still in `out`. The folder
+/// is listed once rather than each file looked up: at LEA scale that is
+/// millions of inodes, which a rebuild with no change would read from disk.
 pub fn intact(state: &State, out: &Path) -> bool {
     use rayon::prelude::*;
     let Ok(names) = seal::unhex(&state.names) else {
         return false;
     };
-    state
-        .pages
-        .par_iter()
-        .all(|(path, _)| out.join(crate::layout::stored(&names, path)).is_file())
+    let Ok(listing) = std::fs::read_dir(out.join(crate::layout::STORED)) else {
+        return state.pages.is_empty();
+    };
+    let mut files: Vec<std::ffi::OsString> = listing
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.file_name())
+        .collect();
+    files.par_sort_unstable();
+    state.pages.par_iter().all(|(path, _)| {
+        let name = crate::layout::stored_name(&names, path);
+        files
+            .binary_search_by(|f| f.as_os_str().cmp(name.as_ref()))
+            .is_ok()
+    })
 }
 
 /// The keyed hash of a page sealed to `recipients` (sorted `age1…` strings).
@@ -586,6 +599,31 @@ mod tests {
         // Files changed too recently are hashed but their stamps not kept.
         let (_, racy) = hash_inputs(root, b"k", &[], 0).unwrap();
         assert!(racy.iter().all(|f| f.1.is_none()));
+    }
+
+    #[test]
+    fn an_output_is_intact_while_every_sealed_file_is_there() {
+        use crate::layout::{stored, STORED};
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        let plan = plan(vec![bundle("school-a", &[])]);
+        let prints = Credentials::new();
+        let keys = Keys::new(&plan, &prints, None, vec![1]).unwrap();
+        let pages = vec![
+            ("a.html".into(), PageHash([1; 32])),
+            ("b.html".into(), PageHash([2; 32])),
+        ];
+        let recorded = (pages, Default::default());
+        let state = keys.state(&plan, &prints, "b1", out, Default::default(), recorded);
+        assert!(!intact(&state, out), "no folder of sealed files");
+        std::fs::create_dir(out.join(STORED)).unwrap();
+        for page in ["a.html", "b.html"] {
+            std::fs::write(out.join(stored(&keys.names, page)), "age").unwrap();
+        }
+        std::fs::write(out.join(STORED).join("0000.age"), "another").unwrap();
+        assert!(intact(&state, out));
+        std::fs::remove_file(out.join(stored(&keys.names, "b.html"))).unwrap();
+        assert!(!intact(&state, out));
     }
 
     #[test]
