@@ -169,6 +169,9 @@ pub struct Comparisons {
     /// Each exam's Distance from Standard (NaN: none), found once rather
     /// than in every cube that counts the exam.
     distances: OnceLock<Vec<f32>>,
+    /// Each exam's value of each dimension (-1 for a disabled dimension),
+    /// found once rather than in every cube that counts the exam.
+    values: OnceLock<Vec<[i8; 10]>>,
 }
 
 impl Comparisons {
@@ -191,6 +194,7 @@ impl Comparisons {
                 .map(|e| dep.data.assessments[e.assessment as usize].family as u16)
                 .collect(),
             distances: OnceLock::new(),
+            values: OnceLock::new(),
         }
     }
 
@@ -199,6 +203,20 @@ impl Comparisons {
             (0..dep.data.exams.len())
                 .into_par_iter()
                 .map(|e| distance::of_exam(&dep.catalog, &dep.data, e).unwrap_or(f32::NAN))
+                .collect()
+        })
+    }
+
+    fn values(&self, dep: &Deployment) -> &[[i8; 10]] {
+        self.values.get_or_init(|| {
+            let disabled = disabled(dep);
+            dep.data
+                .exams
+                .par_iter()
+                .map(|x| {
+                    let v = subgroups(x);
+                    std::array::from_fn(|d| if disabled[d] { -1 } else { v[d] as i8 })
+                })
                 .collect()
         })
     }
@@ -254,14 +272,12 @@ impl Comparisons {
         split: fn(&[i8; 10]) -> Signatures,
     ) -> BTreeMap<Key, Tally> {
         let distances = self.distances(dep);
+        let values = self.values(dep);
         let mut out: FxHashMap<Key, Tally> = FxHashMap::default();
         for e in exams {
             let x = &dep.data.exams[e];
             let dfs = Some(distances[e]).filter(|d| !d.is_nan());
-            let v = subgroups(x);
-            let v: [i8; 10] =
-                std::array::from_fn(|d| if shape.disabled[d] { -1 } else { v[d] as i8 });
-            for &sig in split(&v).iter() {
+            for &sig in split(&values[e]).iter() {
                 out.entry((x.school_year, x.assessment, sig))
                     .or_insert_with(|| shape.empty())
                     .add(shape, x, dfs);
