@@ -166,6 +166,8 @@ pub struct Comparisons {
     /// Each exam's family, in a compact array that scans of a bundle's
     /// exams read instead of the exams themselves.
     family_of: Vec<u16>,
+    /// Each exam's school, likewise.
+    school_of: Vec<u32>,
     /// Each exam's Distance from Standard (NaN: none), found once rather
     /// than in every cube that counts the exam.
     distances: OnceLock<Vec<f32>>,
@@ -193,6 +195,7 @@ impl Comparisons {
                 .iter()
                 .map(|e| dep.data.assessments[e.assessment as usize].family as u16)
                 .collect(),
+            school_of: dep.data.exams.iter().map(|e| e.school).collect(),
             distances: OnceLock::new(),
             values: OnceLock::new(),
         }
@@ -237,7 +240,7 @@ impl Comparisons {
                 .exams(dep, family)
                 .iter()
                 .copied()
-                .filter(|&e| inst.schools[dep.data.exams[e].school as usize].lea == lea);
+                .filter(|&e| inst.schools[self.school_of[e] as usize].lea == lea);
             self.tally(
                 dep,
                 &Shape::of(dep, &dep.catalog.families[family]),
@@ -445,7 +448,7 @@ pub fn cube(
     let mut by_school: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for &e in &own {
         by_school
-            .entry(data.exams[e].school as usize)
+            .entry(comparisons.school_of[e] as usize)
             .or_default()
             .push(e);
     }
@@ -510,7 +513,7 @@ pub fn cube(
                 sums: Vec::new(),
                 own: false,
             });
-            let lea_of = |e: usize| inst.schools[data.exams[e].school as usize].lea;
+            let lea_of = |e: usize| inst.schools[comparisons.school_of[e] as usize].lea;
             let mine = if own.iter().all(|&e| lea_of(e) == l) {
                 Cow::Borrowed(own_marginal())
             } else {
