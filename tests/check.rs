@@ -342,3 +342,26 @@ fn trt_documents_by_the_thousand_load_in_order_with_their_errors() {
         "{stderr}"
     );
 }
+
+#[test]
+fn invalid_utf8_is_reported_at_its_line_in_text_and_trt_files() {
+    let trt = std::fs::read_to_string(fixture("quirks/data/trt_iab.xml")).unwrap();
+    let export = std::fs::read_to_string(fixture("quirks/data/export_59_plain.csv")).unwrap();
+    let dir = deployment(&[("data/export.csv", export)]);
+    // Latin-1 é (0xE9) where UTF-8 was expected.
+    let institutions =
+        b"lea_id,lea_name,school_id,school_name\n9001,Fixture Unified,S100,Oak\n9001,Fixture Unified,S200,Caf\xe9\n";
+    std::fs::write(dir.path().join("data/institutions.csv"), institutions).unwrap();
+    let mut doc = trt.into_bytes();
+    let at = doc.windows(7).position(|w| w == b"Lovelac").unwrap();
+    doc[at + 6] = 0xE9;
+    std::fs::write(dir.path().join("data/trt.xml"), doc).unwrap();
+    let (out, stdout, stderr) = check(dir.path());
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("institutions.csv:3:1: error: invalid UTF-8; expected a UTF-8 text file"),
+        "{stderr}"
+    );
+    // The same message again is folded into the first, with its place.
+    assert!(stderr.contains("data/trt.xml:9:1)"), "{stderr}");
+}

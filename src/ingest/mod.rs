@@ -456,10 +456,12 @@ fn load_file(
 /// error naming the line, when it is not UTF-8 or cannot be read.
 fn read_text(path: &Path, diags: &mut Diagnostics) -> Option<String> {
     match std::fs::read(path).map(lines::to_lf) {
-        Ok(bytes) => {
-            utf8(&bytes, path, diags)?;
-            String::from_utf8(bytes).ok()
-        }
+        Ok(bytes) => String::from_utf8(bytes)
+            .map_err(|e| {
+                // Names the line of the invalid byte.
+                utf8(e.as_bytes(), path, diags);
+            })
+            .ok(),
         Err(e) => {
             diags.error(Location::file(path), format!("cannot read: {e}"));
             None
