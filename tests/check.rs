@@ -365,3 +365,68 @@ fn invalid_utf8_is_reported_at_its_line_in_text_and_trt_files() {
     // The same message again is folded into the first, with its place.
     assert!(stderr.contains("data/trt.xml:9:1)"), "{stderr}");
 }
+
+#[test]
+fn export_rows_by_the_batch_load_in_order_with_their_errors() {
+    // More rows than are read at a time, so that reading one batch overlaps
+    // adding the one before: every good row loads, every bad one is named at
+    // its line and column, whichever batch it falls in.
+    let export = std::fs::read_to_string(fixture("quirks/data/export_59_plain.csv")).unwrap();
+    let mut lines = export.lines();
+    let header = lines.next().unwrap();
+    let template = lines.next().unwrap();
+    let mut text = format!("{header}\n");
+    for i in 0..20_000 {
+        let mut cells: Vec<String> = template.split(',').map(str::to_string).collect();
+        cells[5] = format!("{}", 2_000_000_000 + i);
+        // Rows alternate between two schools, seven at a time.
+        if (i / 7) % 2 == 1 {
+            cells[3] = "S200".into();
+            cells[4] = "Elm Middle".into();
+        }
+        match i {
+            100 => cells[15] = "3Z".into(),
+            9_000 => cells.truncate(40),
+            // Four rows in a row give S100 another name: said once.
+            14_994..=14_997 => cells[4] = "Oak Elementary School".into(),
+            17_000 => cells[19] = "abc".into(),
+            _ => {}
+        }
+        text.push_str(&cells.join(","));
+        text.push('\n');
+        if i == 12_000 {
+            text.push_str(&",".repeat(cells.len() - 1));
+            text.push('\n');
+        }
+    }
+    let dir = deployment(&[("data/export.csv", text)]);
+    let (out, stdout, stderr) = check(dir.path());
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("Students: 19997   Exams: 19997"),
+        "every row but the three bad ones loads:\n{stdout}"
+    );
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.contains("error:")).collect();
+    assert_eq!(errors.len(), 3, "{stderr}");
+    assert!(
+        errors[0].contains("export.csv:102:16: error: GradeLevelWhenAssessed"),
+        "{stderr}"
+    );
+    assert!(
+        errors[1].contains("export.csv:9002:40: error: 40 fields; expected 59"),
+        "{stderr}"
+    );
+    assert!(
+        errors[2].contains("export.csv:17003:20: error: ScaleScore"),
+        "{stderr}"
+    );
+    let renamed: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("SchoolName `Oak Elementary School` differs"))
+        .collect();
+    assert_eq!(renamed.len(), 1, "{stderr}");
+    assert!(
+        renamed[0].contains("export.csv:14997:1: warning:"),
+        "{stderr}"
+    );
+}

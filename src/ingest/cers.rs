@@ -4,12 +4,13 @@
 //! and then added to the dataset in file order, so memory stays bounded by the
 //! dataset itself and output does not depend on thread timing.
 
+use super::cers_cells;
 use super::cers_columns::Columns;
 pub use super::cers_columns::{
     columns_64, flag_column, is_roster, recognises, COLUMNS_59, COLUMNS_64_EXTRA,
 };
 use super::institutions::Schools;
-use super::record::{self, Record, Source};
+use super::record::{self, Known, Record, Source};
 use super::values::{self, Expected};
 use super::BATCH;
 use crate::catalog::{Catalog, Kind, Level};
@@ -305,7 +306,7 @@ pub const MAX_CELL: usize = 64 * 1024;
 /// Reads one export into `data`; `schools` places each row's school.
 pub fn load(
     path: &Path,
-    reader: impl std::io::Read,
+    reader: impl std::io::Read + Send,
     catalog: &Catalog,
     data: &mut Dataset,
     schools: &mut Schools,
@@ -347,73 +348,106 @@ pub fn load(
     } else {
         data.export_columns.insert(file, cols.mask());
     }
-    // Records are reused batch after batch, so reading allocates only while the first batch fills.
-    let mut batch: Vec<(u64, csv::StringRecord)> = Vec::with_capacity(BATCH);
-    let mut filled = 0;
+    // Each batch is read while the one before it is parsed and added.
+    let width = names.len();
+    let (mut current, mut next) = (Batch::default(), Batch::default());
+    let mut more = current.read(&mut rdr, path, width);
     let mut rows = 0;
     loop {
-        if filled == batch.len() {
-            batch.push((0, csv::StringRecord::new()));
-        }
-        let more = match rdr.read_record(&mut batch[filled].1) {
-            Ok(more) => more,
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                diags.error(
-                    Location::at(path, line, 1),
-                    format!("cannot read this record: {e}; expected UTF-8 CSV"),
-                );
-                false
-            }
-        };
-        if more {
-            let record = &batch[filled].1;
-            let line = record.position().map(|p| p.line()).unwrap_or(0);
-            if record.iter().all(|f| f.trim().is_empty()) {
-                continue;
-            }
-            if let Some(f) = record.iter().position(|c| c.len() > MAX_CELL) {
-                diags.error(
-                    Location::at(path, line, f as u64 + 1),
-                    format!(
-                        "a cell of {} bytes; expected at most {MAX_CELL} (is a quote left open?)",
-                        record[f].len()
-                    ),
-                );
-                continue;
-            }
-            if record.len() != names.len() {
-                diags.error(
-                    Location::at(path, line, record.len() as u64),
-                    format!(
-                        "{} fields; expected {} as in the header",
-                        record.len(),
-                        names.len()
-                    ),
-                );
-                continue;
-            }
-            batch[filled].0 = line;
-            filled += 1;
-        }
-        if filled == BATCH || (!more && filled > 0) {
-            rows += add_batch(
-                path,
-                file,
-                &batch[..filled],
-                &cols,
-                catalog,
-                data,
-                schools,
-                diags,
-            );
-            filled = 0;
+        let (more_next, added) = rayon::join(
+            || more && next.read(&mut rdr, path, width),
+            || {
+                let records = &current.records[..current.filled];
+                add_batch(path, file, records, &cols, catalog, data, schools, diags)
+            },
+        );
+        rows += added;
+        for (at, message) in current.problems.drain(..) {
+            diags.error(at, message);
         }
         if !more {
             break;
         }
+        more = more_next;
+        std::mem::swap(&mut current, &mut next);
     }
     rows
+}
+
+/// Up to [`BATCH`] records of an export, each with its line, and the
+/// problems of the rows skipped. Records are reused batch after batch, so
+/// reading allocates only while the first batches fill.
+#[derive(Default)]
+struct Batch {
+    records: Vec<(u64, csv::StringRecord)>,
+    filled: usize,
+    problems: Vec<(Location, String)>,
+}
+
+impl Batch {
+    /// Reads the next records of `rdr`, whose header has `width` fields;
+    /// false once the file ends or cannot be read further.
+    fn read<R: std::io::Read>(
+        &mut self,
+        rdr: &mut csv::Reader<R>,
+        path: &Path,
+        width: usize,
+    ) -> bool {
+        self.filled = 0;
+        while self.filled < BATCH {
+            if self.filled == self.records.len() {
+                self.records.push((0, csv::StringRecord::new()));
+            }
+            let (line, record) = &mut self.records[self.filled];
+            match rdr.read_record(record) {
+                Ok(true) => {}
+                Ok(false) => return false,
+                Err(e) => {
+                    let line = e.position().map(|p| p.line()).unwrap_or(0);
+                    self.problems.push((
+                        Location::at(path, line, 1),
+                        format!("cannot read this record: {e}; expected UTF-8 CSV"),
+                    ));
+                    return false;
+                }
+            }
+            *line = record.position().map(|p| p.line()).unwrap_or(0);
+            if let Some(problem) = skipped(record, path, *line, width) {
+                self.problems.extend(problem);
+                continue;
+            }
+            self.filled += 1;
+        }
+        true
+    }
+}
+
+/// Whether a record is left out: `Some` for a blank row (with no problem),
+/// a cell too long to be real, or the wrong number of fields.
+fn skipped(
+    record: &csv::StringRecord,
+    path: &Path,
+    line: u64,
+    width: usize,
+) -> Option<Option<(Location, String)>> {
+    if record.iter().all(|f| f.trim().is_empty()) {
+        return Some(None);
+    }
+    if let Some(f) = record.iter().position(|c| c.len() > MAX_CELL) {
+        return Some(Some((
+            Location::at(path, line, f as u64 + 1),
+            format!(
+                "a cell of {} bytes; expected at most {MAX_CELL} (is a quote left open?)",
+                record[f].len()
+            ),
+        )));
+    }
+    (record.len() != width).then(|| {
+        Some((
+            Location::at(path, line, record.len() as u64),
+            format!("{} fields; expected {width} as in the header", record.len()),
+        ))
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -427,22 +461,29 @@ fn add_batch(
     schools: &mut Schools,
     diags: &mut Diagnostics,
 ) -> u64 {
-    let parsed: Vec<Result<Record, Vec<CellError>>> = batch
-        .par_iter()
-        .map(|(_, r)| parse_row(r, cols, catalog))
-        .collect();
+    let parsed: Vec<Result<(Record, Known), Vec<CellError>>> = {
+        let data = &*data;
+        batch
+            .par_iter()
+            .map(|(_, r)| {
+                let row = parse_row(r, cols, catalog)?;
+                let known = Known::of(&row, data);
+                Ok((row, known))
+            })
+            .collect()
+    };
     let first = data.exams.len();
     // The batch's record of each exam added, in order.
     let mut records: Vec<&csv::StringRecord> = Vec::with_capacity(batch.len());
     for ((line, record), result) in batch.iter().zip(parsed) {
         match result {
-            Ok(row) => {
+            Ok((row, known)) => {
                 let source = Source {
                     path,
                     file,
                     line: *line,
                 };
-                if record::add(&source, row, data, schools, diags) {
+                if record::add(&source, row, known, data, schools, diags) {
                     records.push(record);
                 }
             }
@@ -469,7 +510,8 @@ fn add_batch(
 /// Keeps, for each exam added from `records` (the exams from `first` on),
 /// the cells of its row that the District/School Export would not write back
 /// as they came in, with the student's names, which later rows may change.
-/// The comparison runs in parallel; only the kept cells are interned.
+/// The comparison, and the look-up of kept cells already interned, run in
+/// parallel; only new cells are interned in order.
 fn keep_raw_cells(
     records: &[&csv::StringRecord],
     first: usize,
@@ -478,21 +520,21 @@ fn keep_raw_cells(
     data: &mut Dataset,
 ) {
     const NAMES: [usize; 2] = [6, 7];
-    let differing: Vec<Vec<(u8, usize)>> = {
+    let differing: Vec<Vec<(u8, usize, Option<Sym>)>> = {
         let data = &*data;
         records
             .par_iter()
             .zip(&data.exams[first..])
-            .map(|(record, exam)| {
-                let written = super::cers_cells::cells(data, catalog, exam);
+            .map_init(cers_cells::Cells::default, |written, (record, exam)| {
+                written.fill(data, catalog, exam);
                 cols.layout
                     .iter()
                     .enumerate()
                     .filter_map(|(i, field)| {
                         let f = (*field)?;
                         let cell = record.get(f)?;
-                        (NAMES.contains(&i) || !crate::model::same(cell, &written[i]))
-                            .then_some((i as u8, f))
+                        (NAMES.contains(&i) || !crate::model::same(cell, written.get(i)))
+                            .then(|| (i as u8, f, data.strings.find(cell)))
                     })
                     .collect()
             })
@@ -501,7 +543,7 @@ fn keep_raw_cells(
     for ((record, keep), e) in records.iter().zip(differing).zip(first..) {
         let raw: Box<[(u8, Sym)]> = keep
             .into_iter()
-            .map(|(i, f)| (i, data.strings.intern(&record[f])))
+            .map(|(i, f, known)| (i, known.unwrap_or_else(|| data.strings.intern(&record[f]))))
             .collect();
         data.exams[e].raw = raw;
     }

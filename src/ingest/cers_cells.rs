@@ -5,124 +5,160 @@
 
 use crate::catalog::{Catalog, Kind};
 use crate::model::{
-    AdminCondition, Completeness, Dataset, Exam, Flag, Grade, Score, Sex, RACE_FLAGS,
+    AdminCondition, Completeness, Dataset, Elas, Exam, Flag, Grade, Score, Sex, RACE_FLAGS,
 };
-use std::borrow::Cow;
+use std::fmt::Write as _;
 
-/// How the District/School Export writes `exam` in the 64-column layout,
-/// from the loaded values, every field shown. Cells borrow from the dataset
-/// where they can: ingest compares every row with them.
-pub fn cells<'a>(data: &'a Dataset, catalog: &'a Catalog, exam: &'a Exam) -> Vec<Cow<'a, str>> {
-    let school = &data.institutions.schools[exam.school as usize];
-    let lea = &data.institutions.leas[school.lea];
-    let student = &data.students[exam.student as usize];
-    let assessment = &data.assessments[exam.assessment as usize];
-    let family = &catalog.families[assessment.family];
-    let (kind, sub_kind) = match family.kind {
-        Kind::Summative => ("Summative", "SUM"),
-        Kind::Ica => ("Interim", "ICA"),
-        Kind::Iab | Kind::Fiab | Kind::Interim => ("Interim", "IAB"),
-    };
-    let text = |s: Option<crate::model::Sym>| Cow::Borrowed(s.map_or("", |s| data.strings.get(s)));
-    let d = &exam.demographics;
-    let flag = |f: Flag| match d.get(f) {
-        Some(true) => "Yes",
-        Some(false) => "No",
-        None => "",
-    };
-    // CERS writes the district's 14-digit CDS code and the 7-digit school code.
-    let (district_id, school_id): (Cow<str>, Cow<str>) = match school.cds.as_deref() {
-        Some(cds) if cds.len() == 14 => (format!("{}0000000", &cds[..7]).into(), cds[7..].into()),
-        _ => (lea.id.as_str().into(), school.id.as_str().into()),
-    };
-    let mut cells: Vec<Cow<str>> = Vec::with_capacity(64);
-    cells.extend([
-        district_id,
-        lea.name.as_str().into(),
-        lea.nces.as_deref().unwrap_or("").into(),
-        school_id,
-        school.name.as_str().into(),
-        (&*student.ssid).into(),
-        (&*student.first_name).into(),
-        (&*student.last_name).into(),
-        datetime_text(exam.submitted).into(),
-        exam.school_year.to_string().into(),
-        text(exam.session),
-        kind.into(),
-        sub_kind.into(),
-        assessment.name.as_str().into(),
-        family.subject.as_str().into(),
-        grade_text(exam.grade),
-        match exam.completeness {
+/// The 64 cells of one exam as the District/School Export writes them, held
+/// in one buffer that is filled again for each exam, so that comparing or
+/// writing millions of rows allocates nothing per row.
+#[derive(Debug, Default)]
+pub struct Cells {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl Cells {
+    /// Cell `i` (0-based) of the last exam filled.
+    pub fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
+
+    fn push(&mut self, cell: &str) {
+        self.text.push_str(cell);
+        self.end();
+    }
+
+    /// Ends the cell written into `text` since the last end.
+    fn end(&mut self) {
+        self.ends.push(self.text.len());
+    }
+
+    fn number(&mut self, v: Option<f32>) {
+        if let Some(v) = v {
+            let _ = write!(self.text, "{v}");
+        }
+        self.end();
+    }
+
+    /// Level, scale score and standard error cells.
+    fn score(&mut self, s: &Score) {
+        self.number(s.level.map(f32::from));
+        self.number(s.scale);
+        self.number(s.se);
+    }
+
+    /// Fills the cells with how the export writes `exam` in the 64-column
+    /// layout, from the loaded values, every field shown.
+    pub fn fill(&mut self, data: &Dataset, catalog: &Catalog, exam: &Exam) {
+        self.text.clear();
+        self.ends.clear();
+        let school = &data.institutions.schools[exam.school as usize];
+        let lea = &data.institutions.leas[school.lea];
+        let student = &data.students[exam.student as usize];
+        let assessment = &data.assessments[exam.assessment as usize];
+        let family = &catalog.families[assessment.family];
+        let (kind, sub_kind) = match family.kind {
+            Kind::Summative => ("Summative", "SUM"),
+            Kind::Ica => ("Interim", "ICA"),
+            Kind::Iab | Kind::Fiab | Kind::Interim => ("Interim", "IAB"),
+        };
+        let text = |s: Option<crate::model::Sym>| s.map_or("", |s| data.strings.get(s));
+        let d = &exam.demographics;
+        let flag = |f: Flag| match d.get(f) {
+            Some(true) => "Yes",
+            Some(false) => "No",
+            None => "",
+        };
+        // CERS writes the district's 14-digit CDS code and the 7-digit school code.
+        match school.cds.as_deref() {
+            Some(cds) if cds.len() == 14 => {
+                self.text.push_str(&cds[..7]);
+                self.push("0000000");
+                self.push(lea.name.as_str());
+                self.push(lea.nces.as_deref().unwrap_or(""));
+                self.push(&cds[7..]);
+            }
+            _ => {
+                self.push(lea.id.as_str());
+                self.push(lea.name.as_str());
+                self.push(lea.nces.as_deref().unwrap_or(""));
+                self.push(school.id.as_str());
+            }
+        }
+        self.push(school.name.as_str());
+        self.push(&student.ssid);
+        self.push(&student.first_name);
+        self.push(&student.last_name);
+        datetime_text(&mut self.text, exam.submitted);
+        self.end();
+        let _ = write!(self.text, "{}", exam.school_year);
+        self.end();
+        self.push(text(exam.session));
+        self.push(kind);
+        self.push(sub_kind);
+        self.push(assessment.name.as_str());
+        self.push(family.subject.as_str());
+        match exam.grade {
+            Grade::N(n) => write!(self.text, "{n:02}"),
+            other => write!(self.text, "{other}"),
+        }
+        .unwrap_or(());
+        self.end();
+        self.push(match exam.completeness {
             Completeness::Complete => "Complete",
             Completeness::Partial => "Partial",
             Completeness::NotReported => "",
-        }
-        .into(),
-        match exam.condition {
+        });
+        self.push(match exam.condition {
             AdminCondition::Valid => "Valid",
             AdminCondition::Invalid => "IN",
             AdminCondition::Standardized => "SD",
             AdminCondition::Nonstandardized => "NS",
             AdminCondition::NotReported => "",
+        });
+        self.score(&exam.overall);
+        for column in 1..=6u8 {
+            let alt = exam.alt.iter().find(|(c, _)| *c == column).map(|(_, s)| *s);
+            self.score(&alt.unwrap_or_default());
         }
-        .into(),
-    ]);
-    score_cells(&mut cells, &exam.overall);
-    for column in 1..=6u8 {
-        let alt = exam.alt.iter().find(|(c, _)| *c == column).map(|(_, s)| *s);
-        score_cells(&mut cells, &alt.unwrap_or_default());
-    }
-    cells.extend(exam.claim_levels.map(|l| number(l.map(f32::from))));
-    cells.extend([
-        match d.sex {
+        for level in exam.claim_levels {
+            self.number(level.map(f32::from));
+        }
+        self.push(match d.sex {
             Some(Sex::Female) => "Female",
             Some(Sex::Male) => "Male",
             Some(Sex::Nonbinary) => "Nonbinary",
             None => "",
+        });
+        self.push(flag(Flag::Migrant));
+        self.push(flag(Flag::Section504));
+        self.push(flag(Flag::Iep));
+        self.push(flag(Flag::Lep));
+        self.push(text(d.language));
+        self.push(text(d.language_alt));
+        self.push(flag(Flag::Military));
+        self.push(d.elas.map_or("", Elas::code));
+        if let Some(t) = d.elas_start {
+            let _ = write!(self.text, "{t}");
         }
-        .into(),
-        flag(Flag::Migrant).into(),
-        flag(Flag::Section504).into(),
-        flag(Flag::Iep).into(),
-        flag(Flag::Lep).into(),
-        text(d.language),
-        text(d.language_alt),
-        flag(Flag::Military).into(),
-        d.elas.map_or(Cow::Borrowed(""), |e| {
-            format!("{e:?}").to_ascii_uppercase().into()
-        }),
-        d.elas_start
-            .map_or(Cow::Borrowed(""), |t| t.to_string().into()),
-    ]);
-    // Race flags: the dictionary's "Yes, Blank (No)".
-    for (f, _) in RACE_FLAGS {
-        let yes = d.get(f) == Some(true);
-        cells.push(if yes { "Yes" } else { "" }.into());
+        self.end();
+        // Race flags: the dictionary's "Yes, Blank (No)".
+        for (f, _) in RACE_FLAGS {
+            self.push(if d.get(f) == Some(true) { "Yes" } else { "" });
+        }
+        self.push(text(exam.accommodations));
+        debug_assert_eq!(self.ends.len(), 64);
     }
-    cells.push(text(exam.accommodations));
-    debug_assert_eq!(cells.len(), 64);
-    cells
-}
-
-/// Level, scale score and standard error cells.
-fn score_cells(cells: &mut Vec<Cow<str>>, s: &Score) {
-    cells.extend([
-        number(s.level.map(f32::from)),
-        number(s.scale),
-        number(s.se),
-    ]);
-}
-
-fn number(v: Option<f32>) -> Cow<'static, str> {
-    v.map_or(Cow::Borrowed(""), |v| v.to_string().into())
 }
 
 /// SubmitDateTime as CERS writes it (`2018-04-26 05:00:39.734000`), without
 /// chrono's format-string parser, which ingest would run on every row.
-fn datetime_text(t: chrono::NaiveDateTime) -> String {
+fn datetime_text(out: &mut String, t: chrono::NaiveDateTime) {
     use chrono::{Datelike, Timelike};
-    format!(
+    let _ = write!(
+        out,
         "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}",
         t.year(),
         t.month(),
@@ -131,13 +167,5 @@ fn datetime_text(t: chrono::NaiveDateTime) -> String {
         t.minute(),
         t.second(),
         t.nanosecond() / 1000
-    )
-}
-
-/// GradeLevelWhenAssessed: two digits, or KG, UG and the like.
-fn grade_text(g: Grade) -> Cow<'static, str> {
-    match g {
-        Grade::N(n) => format!("{n:02}").into(),
-        other => other.to_string().into(),
-    }
+    );
 }

@@ -221,6 +221,39 @@ pub struct Schools {
     /// School names (lower case) already placed, so that a roster export's
     /// rows do not each search every school.
     by_name: HashMap<String, usize>,
+    /// The last place resolved and its school: consecutive rows mostly
+    /// name the same school, and resolving the same place again finds the
+    /// same school and reports nothing new.
+    last: Option<(OwnedPlace, usize)>,
+}
+
+/// A [`Place`]'s four cells, kept.
+#[derive(Default)]
+struct OwnedPlace([String; 4]);
+
+impl OwnedPlace {
+    fn cells<'a>(place: &Place<'a>) -> [&'a str; 4] {
+        [
+            place.district_id,
+            place.district_name,
+            place.school_id,
+            place.school_name,
+        ]
+    }
+
+    fn is(&self, place: &Place) -> bool {
+        self.0
+            .iter()
+            .zip(Self::cells(place))
+            .all(|(a, b)| crate::model::same(a, b))
+    }
+
+    fn keep(&mut self, place: &Place) {
+        for (kept, cell) in self.0.iter_mut().zip(Self::cells(place)) {
+            kept.clear();
+            kept.push_str(cell);
+        }
+    }
 }
 
 impl Schools {
@@ -240,9 +273,15 @@ impl Schools {
         &mut self,
         inst: &mut Institutions,
         place: &Place,
-        at: &Location,
+        at: &dyn Fn() -> Location,
         diags: &mut Diagnostics,
     ) -> Result<usize, String> {
+        if let Some((last, school)) = &self.last {
+            if last.is(place) {
+                return Ok(*school);
+            }
+        }
+        let at = &at();
         let school = if place.school_id.is_empty() && place.district_id.is_empty() {
             self.named(inst, place, at, diags)?
         } else if self.given {
@@ -278,6 +317,9 @@ impl Schools {
                 diags,
             );
         }
+        let last = self.last.get_or_insert_with(Default::default);
+        last.0.keep(place);
+        last.1 = school;
         Ok(school)
     }
 

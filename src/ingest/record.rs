@@ -6,7 +6,7 @@ use super::values;
 use crate::diag::{Diagnostics, Location};
 use crate::model::{
     AdminCondition, Completeness, Dataset, Demographics, Exam, Grade, Official, Origin, Score,
-    Untested,
+    StudentIdx, Sym, Untested,
 };
 use chrono::NaiveDateTime;
 use std::borrow::Cow;
@@ -65,6 +65,33 @@ impl OfficialText<'_> {
     }
 }
 
+/// What the dataset already holds of a record: its student and its
+/// interned strings, found ahead of [`add`] by a read-only look-up that
+/// readers run in parallel, so that adding, which runs in file order on
+/// one core, finds less. Anything not found is added as usual.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Known {
+    student: Option<StudentIdx>,
+    /// Session, language, alternate language, accommodations.
+    strings: [Option<Sym>; 4],
+}
+
+impl Known {
+    /// Looks `row`'s student and strings up in `data`, adding nothing.
+    pub fn of(row: &Record, data: &Dataset) -> Self {
+        let find = |s: &str| values::opt(s).and_then(|s| data.strings.find(s));
+        Known {
+            student: data.student(row.ssid),
+            strings: [
+                find(row.session),
+                find(row.language),
+                find(row.language_alt),
+                find(&row.accommodations),
+            ],
+        }
+    }
+}
+
 /// Where a record came from: its file and line.
 pub struct Source<'a> {
     pub path: &'a Path,
@@ -81,7 +108,7 @@ fn place_school(
     schools: &mut Schools,
     diags: &mut Diagnostics,
 ) -> Option<usize> {
-    let at = Location::at(source.path, source.line, 1);
+    let at = || Location::at(source.path, source.line, 1);
     match schools.resolve(&mut data.institutions, place, &at, diags) {
         Ok(s) => Some(s),
         Err(msg) => {
@@ -135,11 +162,12 @@ pub fn add_untested(
     true
 }
 
-/// Adds `row` as an exam at the school it names; false (with an error)
-/// when the school cannot be placed.
+/// Adds `row` as an exam at the school it names, using what is `known` of
+/// it; false (with an error) when the school cannot be placed.
 pub fn add(
     source: &Source,
     row: Record,
+    known: Known,
     data: &mut Dataset,
     schools: &mut Schools,
     diags: &mut Diagnostics,
@@ -166,19 +194,31 @@ pub fn add(
         ),
         _ => {}
     }
-    let student = data.upsert_student(row.ssid, row.first, row.last);
+    let student = match known.student {
+        Some(i) => data.rename_student(i, row.first, row.last),
+        None => data.upsert_student(row.ssid, row.first, row.last),
+    };
     let assessment = data.assessment(&row.assessment_name, row.family, || {
         values::grade_in_name(&row.assessment_name).or(row.assessment_grade)
     });
+    let texts = [
+        row.session,
+        row.language,
+        row.language_alt,
+        &row.accommodations,
+    ];
+    let [session, language, language_alt, accommodations] = std::array::from_fn(|k| {
+        values::opt(texts[k]).map(|s| known.strings[k].unwrap_or_else(|| data.strings.intern(s)))
+    });
     let mut demographics = row.demographics;
-    demographics.language = values::opt(row.language).map(|s| data.strings.intern(s));
-    demographics.language_alt = values::opt(row.language_alt).map(|s| data.strings.intern(s));
+    demographics.language = language;
+    demographics.language_alt = language_alt;
     let exam = Exam {
         student,
         assessment,
         school_year: row.school_year,
         submitted: row.submitted,
-        session: values::opt(row.session).map(|s| data.strings.intern(s)),
+        session,
         school: school as u32,
         grade: row.grade,
         completeness: row.completeness,
@@ -193,7 +233,7 @@ pub fn add(
             .map(|(i, s)| (i as u8 + 1, *s))
             .collect(),
         demographics,
-        accommodations: values::opt(&row.accommodations).map(|s| data.strings.intern(s)),
+        accommodations,
         origin: Origin {
             file,
             line: line as u32,

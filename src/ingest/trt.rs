@@ -270,7 +270,7 @@ pub fn load(
         file: data.file_index(path),
         line: report.opportunity_line.max(1),
     };
-    if !record::add(&source, row, data, schools, diags) {
+    if !record::add(&source, row, record::Known::default(), data, schools, diags) {
         return 0;
     }
     let exam = data.exams.len() - 1;

@@ -102,17 +102,19 @@ pub fn school_year(cell: &str) -> Result<u16, Expected> {
     }
 }
 
-/// Date-time forms; two-digit years (`5/19/22 13:07`, what Excel writes when
-/// it resaves a CSV) come before four-digit ones, which chrono would
+/// Date-time forms. CERS's own (`2018-04-26 05:00:39.734000`) come first, as
+/// the most common; no slashed form reads a dashed date or the other way
+/// round. Two-digit years (`5/19/22 13:07`, what Excel writes when it
+/// resaves a CSV) come before four-digit ones, which chrono would
 /// otherwise read as the year 22.
 const DATETIME_FORMATS: &[&str] = &[
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M",
     "%m/%d/%y %H:%M:%S",
     "%m/%d/%y %H:%M",
     "%m/%d/%y %I:%M:%S %p",
     "%m/%d/%y %I:%M %p",
-    "%Y-%m-%d %H:%M:%S%.f",
-    "%Y-%m-%dT%H:%M:%S%.f",
-    "%Y-%m-%d %H:%M",
     "%m/%d/%Y %H:%M:%S",
     "%m/%d/%Y %H:%M",
     "%m/%d/%Y %I:%M:%S %p",

@@ -119,11 +119,16 @@ pub struct Interner {
 }
 
 impl Interner {
+    /// The symbol for `s`, when it is interned.
+    pub fn find(&self, s: &str) -> Option<Sym> {
+        let strings = &self.strings;
+        self.ids.find(s, |i| &strings[i as usize]).map(Sym)
+    }
+
     /// The symbol for `s`, adding it when new.
     pub fn intern(&mut self, s: &str) -> Sym {
-        let strings = &self.strings;
-        if let Some(at) = self.ids.find(s, |i| &strings[i as usize]) {
-            return Sym(at);
+        if let Some(sym) = self.find(s) {
+            return sym;
         }
         let sym = Sym(self.strings.len() as u32);
         self.strings.push(s.into());
@@ -234,17 +239,33 @@ pub enum Elas {
 }
 
 impl Elas {
-    /// Parses EO, IFEP, EL, RFEP, TBD, ADEL.
+    const ALL: [Elas; 6] = [
+        Elas::Eo,
+        Elas::Ifep,
+        Elas::El,
+        Elas::Rfep,
+        Elas::Tbd,
+        Elas::Adel,
+    ];
+
+    /// The status's code, as CERS writes it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Elas::Eo => "EO",
+            Elas::Ifep => "IFEP",
+            Elas::El => "EL",
+            Elas::Rfep => "RFEP",
+            Elas::Tbd => "TBD",
+            Elas::Adel => "ADEL",
+        }
+    }
+
+    /// Parses EO, IFEP, EL, RFEP, TBD, ADEL, in any case.
     pub fn parse(raw: &str) -> Option<Self> {
-        Some(match raw.trim().to_ascii_uppercase().as_str() {
-            "EO" => Elas::Eo,
-            "IFEP" => Elas::Ifep,
-            "EL" => Elas::El,
-            "RFEP" => Elas::Rfep,
-            "TBD" => Elas::Tbd,
-            "ADEL" => Elas::Adel,
-            _ => return None,
-        })
+        let raw = raw.trim();
+        Self::ALL
+            .into_iter()
+            .find(|e| e.code().eq_ignore_ascii_case(raw))
     }
 }
 
@@ -627,17 +648,22 @@ impl Dataset {
             .find(ssid, |i| &students[i as usize].ssid)
     }
 
+    /// Gives student `i` the names that are not blank; returns `i`.
+    pub fn rename_student(&mut self, i: StudentIdx, first: &str, last: &str) -> StudentIdx {
+        let s = &mut self.students[i as usize];
+        if !first.is_empty() && *s.first_name != *first {
+            s.first_name = first.into();
+        }
+        if !last.is_empty() && *s.last_name != *last {
+            s.last_name = last.into();
+        }
+        i
+    }
+
     /// Adds a student or updates the name of an existing one; returns its index.
     pub fn upsert_student(&mut self, ssid: &str, first: &str, last: &str) -> StudentIdx {
         if let Some(i) = self.student(ssid) {
-            let s = &mut self.students[i as usize];
-            if !first.is_empty() && *s.first_name != *first {
-                s.first_name = first.into();
-            }
-            if !last.is_empty() && *s.last_name != *last {
-                s.last_name = last.into();
-            }
-            return i;
+            return self.rename_student(i, first, last);
         }
         let i = self.students.len() as StudentIdx;
         self.students.push(Student {

@@ -6,7 +6,8 @@
 
 use super::csv_safe;
 use crate::deployment::{Deployment, Visibility};
-use crate::ingest::{cers, cers_cells};
+use crate::ingest::cers;
+use crate::ingest::cers_cells::Cells;
 use crate::model::{Exam, RACE_FLAGS};
 use anyhow::Result;
 use std::io::Write;
@@ -34,8 +35,12 @@ pub fn export(dep: &Deployment, exams: &[usize]) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(512 * (exams.len() + 1));
     header(&mut out)?;
     let mut w = writer(out);
+    let shown = shown_columns(dep);
+    let mut written = Cells::default();
     for &e in exams {
-        w.write_record(row(dep, &dep.data.exams[e]).iter().map(|c| csv_safe(c)))?;
+        let exam = &dep.data.exams[e];
+        written.fill(&dep.data, &dep.catalog, exam);
+        w.write_record((0..64).map(|i| csv_safe(cell(dep, exam, &written, shown, i))))?;
     }
     Ok(w.into_inner()?)
 }
@@ -59,39 +64,41 @@ const FIELD_COLUMNS: &[(&str, &[&str])] = &[
     ),
 ];
 
-/// One exam's 64 cells: what its export row held where it came from one
-/// (columns the file lacked stay blank), the loaded values otherwise, and
-/// blank for the fields the deployment disables.
-fn row(dep: &Deployment, exam: &Exam) -> Vec<String> {
-    let data = &dep.data;
-    let mut cells: Vec<String> = cers_cells::cells(data, &dep.catalog, exam)
-        .into_iter()
-        .map(|c| c.into_owned())
-        .collect();
-    if let Some(mask) = data.export_columns.get(&exam.origin.file) {
-        for (i, cell) in cells.iter_mut().enumerate() {
-            if mask & (1 << i) == 0 {
-                cell.clear();
-            }
-        }
-    }
-    for &(i, sym) in exam.raw.iter() {
-        cells[i as usize] = data.strings.get(sym).to_string();
-    }
+/// The columns (bit `i` for column `i`) whose fields the deployment does
+/// not disable.
+fn shown_columns(dep: &Deployment) -> u64 {
     let layout = cers::columns_64();
     let race = RACE_FLAGS.map(|(_, column)| column);
     let governed = FIELD_COLUMNS
         .iter()
         .copied()
         .chain(std::iter::once(("race_ethnicity", &race[..])));
+    let mut shown = u64::MAX;
     for (field, columns) in governed {
         if dep.settings.visibility(field) == Visibility::Disabled {
             for c in columns {
                 if let Some(i) = layout.iter().position(|l| l == c) {
-                    cells[i].clear();
+                    shown &= !(1 << i);
                 }
             }
         }
     }
-    cells
+    shown
+}
+
+/// Cell `i` of an exam's row: blank where the deployment disables its
+/// field; what the export row held where the exam came from one (columns
+/// the file lacked stay blank); else the loaded value, `written`.
+fn cell<'a>(dep: &'a Deployment, exam: &Exam, written: &'a Cells, shown: u64, i: usize) -> &'a str {
+    let data = &dep.data;
+    if shown & (1 << i) == 0 {
+        return "";
+    }
+    if let Some(&(_, sym)) = exam.raw.iter().find(|(c, _)| *c as usize == i) {
+        return data.strings.get(sym);
+    }
+    match data.export_columns.get(&exam.origin.file) {
+        Some(mask) if mask & (1 << i) == 0 => "",
+        _ => written.get(i),
+    }
 }

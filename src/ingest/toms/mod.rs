@@ -15,7 +15,7 @@
 
 mod layouts;
 
-use super::record::{self, OfficialText, Record, Source, Unscored};
+use super::record::{self, Known, OfficialText, Record, Source, Unscored};
 use super::values::{self, Expected};
 use super::{
     institutions::{Place, Schools},
@@ -355,11 +355,16 @@ fn add_batch(
             for ((f, ..), cell) in spec.fields.iter().zip(cells) {
                 by_field[*f as usize] = cell;
             }
-            parse(spec, by_field, catalog)
+            let parsed = parse(spec, by_field, catalog);
+            let known = match &parsed {
+                Ok(Parsed::Result(rec)) => Known::of(rec, data),
+                _ => Known::default(),
+            };
+            (parsed, known)
         })
         .collect();
     let mut added = 0;
-    for ((line, _), result) in batch.iter().zip(parsed) {
+    for ((line, _), (result, known)) in batch.iter().zip(parsed) {
         match result {
             Ok(Parsed::Result(rec)) => {
                 let source = Source {
@@ -367,7 +372,7 @@ fn add_batch(
                     file,
                     line: *line,
                 };
-                if record::add(&source, *rec, data, schools, diags) {
+                if record::add(&source, *rec, known, data, schools, diags) {
                     added += 1;
                 }
             }
