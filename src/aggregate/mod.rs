@@ -245,7 +245,7 @@ impl Comparisons {
                 dep,
                 &Shape::of(dep, &dep.catalog.families[family]),
                 exams,
-                marginal,
+                Split::Marginal,
             )
         })
     }
@@ -258,35 +258,100 @@ impl Comparisons {
                 dep,
                 &Shape::of(dep, &dep.catalog.families[family]),
                 exams,
-                marginal,
+                Split::Marginal,
             )
         })
     }
 
-    /// Tallies `exams` by (year, assessment, signature); `split` picks the
-    /// signatures from the exam's subgroups (-1 for a disabled dimension).
-    /// Keys whose results are all unscored (an invalidated test, say) count
-    /// for nothing and are left out.
+    /// Tallies `exams` by (year, assessment, signature): fine cells (every
+    /// dimension set; -1 for a disabled one) or marginal ones (the overall
+    /// cell and one per single dimension). Keys whose results are all
+    /// unscored (an invalidated test, say) count for nothing and are left out.
     fn tally(
         &self,
         dep: &Deployment,
         shape: &Shape,
         exams: impl Iterator<Item = usize>,
-        split: fn(&[i8; 10]) -> Signatures,
+        split: Split,
     ) -> BTreeMap<Key, Tally> {
         let distances = self.distances(dep);
         let values = self.values(dep);
-        let mut out: FxHashMap<Key, Tally> = FxHashMap::default();
+        let mut fine: FxHashMap<Key, Tally> = FxHashMap::default();
+        // Marginal cells by (year, assessment): one look-up per exam.
+        let mut margins: FxHashMap<(u16, u32), Margins> = FxHashMap::default();
         for e in exams {
             let x = &dep.data.exams[e];
             let dfs = Some(distances[e]).filter(|d| !d.is_nan());
-            for &sig in split(&values[e]).iter() {
-                out.entry((x.school_year, x.assessment, sig))
+            match split {
+                Split::Fine => fine
+                    .entry((x.school_year, x.assessment, values[e]))
                     .or_insert_with(|| shape.empty())
-                    .add(shape, x, dfs);
+                    .add(shape, x, dfs),
+                Split::Marginal => margins
+                    .entry((x.school_year, x.assessment))
+                    .or_insert_with(|| Margins::new(shape))
+                    .add(shape, &values[e], x, dfs),
             }
         }
-        out.into_iter().filter(|(_, t)| t.n > 0).collect()
+        let marginal = margins
+            .into_iter()
+            .flat_map(|((year, a), m)| m.cells().map(move |(sig, t)| ((year, a, sig), t)));
+        fine.into_iter()
+            .chain(marginal)
+            .filter(|(_, t)| t.n > 0)
+            .collect()
+    }
+}
+
+/// Which cells a tally holds: fine (every dimension set), or marginal (the
+/// overall cell and one per single dimension).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Split {
+    Fine,
+    Marginal,
+}
+
+/// The marginal cells of one year and assessment: the overall cell, and a
+/// cell for each value of each dimension, found by index.
+struct Margins {
+    overall: Tally,
+    by: [Vec<Option<Tally>>; 10],
+}
+
+impl Margins {
+    fn new(shape: &Shape) -> Margins {
+        Margins {
+            overall: shape.empty(),
+            by: Default::default(),
+        }
+    }
+
+    /// Counts an exam whose dimension values are `v` in each of its cells.
+    fn add(&mut self, shape: &Shape, v: &[i8; 10], x: &Exam, dfs: Option<f32>) {
+        self.overall.add(shape, x, dfs);
+        for (cells, &value) in self.by.iter_mut().zip(v) {
+            let Ok(i) = usize::try_from(value) else {
+                continue;
+            };
+            if cells.len() <= i {
+                cells.resize_with(i + 1, || None);
+            }
+            cells[i]
+                .get_or_insert_with(|| shape.empty())
+                .add(shape, x, dfs);
+        }
+    }
+
+    /// Each cell with its signature.
+    fn cells(self) -> impl Iterator<Item = (Signature, Tally)> {
+        let by = self.by.into_iter().enumerate().flat_map(|(d, cells)| {
+            cells.into_iter().enumerate().filter_map(move |(i, t)| {
+                let mut sig = [-1i8; 10];
+                sig[d] = i as i8;
+                Some((sig, t?))
+            })
+        });
+        std::iter::once(([-1i8; 10], self.overall)).chain(by)
     }
 }
 
@@ -374,39 +439,6 @@ pub type Signature = [i8; 10];
 
 type Key = (u16, u32, Signature);
 
-/// The signatures of the cells one exam counts in: up to one per dimension
-/// and the overall cell.
-struct Signatures {
-    all: [Signature; 11],
-    n: usize,
-}
-
-impl std::ops::Deref for Signatures {
-    type Target = [Signature];
-
-    fn deref(&self) -> &[Signature] {
-        &self.all[..self.n]
-    }
-}
-
-/// Every dimension set, as fine cells do.
-fn fine(v: &[i8; 10]) -> Signatures {
-    let mut all = [[-1i8; 10]; 11];
-    all[0] = *v;
-    Signatures { all, n: 1 }
-}
-
-/// The overall cell and one cell per single dimension.
-fn marginal(v: &[i8; 10]) -> Signatures {
-    let mut all = [[-1i8; 10]; 11];
-    let mut n = 1;
-    for d in (0..10).filter(|&d| v[d] >= 0) {
-        all[n][d] = v[d];
-        n += 1;
-    }
-    Signatures { all, n }
-}
-
 /// Families with results in `b`, in catalog order.
 pub fn families(dep: &Deployment, b: &Bundle) -> Vec<usize> {
     let set: BTreeSet<usize> = b
@@ -440,7 +472,8 @@ pub fn cube(
     // row and its parts of the comparison rows share.
     let own_marginal = OnceCell::new();
     let own_marginal = || {
-        own_marginal.get_or_init(|| comparisons.tally(dep, &shape, own.iter().copied(), marginal))
+        own_marginal
+            .get_or_init(|| comparisons.tally(dep, &shape, own.iter().copied(), Split::Marginal))
     };
     let mut institutions: Vec<Institution> = Vec::new();
     // Each row's tallies; the comparison rows are every bundle's, borrowed.
@@ -469,7 +502,7 @@ pub fn cube(
             sums: Vec::new(),
             own: true,
         });
-        let split = if admin { fine } else { marginal };
+        let split = if admin { Split::Fine } else { Split::Marginal };
         let exams = by_school[&s].iter().copied();
         tallies.push(Cow::Owned(comparisons.tally(dep, &shape, exams, split)));
     }
@@ -518,7 +551,7 @@ pub fn cube(
                 Cow::Borrowed(own_marginal())
             } else {
                 let exams = own.iter().copied().filter(|&e| lea_of(e) == l);
-                Cow::Owned(comparisons.tally(dep, &shape, exams, marginal))
+                Cow::Owned(comparisons.tally(dep, &shape, exams, Split::Marginal))
             };
             owns.push((tallies.len(), mine));
             tallies.push(Cow::Borrowed(comparisons.lea(dep, family, l)));
@@ -803,17 +836,35 @@ mod tests {
     }
 
     #[test]
-    fn marginal_signatures() {
-        let v = [0, 4, 2, 0, 1, 1, 1, 0, 1, 5];
-        let m = marginal(&v);
-        assert_eq!(m.len(), 11);
-        assert!(m[0].iter().all(|&x| x == -1));
-        assert_eq!(m[2][1], 4);
-        assert_eq!(m[2].iter().filter(|&&x| x >= 0).count(), 1);
-        assert_eq!(fine(&v)[0], v);
-        // A disabled dimension (-1) gets no cell of its own.
-        let v = [0, 4, 2, 0, 1, 1, 1, -1, 1, 5];
-        assert_eq!(marginal(&v).len(), 10);
-        assert!(marginal(&v).iter().all(|sig| sig[7] == -1));
+    fn marginal_cells_count_each_exam_overall_and_once_per_dimension() {
+        let dep = crate::testing::deployment();
+        let comparisons = Comparisons::new(&dep);
+        let (values, distances) = (comparisons.values(&dep), comparisons.distances(&dep));
+        let mut checked = 0;
+        for (f, family) in dep.catalog.families.iter().enumerate() {
+            let shape = Shape::of(&dep, family);
+            let exams = comparisons.exams(&dep, f);
+            let tallied = comparisons.tally(&dep, &shape, exams.iter().copied(), Split::Marginal);
+            let mut each: BTreeMap<Key, Tally> = BTreeMap::new();
+            for &e in exams {
+                let x = &dep.data.exams[e];
+                let dfs = Some(distances[e]).filter(|d| !d.is_nan());
+                let v = values[e];
+                let singles = (0..10).filter(|&d| v[d] >= 0).map(|d| {
+                    let mut sig = [-1i8; 10];
+                    sig[d] = v[d];
+                    sig
+                });
+                for sig in std::iter::once([-1i8; 10]).chain(singles) {
+                    each.entry((x.school_year, x.assessment, sig))
+                        .or_insert_with(|| shape.empty())
+                        .add(&shape, x, dfs);
+                }
+            }
+            each.retain(|_, t| t.n > 0);
+            assert_eq!(tallied, each, "{}", family.name);
+            checked += tallied.len();
+        }
+        assert!(checked >= 30, "{checked} cells");
     }
 }
