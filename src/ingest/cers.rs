@@ -412,8 +412,11 @@ impl Batch {
                 }
             }
             *line = record.position().map(|p| p.line()).unwrap_or(0);
-            if let Some(problem) = skipped(record, path, *line, width) {
-                self.problems.extend(problem);
+            if record.iter().all(|f| f.trim().is_empty()) {
+                continue;
+            }
+            if let Some(problem) = problem(record, path, *line, width) {
+                self.problems.push(problem);
                 continue;
             }
             self.filled += 1;
@@ -422,31 +425,28 @@ impl Batch {
     }
 }
 
-/// Whether a record is left out: `Some` for a blank row (with no problem),
-/// a cell too long to be real, or the wrong number of fields.
-fn skipped(
+/// Why a record is left out, if it is: a cell too long to be real, or the
+/// wrong number of fields.
+fn problem(
     record: &csv::StringRecord,
     path: &Path,
     line: u64,
     width: usize,
-) -> Option<Option<(Location, String)>> {
-    if record.iter().all(|f| f.trim().is_empty()) {
-        return Some(None);
-    }
+) -> Option<(Location, String)> {
     if let Some(f) = record.iter().position(|c| c.len() > MAX_CELL) {
-        return Some(Some((
+        return Some((
             Location::at(path, line, f as u64 + 1),
             format!(
                 "a cell of {} bytes; expected at most {MAX_CELL} (is a quote left open?)",
                 record[f].len()
             ),
-        )));
+        ));
     }
     (record.len() != width).then(|| {
-        Some((
+        (
             Location::at(path, line, record.len() as u64),
             format!("{} fields; expected {width} as in the header", record.len()),
-        ))
+        )
     })
 }
 

@@ -40,7 +40,10 @@ pub fn export(dep: &Deployment, exams: &[usize]) -> Result<Vec<u8>> {
     for &e in exams {
         let exam = &dep.data.exams[e];
         written.fill(&dep.data, &dep.catalog, exam);
-        w.write_record((0..64).map(|i| csv_safe(cell(dep, exam, &written, shown, i))))?;
+        // The columns of the file the exam came from (all, for other formats).
+        let had = dep.data.export_columns.get(&exam.origin.file);
+        let masks = (shown, had.copied().unwrap_or(u64::MAX));
+        w.write_record((0..64).map(|i| csv_safe(cell(dep, exam, &written, masks, i))))?;
     }
     Ok(w.into_inner()?)
 }
@@ -87,18 +90,24 @@ fn shown_columns(dep: &Deployment) -> u64 {
 }
 
 /// Cell `i` of an exam's row: blank where the deployment disables its
-/// field; what the export row held where the exam came from one (columns
-/// the file lacked stay blank); else the loaded value, `written`.
-fn cell<'a>(dep: &'a Deployment, exam: &Exam, written: &'a Cells, shown: u64, i: usize) -> &'a str {
-    let data = &dep.data;
+/// field (`masks.0`); what the export row held where the exam came from one
+/// (columns the file lacked, not in `masks.1`, stay blank); else the loaded
+/// value, `written`.
+fn cell<'a>(
+    dep: &'a Deployment,
+    exam: &Exam,
+    written: &'a Cells,
+    (shown, had): (u64, u64),
+    i: usize,
+) -> &'a str {
     if shown & (1 << i) == 0 {
         return "";
     }
     if let Some(&(_, sym)) = exam.raw.iter().find(|(c, _)| *c as usize == i) {
-        return data.strings.get(sym);
+        return dep.data.strings.get(sym);
     }
-    match data.export_columns.get(&exam.origin.file) {
-        Some(mask) if mask & (1 << i) == 0 => "",
-        _ => written.get(i),
+    if had & (1 << i) == 0 {
+        return "";
     }
+    written.get(i)
 }
