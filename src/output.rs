@@ -100,11 +100,7 @@ impl Tally {
     /// counts it.
     pub fn link(&self, from: &Path, dir: &Path, path: &str) -> Result<()> {
         let target = dir.join(path);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))?;
-        }
-        if std::fs::hard_link(from, &target).is_err() {
+        if in_folder(&target, |t| std::fs::hard_link(from, t)).is_err() {
             std::fs::copy(from, &target)
                 .with_context(|| format!("cannot copy {}", from.display()))?;
         }
@@ -173,11 +169,23 @@ pub struct Destination<'a> {
 /// Writes `bytes` to `path` under `dir`, creating its folders.
 pub fn write_file(dir: &Path, path: &str, bytes: &[u8]) -> Result<()> {
     let target = dir.join(path);
-    if let Some(parent) = target.parent() {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
+    in_folder(&target, |t| std::fs::write(t, bytes))
+        .with_context(|| format!("cannot write {}", target.display()))
+}
+
+/// Runs `create` on `target`, and when its folder is missing, creates the
+/// folder and runs it again: most files go into a folder that exists, and
+/// looking first would cost every one of them two more system calls.
+fn in_folder(target: &Path, create: impl Fn(&Path) -> std::io::Result<()>) -> std::io::Result<()> {
+    match create(target) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            create(target)
+        }
+        done => done,
     }
-    std::fs::write(&target, bytes).with_context(|| format!("cannot write {}", target.display()))
 }
 
 /// Refuses a destination whose replacement would lose what is not ours.
