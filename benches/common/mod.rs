@@ -19,11 +19,12 @@ pub fn peak_rss_kb() -> u64 {
 /// system, then resets the peak to the current resident size (Linux), so
 /// that what an earlier step held is not counted against the next.
 pub fn reset_peak_rss() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only releases free memory of glibc's heap.
-    unsafe {
-        libc::malloc_trim(0);
-    }
+    // The allocator keeps what was freed for reuse, per thread (enrolling
+    // leaves scrypt's 256 MB buffers behind): each of rayon's threads and
+    // this one hand theirs back first.
+    // SAFETY: mi_collect only returns free memory of the calling thread's heap.
+    rayon::broadcast(|_| unsafe { libmimalloc_sys::mi_collect(true) });
+    unsafe { libmimalloc_sys::mi_collect(true) };
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
