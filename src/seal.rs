@@ -98,7 +98,12 @@ pub fn to_recipients_compressed(
             .map_err(|e| anyhow!("cannot encrypt: {e}"))?;
     let mut sealed = encryptor.wrap_output(std::io::BufWriter::new(out))?;
     let mut gz = flate2::write::GzEncoder::new(&mut sealed, flate2::Compression::fast());
-    fill(&mut gz)?;
+    // The compressor clears its output buffer's spare room on every write, so
+    // the many small writes of a serializer are gathered first.
+    let mut gathered = std::io::BufWriter::with_capacity(1 << 16, &mut gz);
+    fill(&mut gathered)?;
+    gathered.flush()?;
+    drop(gathered);
     gz.finish()?;
     sealed.finish()?.flush()?;
     Ok(())
