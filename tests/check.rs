@@ -23,6 +23,21 @@ fn row(stdout: &str, family: &str) -> Vec<usize> {
         .collect()
 }
 
+/// Checks `dir`, which must fail with `loaded` in its summary and `count`
+/// errors; returns the error lines and the whole of stderr.
+fn failing_check(dir: &std::path::Path, loaded: &str, count: usize) -> (Vec<String>, String) {
+    let (out, stdout, stderr) = check(dir);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stdout.contains(loaded), "expected {loaded}:\n{stdout}");
+    let errors: Vec<String> = stderr
+        .lines()
+        .filter(|l| l.contains("error:"))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(errors.len(), count, "{stderr}");
+    (errors, stderr)
+}
+
 #[test]
 fn quirks_deployment_passes_with_correct_counts() {
     let (out, stdout, stderr) = check(&fixture("quirks"));
@@ -324,14 +339,8 @@ fn trt_documents_by_the_thousand_load_in_order_with_their_errors() {
     }
     let files: Vec<(&str, String)> = files.iter().map(|(p, t)| (p.as_str(), t.clone())).collect();
     let dir = deployment(&files);
-    let (out, stdout, stderr) = check(dir.path());
-    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
-    assert!(
-        stdout.contains("Students: 1098   Exams: 1098"),
-        "all but the two broken documents load, the CR LF one too:\n{stdout}"
-    );
-    let errors: Vec<&str> = stderr.lines().filter(|l| l.contains("error:")).collect();
-    assert_eq!(errors.len(), 2, "{stderr}");
+    // All but the two broken documents load, the CR LF one too.
+    let (errors, stderr) = failing_check(dir.path(), "Students: 1098   Exams: 1098", 2);
     assert!(
         errors[0].contains("doc_0300.xml:27:9: error:")
             && errors[0].contains("<Segment> has more than 64 attributes"),
@@ -400,14 +409,8 @@ fn export_rows_by_the_batch_load_in_order_with_their_errors() {
         }
     }
     let dir = deployment(&[("data/export.csv", text)]);
-    let (out, stdout, stderr) = check(dir.path());
-    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
-    assert!(
-        stdout.contains("Students: 19997   Exams: 19997"),
-        "every row but the three bad ones loads:\n{stdout}"
-    );
-    let errors: Vec<&str> = stderr.lines().filter(|l| l.contains("error:")).collect();
-    assert_eq!(errors.len(), 3, "{stderr}");
+    // Every row but the three bad ones loads.
+    let (errors, stderr) = failing_check(dir.path(), "Students: 19997   Exams: 19997", 3);
     assert!(
         errors[0].contains("export.csv:102:16: error: GradeLevelWhenAssessed"),
         "{stderr}"
