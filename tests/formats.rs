@@ -541,13 +541,13 @@ fn lexile_and_quantile_measures_are_shown() {
             .find(|&e| dep.data.assessments[dep.data.exams[e].assessment as usize].name == name)
             .unwrap()
     };
-    let ela = views::isr(dep, index("Grade 5 ELA Summative"), &[]);
+    let ela = views::isr(dep, index("Grade 5 ELA Summative"), 0, &[]);
     assert_eq!(
         (ela.measure_name.as_str(), ela.measure.as_str()),
         ("Lexile measure", "1010L")
     );
     assert_eq!(ela.official, "include indicator Y");
-    let math = views::isr(dep, index("Grade 5 Math Summative"), &[]);
+    let math = views::isr(dep, index("Grade 5 Math Summative"), 1, &[]);
     assert_eq!(
         (math.measure_name.as_str(), math.measure.as_str()),
         ("Quantile measure", "650Q")

@@ -439,7 +439,7 @@ fn isr_of(v: &scoresite::pipeline::Validated, name: &str) -> scoresite::render::
     let e = (0..data.exams.len())
         .find(|&e| data.assessments[data.exams[e].assessment as usize].name == name)
         .unwrap_or_else(|| panic!("no exam of {name}"));
-    scoresite::render::views::isr(&v.deployment, e, &[])
+    scoresite::render::views::isr(&v.deployment, e, 0, &[])
 }
 
 /// The accessible name of an ISR's level bar.
@@ -831,6 +831,7 @@ fn previous_results_are_the_same_block() {
     let isr = scoresite::render::views::isr(
         &v.deployment,
         march,
+        0,
         &scoresite::render::views::earlier(&v.deployment, march, &all),
     );
     assert_eq!(isr.previous.len(), 1, "{:?}", isr.previous);

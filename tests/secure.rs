@@ -1238,6 +1238,8 @@ fn rebuilds_keep_what_is_unchanged_and_rotate_what_a_leaver_held() {
     assert!(reused >= pages);
 
     // One result changes at one school: only the pages that show it change.
+    // A student of another school, in none of teacher 1's groups, leaves:
+    // their pages are deleted.
     let export = fx.dep.join("data/cers_export.csv");
     let text = std::fs::read_to_string(&export).unwrap();
     let row = fx
@@ -1252,7 +1254,32 @@ fn rebuilds_keep_what_is_unchanged_and_rotate_what_a_leaver_held() {
     let quoted = format!("\"{}\"", old["ScaleScore"]);
     assert!(line.contains(&quoted), "{line}");
     *line = line.replacen(&quoted, &format!("\"{new_score}\""), 1);
-    std::fs::write(&export, out_lines.join("\n") + "\n").unwrap();
+    let leaver = fx
+        .export
+        .iter()
+        .map(|r| &r["StudentIdentifier"])
+        .find(|ssid| {
+            let rows = fx
+                .export
+                .iter()
+                .filter(|r| r["StudentIdentifier"] == **ssid);
+            !fx.rosters[g1].1.contains(*ssid) && rows.clone().all(|r| r["SchoolId"] != g1.1)
+        })
+        .unwrap()
+        .clone();
+    let unless_leaver = |lines: Vec<String>| -> String {
+        let kept: Vec<String> = lines
+            .into_iter()
+            .filter(|l| {
+                !l.contains(&format!("\"{leaver}\"")) && !l.contains(&format!(",{leaver},"))
+            })
+            .collect();
+        kept.join("\n") + "\n"
+    };
+    std::fs::write(&export, unless_leaver(out_lines)).unwrap();
+    let groups = std::fs::read_to_string(&path).unwrap();
+    let group_lines = groups.lines().map(String::from).collect();
+    std::fs::write(&path, unless_leaver(group_lines)).unwrap();
     let changed_run = listed(build());
     let (reused, _) = kept(&changed_run);
     let unrendered = not_rendered(&changed_run);
@@ -1302,6 +1329,11 @@ fn rebuilds_keep_what_is_unchanged_and_rotate_what_a_leaver_held() {
         }
     }
     let now = sealed_files(&site);
+    assert_eq!(
+        now.len(),
+        sealed_files(&scratch).len(),
+        "the site has as many sealed files as a build from scratch: none left of the student who left"
+    );
     let resealed = now
         .iter()
         .filter(|(f, b)| after.get(*f) != Some(*b))

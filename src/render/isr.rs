@@ -154,8 +154,10 @@ fn level_bar(fam: &Family, scale: Option<&Scale>, overall: &Score) -> (String, S
     (bar, note)
 }
 
-/// The ISR of exam `e`, with `earlier` (exam indices of the same family before it).
-pub fn isr(dep: &Deployment, e: usize, earlier: &[usize]) -> Isr {
+/// The ISR of exam `e`, with `earlier` (exam indices of the same family
+/// before it), as the `place`th report of its page: its anchor is named by
+/// that place, not by the exam's index, which other students' results move.
+pub fn isr(dep: &Deployment, e: usize, place: usize, earlier: &[usize]) -> Isr {
     let data = &dep.data;
     let exam = &data.exams[e];
     let a = &data.assessments[exam.assessment as usize];
@@ -191,7 +193,7 @@ pub fn isr(dep: &Deployment, e: usize, earlier: &[usize]) -> Isr {
         })
         .collect();
     Isr {
-        id: format!("x{e}"),
+        id: anchor(place),
         student: student_name(dep, exam.student),
         ssid: data.students[exam.student as usize].ssid.to_string(),
         name: a.name.clone(),
@@ -321,12 +323,13 @@ pub fn history(dep: &Deployment, exams: &[usize]) -> (Vec<HistoryRow>, Vec<Isr>)
     list.sort_by_key(|&e| std::cmp::Reverse(data.exams[e].submitted));
     let rows = list
         .iter()
-        .map(|&e| {
+        .enumerate()
+        .map(|(place, &e)| {
             let x = &data.exams[e];
             let a = &data.assessments[x.assessment as usize];
             let fam = &dep.catalog.families[a.family];
             HistoryRow {
-                anchor: format!("x{e}"),
+                anchor: anchor(place),
                 year: school_year_label(x.school_year),
                 date: x.submitted.format("%m/%d/%Y").to_string(),
                 date_key: x.submitted.format("%Y-%m-%d %H:%M").to_string(),
@@ -341,9 +344,15 @@ pub fn history(dep: &Deployment, exams: &[usize]) -> (Vec<HistoryRow>, Vec<Isr>)
         .collect();
     let isrs = list
         .iter()
-        .map(|&e| isr(dep, e, &earlier(dep, e, &list)))
+        .enumerate()
+        .map(|(place, &e)| isr(dep, e, place, &earlier(dep, e, &list)))
         .collect();
     (rows, isrs)
+}
+
+/// The anchor of the `place`th report of a page.
+fn anchor(place: usize) -> String {
+    format!("x{place}")
 }
 
 /// The exams in `visible` of the same student taken before `e`, latest

@@ -138,9 +138,10 @@ pub(super) fn print_page(
     exams.sort_by_cached_key(|&e| views::student_name(dep, data.exams[e].student));
     let reports = exams
         .iter()
-        .map(|&e| {
+        .enumerate()
+        .map(|(place, &e)| {
             let own = visible(plan, by_student, print, data.exams[e].student);
-            views::isr(dep, e, &views::earlier(dep, e, &own))
+            views::isr(dep, e, place, &views::earlier(dep, e, &own))
         })
         .collect();
     let title = print_title(dep, map, print);
