@@ -41,6 +41,19 @@ pub fn stored_name(names: &[u8], path: &str) -> String {
     format!("{}.age", &seal::hmac_hex(names, path)[..32])
 }
 
+/// When a rebuild updates a site in place, the order its files are put in
+/// place (lowest first): sealed pages before the grants that lead to them,
+/// and `site.json`, whose new build id tells logged-on sessions that the
+/// site changed, last.
+pub fn commit_rank(path: &str) -> u8 {
+    match path {
+        SITE_JSON => 3,
+        p if p.strip_prefix(STORED).is_some_and(|r| r.starts_with('/')) => 0,
+        p if p.starts_with("grants/") => 2,
+        _ => 1,
+    }
+}
+
 /// `site.json`: what the logon shell needs before anyone logs on. It holds
 /// no key: an outsider cannot tell which stored file is which page.
 #[derive(Serialize, Deserialize)]

@@ -110,6 +110,16 @@ impl Tally {
         Ok(())
     }
 
+    /// Counts the file at `path`, left where it is.
+    pub fn count(&self, path: &Path) -> Result<()> {
+        let len = std::fs::metadata(path)
+            .with_context(|| format!("cannot read {}", path.display()))?
+            .len();
+        self.files.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(len, Ordering::Relaxed);
+        Ok(())
+    }
+
     /// Counts a page (an HTML file, whatever it is stored as).
     pub fn page(&self, path: &str) {
         self.pages
@@ -285,6 +295,24 @@ fn swap(staged: &Path, dest: &Path) -> Result<()> {
 /// it, then swaps it in. On error the temporary directory is removed and the
 /// destination is untouched.
 pub fn publish<T>(dest: &Destination, fill: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
+    let (staging, value) = stage(dest, fill)?;
+    if dest.path.exists() {
+        swap(staging.path(), dest.path)?;
+        // `staging` now holds the previous output, and is deleted when dropped.
+    } else {
+        let staged = staging.keep();
+        std::fs::rename(&staged, dest.path)
+            .with_context(|| format!("cannot publish {}", dest.path.display()))?;
+    }
+    Ok(value)
+}
+
+/// Checks the destination, removes a dead run's leftovers beside it, and
+/// runs `fill` on a fresh staging directory there, which it then marks.
+fn stage<T>(
+    dest: &Destination,
+    fill: impl FnOnce(&Path) -> Result<T>,
+) -> Result<(tempfile::TempDir, T)> {
     check(dest)?;
     let parent: PathBuf = match dest.path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -303,13 +331,55 @@ pub fn publish<T>(dest: &Destination, fill: impl FnOnce(&Path) -> Result<T>) -> 
         MARKER,
         format!("{}\n", dest.kind).as_bytes(),
     )?;
-    if dest.path.exists() {
-        swap(staging.path(), dest.path)?;
-        // `staging` now holds the previous output, and is deleted when dropped.
-    } else {
-        let staged = staging.keep();
-        std::fs::rename(&staged, dest.path)
-            .with_context(|| format!("cannot publish {}", dest.path.display()))?;
+    Ok((staging, value))
+}
+
+/// Updates a previous output in place, for a rebuild that keeps most of its
+/// files where they are: `fill` writes only the new and changed files into
+/// a staging directory beside it, as for [`publish`]. Then each staged file
+/// is renamed over its place in the output, in the order `rank` gives its
+/// path (lowest first), and every other file of the output is deleted,
+/// except in the folder `kept`, whose files the caller accounts for.
+///
+/// A failure in `fill` leaves the output as it was. Each file is replaced
+/// in one step, but the output as a whole is not: a run killed while it
+/// renames leaves some files new and some old.
+pub fn update<T>(
+    dest: &Destination,
+    kept: &str,
+    rank: impl Fn(&str) -> u8,
+    fill: impl FnOnce(&Path) -> Result<T>,
+) -> Result<T> {
+    let (staging, value) = stage(dest, fill)?;
+    let mut staged: Vec<String> = walkdir::WalkDir::new(staging.path())
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .filter_map(|e| {
+            let rel = e.path().strip_prefix(staging.path()).ok()?;
+            Some(rel.to_string_lossy().into_owned())
+        })
+        .collect();
+    staged.sort_by_cached_key(|p| (rank(p), p.clone()));
+    for rel in &staged {
+        let target = dest.path.join(rel);
+        in_folder(&target, |t| std::fs::rename(staging.path().join(rel), t))
+            .with_context(|| format!("cannot publish {}", target.display()))?;
+    }
+    let staged: std::collections::HashSet<&str> = staged.iter().map(String::as_str).collect();
+    let kept = dest.path.join(kept);
+    let stale = walkdir::WalkDir::new(dest.path)
+        .into_iter()
+        .filter_entry(|e| e.path() != kept)
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .filter(|e| {
+            let rel = e.path().strip_prefix(dest.path).unwrap_or(e.path());
+            !staged.contains(rel.to_string_lossy().as_ref())
+        });
+    for entry in stale {
+        std::fs::remove_file(entry.path())
+            .with_context(|| format!("cannot delete {}", entry.path().display()))?;
     }
     Ok(value)
 }
@@ -341,6 +411,60 @@ mod tests {
         assert_eq!(std::fs::read_to_string(dest.join("a")).unwrap(), "one");
         publish(&site(&dest), |d| Ok(std::fs::write(d.join("b"), "three")?)).unwrap();
         assert!(!dest.join("a").exists());
+        assert!(dest.join(MARKER).exists());
+        let left: Vec<_> = std::fs::read_dir(root.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "no staging directories are left behind");
+    }
+
+    #[test]
+    fn an_update_replaces_in_place_and_a_failed_one_changes_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let dest = root.path().join("site");
+        publish(&site(&dest), |d| {
+            for (path, text) in [("d/a", "a1"), ("d/b", "b1"), ("index", "i1"), ("old", "o1")] {
+                write_file(d, path, text.as_bytes())?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        let read = |p: &str| std::fs::read_to_string(dest.join(p)).ok();
+        let err = update::<()>(
+            &site(&dest),
+            "d",
+            |_| 0,
+            |d| {
+                write_file(d, "d/a", b"a2")?;
+                anyhow::bail!("interrupted")
+            },
+        );
+        assert!(err.is_err());
+        assert_eq!(read("d/a").as_deref(), Some("a1"));
+        // Files are renamed lowest rank first: here the sealed page is in
+        // place before the rename over a folder fails.
+        std::fs::create_dir_all(dest.join("blocker/x")).unwrap();
+        let rank = |p: &str| u8::from(!p.starts_with("d/"));
+        let err = update(&site(&dest), "d", rank, |d| {
+            write_file(d, "blocker", b"file")?;
+            write_file(d, "d/a", b"a2")?;
+            Ok(())
+        });
+        assert!(err.is_err());
+        assert_eq!(read("d/a").as_deref(), Some("a2"));
+        std::fs::remove_dir_all(dest.join("blocker")).unwrap();
+        update(&site(&dest), "d", rank, |d| {
+            write_file(d, "index", b"i2")?;
+            write_file(d, "d/a", b"a2")?;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(read("d/a").as_deref(), Some("a2"));
+        assert_eq!(read("index").as_deref(), Some("i2"));
+        assert_eq!(
+            read("d/b").as_deref(),
+            Some("b1"),
+            "the kept folder is left"
+        );
+        assert_eq!(read("old"), None, "a file not written again is deleted");
         assert!(dest.join(MARKER).exists());
         let left: Vec<_> = std::fs::read_dir(root.path()).unwrap().collect();
         assert_eq!(left.len(), 1, "no staging directories are left behind");

@@ -1216,9 +1216,15 @@ fn rebuilds_keep_what_is_unchanged_and_rotate_what_a_leaver_held() {
     assert_eq!(std::fs::read(site.join("site.json")).unwrap(), site_json);
 
     // An input that changes no page: every page is rendered again and keeps
-    // its ciphertext; only the manifests are sealed again.
+    // its ciphertext; only the manifests are sealed again. The names key is
+    // kept, so the site is updated in place: its folder of sealed files
+    // stays, not a new one linked in.
+    let folder =
+        || std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(site.join("d")).unwrap());
+    let folder_before = folder();
     std::fs::write(fx.dep.join("NOTES.txt"), "not an input of any page\n").unwrap();
     let again = listed(build());
+    assert_eq!(folder(), folder_before, "the site is updated in place");
     let (reused, keys) = kept(&again);
     // The teacher's, the school's (principal and leaver) and the district's.
     assert_eq!(keys, 3, "{again}");

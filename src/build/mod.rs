@@ -10,7 +10,9 @@
 //! A rebuild into the same output keeps what is safe to keep ([`state`]):
 //! a bundle's scope key while nobody leaves it, and the ciphertext of every
 //! page whose content and readers' keys are unchanged; everything else is
-//! sealed afresh.
+//! sealed afresh. While the page names key is kept too, the rebuild updates
+//! the output in place ([`output::update`]): kept files stay where they are,
+//! and only what changed is written and put in place.
 
 mod state;
 
@@ -158,8 +160,9 @@ pub fn build(root: &Path, out: &Path, force: bool, diags: &mut Diagnostics) -> R
         dir: out,
         state: p,
         names: &previous_names,
+        in_place: previous_names == keys.names,
     });
-    let (mut built, id, recorded) = output::publish(&dest, |staging| {
+    let fill = |staging: &Path| {
         let sealed = Sealed::new(staging, &plan, &keys, reuse, &progress);
         for (path, data) in shell(&info)? {
             sealed.page(Page::public(path, data))?;
@@ -201,8 +204,19 @@ pub fn build(root: &Path, out: &Path, force: bool, diags: &mut Diagnostics) -> R
             unrendered,
             ..Built::default()
         };
+        // The output changes next; a state describing the old one must not
+        // outlive a run killed while it does.
+        store.forget()?;
         Ok((built, id, recorded))
-    })?;
+    };
+    let (mut built, id, recorded) = match reuse.filter(|r| r.in_place) {
+        Some(r) => {
+            let done = output::update(&dest, layout::STORED, layout::commit_rank, fill)?;
+            remove_dropped(r, &plan, &done.2 .0)?;
+            done
+        }
+        None => output::publish(&dest, fill)?,
+    };
     progress.finish_and_clear();
     store.save(&keys.state(&plan, &credentials, &id, out, inputs, recorded))?;
     built.bundles = plan.bundles.len();
@@ -268,6 +282,9 @@ struct Reuse<'a> {
     dir: &'a Path,
     state: &'a state::State,
     names: &'a [u8],
+    /// This build keeps the names key, so a kept page's file stays where it
+    /// is, rather than being linked into a new output under a new name.
+    in_place: bool,
 }
 
 impl Reuse<'_> {
@@ -275,6 +292,44 @@ impl Reuse<'_> {
     fn stored(&self, path: &str) -> std::path::PathBuf {
         self.dir.join(layout::stored(self.names, path))
     }
+
+    /// Every sealed file the previous build wrote: its pages and its
+    /// bundles' manifests.
+    fn sealed_paths(&self) -> impl Iterator<Item = std::borrow::Cow<'_, str>> {
+        let pages = self.state.pages.iter().map(|(p, _)| (&**p).into());
+        let manifests = self
+            .state
+            .bundles
+            .keys()
+            .map(|id| paths::manifest(id).into());
+        pages.chain(manifests)
+    }
+}
+
+/// After an update in place, deletes the sealed files of the previous build
+/// that this one (its `pages`, sorted by path, and the manifests of `plan`'s
+/// bundles) no longer has.
+fn remove_dropped(r: Reuse, plan: &Plan, pages: &[(Box<str>, state::PageHash)]) -> Result<()> {
+    let manifests: std::collections::HashSet<String> = plan
+        .bundles
+        .iter()
+        .map(|b| paths::manifest(&b.id))
+        .collect();
+    let dropped: Vec<std::path::PathBuf> = r
+        .sealed_paths()
+        .filter(|p| {
+            pages.binary_search_by(|(q, _)| (**q).cmp(p)).is_err() && !manifests.contains(&**p)
+        })
+        .map(|p| r.stored(&p))
+        .collect();
+    dropped
+        .par_iter()
+        .try_for_each(|f| match std::fs::remove_file(f) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(anyhow::Error::new(e).context(format!("cannot delete {}", f.display())))
+            }
+            _ => Ok(()),
+        })
 }
 
 /// What the build records of the pages it seals, as it goes: each path once,
@@ -400,7 +455,7 @@ impl<'a> Sealed<'a> {
         let kept = self.reuse.and_then(|r| {
             let old = r.state.page(path)?;
             (r.state.pages[old].1 == hash).then_some(())?;
-            self.tally.link(&r.stored(path), self.dir, &stored).ok()
+            self.keep(r, path, &stored).ok()
         });
         if kept.is_some() {
             self.reused.fetch_add(1, Ordering::Relaxed);
@@ -417,8 +472,18 @@ impl<'a> Sealed<'a> {
         Ok(())
     }
 
-    /// Keeps every page of the previous build's `old` part (`key`): links
-    /// its ciphertext under this build's names. False when any is missing.
+    /// Keeps the previous build's ciphertext of the page at `path`, stored
+    /// under `stored` in this build: where it is, or linked into the new
+    /// output.
+    fn keep(&self, r: Reuse, path: &str, stored: &str) -> Result<()> {
+        match r.in_place {
+            true => self.tally.count(&r.stored(path)),
+            false => self.tally.link(&r.stored(path), self.dir, stored),
+        }
+    }
+
+    /// Keeps every page of the previous build's `old` part (`key`), where
+    /// it is or linked under this build's names. False when any is missing.
     fn keep_part(
         &self,
         r: Reuse,
@@ -431,12 +496,17 @@ impl<'a> Sealed<'a> {
             .iter()
             .map(|&i| r.state.pages.get(i as usize))
             .collect();
-        let Some(pages) = pages.filter(|ps| ps.iter().all(|(p, _)| r.stored(p).is_file())) else {
+        // A build in place found every file of the previous build in the
+        // output before it began.
+        let present = |ps: &Vec<&(Box<str>, state::PageHash)>| {
+            r.in_place || ps.iter().all(|(p, _)| r.stored(p).is_file())
+        };
+        let Some(pages) = pages.filter(present) else {
             return Ok(false);
         };
         for (path, hash) in pages {
             let stored = layout::stored(&self.keys.names, path);
-            self.tally.link(&r.stored(path), self.dir, &stored)?;
+            self.keep(r, path, &stored)?;
             self.tally.page(path);
             self.progress.inc(1);
             self.records().add(path, *hash, readers, Some(key));

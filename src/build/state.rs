@@ -195,6 +195,18 @@ impl Store {
         Ok(state)
     }
 
+    /// Deletes the kept state. A build does so before it changes the output
+    /// the state describes, so that a run killed while it changes the
+    /// output leaves the next build to start afresh.
+    pub fn forget(&self) -> Result<()> {
+        match std::fs::remove_file(self.path()) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(e).with_context(|| format!("cannot delete {}", self.path().display()))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Keeps `state`, sealed to the build identity, serialising it straight
     /// into the sealed file.
     pub fn save(&self, state: &State) -> Result<()> {
