@@ -2,7 +2,8 @@
 //! them as they are (the sandbox); the secure build's `Sealed` encrypts each
 //! to its readers. Either writes into a staging directory that [`publish`]
 //! swaps in at the end, so a failure or a kill leaves the previous output
-//! intact.
+//! intact. A rebuild that keeps most files where they are stages only what
+//! changed, and [`update`] then puts each staged file in place.
 //!
 //! Only a previous scoresite output (it carries a [`MARKER`] file) or an
 //! empty directory is replaced; anything else needs `--force`, and an output
