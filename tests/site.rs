@@ -367,6 +367,33 @@ fn batch_print_has_one_report_per_student_of_the_section() {
     panic!("only {checked} batch prints found");
 }
 
+#[test]
+fn a_student_report_s_history_links_to_each_of_its_reports() {
+    let (site, _) = built();
+    let between = |s: &str, open: &str, close: &str| -> Option<String> {
+        let start = s.find(open)? + open.len();
+        Some(s[start..start + s[start..].find(close)?].to_string())
+    };
+    let mut checked = 0;
+    for entry in std::fs::read_dir(site.join("r")).unwrap() {
+        let html = read(&entry.unwrap().path());
+        let links: Vec<(String, String)> = html
+            .split("<a href=\"#")
+            .skip(1)
+            .filter_map(|s| Some((between(s, "", "\"")?, between(s, "\">", "</a>")?)))
+            .collect();
+        let reports: Vec<(String, String)> = html
+            .split("<article class=\"isr\" id=\"")
+            .skip(1)
+            .filter_map(|s| Some((between(s, "", "\"")?, between(s, "-h\">", "</h2>")?)))
+            .collect();
+        assert!(!reports.is_empty());
+        assert_eq!(links, reports, "each history row links to its report");
+        checked += 1;
+    }
+    assert!(checked > 100, "{checked} student reports");
+}
+
 /// The lines of a CERS export (header first), BOM removed.
 fn export_lines(text: &str) -> Vec<String> {
     text.trim_start_matches('\u{feff}')
