@@ -1454,3 +1454,75 @@ fn rebuilds_keep_what_is_unchanged_and_rotate_what_a_leaver_held() {
         String::from_utf8_lossy(&elsewhere.stderr).contains("the build state describes the output")
     );
 }
+
+#[test]
+fn losing_one_grant_rotates_that_bundle_in_place() {
+    let fx = fixture();
+    let d = fx.dep.to_str().unwrap();
+    let schools: BTreeSet<String> = fx.export.iter().map(|r| r["SchoolId"].clone()).collect();
+    let mut schools = schools.into_iter();
+    let (kept, left) = (schools.next().unwrap(), schools.next().unwrap());
+    let grant = |s: &str| format!("school_admin:{s}");
+    enrol(d, "two@fixture.example", &[grant(&kept), grant(&left)]);
+    enrol(d, "keeper@fixture.example", &[grant(&left)]);
+    let site = fx.dep.parent().unwrap().join("site");
+    let s = site.to_str().unwrap();
+    listed(scoresite(&["build", d, "--out", s], None));
+    let before = identities(&site, "two@fixture.example");
+    let (left_home, left_key) = identities(&site, "keeper@fixture.example")
+        .into_iter()
+        .next()
+        .unwrap();
+    let kept_home = before.keys().find(|h| **h != left_home).unwrap().clone();
+    let folder =
+        || std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(site.join("d")).unwrap());
+    let folder_before = folder();
+
+    // The coordinator takes one school's grant from two@ in users.yaml.
+    let users = fx.dep.join("users.yaml");
+    let text = std::fs::read_to_string(&users).unwrap();
+    let line = format!("  - {}\n", grant(&left));
+    let block = text.find("email: two@fixture.example").unwrap();
+    let at = block + text[block..].find(&line).unwrap();
+    std::fs::write(
+        &users,
+        format!("{}{}", &text[..at], &text[at + line.len()..]),
+    )
+    .unwrap();
+    let rebuilt = listed(scoresite(&["build", d, "--out", s], None));
+
+    // Everyone still holds a bundle, so the file names are kept and the
+    // site is updated in place.
+    assert_eq!(
+        folder(),
+        folder_before,
+        "the site is updated in place: {rebuilt}"
+    );
+    let after = identities(&site, "two@fixture.example");
+    assert_eq!(after.keys().collect::<Vec<_>>(), [&kept_home]);
+    assert_eq!(
+        after[&kept_home], before[&kept_home],
+        "the school still held keeps its key"
+    );
+    let keeper = identities(&site, "keeper@fixture.example");
+    assert_ne!(
+        keeper[&left_home], left_key,
+        "the school two@ left gets a new key"
+    );
+    // The old key of the school two@ left opens no file of the new site.
+    let old: age::x25519::Identity = left_key.parse().unwrap();
+    let files = sealed_files(&site);
+    assert!(files.len() > 10);
+    for (f, bytes) in &files {
+        assert!(
+            scoresite::seal::open_with(bytes, std::slice::from_ref(&old)).is_none(),
+            "{f} opens with the old key of the school two@ left"
+        );
+    }
+    // The keeper reads that school's pages with the new key.
+    let pass = SecretString::from(PASS.to_string());
+    let session = Session::logon(&site, "keeper@fixture.example", &pass).unwrap();
+    let paths = session.paths().unwrap();
+    assert!(paths.len() > 10);
+    assert!(paths.iter().all(|p| session.read(p).is_ok()));
+}
