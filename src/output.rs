@@ -184,6 +184,16 @@ pub fn write_file(dir: &Path, path: &str, bytes: &[u8]) -> Result<()> {
         .with_context(|| format!("cannot write {}", target.display()))
 }
 
+/// Deletes the file at `path`; one already gone is no error.
+pub fn remove_if_present(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("cannot delete {}", path.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Runs `create` on `target`, and when its folder is missing, creates the
 /// folder and runs it again: most files go into a folder that exists, and
 /// looking first would cost every one of them two more system calls.

@@ -324,12 +324,7 @@ fn remove_dropped(r: Reuse, plan: &Plan, pages: &[(Box<str>, state::PageHash)]) 
         .collect();
     dropped
         .par_iter()
-        .try_for_each(|f| match std::fs::remove_file(f) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                Err(anyhow::Error::new(e).context(format!("cannot delete {}", f.display())))
-            }
-            _ => Ok(()),
-        })
+        .try_for_each(|f| output::remove_if_present(f))
 }
 
 /// What the build records of the pages it seals, as it goes: each path once,
@@ -473,11 +468,12 @@ impl<'a> Sealed<'a> {
     }
 
     /// Keeps the previous build's ciphertext of the page at `path`, stored
-    /// under `stored` in this build: where it is, or linked into the new
-    /// output.
+    /// under `stored` in this build: where it is (an update in place keeps
+    /// the names key, so `stored` is its name in the output already), or
+    /// linked into the new output.
     fn keep(&self, r: Reuse, path: &str, stored: &str) -> Result<()> {
         match r.in_place {
-            true => self.tally.count(&r.stored(path)),
+            true => self.tally.count(&r.dir.join(stored)),
             false => self.tally.link(&r.stored(path), self.dir, stored),
         }
     }

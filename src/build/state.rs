@@ -199,12 +199,7 @@ impl Store {
     /// the state describes, so that a run killed while it changes the
     /// output leaves the next build to start afresh.
     pub fn forget(&self) -> Result<()> {
-        match std::fs::remove_file(self.path()) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                Err(e).with_context(|| format!("cannot delete {}", self.path().display()))
-            }
-            _ => Ok(()),
-        }
+        crate::output::remove_if_present(&self.path())
     }
 
     /// Keeps `state`, sealed to the build identity, serialising it straight
