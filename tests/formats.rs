@@ -854,3 +854,90 @@ fn records_without_a_score_need_a_scored_record_to_date_them() {
         "{messages:?}"
     );
 }
+
+/// A file named `.xml` is read once, its content recognised as it is
+/// parsed: TRT as TRT; an export or a groups file so named loads as it would
+/// under its own name; an empty file, another XML document and bytes that
+/// are not text are reported as they are when recognised up front; and an
+/// institutions file so named is an error, since institutions are read
+/// before any results.
+#[test]
+fn a_file_named_xml_is_recognised_by_its_content() {
+    let all_exams = |v: &Validated| {
+        let mut lines: Vec<String> = v
+            .deployment
+            .data
+            .exams
+            .iter()
+            .map(|e| describe(v, e))
+            .collect();
+        lines.sort();
+        lines
+    };
+    let groups = |v: &Validated| {
+        let data = &v.deployment.data;
+        data.groups
+            .iter()
+            .map(|g| (g.name.clone(), g.students.len(), g.users.clone()))
+            .collect::<Vec<_>>()
+    };
+    // Messages with the deployment's folder left out and the files named alike.
+    let said = |dir: &Path, messages: Vec<String>| -> Vec<String> {
+        let root = format!("{}/", dir.display());
+        messages
+            .iter()
+            .map(|m| {
+                m.replace(&root, "")
+                    .replace(".XML", ".csv")
+                    .replace(".xml", ".csv")
+            })
+            .map(|m| {
+                m.replace("trt_iab.csv", "trt_iab.xml")
+                    .replace("trt_reset.csv", "trt_reset.xml")
+            })
+            .collect()
+    };
+    let named = copy_fixture("quirks");
+    let (expected, messages) = load(named.path());
+    let expected_messages = said(named.path(), messages);
+    assert!(!expected.deployment.data.groups.is_empty());
+
+    let dir = copy_fixture("quirks");
+    let data = dir.path().join("data");
+    for (from, to) in [
+        ("export_59_plain.csv", "export_59_plain.xml"),
+        ("groups_cr.csv", "groups_cr.XML"),
+    ] {
+        std::fs::rename(data.join(from), data.join(to)).unwrap();
+    }
+    let (v, messages) = load(dir.path());
+    assert_eq!(said(dir.path(), messages), expected_messages);
+    assert_eq!(all_exams(&v), all_exams(&expected));
+    assert_eq!(groups(&v), groups(&expected));
+
+    std::fs::write(data.join("blank.xml"), "\n  \n").unwrap();
+    std::fs::write(
+        data.join("other.xml"),
+        "<?xml version=\"1.0\"?>\n<Other/>\n",
+    )
+    .unwrap();
+    std::fs::write(
+        data.join("orgs.xml"),
+        "lea_id,lea_name,school_id,school_name\n",
+    )
+    .unwrap();
+    std::fs::write(data.join("bytes.xml"), b"<TDSReport>\n\xff\xfe</TDSReport>").unwrap();
+    let (out, _, stderr) = check(dir.path());
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    for expected in [
+        "blank.xml: warning: empty file; ignored",
+        "other.xml:1:1: error: unrecognised file: it looks like an XML document whose root is not <TDSReport>",
+        "orgs.xml: error: institutions CSV named as XML; expected TRT XML in a file named .xml",
+        "bytes.xml:2:1: error: invalid UTF-8; expected a UTF-8 text file",
+    ] {
+        assert!(stderr.contains(expected), "{expected}\n{stderr}");
+    }
+    // The misnamed export and groups still load beside the errors.
+    let (v, _) = load(dir.path());
+    assert_eq!(all_exams(&v), all_exams(&expected));
+}

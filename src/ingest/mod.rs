@@ -1,5 +1,7 @@
 //! Ingest: one module per input format. Files in `data/` are recognised by their
-//! content (the header line or the XML root element), never by their name.
+//! content (the header line or the XML root element), never by their name; a
+//! name only says when to look (a `.xml` file's content is looked at as it is
+//! parsed, in one read, rather than before).
 
 pub mod cers;
 pub mod cers_cells;
@@ -18,7 +20,7 @@ use crate::diag::{Diagnostics, Location};
 use crate::model::{Dataset, Exam, ALL_FLAGS};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -247,8 +249,11 @@ fn data_files(dir: &Path, diags: &mut Diagnostics) -> Vec<PathBuf> {
     files
 }
 
+/// How many first bytes of a file say what it is.
+const HEAD: usize = 8192;
+
 fn sniff(path: &Path) -> std::io::Result<Vec<u8>> {
-    let mut head = vec![0; 8192];
+    let mut head = vec![0; HEAD];
     let n = std::fs::File::open(path)?.read(&mut head)?;
     head.truncate(n);
     Ok(head)
@@ -264,15 +269,74 @@ enum Sniffed {
     Unrecognised(Vec<u8>),
 }
 
+impl Sniffed {
+    /// What a file whose first bytes are `head` is.
+    fn of(head: &[u8]) -> Sniffed {
+        match head {
+            h if h.iter().all(u8::is_ascii_whitespace) => Sniffed::Empty,
+            h if h.starts_with(b"PK\x03\x04") => Sniffed::Zip(h.to_vec()),
+            h => match detect(h) {
+                Some(f) => Sniffed::Format(f),
+                None => Sniffed::Unrecognised(h.to_vec()),
+            },
+        }
+    }
+}
+
+/// Whether `path` is named as XML. Such a file is taken to be TRT, read once
+/// and recognised by its content as it is parsed, rather than opened first to
+/// look (a deployment may hold a TRT document per opportunity, millions of
+/// them); one that is not TRT is then taken as any other file.
+fn named_xml(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xml"))
+}
+
 fn sniffed(path: &Path) -> Sniffed {
+    if named_xml(path) {
+        return Sniffed::Format(Format::Trt);
+    }
     match sniff(path) {
         Err(e) => Sniffed::Unreadable(e),
-        Ok(head) if head.iter().all(u8::is_ascii_whitespace) => Sniffed::Empty,
-        Ok(head) if head.starts_with(b"PK\x03\x04") => Sniffed::Zip(head),
-        Ok(head) => match detect(&head) {
-            Some(f) => Sniffed::Format(f),
-            None => Sniffed::Unrecognised(head),
-        },
+        Ok(head) => Sniffed::of(&head),
+    }
+}
+
+/// The files recognised so far: by format, and OneRoster files by folder (or zip).
+#[derive(Default)]
+struct Recognised {
+    by_format: Vec<(Format, PathBuf)>,
+    rosters: BTreeMap<PathBuf, Vec<(PathBuf, oneroster::Table, String)>>,
+}
+
+impl Recognised {
+    /// Takes `path`, which is what `sniffed` says, reporting what cannot be read.
+    fn take(&mut self, path: PathBuf, sniffed: Sniffed, diags: &mut Diagnostics) {
+        match sniffed {
+            Sniffed::Unreadable(e) => {
+                diags.error(Location::file(&path), format!("cannot read: {e}"))
+            }
+            Sniffed::Empty => diags.warn(Location::file(&path), "empty file; ignored"),
+            Sniffed::Zip(head) => match oneroster::unzip_into(&path, &mut self.rosters) {
+                Ok(true) => {}
+                Ok(false) => unrecognised(&path, &head, diags),
+                Err(e) => diags.error(Location::file(&path), e),
+            },
+            Sniffed::Format(f) => self.by_format.push((f, path)),
+            Sniffed::Unrecognised(head) => unrecognised(&path, &head, diags),
+        }
+    }
+}
+
+/// When a format is loaded: institutions first, then results, then files
+/// that name students and schools the results hold.
+fn rank(format: Format) -> u8 {
+    match format {
+        Format::CalpadsOrgs | Format::InstitutionsCsv => 0,
+        Format::CersExport | Format::Trt | Format::ScoreData => 1,
+        // Named only by name: placed among the schools the others name.
+        Format::CersRoster => 2,
+        Format::Groups | Format::OneRoster(_) => 3,
     }
 }
 
@@ -288,48 +352,37 @@ pub fn load_dir(
 ) -> (Dataset, LoadReport) {
     let mut data = Dataset::default();
     let mut report = LoadReport::default();
-    let mut by_format: Vec<(Format, PathBuf)> = Vec::new();
-    // OneRoster files are read together, folder (or zip) by folder, after the rest.
-    let mut rosters: BTreeMap<PathBuf, Vec<(PathBuf, oneroster::Table, String)>> = BTreeMap::new();
+    let mut found = Recognised::default();
     let paths = data_files(dir, diags);
-    // Files are opened and recognised in parallel (a deployment may hold a
-    // TRT document per opportunity), then taken in order.
+    // Files are opened and recognised in parallel, then taken in order.
     let sniffed: Vec<Sniffed> = paths.par_iter().map(|p| sniffed(p)).collect();
     for (path, sniffed) in paths.into_iter().zip(sniffed) {
-        match sniffed {
-            Sniffed::Unreadable(e) => {
-                diags.error(Location::file(&path), format!("cannot read: {e}"))
-            }
-            Sniffed::Empty => diags.warn(Location::file(&path), "empty file; ignored"),
-            Sniffed::Zip(head) => match oneroster::unzip_into(&path, &mut rosters) {
-                Ok(true) => {}
-                Ok(false) => unrecognised(&path, &head, diags),
-                Err(e) => diags.error(Location::file(&path), e),
-            },
-            Sniffed::Format(f) => by_format.push((f, path)),
-            Sniffed::Unrecognised(head) => unrecognised(&path, &head, diags),
-        }
+        found.take(path, sniffed, diags);
     }
-    let institutions_given = by_format
-        .iter()
-        .any(|(f, _)| matches!(f, Format::CalpadsOrgs | Format::InstitutionsCsv));
-    by_format.sort_by_key(|(f, _)| match f {
-        Format::CalpadsOrgs | Format::InstitutionsCsv => 0,
-        Format::CersExport | Format::Trt | Format::ScoreData => 1,
-        // Named only by name: placed among the schools the others name.
-        Format::CersRoster => 2,
-        Format::Groups | Format::OneRoster(_) => 3,
-    });
+    let Recognised {
+        mut by_format,
+        mut rosters,
+    } = found;
+    let institutions_given = by_format.iter().any(|(f, _)| rank(*f) == 0);
+    by_format.sort_by_key(|(f, _)| rank(*f));
     let mut schools = institutions::Schools::new(institutions_given, own_lea);
-    let mut files = by_format.into_iter().peekable();
-    while let Some((format, path)) = files.next() {
+    let mut files: VecDeque<(Format, PathBuf)> = by_format.into();
+    while let Some((format, path)) = files.pop_front() {
         if format == Format::Trt {
             let mut run = vec![path];
-            while files.peek().is_some_and(|(f, _)| *f == Format::Trt) {
-                run.extend(files.next().map(|(_, p)| p));
+            while files.front().is_some_and(|(f, _)| *f == Format::Trt) {
+                run.extend(files.pop_front().map(|(_, p)| p));
             }
-            for (path, count) in load_trt(run, catalog, &mut data, &mut schools, diags) {
-                report.files.push((path, Format::Trt, count));
+            let mut other = Recognised::default();
+            for (path, loaded) in load_trt(run, catalog, &mut data, &mut schools, diags) {
+                match loaded {
+                    Ok(count) => report.files.push((path, Format::Trt, count)),
+                    Err(sniffed) => other.take(path, sniffed, diags),
+                }
+            }
+            rosters.append(&mut other.rosters);
+            for (format, path) in other.by_format {
+                queue_late(&mut files, format, path, diags);
             }
             continue;
         }
@@ -373,39 +426,76 @@ fn unrecognised(path: &Path, head: &[u8], diags: &mut Diagnostics) {
 /// busy, few enough that their text is not held all at once.
 const TRT_BATCH: usize = 1024;
 
+/// Places `path`, named as XML but found to be of another `format` while
+/// results were loaded, among the files still to load, where its format
+/// and path put it. Institutions come too late then: the results have
+/// placed their schools.
+fn queue_late(
+    files: &mut VecDeque<(Format, PathBuf)>,
+    format: Format,
+    path: PathBuf,
+    diags: &mut Diagnostics,
+) {
+    if rank(format) == 0 {
+        diags.error(
+            Location::file(&path),
+            format!(
+                "{} named as XML; expected TRT XML in a file named .xml (rename it .csv or .txt: institutions are read before any results)",
+                format.describe()
+            ),
+        );
+        return;
+    }
+    let at = files
+        .iter()
+        .position(|(f, p)| (rank(*f), p) > (rank(format), &path))
+        .unwrap_or(files.len());
+    files.insert(at, (format, path));
+}
+
 /// Reads the TRT documents at `paths` into `data`, in order; returns each
-/// with the number of opportunities it added.
+/// with the number of opportunities it added, or, for a file named as XML
+/// that is not TRT, what it is.
 fn load_trt(
     paths: Vec<PathBuf>,
     catalog: &Catalog,
     data: &mut Dataset,
     schools: &mut institutions::Schools,
     diags: &mut Diagnostics,
-) -> Vec<(PathBuf, usize)> {
-    let parse = |batch: &[PathBuf]| -> Vec<(Diagnostics, Option<trt::Parsed>)> {
+) -> Vec<(PathBuf, Result<usize, Sniffed>)> {
+    let parse = |batch: &[PathBuf]| -> Vec<(Diagnostics, Result<Option<trt::Parsed>, Sniffed>)> {
         batch
             .par_iter()
             .map(|path| {
                 let mut found = Diagnostics::default();
-                let parsed = with_text(path, &mut found, trt::parse);
+                let parsed = with_bytes(path, |bytes| {
+                    match Sniffed::of(&bytes[..bytes.len().min(HEAD)]) {
+                        Sniffed::Format(Format::Trt) => {
+                            Ok(text_of(bytes, path, &mut found, trt::parse))
+                        }
+                        other => Err(other),
+                    }
+                })
+                .unwrap_or_else(|e| Err(Sniffed::Unreadable(e)));
                 (found, parsed)
             })
             .collect()
     };
-    let mut counts = Vec::with_capacity(paths.len());
+    let mut loaded = Vec::with_capacity(paths.len());
     let mut batches = paths.chunks(TRT_BATCH);
     let mut next = batches.next().map(|b| (b, parse(b)));
     while let Some((batch, parsed)) = next.take() {
         let load = || {
             for (path, (found, parsed)) in batch.iter().zip(parsed) {
                 diags.extend(found);
-                let count = parsed.map_or(0, |p| trt::load(path, p, catalog, data, schools, diags));
-                counts.push((path.clone(), count));
+                let count = parsed
+                    .map(|p| p.map_or(0, |p| trt::load(path, p, catalog, data, schools, diags)));
+                loaded.push((path.clone(), count));
             }
         };
         next = rayon::join(|| batches.next().map(|b| (b, parse(b))), load).0;
     }
-    counts
+    loaded
 }
 
 fn load_file(
@@ -469,33 +559,41 @@ fn read_text(path: &Path, diags: &mut Diagnostics) -> Option<String> {
     }
 }
 
-/// `f` of a file's text as [`read_text`] reads it, read into a buffer this
-/// thread keeps for the next file: TRT documents are read by the million.
-fn with_text<T>(path: &Path, diags: &mut Diagnostics, f: impl FnOnce(&str) -> T) -> Option<T> {
+/// `f` of a file's bytes, read into a buffer this thread keeps for the
+/// next file: TRT documents are read by the million.
+fn with_bytes<T>(path: &Path, f: impl FnOnce(&[u8]) -> T) -> std::io::Result<T> {
     thread_local! {
         static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
     BUFFER.with_borrow_mut(|buffer| {
         buffer.clear();
-        if let Err(e) = std::fs::File::open(path).and_then(|mut file| file.read_to_end(buffer)) {
-            diags.error(Location::file(path), format!("cannot read: {e}"));
-            return None;
-        }
-        let converted;
-        let bytes = match memchr::memchr(b'\r', buffer) {
-            Some(_) => {
-                converted = lines::to_lf(buffer.clone());
-                &converted
-            }
-            None => &*buffer,
-        };
-        let text = utf8(bytes, path, diags).map(f);
+        std::fs::File::open(path)?.read_to_end(buffer)?;
+        let out = f(buffer);
         // A buffer grown by an outsized file is not kept.
         if buffer.capacity() > 1 << 22 {
             *buffer = Vec::new();
         }
-        text
+        Ok(out)
     })
+}
+
+/// `f` of a file's bytes as text, read as [`read_text`] reads it: line
+/// ends made LF; `None`, with an error naming the line, when not UTF-8.
+fn text_of<T>(
+    bytes: &[u8],
+    path: &Path,
+    diags: &mut Diagnostics,
+    f: impl FnOnce(&str) -> T,
+) -> Option<T> {
+    let converted;
+    let bytes = match memchr::memchr(b'\r', bytes) {
+        Some(_) => {
+            converted = lines::to_lf(bytes.to_vec());
+            &converted
+        }
+        None => bytes,
+    };
+    utf8(bytes, path, diags).map(f)
 }
 
 /// `bytes` as text; `None`, with an error naming the line, when they are
