@@ -37,7 +37,7 @@ impl Cells {
 
     fn number(&mut self, v: Option<f32>) {
         if let Some(v) = v {
-            let _ = write!(self.text, "{v}");
+            number_text(&mut self.text, v);
         }
         self.end();
     }
@@ -93,18 +93,16 @@ impl Cells {
         self.push(&student.last_name);
         datetime_text(&mut self.text, exam.submitted);
         self.end();
-        let _ = write!(self.text, "{}", exam.school_year);
-        self.end();
+        self.push(itoa::Buffer::new().format(exam.school_year));
         self.push(text(exam.session));
         self.push(kind);
         self.push(sub_kind);
         self.push(assessment.name.as_str());
         self.push(family.subject.as_str());
         match exam.grade {
-            Grade::N(n) => write!(self.text, "{n:02}"),
-            other => write!(self.text, "{other}"),
+            Grade::N(n) => digits(&mut self.text, n.into(), 2),
+            other => write!(self.text, "{other}").unwrap_or(()),
         }
-        .unwrap_or(());
         self.end();
         self.push(match exam.completeness {
             Completeness::Complete => "Complete",
@@ -153,19 +151,97 @@ impl Cells {
     }
 }
 
+/// `v` as `{v}` writes it. A whole number (a scale score, a level) is
+/// written as an integer, without the float formatter, which ingest would
+/// otherwise run on most cells of every row: below 2^24 every whole f32 is
+/// exact and its shortest decimal is that integer (`-0` is left to `{v}`).
+fn number_text(out: &mut String, v: f32) {
+    if v.fract() == 0.0 && v.abs() < 16_777_216.0 && !(v == 0.0 && v.is_sign_negative()) {
+        out.push_str(itoa::Buffer::new().format(v as i32));
+    } else {
+        let _ = write!(out, "{v}");
+    }
+}
+
+/// `v` in decimal, zero-padded to at least `width` digits.
+fn digits(out: &mut String, v: u32, width: usize) {
+    let mut buffer = itoa::Buffer::new();
+    let text = buffer.format(v);
+    out.extend(std::iter::repeat_n('0', width.saturating_sub(text.len())));
+    out.push_str(text);
+}
+
 /// SubmitDateTime as CERS writes it (`2018-04-26 05:00:39.734000`), without
-/// chrono's format-string parser, which ingest would run on every row.
+/// chrono's format-string parser or the formatter, which ingest would run
+/// on every row.
 fn datetime_text(out: &mut String, t: chrono::NaiveDateTime) {
     use chrono::{Datelike, Timelike};
-    let _ = write!(
-        out,
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}",
-        t.year(),
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.nanosecond() / 1000
-    );
+    match u32::try_from(t.year()) {
+        Ok(year) if year <= 9999 => digits(out, year, 4),
+        _ => {
+            let _ = write!(out, "{:04}", t.year());
+        }
+    }
+    for (separator, value, width) in [
+        ('-', t.month(), 2),
+        ('-', t.day(), 2),
+        (' ', t.hour(), 2),
+        (':', t.minute(), 2),
+        (':', t.second(), 2),
+        ('.', t.nanosecond() / 1000, 6),
+    ] {
+        out.push(separator);
+        digits(out, value, width);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_times_are_written_as_the_formatter_writes_them() {
+        let mut values: Vec<f32> = vec![
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            4.0,
+            2500.0,
+            2367.0,
+            -2500.0,
+            23.5,
+            0.1,
+            1e-7,
+            16_777_215.0,
+            16_777_216.0,
+            123_456_789.0,
+            1e20,
+            -1e20,
+            f32::MAX,
+            f32::MIN_POSITIVE,
+        ];
+        values.extend((0..5000).map(|i| i as f32 * 0.37 - 900.0));
+        for v in values {
+            let mut out = String::new();
+            number_text(&mut out, v);
+            assert_eq!(out, format!("{v}"), "{v:?}");
+        }
+        let times = [
+            "2018-04-26 05:00:39.734000",
+            "0999-01-02 00:00:00.000000",
+            "2024-12-31 23:59:59.999999",
+            "2023-07-04 12:03:09.000001",
+        ];
+        for text in times {
+            let t = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.6f").unwrap();
+            let mut out = String::new();
+            datetime_text(&mut out, t);
+            assert_eq!(out, text);
+        }
+        let mut out = String::new();
+        digits(&mut out, 7, 2);
+        digits(&mut out, 123, 2);
+        assert_eq!(out, "07123");
+    }
 }
