@@ -18,7 +18,7 @@ use crate::model::{
 use chrono::NaiveDate;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::path::Path;
 
 /// True when a document's root element is a TRT report.
