@@ -8,10 +8,14 @@
 //!   are built in), the deployment's settings, catalog overrides, items and
 //!   instructional resources ([`crate::deployment::CONFIG_FILES`]), the
 //!   site's name and footer, and every school and LEA;
-//! - every result of every student the part shows, in any year and at any
-//!   school, with its student, assessment and school, interned strings
-//!   resolved, and its TRT detail; for a custom aggregate report, which
-//!   compares with the LEA and the state, every result of its family;
+//! - every result the part shows, with its student, assessment and school,
+//!   interned strings resolved, and its TRT detail;
+//! - for a student report or a batch print, every result of its students,
+//!   in any year and at any school (a report lists the student's history);
+//!   for a results unit, its students and every ELPAC result of theirs, in
+//!   any year and at any school, which English learners' progress reads;
+//!   for a custom aggregate report, which compares with the LEA and the
+//!   state, every result of its family;
 //! - the part's own names and links: its id, its bundle's kind, its group,
 //!   its sections' ids and the ids of the reports and prints it links to.
 
@@ -31,6 +35,8 @@ pub(super) struct Fingerprints<'a> {
     dep: &'a Deployment,
     site: &'a SiteInfo,
     by_student: &'a [Vec<usize>],
+    /// The families English learners' progress reads.
+    elpac: (Option<usize>, Option<usize>),
     global: OnceLock<Hash>,
     exams: OnceLock<Vec<Hash>>,
     families: OnceLock<Vec<Hash>>,
@@ -46,6 +52,7 @@ impl<'a> Fingerprints<'a> {
             dep,
             site,
             by_student,
+            elpac: crate::stats::elpi::families(&dep.catalog),
             global: OnceLock::new(),
             exams: OnceLock::new(),
             families: OnceLock::new(),
@@ -112,6 +119,33 @@ impl<'a> Fingerprints<'a> {
         }
     }
 
+    /// Adds each of `students` (sorted, deduplicated) as a results unit
+    /// shows them: the student, and every ELPAC result of theirs, in any
+    /// year and at any school, which English learners' progress reads. A
+    /// unit shows no other result of theirs than its own.
+    fn learners(&self, h: &mut Sha256, mut students: Vec<u32>) {
+        let (data, exams) = (&self.dep.data, self.all());
+        let (elpac, alternate) = self.elpac;
+        students.sort_unstable();
+        students.dedup();
+        for s in students {
+            h.update(format!("{:?}\0", data.students[s as usize]));
+            let mut own: Vec<&Hash> = self.by_student[s as usize]
+                .iter()
+                .filter(|&&e| {
+                    let f = Some(data.assessments[data.exams[e].assessment as usize].family);
+                    f == elpac || f == alternate
+                })
+                .map(|&e| &exams[e])
+                .collect();
+            own.sort_unstable();
+            h.update((own.len() as u64).to_le_bytes());
+            for x in own {
+                h.update(x);
+            }
+        }
+    }
+
     /// Adds `exams` by their fingerprints, sorted.
     fn exams(&self, h: &mut Sha256, exams: &[usize]) {
         let all = self.all();
@@ -144,7 +178,7 @@ impl<'a> Fingerprints<'a> {
             }
             students.extend(&group.students);
         }
-        self.students(&mut h, students);
+        self.learners(&mut h, students);
         self.exams(&mut h, &unit.exams);
         for link in links {
             h.update(link.as_bytes());
@@ -344,4 +378,151 @@ fn detail(data: &Dataset, d: &ExamDetail) -> String {
 
 fn hex(h: Sha256) -> String {
     crate::seal::hex(&h.finalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::access::Kind;
+    use crate::deployment::Deployment;
+    use crate::model::{Elas, Grade};
+    use crate::output::{Output, Page, Part};
+    use crate::testing::{deployment, map, ANA};
+    use chrono::Datelike;
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+
+    /// Each part's fingerprint and pages, as a build renders them.
+    #[derive(Default)]
+    struct Parts {
+        inputs: Mutex<BTreeMap<String, String>>,
+        pages: Mutex<BTreeMap<String, BTreeMap<String, Vec<u8>>>>,
+    }
+
+    impl Output for Parts {
+        fn page(&self, page: Page) -> anyhow::Result<()> {
+            if let Some(key) = page.part {
+                let mut pages = self.pages.lock().unwrap();
+                pages.entry(key).or_default().insert(page.path, page.bytes);
+            }
+            Ok(())
+        }
+
+        fn kept(&self, part: &Part, input: &dyn Fn() -> String) -> anyhow::Result<bool> {
+            let mut inputs = self.inputs.lock().unwrap();
+            inputs.insert(part.key.clone(), input());
+            Ok(false)
+        }
+    }
+
+    fn parts(dep: &Deployment) -> Parts {
+        let (plan, map) = map(&dep.data, &dep.catalog);
+        let info = crate::render::views::SiteInfo {
+            name: dep.settings.name.clone(),
+            sandbox: false,
+            footer: String::new(),
+        };
+        let parts = Parts::default();
+        crate::site::render(dep, &plan, &map, &info, &parts).unwrap();
+        parts
+    }
+
+    /// The test deployment, with Ana an English learner who took the
+    /// Summative ELPAC at school 200 in 2024 and at school 100 in 2025, so
+    /// that school 100's results show her progress from a result elsewhere.
+    fn with_elpac() -> Deployment {
+        let mut dep = deployment();
+        let family = dep.catalog.family("elpac").unwrap();
+        let data = &mut dep.data;
+        let ana = data.student(ANA).unwrap();
+        let first = data.exams.iter().position(|x| x.student == ana).unwrap();
+        for (year, school, grade, scale, level) in
+            [(2024, 1, 4, 1500.0, 2), (2025, 0, 5, 1560.0, 3)]
+        {
+            let name = format!("Grade {grade} Summative ELPAC");
+            let assessment = data.assessment(&name, family, || None);
+            let mut x = data.exams[first].clone();
+            x.assessment = assessment;
+            x.school_year = year;
+            x.school = school;
+            x.grade = Grade::N(grade);
+            x.overall.scale = Some(scale);
+            x.overall.level = Some(level);
+            x.demographics.elas = Some(Elas::El);
+            x.submitted = x.submitted.with_year(year as i32).unwrap();
+            data.exams.push(x);
+        }
+        dep
+    }
+
+    /// Every result changed in turn, by its scale score and level: each
+    /// part either has a new fingerprint or renders the very pages it
+    /// rendered before, so that a rebuild may keep it. A part of school
+    /// 100 is kept when only Ana's 2024 ELA result at school 200 changes,
+    /// and is not when her 2024 ELPAC result there does.
+    #[test]
+    fn a_part_whose_fingerprint_is_unchanged_renders_the_same_pages() {
+        let base = with_elpac();
+        let before = parts(&base);
+        let (plan, _) = map(&base.data, &base.catalog);
+        let school = plan
+            .bundles
+            .iter()
+            .find(|b| b.kind == Kind::School)
+            .unwrap();
+        let school_unit = |parts: &Parts| -> (String, String) {
+            let inputs = parts.inputs.lock().unwrap();
+            let (key, input) = inputs
+                .iter()
+                .find(|(k, _)| k.contains(&format!("{}/s-", school.id)))
+                .unwrap_or_else(|| panic!("no unit of {}: {:?}", school.id, inputs.keys()));
+            (key.clone(), input.clone())
+        };
+        let (unit_key, unit_input) = school_unit(&before);
+        assert!(before.pages.lock().unwrap()[&unit_key]
+            .values()
+            .any(|p| String::from_utf8_lossy(p).contains("English Learner Progress")));
+        let data = &base.data;
+        let ana = data.student(ANA).unwrap();
+        let family = |e: usize| {
+            &base.catalog.families[data.assessments[data.exams[e].assessment as usize].family].id
+        };
+        let mut kept_for_ela = None;
+        let mut kept_for_elpac = None;
+        for e in 0..data.exams.len() {
+            let mut changed = with_elpac();
+            let x = &mut changed.data.exams[e];
+            x.overall.scale = x.overall.scale.map(|s| s + 60.0);
+            x.overall.level = x.overall.level.map(|l| l % 4 + 1);
+            let after = parts(&changed);
+            let (inputs, pages) = (before.inputs.lock().unwrap(), before.pages.lock().unwrap());
+            let (new_inputs, new_pages) =
+                (after.inputs.lock().unwrap(), after.pages.lock().unwrap());
+            let mut differ = 0;
+            for (key, input) in inputs.iter() {
+                if new_inputs.get(key) == Some(input) {
+                    assert!(
+                        new_pages.get(key) == pages.get(key),
+                        "{key}: same fingerprint, other pages, when exam {e} changed"
+                    );
+                } else {
+                    differ += 1;
+                }
+            }
+            assert!(differ > 0, "changing exam {e} changed no fingerprint");
+            let x = &data.exams[e];
+            if x.student == ana && x.school == 1 && x.school_year == 2024 {
+                let same = new_inputs[&unit_key] == unit_input;
+                match family(e).as_str() {
+                    "elpac" => kept_for_elpac = Some(same),
+                    _ => kept_for_ela = Some(same),
+                }
+            }
+        }
+        assert_eq!(kept_for_ela, Some(true), "a result the unit does not show");
+        assert_eq!(
+            kept_for_elpac,
+            Some(false),
+            "a prior ELPAC result the unit reads"
+        );
+    }
 }

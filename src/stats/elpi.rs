@@ -161,10 +161,16 @@ pub struct Results {
     alternate: Option<usize>,
 }
 
+/// The families the ELPI reads: the Summative ELPAC and the Summative
+/// Alternate ELPAC.
+pub fn families(catalog: &Catalog) -> (Option<usize>, Option<usize>) {
+    (catalog.family("elpac"), catalog.family("alt_elpac"))
+}
+
 impl Results {
     /// Indexes `data`'s ELPAC results.
     pub fn new(catalog: &Catalog, data: &Dataset) -> Results {
-        let (elpac, alternate) = (catalog.family("elpac"), catalog.family("alt_elpac"));
+        let (elpac, alternate) = families(catalog);
         let mut by: FxHashMap<(u32, u16), usize> = FxHashMap::default();
         for (e, x) in data.exams.iter().enumerate() {
             let f = Some(data.assessments[x.assessment as usize].family);
