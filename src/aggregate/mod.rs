@@ -535,39 +535,37 @@ pub fn cube(
     // tells how many results lie beyond it, which the viewer could otherwise
     // recover by subtraction.
     let mut owns: Vec<(usize, Cow<BTreeMap<Key, Tally>>)> = Vec::new();
-    let leas: BTreeSet<usize> = b.schools.iter().map(|&s| inst.schools[s].lea).collect();
-    if matches!(b.kind, Kind::School) || (b.kind == Kind::Aggregate && b.schools.len() == 1) {
-        for &l in &leas {
+    for row in compared(dep, comparisons, b) {
+        let Some(l) = row else {
             institutions.push(Institution {
-                name: inst.leas[l].name.clone(),
-                cds: inst.lea_cds(l).unwrap_or_default(),
-                kind: "lea",
+                name: dep.settings.state.clone(),
+                cds: STATE_CDS.into(),
+                kind: "state",
                 fine: false,
                 sums: Vec::new(),
                 own: false,
             });
-            let lea_of = |e: usize| inst.schools[comparisons.school_of[e] as usize].lea;
-            let mine = if own.iter().all(|&e| lea_of(e) == l) {
-                Cow::Borrowed(own_marginal())
-            } else {
-                let exams = own.iter().copied().filter(|&e| lea_of(e) == l);
-                Cow::Owned(comparisons.tally(dep, &shape, exams, Split::Marginal))
-            };
-            owns.push((tallies.len(), mine));
-            tallies.push(Cow::Borrowed(comparisons.lea(dep, family, l)));
-        }
-    }
-    if comparisons.several_leas && !matches!(top, Some((_, "state"))) {
+            owns.push((tallies.len(), Cow::Borrowed(own_marginal())));
+            tallies.push(Cow::Borrowed(comparisons.state(dep, family)));
+            continue;
+        };
         institutions.push(Institution {
-            name: dep.settings.state.clone(),
-            cds: STATE_CDS.into(),
-            kind: "state",
+            name: inst.leas[l].name.clone(),
+            cds: inst.lea_cds(l).unwrap_or_default(),
+            kind: "lea",
             fine: false,
             sums: Vec::new(),
             own: false,
         });
-        owns.push((tallies.len(), Cow::Borrowed(own_marginal())));
-        tallies.push(Cow::Borrowed(comparisons.state(dep, family)));
+        let lea_of = |e: usize| inst.schools[comparisons.school_of[e] as usize].lea;
+        let mine = if own.iter().all(|&e| lea_of(e) == l) {
+            Cow::Borrowed(own_marginal())
+        } else {
+            let exams = own.iter().copied().filter(|&e| lea_of(e) == l);
+            Cow::Owned(comparisons.tally(dep, &shape, exams, Split::Marginal))
+        };
+        owns.push((tallies.len(), mine));
+        tallies.push(Cow::Borrowed(comparisons.lea(dep, family, l)));
     }
     let mut assessments: Vec<u32> = own.iter().map(|&e| data.exams[e].assessment).collect();
     assessments.sort_unstable();
@@ -776,6 +774,55 @@ fn scope_cds(dep: &Deployment, b: &Bundle, kind: &str) -> String {
         _ => first.and_then(|s| inst.school_cds(s)),
     }
     .unwrap_or_default()
+}
+
+/// The comparison rows of bundle `b`'s cubes, in order: the LEA of a
+/// school scope (by index), and the state (`None`) where the data covers
+/// more than one LEA and the scope is not the state.
+fn compared(dep: &Deployment, comparisons: &Comparisons, b: &Bundle) -> Vec<Option<usize>> {
+    let inst = &dep.data.institutions;
+    let mut rows: Vec<Option<usize>> = Vec::new();
+    if matches!(b.kind, Kind::School) || (b.kind == Kind::Aggregate && b.schools.len() == 1) {
+        let leas: BTreeSet<usize> = b.schools.iter().map(|&s| inst.schools[s].lea).collect();
+        rows.extend(leas.into_iter().map(Some));
+    }
+    if comparisons.several_leas && !matches!(scope_of(dep, b), Some((_, "state"))) {
+        rows.push(None);
+    }
+    rows
+}
+
+/// The comparison rows of bundle `b`'s cube of `family` as the cube shows
+/// them, before suppression, one cell at a time to `add`: the row (an LEA
+/// index, or -1 for the state), the cell's assessment by name, and its
+/// signature, counts and figures as printed; only cells of `assessments`,
+/// those of the bundle's own results, which are the only ones a cube
+/// shows. Two cubes of the same own results whose comparison rows read the
+/// same are the same cube, so a rebuild may keep the page.
+pub fn compared_cells(
+    dep: &Deployment,
+    comparisons: &Comparisons,
+    b: &Bundle,
+    (family, assessments): (usize, &[u32]),
+    mut add: impl FnMut(&str, &[f64]),
+) {
+    let mut values = Vec::new();
+    for row in compared(dep, comparisons, b) {
+        let tallies = match row {
+            Some(l) => comparisons.lea(dep, family, l),
+            None => comparisons.state(dep, family),
+        };
+        let shown = tallies
+            .iter()
+            .filter(|((_, a, _), _)| assessments.binary_search(a).is_ok());
+        for (&(year, a, sig), t) in shown {
+            values.clear();
+            values.push(row.map_or(-1.0, |l| l as f64));
+            values.extend(sig.map(f64::from));
+            cell(&mut values, 0, year, 0, 0, t, Look::Shown);
+            add(&dep.data.assessments[a as usize].name, &values);
+        }
+    }
 }
 
 fn scope_of(dep: &Deployment, b: &Bundle) -> Option<(String, &'static str)> {

@@ -14,12 +14,13 @@
 //!   in any year and at any school (a report lists the student's history);
 //!   for a results unit, its students and every ELPAC result of theirs, in
 //!   any year and at any school, which English learners' progress reads;
-//!   for a custom aggregate report, which compares with the LEA and the
-//!   state, every result of its family;
+//!   for a custom aggregate report, its comparison rows (the LEA's, the
+//!   state's) as it shows them;
 //! - the part's own names and links: its id, its bundle's kind, its group,
 //!   its sections' ids and the ids of the reports and prints it links to.
 
 use crate::access::{Bundle, Shared, SiteMap, Unit, UnitOf};
+use crate::aggregate;
 use crate::deployment::Deployment;
 use crate::model::{Dataset, ExamDetail, Sym};
 use crate::render::views::SiteInfo;
@@ -39,7 +40,6 @@ pub(super) struct Fingerprints<'a> {
     elpac: (Option<usize>, Option<usize>),
     global: OnceLock<Hash>,
     exams: OnceLock<Vec<Hash>>,
-    families: OnceLock<Vec<Hash>>,
 }
 
 impl<'a> Fingerprints<'a> {
@@ -55,7 +55,6 @@ impl<'a> Fingerprints<'a> {
             elpac: crate::stats::elpi::families(&dep.catalog),
             global: OnceLock::new(),
             exams: OnceLock::new(),
-            families: OnceLock::new(),
         }
     }
 
@@ -77,28 +76,6 @@ impl<'a> Fingerprints<'a> {
                 .map(|e| exam(self.dep, e))
                 .collect()
         })
-    }
-
-    /// Every result of family `f`, by the results' fingerprints.
-    fn family(&self, f: usize) -> &Hash {
-        let families = self.families.get_or_init(|| {
-            let (data, all) = (&self.dep.data, self.all());
-            let mut by: Vec<Vec<&Hash>> = vec![Vec::new(); self.dep.catalog.families.len()];
-            for (e, x) in data.exams.iter().enumerate() {
-                by[data.assessments[x.assessment as usize].family].push(&all[e]);
-            }
-            by.into_par_iter()
-                .map(|mut own| {
-                    own.sort_unstable();
-                    let mut h = Sha256::new();
-                    for x in own {
-                        h.update(x);
-                    }
-                    h.finalize().into()
-                })
-                .collect()
-        });
-        &families[f]
     }
 
     /// Adds every result of each of `students` (sorted, deduplicated).
@@ -188,9 +165,16 @@ impl<'a> Fingerprints<'a> {
     }
 
     /// Bundle `b`'s custom aggregate report of family `f`, which `note`
-    /// describes. It covers every result of the family: the report compares
-    /// the bundle's results with its LEA's and the state's.
-    pub(super) fn aggregate(&self, b: &Bundle, note: &str, f: usize) -> String {
+    /// describes: the bundle's results of the family, and its comparison
+    /// rows (its LEA's, the state's) as the report shows them.
+    pub(super) fn aggregate(
+        &self,
+        comparisons: &aggregate::Comparisons,
+        b: &Bundle,
+        note: &str,
+        f: usize,
+    ) -> String {
+        let data = &self.dep.data;
         let mut h = self.start("aggregate");
         let label = b.label(self.dep);
         let family = &self.dep.catalog.families[f].id;
@@ -198,7 +182,21 @@ impl<'a> Fingerprints<'a> {
             "{}\0{:?}\0{label}\0{note}\0{family}\0",
             b.id, b.kind
         ));
-        h.update(self.family(f));
+        let own: Vec<usize> = (b.exams.iter().copied())
+            .filter(|&e| data.assessments[data.exams[e].assessment as usize].family == f)
+            .collect();
+        self.exams(&mut h, &own);
+        let mut assessments: Vec<u32> = own.iter().map(|&e| data.exams[e].assessment).collect();
+        assessments.sort_unstable();
+        assessments.dedup();
+        let shown = (f, &assessments[..]);
+        aggregate::compared_cells(self.dep, comparisons, b, shown, |name, cell| {
+            h.update(name.as_bytes());
+            h.update([0]);
+            for v in cell {
+                h.update(v.to_le_bytes());
+            }
+        });
         hex(h)
     }
 
@@ -426,11 +424,17 @@ mod tests {
         parts
     }
 
-    /// The test deployment, with Ana an English learner who took the
-    /// Summative ELPAC at school 200 in 2024 and at school 100 in 2025, so
-    /// that school 100's results show her progress from a result elsewhere.
-    fn with_elpac() -> Deployment {
+    /// The test deployment at suppression `threshold` (0: none, so that the
+    /// comparison rows show every figure) with Cy Diaz, who took
+    /// grade 5 ELA at school 200 in 2025 (school 100's reports compare with
+    /// it), and with Ana an
+    /// English learner who took the Summative ELPAC at school 200 in 2024
+    /// and at school 100 in 2025, so that school 100's results show her
+    /// progress from a result elsewhere.
+    fn with_elpac(threshold: u32) -> Deployment {
         let mut dep = deployment();
+        dep.data = crate::testing::data(&dep.catalog, true);
+        dep.settings.suppression_threshold = threshold;
         let family = dep.catalog.family("elpac").unwrap();
         let data = &mut dep.data;
         let ana = data.student(ANA).unwrap();
@@ -461,7 +465,13 @@ mod tests {
     /// and is not when her 2024 ELPAC result there does.
     #[test]
     fn a_part_whose_fingerprint_is_unchanged_renders_the_same_pages() {
-        let base = with_elpac();
+        for threshold in [0, 10] {
+            each_change_keeps_only_same_pages(threshold);
+        }
+    }
+
+    fn each_change_keeps_only_same_pages(threshold: u32) {
+        let base = with_elpac(threshold);
         let before = parts(&base);
         let (plan, _) = map(&base.data, &base.catalog);
         let school = plan
@@ -489,7 +499,7 @@ mod tests {
         let mut kept_for_ela = None;
         let mut kept_for_elpac = None;
         for e in 0..data.exams.len() {
-            let mut changed = with_elpac();
+            let mut changed = with_elpac(threshold);
             let x = &mut changed.data.exams[e];
             x.overall.scale = x.overall.scale.map(|s| s + 60.0);
             x.overall.level = x.overall.level.map(|l| l % 4 + 1);
@@ -502,7 +512,7 @@ mod tests {
                 if new_inputs.get(key) == Some(input) {
                     assert!(
                         new_pages.get(key) == pages.get(key),
-                        "{key}: same fingerprint, other pages, when exam {e} changed"
+                        "{key}: same fingerprint, other pages, when exam {e} changed (threshold {threshold})"
                     );
                 } else {
                     differ += 1;

@@ -204,7 +204,7 @@ fn bundle_pages(
     families.par_iter().try_for_each(|&f| {
         own_part(
             paths::aggregate(&dep.catalog.families[f].id),
-            &|| fp.aggregate(b, &bundle_note(dep, b), f),
+            &|| fp.aggregate(&prepared.comparisons, b, &bundle_note(dep, b), f),
             &|| aggregate_page::page(dep, &prepared.comparisons, b, f, base(), r),
         )
     })?;
