@@ -78,41 +78,18 @@ impl<'a> Fingerprints<'a> {
         })
     }
 
-    /// Adds every result of each of `students` (sorted, deduplicated).
-    fn students(&self, h: &mut Sha256, mut students: Vec<u32>) {
-        let exams = self.all();
-        students.sort_unstable();
-        students.dedup();
-        for s in students {
-            let mut own: Vec<&Hash> = self.by_student[s as usize]
-                .iter()
-                .map(|&e| &exams[e])
-                .collect();
-            own.sort_unstable();
-            h.update(self.dep.data.students[s as usize].ssid.as_bytes());
-            for x in own {
-                h.update(x);
-            }
-        }
-    }
-
-    /// Adds each of `students` (sorted, deduplicated) as a results unit
-    /// shows them: the student, and every ELPAC result of theirs, in any
-    /// year and at any school, which English learners' progress reads. A
-    /// unit shows no other result of theirs than its own.
-    fn learners(&self, h: &mut Sha256, mut students: Vec<u32>) {
+    /// Adds each of `students` (sorted, deduplicated): the student, and
+    /// every result of theirs, in any year and at any school, that `shown`
+    /// keeps.
+    fn students(&self, h: &mut Sha256, mut students: Vec<u32>, shown: impl Fn(usize) -> bool) {
         let (data, exams) = (&self.dep.data, self.all());
-        let (elpac, alternate) = self.elpac;
         students.sort_unstable();
         students.dedup();
         for s in students {
             h.update(format!("{:?}\0", data.students[s as usize]));
             let mut own: Vec<&Hash> = self.by_student[s as usize]
                 .iter()
-                .filter(|&&e| {
-                    let f = Some(data.assessments[data.exams[e].assessment as usize].family);
-                    f == elpac || f == alternate
-                })
+                .filter(|&&e| shown(e))
                 .map(|&e| &exams[e])
                 .collect();
             own.sort_unstable();
@@ -121,6 +98,15 @@ impl<'a> Fingerprints<'a> {
                 h.update(x);
             }
         }
+    }
+
+    /// Whether exam `e` is an ELPAC result, which English learners' progress
+    /// reads wherever it was taken; a results unit shows no other result of
+    /// its students than its own.
+    fn elpac(&self, e: usize) -> bool {
+        let data = &self.dep.data;
+        let f = Some(data.assessments[data.exams[e].assessment as usize].family);
+        f == self.elpac.0 || f == self.elpac.1
     }
 
     /// Adds `exams` by their fingerprints, sorted.
@@ -155,7 +141,7 @@ impl<'a> Fingerprints<'a> {
             }
             students.extend(&group.students);
         }
-        self.learners(&mut h, students);
+        self.students(&mut h, students, |e| self.elpac(e));
         self.exams(&mut h, &unit.exams);
         for link in links {
             h.update(link.as_bytes());
@@ -213,7 +199,7 @@ impl<'a> Fingerprints<'a> {
         let student = self.dep.data.exams[report.exams[0]].student;
         let mut h = self.start("report");
         h.update(report.id.as_bytes());
-        self.students(&mut h, vec![student]);
+        self.students(&mut h, vec![student], |_| true);
         self.exams(&mut h, &report.exams);
         hex(h)
     }
@@ -225,7 +211,7 @@ impl<'a> Fingerprints<'a> {
         let mut h = self.start("print");
         h.update(format!("{}\0{title}\0", print.id));
         let students: Vec<u32> = print.exams.iter().map(|&e| data.exams[e].student).collect();
-        self.students(&mut h, students);
+        self.students(&mut h, students, |_| true);
         self.exams(&mut h, &print.exams);
         self.exams(&mut h, visible);
         hex(h)
