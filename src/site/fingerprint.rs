@@ -40,6 +40,18 @@ pub(super) struct Fingerprints<'a> {
     elpac: (Option<usize>, Option<usize>),
     global: OnceLock<Hash>,
     exams: OnceLock<Vec<Hash>>,
+    /// Each student's fingerprints: with every result of theirs, and with
+    /// their ELPAC results ([`Shown`]).
+    students: OnceLock<Vec<[Hash; 2]>>,
+}
+
+/// Which results of a student a part shows, wherever they were taken.
+#[derive(Clone, Copy)]
+enum Shown {
+    /// All of them: a student report or a batch print lists the history.
+    All = 0,
+    /// Their ELPAC results, which English learners' progress reads.
+    Elpac = 1,
 }
 
 impl<'a> Fingerprints<'a> {
@@ -55,6 +67,7 @@ impl<'a> Fingerprints<'a> {
             elpac: crate::stats::elpi::families(&dep.catalog),
             global: OnceLock::new(),
             exams: OnceLock::new(),
+            students: OnceLock::new(),
         }
     }
 
@@ -78,25 +91,39 @@ impl<'a> Fingerprints<'a> {
         })
     }
 
-    /// Adds each of `students` (sorted, deduplicated): the student, and
-    /// every result of theirs, in any year and at any school, that `shown`
-    /// keeps.
-    fn students(&self, h: &mut Sha256, mut students: Vec<u32>, shown: impl Fn(usize) -> bool) {
-        let (data, exams) = (&self.dep.data, self.all());
+    /// Every student's fingerprints, each computed once: the student, and
+    /// the results of theirs that each [`Shown`] keeps, in any year and at
+    /// any school.
+    fn student_digests(&self) -> &[[Hash; 2]] {
+        self.students.get_or_init(|| {
+            let data = &self.dep.data;
+            (0..data.students.len())
+                .into_par_iter()
+                .map(|s| {
+                    let digest = |shown: &dyn Fn(usize) -> bool| -> Hash {
+                        let mut h = Sha256::new();
+                        h.update(format!("{:?}\0", data.students[s]));
+                        let own: Vec<usize> = (self.by_student[s].iter().copied())
+                            .filter(|&e| shown(e))
+                            .collect();
+                        self.exams(&mut h, &own);
+                        h.finalize().into()
+                    };
+                    [digest(&|_| true), digest(&|e| self.elpac(e))]
+                })
+                .collect()
+        })
+    }
+
+    /// Adds each of `students` (sorted, deduplicated) with the results of
+    /// theirs that `shown` keeps.
+    fn students(&self, h: &mut Sha256, mut students: Vec<u32>, shown: Shown) {
+        let digests = self.student_digests();
         students.sort_unstable();
         students.dedup();
+        h.update((students.len() as u64).to_le_bytes());
         for s in students {
-            h.update(format!("{:?}\0", data.students[s as usize]));
-            let mut own: Vec<&Hash> = self.by_student[s as usize]
-                .iter()
-                .filter(|&&e| shown(e))
-                .map(|&e| &exams[e])
-                .collect();
-            own.sort_unstable();
-            h.update((own.len() as u64).to_le_bytes());
-            for x in own {
-                h.update(x);
-            }
+            h.update(digests[s as usize][shown as usize]);
         }
     }
 
@@ -109,14 +136,14 @@ impl<'a> Fingerprints<'a> {
         f == self.elpac.0 || f == self.elpac.1
     }
 
-    /// Adds `exams` by their fingerprints, sorted.
+    /// Adds `exams` by their fingerprints, in the order given. The plan
+    /// and the load fix that order, so the same results come in the same
+    /// order; another order reads as a change, which errs on the safe side.
     fn exams(&self, h: &mut Sha256, exams: &[usize]) {
         let all = self.all();
-        let mut own: Vec<&Hash> = exams.iter().map(|&e| &all[e]).collect();
-        own.sort_unstable();
-        h.update((own.len() as u64).to_le_bytes());
-        for x in own {
-            h.update(x);
+        h.update((exams.len() as u64).to_le_bytes());
+        for &e in exams {
+            h.update(all[e]);
         }
     }
 
@@ -141,7 +168,7 @@ impl<'a> Fingerprints<'a> {
             }
             students.extend(&group.students);
         }
-        self.students(&mut h, students, |e| self.elpac(e));
+        self.students(&mut h, students, Shown::Elpac);
         self.exams(&mut h, &unit.exams);
         for link in links {
             h.update(link.as_bytes());
@@ -199,7 +226,7 @@ impl<'a> Fingerprints<'a> {
         let student = self.dep.data.exams[report.exams[0]].student;
         let mut h = self.start("report");
         h.update(report.id.as_bytes());
-        self.students(&mut h, vec![student], |_| true);
+        self.students(&mut h, vec![student], Shown::All);
         self.exams(&mut h, &report.exams);
         hex(h)
     }
@@ -211,7 +238,7 @@ impl<'a> Fingerprints<'a> {
         let mut h = self.start("print");
         h.update(format!("{}\0{title}\0", print.id));
         let students: Vec<u32> = print.exams.iter().map(|&e| data.exams[e].student).collect();
-        self.students(&mut h, students, |_| true);
+        self.students(&mut h, students, Shown::All);
         self.exams(&mut h, &print.exams);
         self.exams(&mut h, visible);
         hex(h)
