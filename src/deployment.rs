@@ -188,8 +188,13 @@ pub const RESOURCES_FILE: &str = "instructional_resources.yaml";
 pub const CONFIG_FILES: &[&str] = &[SETTINGS_FILE, CATALOG_FILE, ITEMS_FILE, RESOURCES_FILE];
 
 /// Loads a deployment. Returns `None` only when nothing useful could be read
-/// (the catalog is broken or the directory is missing); every problem is in `diags`.
-pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Deployment> {
+/// (the catalog is broken or the directory is missing); every problem is in
+/// `diags`. A `cache` keeps TRT parses between runs.
+pub fn load(
+    root: &Path,
+    cache: Option<&mut ingest::trt_cache::Cache>,
+    diags: &mut Diagnostics,
+) -> Option<Deployment> {
     if !root.is_dir() {
         diags.error(
             Location::file(root),
@@ -230,7 +235,7 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Deployment> {
     };
     let data_dir = root.join("data");
     let (mut data, report) = if data_dir.is_dir() {
-        ingest::load_dir(&data_dir, &catalog, settings.own_lea(), diags)
+        ingest::load_dir(&data_dir, &catalog, settings.own_lea(), cache, diags)
     } else {
         diags.warn(
             Location::file(&data_dir),

@@ -5,6 +5,7 @@
 
 use crate::deployment::{self, Deployment};
 use crate::diag::Diagnostics;
+use crate::ingest::trt_cache::Cache;
 use crate::validate::{self, Summary};
 use std::path::Path;
 
@@ -18,7 +19,16 @@ pub struct Validated {
 /// `diags`, sorted; the deployment is returned whenever it could be read, even
 /// with errors, so that `check` can describe it.
 pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Validated> {
-    let loaded = deployment::load(root, diags).map(|mut deployment| {
+    load_cached(root, None, diags)
+}
+
+/// [`load`], keeping TRT parses between runs in `cache`.
+pub fn load_cached(
+    root: &Path,
+    cache: Option<&mut Cache>,
+    diags: &mut Diagnostics,
+) -> Option<Validated> {
+    let loaded = deployment::load(root, cache, diags).map(|mut deployment| {
         let summary = validate::run(&mut deployment, diags);
         Validated {
             deployment,
@@ -32,7 +42,16 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Validated> {
 /// [`load`], refusing a deployment with any error: the error lists the
 /// problems as `check` prints them. Warnings are left in `diags`.
 pub fn load_valid(root: &Path, diags: &mut Diagnostics) -> anyhow::Result<Validated> {
-    match load(root, diags) {
+    load_valid_cached(root, None, diags)
+}
+
+/// [`load_valid`], keeping TRT parses between runs in `cache`.
+pub fn load_valid_cached(
+    root: &Path,
+    cache: Option<&mut Cache>,
+    diags: &mut Diagnostics,
+) -> anyhow::Result<Validated> {
+    match load_cached(root, cache, diags) {
         Some(v) if diags.is_ok() => Ok(v),
         _ => {
             let mut listing = Vec::new();

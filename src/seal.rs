@@ -15,10 +15,10 @@ use std::io::{Read, Write};
 /// running typage refuse factors above 20.
 pub const WORK_FACTOR: u8 = 18;
 
-/// The deflate level of sealed pages and of the build state. With zlib-rs,
-/// level 2 compresses the sandbox's pages to 18% at the speed at which
-/// miniz_oxide's fastest level reached 22%.
-const LEVEL: flate2::Compression = flate2::Compression::new(2);
+/// The deflate level of sealed pages, of the build state and of kept TRT
+/// parses. With zlib-rs, level 2 compresses the sandbox's pages to 18% at
+/// the speed at which miniz_oxide's fastest level reached 22%.
+pub const LEVEL: flate2::Compression = flate2::Compression::new(2);
 
 thread_local! {
     /// Each thread's compressor, reset for every page: a new one costs more
@@ -90,6 +90,32 @@ pub fn to_recipients(plaintext: &[u8], recipients: &[x25519::Recipient]) -> Resu
     finish(encryptor, plaintext)
 }
 
+/// An age stream encrypted to every one of `recipients`, written into `out`
+/// as it is written, for what is too large to hold whole; its `finish`
+/// completes it.
+pub fn sealing<W: Write>(
+    out: W,
+    recipients: &[x25519::Recipient],
+) -> Result<age::stream::StreamWriter<W>> {
+    let encryptor =
+        age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
+            .map_err(|e| anyhow!("cannot encrypt: {e}"))?;
+    Ok(encryptor.wrap_output(out)?)
+}
+
+/// The plaintext of the age stream `ciphertext`, read as it is read, with
+/// whichever of `identities` it was sealed to; `None` when it was sealed
+/// to none of them (or is not age at all).
+pub fn opening<R: std::io::BufRead>(
+    ciphertext: R,
+    identities: &[x25519::Identity],
+) -> Option<age::stream::StreamReader<R>> {
+    age::Decryptor::new_buffered(ciphertext)
+        .ok()?
+        .decrypt(identities.iter().map(|i| i as &dyn age::Identity))
+        .ok()
+}
+
 /// Writes to `out` what `fill` writes, gzip-compressed and encrypted to
 /// every one of `recipients`, as it is written: for what is too large to
 /// hold whole, like the build state.
@@ -98,10 +124,7 @@ pub fn to_recipients_compressed(
     recipients: &[x25519::Recipient],
     fill: impl FnOnce(&mut dyn Write) -> Result<()>,
 ) -> Result<()> {
-    let encryptor =
-        age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
-            .map_err(|e| anyhow!("cannot encrypt: {e}"))?;
-    let mut sealed = encryptor.wrap_output(std::io::BufWriter::new(out))?;
+    let mut sealed = sealing(std::io::BufWriter::new(out), recipients)?;
     let mut gz = flate2::write::GzEncoder::new(&mut sealed, LEVEL);
     // The compressor clears its output buffer's spare room on every write, so
     // the many small writes of a serializer are gathered first.
@@ -122,10 +145,7 @@ pub fn open_compressed(
     ciphertext: impl std::io::BufRead,
     identities: &[x25519::Identity],
 ) -> Result<Option<Vec<u8>>> {
-    let Some(reader) = age::Decryptor::new_buffered(ciphertext).ok().and_then(|d| {
-        d.decrypt(identities.iter().map(|i| i as &dyn age::Identity))
-            .ok()
-    }) else {
+    let Some(reader) = opening(ciphertext, identities) else {
         return Ok(None);
     };
     let mut out = Vec::new();

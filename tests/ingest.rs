@@ -9,6 +9,7 @@ fn quirks() -> deployment::Deployment {
     let mut diags = Diagnostics::default();
     let dep = deployment::load(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/quirks"),
+        None,
         &mut diags,
     )
     .unwrap();

@@ -29,7 +29,7 @@ use crate::site;
 use crate::users::Enrollment;
 use age::secrecy::ExposeSecret;
 use age::x25519;
-use anyhow::{bail, Result};
+use anyhow::{bail, Context as _, Result};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -103,7 +103,14 @@ pub fn build(root: &Path, out: &Path, force: bool, diags: &mut Diagnostics) -> R
             up_to_date: true,
         });
     }
-    let dep = pipeline::load_valid(root, diags)?.deployment;
+    // TRT parses are kept between builds, sealed like the state.
+    let mut cache = enrolled_site.then(|| store.trt_cache()).transpose()?;
+    let dep = pipeline::load_valid_cached(root, cache.as_mut(), diags)?.deployment;
+    if let Some(cache) = cache {
+        cache
+            .finish()
+            .context("cannot keep the parsed TRT documents in credentials/trt-cache.age")?;
+    }
     let salt = enrollment.existing_salt()?.unwrap_or_default();
     let enrolled: Vec<(usize, x25519::Recipient, Vec<u8>)> = dep
         .users

@@ -17,8 +17,14 @@
 //! pages. It describes one
 //! output; for any other output, or when it cannot be read, the build starts
 //! afresh and says why.
+//!
+//! Beside it, `credentials/trt-cache.age` keeps every TRT document's parse
+//! under the file's stamp ([`crate::ingest::trt_cache`]), sealed to the same
+//! identity, so that a rebuild parses only the documents that changed.
 
 use crate::access::Plan;
+pub use crate::ingest::trt_cache::Stamp;
+use crate::ingest::trt_cache::{nanos, stamp, Cache, Sink, RACY};
 use crate::seal;
 use crate::users::{write_atomic, write_atomic_with};
 use age::secrecy::ExposeSecret;
@@ -26,6 +32,7 @@ use age::x25519;
 use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::{Read, Write as _};
 use std::path::{Path, PathBuf};
 
 /// The build state's format. 3: pages are packed as zlib streams, not gzip,
@@ -82,13 +89,6 @@ pub struct PartState {
 #[derive(Serialize, Deserialize, Clone, PartialEq, Eq, Debug)]
 pub struct InputFile(pub Box<str>, pub Option<Stamp>, pub PageHash);
 
-/// A file's length, inode, and modified and changed times (ns since the
-/// epoch). A file whose stamp is the one recorded is taken to have the
-/// content it had, as git's index and make do. Writing a file changes its
-/// changed time, which no one can set back, so a same-length edit whose
-/// modified time was set back is still seen.
-pub type Stamp = [i64; 4];
-
 /// A bundle's scope key and who held it.
 #[derive(Serialize, Deserialize)]
 pub struct BundleState {
@@ -134,6 +134,35 @@ impl Store {
 
     fn path(&self) -> PathBuf {
         self.dir.join("build-state.age")
+    }
+
+    /// Where the TRT parses of the last build are kept ([`Store::trt_cache`]).
+    fn cache_path(&self) -> PathBuf {
+        self.dir.join("trt-cache.age")
+    }
+
+    /// The TRT parses the last build kept, to read, and a cache for this
+    /// build's, sealed to the build identity as they are written. Kept in
+    /// place of the last only once [`Cache::finish`] is called.
+    pub fn trt_cache(&self) -> Result<Cache> {
+        let identity = self.identity()?;
+        let previous = std::fs::File::open(self.cache_path())
+            .ok()
+            .and_then(|f| {
+                seal::opening(std::io::BufReader::new(f), std::slice::from_ref(&identity))
+            })
+            .map(|r| {
+                Box::new(std::io::BufReader::with_capacity(1 << 16, r)) as Box<dyn Read + Send>
+            });
+        let tmp = tempfile::NamedTempFile::new_in(&self.dir)
+            .with_context(|| format!("cannot write in {}", self.dir.display()))?;
+        let file = std::io::BufWriter::with_capacity(1 << 16, tmp.reopen()?);
+        let next = SealedCache {
+            stream: seal::sealing(file, &[identity.to_public()])?,
+            tmp,
+            dest: self.cache_path(),
+        };
+        Ok(Cache::new(previous, Box::new(next)))
     }
 
     /// The build identity, created on first use.
@@ -211,6 +240,32 @@ impl Store {
                 Ok(serde_json::to_writer(w, state)?)
             })
         })
+    }
+}
+
+/// A TRT cache being written: sealed into a temporary file beside the
+/// one it replaces, which it takes the place of when finished.
+struct SealedCache {
+    stream: age::stream::StreamWriter<std::io::BufWriter<std::fs::File>>,
+    tmp: tempfile::NamedTempFile,
+    dest: PathBuf,
+}
+
+impl std::io::Write for SealedCache {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.stream.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.stream.flush()
+    }
+}
+
+impl Sink for SealedCache {
+    fn finish(self: Box<Self>) -> std::io::Result<()> {
+        let SealedCache { stream, tmp, dest } = *self;
+        stream.finish()?.flush()?;
+        tmp.persist(dest).map(drop).map_err(|e| e.error)
     }
 }
 
@@ -335,7 +390,7 @@ pub fn inputs(root: &Path, key: &[u8], known: &[InputFile]) -> Result<(String, V
     // A file changed within this margin of the start may change again
     // within its file system's time resolution with the same stamp, so its
     // stamp is not kept (the racy case git's index also guards against).
-    let trusted_before = nanos(std::time::SystemTime::now()) - 2_000_000_000;
+    let trusted_before = nanos(std::time::SystemTime::now()) - RACY;
     hash_inputs(root, key, known, trusted_before)
 }
 
@@ -348,11 +403,12 @@ fn hash_inputs(
     trusted_before: i64,
 ) -> Result<(String, Vec<InputFile>)> {
     use rayon::prelude::*;
-    let state = Store::at(root).path();
+    let store = Store::at(root);
+    let own = [store.path(), store.cache_path()];
     let mut files: Vec<PathBuf> = walkdir::WalkDir::new(root)
         .into_iter()
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_file() && e.path() != state)
+        .filter(|e| e.file_type().is_file() && !own.iter().any(|p| e.path() == p))
         .map(|e| e.into_path())
         .collect();
     files.sort();
@@ -378,24 +434,6 @@ fn hash_inputs(
         .collect::<Result<_>>()?;
     let digests: Vec<&[u8]> = hashed.iter().map(|f| &f.2 .0[..]).collect();
     Ok((seal::hex(&keyed(key, &digests).0), hashed))
-}
-
-/// The [`Stamp`] of a file with metadata `meta`.
-fn stamp(meta: &std::fs::Metadata) -> Stamp {
-    use std::os::unix::fs::MetadataExt;
-    let ns = |s: i64, n: i64| s.saturating_mul(1_000_000_000).saturating_add(n);
-    [
-        meta.len() as i64,
-        meta.ino() as i64,
-        ns(meta.mtime(), meta.mtime_nsec()),
-        ns(meta.ctime(), meta.ctime_nsec()),
-    ]
-}
-
-/// `t` in ns since the epoch.
-fn nanos(t: std::time::SystemTime) -> i64 {
-    t.duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as i64)
 }
 
 /// True when every sealed file `state` lists is still in `out`. The folder

@@ -13,6 +13,7 @@ pub mod oneroster;
 pub mod record;
 pub mod toms;
 pub mod trt;
+pub mod trt_cache;
 pub mod values;
 
 use crate::catalog::Catalog;
@@ -343,11 +344,12 @@ fn rank(format: Format) -> u8 {
 /// Loads every file in `dir` into a dataset: institutions first, then results
 /// (CERS exports and TRT), then groups, which refer to both.
 /// `own_lea` (id, name) holds the schools that results name only by name
-/// when no institutions file lists them.
+/// when no institutions file lists them. A `cache` keeps TRT parses between runs.
 pub fn load_dir(
     dir: &Path,
     catalog: &Catalog,
     own_lea: (&str, &str),
+    mut cache: Option<&mut trt_cache::Cache>,
     diags: &mut Diagnostics,
 ) -> (Dataset, LoadReport) {
     let mut data = Dataset::default();
@@ -374,7 +376,14 @@ pub fn load_dir(
                 run.extend(files.pop_front().map(|(_, p)| p));
             }
             let mut other = Recognised::default();
-            for (path, loaded) in load_trt(run, catalog, &mut data, &mut schools, diags) {
+            for (path, loaded) in load_trt(
+                run,
+                catalog,
+                &mut data,
+                &mut schools,
+                cache.as_deref_mut(),
+                diags,
+            ) {
                 match loaded {
                     Ok(count) => report.files.push((path, Format::Trt, count)),
                     Err(sniffed) => other.take(path, sniffed, diags),
@@ -455,47 +464,115 @@ fn queue_late(
 
 /// Reads the TRT documents at `paths` into `data`, in order; returns each
 /// with the number of opportunities it added, or, for a file named as XML
-/// that is not TRT, what it is.
+/// that is not TRT, what it is. With a `cache`, a document it kept under
+/// the same stamp is not read again, and every parse is kept for the next run.
 fn load_trt(
     paths: Vec<PathBuf>,
     catalog: &Catalog,
     data: &mut Dataset,
     schools: &mut institutions::Schools,
+    mut cache: Option<&mut trt_cache::Cache>,
     diags: &mut Diagnostics,
 ) -> Vec<(PathBuf, Result<usize, Sniffed>)> {
-    let parse = |batch: &[PathBuf]| -> Vec<(Diagnostics, Result<Option<trt::Parsed>, Sniffed>)> {
-        batch
-            .par_iter()
-            .map(|path| {
-                let mut found = Diagnostics::default();
-                let parsed = with_bytes(path, |bytes| {
-                    match Sniffed::of(&bytes[..bytes.len().min(HEAD)]) {
-                        Sniffed::Format(Format::Trt) => {
-                            Ok(text_of(bytes, path, &mut found, trt::parse))
-                        }
-                        other => Err(other),
-                    }
-                })
-                .unwrap_or_else(|e| Err(Sniffed::Unreadable(e)));
-                (found, parsed)
-            })
-            .collect()
-    };
+    let keeping = cache.is_some();
     let mut loaded = Vec::with_capacity(paths.len());
     let mut batches = paths.chunks(TRT_BATCH);
-    let mut next = batches.next().map(|b| (b, parse(b)));
+    let mut next = batches.next().map(|b| {
+        let lookups = looked_up(&mut cache, b);
+        (b, parse_trt(b, lookups, keeping))
+    });
     while let Some((batch, parsed)) = next.take() {
+        let following = batches.next();
+        let lookups = following.map(|b| looked_up(&mut cache, b));
         let load = || {
-            for (path, (found, parsed)) in batch.iter().zip(parsed) {
-                diags.extend(found);
-                let count = parsed
+            for (path, doc) in batch.iter().zip(parsed) {
+                diags.extend(doc.found);
+                if let (Some(cache), Some(stamp), Some(blob)) =
+                    (cache.as_deref_mut(), doc.stamp, &doc.blob)
+                {
+                    cache.keep(path, stamp, blob);
+                }
+                let count = doc
+                    .parsed
                     .map(|p| p.map_or(0, |p| trt::load(path, p, catalog, data, schools, diags)));
                 loaded.push((path.clone(), count));
             }
         };
-        next = rayon::join(|| batches.next().map(|b| (b, parse(b))), load).0;
+        let parse_next = || {
+            following
+                .zip(lookups)
+                .map(|(b, l)| (b, parse_trt(b, l, keeping)))
+        };
+        next = rayon::join(parse_next, load).0;
     }
     loaded
+}
+
+/// What `cache` holds for `batch`; nothing without a cache.
+fn looked_up(
+    cache: &mut Option<&mut trt_cache::Cache>,
+    batch: &[PathBuf],
+) -> Vec<trt_cache::Lookup> {
+    match cache {
+        Some(c) => c.lookup(batch),
+        None => batch.iter().map(|_| Default::default()).collect(),
+    }
+}
+
+/// One TRT document, parsed or taken from the cache: what parsing it
+/// found, its report (or, named as XML, what else it is), and its stamp and
+/// blob to keep.
+struct TrtDoc {
+    found: Diagnostics,
+    parsed: Result<Option<trt::Parsed>, Sniffed>,
+    stamp: Option<trt_cache::Stamp>,
+    blob: Option<Vec<u8>>,
+}
+
+/// Parses the documents of `batch` in parallel, each taken from its
+/// cached blob where `lookups` has one; `keeping` encodes each new parse
+/// whose stamp can be trusted, to keep.
+fn parse_trt(batch: &[PathBuf], lookups: Vec<trt_cache::Lookup>, keeping: bool) -> Vec<TrtDoc> {
+    batch
+        .par_iter()
+        .zip(lookups)
+        .map(|(path, lookup)| {
+            if let Some(blob) = lookup.blob {
+                if let Some(parsed) = trt_cache::unblob(&blob) {
+                    return TrtDoc {
+                        found: Diagnostics::default(),
+                        parsed: Ok(Some(parsed)),
+                        stamp: lookup.stamp,
+                        blob: Some(blob),
+                    };
+                }
+            }
+            let mut found = Diagnostics::default();
+            let parsed = with_bytes(path, |bytes| {
+                match Sniffed::of(&bytes[..bytes.len().min(HEAD)]) {
+                    Sniffed::Format(Format::Trt) => {
+                        Ok(text_of(bytes, path, &mut found, trt::parse))
+                    }
+                    other => Err(other),
+                }
+            })
+            .unwrap_or_else(|e| Err(Sniffed::Unreadable(e)));
+            // Only a document that parsed without a word is kept: what
+            // parsing it said would not be said again.
+            let blob = match (&parsed, lookup.stamp) {
+                (Ok(Some(p)), Some(_)) if keeping && found.iter().next().is_none() => {
+                    trt_cache::blob(p)
+                }
+                _ => None,
+            };
+            TrtDoc {
+                found,
+                parsed,
+                stamp: lookup.stamp,
+                blob,
+            }
+        })
+        .collect()
 }
 
 fn load_file(

@@ -19,6 +19,7 @@ use chrono::NaiveDate;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
 use rustc_hash::FxHashMap as HashMap;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// True when a document's root element is a TRT report.
@@ -42,7 +43,7 @@ const ALIASES: &[&[&str]] = &[
 ];
 
 /// Examinee attributes and relationships by name, FINAL preferred over INITIAL.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 struct Contexted {
     values: HashMap<String, (bool, String)>,
 }
@@ -78,7 +79,7 @@ impl Contexted {
 }
 
 /// What one TDSReport holds.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 struct Report {
     test: Attributes,
     examinee: Contexted,
@@ -91,6 +92,7 @@ struct Report {
 }
 
 /// An Opportunity's `Score` element.
+#[derive(Serialize, Deserialize)]
 struct ScoreElement {
     measure_of: String,
     measure_label: String,
@@ -99,6 +101,7 @@ struct ScoreElement {
 }
 
 /// An item response as the document gives it.
+#[derive(Serialize, Deserialize)]
 struct Item {
     bank_key: String,
     key: String,
@@ -151,12 +154,25 @@ pub fn parse(text: &str) -> Parsed {
     }))
 }
 
+impl Parsed {
+    /// The document's report, encoded to be kept between builds; `None`
+    /// for a document that is not well-formed, which is parsed again.
+    pub fn encode(&self) -> Option<Vec<u8>> {
+        postcard::to_allocvec(self.0.as_ref().ok()?).ok()
+    }
+
+    /// A report [`Parsed::encode`] encoded.
+    pub fn decode(bytes: &[u8]) -> Option<Parsed> {
+        postcard::from_bytes(bytes).ok().map(|r| Parsed(Ok(r)))
+    }
+}
+
 /// The most attributes one TRT element may have; the richest has about a dozen.
 pub const MAX_ATTRIBUTES: usize = 64;
 
 /// An element's attributes by name, in document order: a dozen at most, so
 /// found by a scan rather than hashed.
-#[derive(Default, Clone)]
+#[derive(Default, Clone, Serialize, Deserialize)]
 struct Attributes(Vec<(String, String)>);
 
 impl Attributes {
