@@ -1520,6 +1520,14 @@ fn trt_parses_are_kept_sealed_and_a_changed_document_is_read_again() {
     };
     assert!(trt.iter().all(inside), "every document is kept");
 
+    // A rebuild whose TRT files did not change leaves the cache as it is.
+    std::fs::write(fx.dep.join("NOTES.txt"), "read by no page\n").unwrap();
+    build();
+    assert!(
+        std::fs::read(&cache).unwrap() == sealed,
+        "the cache is written again"
+    );
+
     // One document changes, its length unchanged: its item scores and
     // responses. The rebuild reads it again rather than take its old parse.
     let doc = trt
@@ -1550,9 +1558,13 @@ fn trt_parses_are_kept_sealed_and_a_changed_document_is_read_again() {
         "the same pages as a build from scratch"
     );
 
+    assert!(
+        std::fs::read(&cache).unwrap() != sealed,
+        "the cache is not written again"
+    );
     // A cache that does not open is parsed afresh and written again.
     std::fs::write(&cache, b"not a cache").unwrap();
-    std::fs::write(fx.dep.join("NOTES.txt"), "read by no page\n").unwrap();
+    std::fs::write(fx.dep.join("NOTES.txt"), "read by no page, again\n").unwrap();
     build();
     assert!(after == pages_of(&site, coordinator));
     assert!(std::fs::read(&cache)

@@ -24,7 +24,7 @@
 
 use crate::access::Plan;
 pub use crate::ingest::trt_cache::Stamp;
-use crate::ingest::trt_cache::{nanos, stamp, Cache, Sink, RACY};
+use crate::ingest::trt_cache::{nanos, stamp, Cache, Reopen, Sink, RACY};
 use crate::seal;
 use crate::users::{write_atomic, write_atomic_with};
 use age::secrecy::ExposeSecret;
@@ -142,18 +142,16 @@ impl Store {
     }
 
     /// The TRT parses the last build kept, to read, and a cache for this
-    /// build's, sealed to the build identity as they are written. Kept in
-    /// place of the last only once [`Cache::finish`] is called.
+    /// build's, sealed to the build identity as they are written. Put in
+    /// place of the last only by [`Cache::finish`], when it differs.
     pub fn trt_cache(&self) -> Result<Cache> {
         let identity = self.identity()?;
-        let previous = std::fs::File::open(self.cache_path())
-            .ok()
-            .and_then(|f| {
-                seal::opening(std::io::BufReader::new(f), std::slice::from_ref(&identity))
-            })
-            .map(|r| {
-                Box::new(std::io::BufReader::with_capacity(1 << 16, r)) as Box<dyn Read + Send>
-            });
+        let (path, key) = (self.cache_path(), identity.clone());
+        let reopen: Reopen = Box::new(move || {
+            let file = std::io::BufReader::new(std::fs::File::open(&path).ok()?);
+            let plain = seal::opening(file, std::slice::from_ref(&key))?;
+            Some(Box::new(std::io::BufReader::with_capacity(1 << 16, plain)) as Box<dyn Read + Send>)
+        });
         let tmp = tempfile::NamedTempFile::new_in(&self.dir)
             .with_context(|| format!("cannot write in {}", self.dir.display()))?;
         let file = std::io::BufWriter::with_capacity(1 << 16, tmp.reopen()?);
@@ -162,7 +160,7 @@ impl Store {
             tmp,
             dest: self.cache_path(),
         };
-        Ok(Cache::new(previous, Box::new(next)))
+        Ok(Cache::new(reopen, Box::new(next)))
     }
 
     /// The build identity, created on first use.

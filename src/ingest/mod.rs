@@ -490,7 +490,7 @@ fn load_trt(
                 if let (Some(cache), Some(stamp), Some(blob)) =
                     (cache.as_deref_mut(), doc.stamp, &doc.blob)
                 {
-                    cache.keep(path, stamp, blob);
+                    cache.keep(path, stamp, blob, doc.taken);
                 }
                 let count = doc
                     .parsed
@@ -527,6 +527,8 @@ struct TrtDoc {
     parsed: Result<Option<trt::Parsed>, Sniffed>,
     stamp: Option<trt_cache::Stamp>,
     blob: Option<Vec<u8>>,
+    /// The blob came from the cache.
+    taken: bool,
 }
 
 /// Parses the documents of `batch` in parallel, each taken from its
@@ -544,6 +546,7 @@ fn parse_trt(batch: &[PathBuf], lookups: Vec<trt_cache::Lookup>, keeping: bool) 
                         parsed: Ok(Some(parsed)),
                         stamp: lookup.stamp,
                         blob: Some(blob),
+                        taken: true,
                     };
                 }
             }
@@ -570,6 +573,7 @@ fn parse_trt(batch: &[PathBuf], lookups: Vec<trt_cache::Lookup>, keeping: bool) 
                 parsed,
                 stamp: lookup.stamp,
                 blob,
+                taken: false,
             }
         })
         .collect()

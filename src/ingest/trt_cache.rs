@@ -72,36 +72,46 @@ pub struct Lookup {
     pub blob: Option<Vec<u8>>,
 }
 
+/// Opens the stream an earlier run wrote, from its start; `None` when there
+/// is none or it does not open.
+pub type Reopen = Box<dyn Fn() -> Option<Box<dyn Read + Send>> + Send>;
+
 /// The cache of the last run, read as documents are loaded, and the cache
-/// of this run, written as they are.
+/// of this run, written as they are. While every document is taken from
+/// the last run's cache, in its order, nothing is written: the new cache
+/// would be the old one, which is then kept as it is. At the first
+/// difference, the entries taken so far are copied from the old cache, and
+/// every entry after them is written.
 pub struct Cache {
     previous: Option<Box<dyn Read + Send>>,
+    reopen: Reopen,
     /// The next entry of `previous`, read but not yet asked for.
     ahead: Option<Entry>,
     next: Option<Box<dyn Sink>>,
     trusted_before: i64,
+    /// An entry of the old cache was passed over, or changed, or the old
+    /// cache could not be read to its end: the new one differs.
+    differs: bool,
+    /// Entries kept, each the old cache's next, before anything was written.
+    unwritten: usize,
+    writing: bool,
 }
 
 impl Cache {
-    /// A cache that reads `previous` (a stream an earlier run wrote, if
-    /// any) and writes `next`.
-    pub fn new(previous: Option<Box<dyn Read + Send>>, next: Box<dyn Sink>) -> Cache {
+    /// A cache that reads the stream an earlier run wrote (`reopen` opens
+    /// it, when there is one) and writes `next` when it differs.
+    pub fn new(reopen: Reopen, next: Box<dyn Sink>) -> Cache {
         let mut cache = Cache {
-            previous,
+            previous: opened(&reopen),
+            reopen,
             ahead: None,
-            next: None,
+            next: Some(next),
             trusted_before: nanos(std::time::SystemTime::now()) - RACY,
+            differs: false,
+            unwritten: 0,
+            writing: false,
         };
-        let mut magic = [0u8; MAGIC.len()];
-        let readable = cache
-            .previous
-            .as_mut()
-            .is_some_and(|r| r.read_exact(&mut magic).is_ok() && magic == MAGIC);
-        if !readable {
-            cache.previous = None;
-        }
-        let mut next = next;
-        cache.next = next.write_all(MAGIC).is_ok().then_some(next);
+        cache.differs = cache.previous.is_none();
         cache
     }
 
@@ -135,10 +145,14 @@ impl Cache {
             }
             let entry = self.ahead.as_ref()?;
             match entry.path.as_path().cmp(path) {
-                std::cmp::Ordering::Less => self.ahead = None,
+                std::cmp::Ordering::Less => {
+                    self.ahead = None;
+                    self.differs = true;
+                }
                 std::cmp::Ordering::Greater => return None,
                 std::cmp::Ordering::Equal => {
                     let entry = self.ahead.take()?;
+                    self.differs |= entry.stamp != stamp;
                     return (entry.stamp == stamp).then_some(entry.blob);
                 }
             }
@@ -150,15 +164,24 @@ impl Cache {
     fn read_entry(&mut self) -> Option<Entry> {
         let r = self.previous.as_mut()?;
         let entry = read_entry(r);
-        if entry.is_none() {
+        if !matches!(entry, Ok(Some(_))) {
             self.previous = None;
+            self.differs |= entry.is_err();
         }
-        entry
+        entry.ok().flatten()
     }
 
-    /// Keeps `blob` as the report of `path` under `stamp`. A cache that
-    /// cannot be written is given up, and the next run parses afresh.
-    pub fn keep(&mut self, path: &Path, stamp: Stamp, blob: &[u8]) {
+    /// Keeps `blob` as the report of `path` under `stamp`; `taken` when it
+    /// came from the old cache. A cache that cannot be written is given up,
+    /// and the next run parses afresh.
+    pub fn keep(&mut self, path: &Path, stamp: Stamp, blob: &[u8], taken: bool) {
+        if !self.writing {
+            if taken && !self.differs {
+                self.unwritten += 1;
+                return;
+            }
+            self.start_writing();
+        }
         if let Some(w) = self.next.as_mut() {
             if write_entry(w, path, stamp, blob).is_err() {
                 self.next = None;
@@ -166,13 +189,50 @@ impl Cache {
         }
     }
 
-    /// Completes the cache this run wrote.
+    /// Writes the new cache's start: its format, and the entries kept so
+    /// far, copied from the old cache.
+    fn start_writing(&mut self) {
+        self.writing = true;
+        let Some(w) = self.next.as_mut() else {
+            return;
+        };
+        let mut old = (self.unwritten > 0).then(|| opened(&self.reopen)).flatten();
+        let mut copied = w.write_all(MAGIC).is_ok();
+        for _ in 0..self.unwritten {
+            let entry = old.as_mut().and_then(|r| read_entry(r).ok().flatten());
+            copied &= entry.is_some_and(|e| write_entry(w, &e.path, e.stamp, &e.blob).is_ok());
+        }
+        if !copied {
+            self.next = None;
+        }
+    }
+
+    /// Completes the cache: keeps the old one when the new one would be
+    /// the same, and otherwise finishes writing the new one in its place.
     pub fn finish(mut self) -> std::io::Result<()> {
+        if !self.writing {
+            // Entries of the old cache left unread make it differ.
+            if self.ahead.is_some() || self.read_entry().is_some() {
+                self.differs = true;
+            }
+            if !self.differs {
+                return Ok(());
+            }
+            self.start_writing();
+        }
         match self.next.take() {
             Some(next) => next.finish(),
             None => Err(std::io::Error::other("the cache could not be written")),
         }
     }
+}
+
+/// The old cache `reopen` opens, past its format line; `None` when it is
+/// of another format.
+fn opened(reopen: &Reopen) -> Option<Box<dyn Read + Send>> {
+    let mut r = reopen()?;
+    let mut magic = [0u8; MAGIC.len()];
+    (r.read_exact(&mut magic).is_ok() && magic == MAGIC).then_some(r)
 }
 
 /// The deflated encoding of `parsed`, to keep; `None` when it is not kept.
@@ -203,23 +263,29 @@ fn write_entry(w: &mut dyn Write, path: &Path, stamp: Stamp, blob: &[u8]) -> std
     w.write_all(blob)
 }
 
-fn read_entry(r: &mut dyn Read) -> Option<Entry> {
+/// The next entry of `r`: `Ok(None)` at its end, an error when it stops
+/// within an entry.
+fn read_entry(r: &mut dyn Read) -> Result<Option<Entry>, ()> {
     let mut word = [0u8; 4];
     let mut long = [0u8; 8];
-    r.read_exact(&mut word).ok()?;
-    let name = read_bytes(r, u32::from_le_bytes(word) as usize)?;
+    match r.read(&mut word[..1]) {
+        Ok(0) => return Ok(None),
+        Ok(_) => r.read_exact(&mut word[1..]).map_err(drop)?,
+        Err(_) => return Err(()),
+    }
+    let name = read_bytes(r, u32::from_le_bytes(word) as usize).ok_or(())?;
     let mut stamp = [0i64; 4];
     for n in &mut stamp {
-        r.read_exact(&mut long).ok()?;
+        r.read_exact(&mut long).map_err(drop)?;
         *n = i64::from_le_bytes(long);
     }
-    r.read_exact(&mut word).ok()?;
-    let blob = read_bytes(r, u32::from_le_bytes(word) as usize)?;
-    Some(Entry {
+    r.read_exact(&mut word).map_err(drop)?;
+    let blob = read_bytes(r, u32::from_le_bytes(word) as usize).ok_or(())?;
+    Ok(Some(Entry {
         path: PathBuf::from(std::ffi::OsStr::from_bytes(&name)),
         stamp,
         blob,
-    })
+    }))
 }
 
 /// `len` bytes of `r`; a length beyond any real entry ends the stream.
@@ -238,12 +304,12 @@ mod tests {
     use super::*;
     use std::sync::{Arc, Mutex};
 
-    /// A cache stream written into memory.
-    struct Memory(Arc<Mutex<Vec<u8>>>);
+    /// A cache stream written into memory; `finished` once it is complete.
+    struct Memory(Arc<Mutex<(Vec<u8>, bool)>>);
 
     impl Write for Memory {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().write(buf)
+            self.0.lock().unwrap().0.write(buf)
         }
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
@@ -252,6 +318,7 @@ mod tests {
 
     impl Sink for Memory {
         fn finish(self: Box<Self>) -> std::io::Result<()> {
+            self.0.lock().unwrap().1 = true;
             Ok(())
         }
     }
@@ -263,15 +330,20 @@ mod tests {
     }
 
     /// One run over `paths`: each document taken from the cache or parsed,
-    /// and kept; returns which were taken, and the stream written.
+    /// and kept; returns which were taken, and the cache left for the next
+    /// run (the old one when nothing new was written).
     fn run(
         previous: Option<Vec<u8>>,
         paths: &[PathBuf],
         trusted_before: i64,
-    ) -> (Vec<bool>, Vec<u8>) {
-        let written = Arc::new(Mutex::new(Vec::new()));
-        let previous = previous.map(|p| Box::new(std::io::Cursor::new(p)) as Box<dyn Read + Send>);
-        let mut cache = Cache::new(previous, Box::new(Memory(written.clone())));
+    ) -> (Vec<bool>, Option<Vec<u8>>) {
+        let written = Arc::new(Mutex::new((Vec::new(), false)));
+        let old = previous.clone();
+        let reopen: Reopen = Box::new(move || {
+            let bytes = old.clone()?;
+            Some(Box::new(std::io::Cursor::new(bytes)) as Box<dyn Read + Send>)
+        });
+        let mut cache = Cache::new(reopen, Box::new(Memory(written.clone())));
         cache.trusted_before = trusted_before;
         let mut taken = Vec::new();
         for (path, found) in paths.iter().zip(cache.lookup(paths)) {
@@ -281,12 +353,13 @@ mod tests {
             }
             taken.push(found.blob.is_some());
             if let Some(stamp) = found.stamp {
-                cache.keep(path, stamp, &blob(&parsed).unwrap());
+                let blob = found.blob.clone().unwrap_or_else(|| blob(&parsed).unwrap());
+                cache.keep(path, stamp, &blob, found.blob.is_some());
             }
         }
         cache.finish().unwrap();
-        let bytes = written.lock().unwrap().clone();
-        (taken, bytes)
+        let (bytes, finished) = written.lock().unwrap().clone();
+        (taken, if finished { Some(bytes) } else { previous })
     }
 
     #[test]
@@ -300,20 +373,34 @@ mod tests {
         }
         let (taken, first) = run(None, &paths, i64::MAX);
         assert_eq!(taken, [false; 3]);
-        let (taken, second) = run(Some(first), &paths, i64::MAX);
+        // Nothing changed: every parse is taken, and the cache left as it is.
+        let (taken, second) = run(first.clone(), &paths, i64::MAX);
         assert_eq!(taken, [true; 3]);
+        assert_eq!(second, first);
         // The middle document changes: it alone is parsed again.
         std::fs::write(&paths[1], doc(10)).unwrap();
-        let (taken, third) = run(Some(second), &paths, i64::MAX);
+        let (taken, third) = run(second, &paths, i64::MAX);
         assert_eq!(taken, [true, false, true]);
+        assert_ne!(third, first);
+        let (taken, _) = run(third.clone(), &paths, i64::MAX);
+        assert_eq!(taken, [true; 3]);
         // A document asked for out of order is parsed, not mistaken.
         let reversed: Vec<PathBuf> = paths.iter().rev().cloned().collect();
-        let (taken, _) = run(Some(third.clone()), &reversed, i64::MAX);
+        let (taken, _) = run(third.clone(), &reversed, i64::MAX);
         assert_eq!(taken, [true, false, false]);
-        // Only the documents still there are kept.
-        let (_, fourth) = run(Some(third), &paths[..1], i64::MAX);
-        let (taken, _) = run(Some(fourth), &paths, i64::MAX);
-        assert_eq!(taken, [true, false, false]);
+        // Only the documents still there are kept, whichever goes.
+        for gone in 0..3 {
+            let left: Vec<PathBuf> = (0..3)
+                .filter(|&n| n != gone)
+                .map(|n| paths[n].clone())
+                .collect();
+            let (taken, fewer) = run(third.clone(), &left, i64::MAX);
+            assert_eq!(taken, [true, true]);
+            let (taken, _) = run(fewer, &paths, i64::MAX);
+            let mut expected = [true; 3];
+            expected[gone] = false;
+            assert_eq!(taken, expected, "without {gone}");
+        }
     }
 
     #[test]
@@ -324,13 +411,19 @@ mod tests {
         let paths = [path];
         // Changed after the trusted time: parsed, not kept.
         let (_, young) = run(None, &paths, 0);
-        assert_eq!(young, MAGIC);
+        assert_eq!(young.unwrap(), MAGIC);
         let (_, kept) = run(None, &paths, i64::MAX);
-        let (taken, _) = run(Some(kept.clone()), &paths, 0);
+        let (taken, _) = run(kept.clone(), &paths, 0);
         assert_eq!(taken, [false]);
-        let mut foreign = kept;
+        let mut foreign = kept.clone().unwrap();
         foreign[0] ^= 1;
         let (taken, _) = run(Some(foreign), &paths, i64::MAX);
         assert_eq!(taken, [false]);
+        // A cache cut short is written again.
+        let mut cut = kept.unwrap();
+        cut.pop();
+        let (taken, again) = run(Some(cut.clone()), &paths, i64::MAX);
+        assert_eq!(taken, [false]);
+        assert_ne!(again.unwrap(), cut);
     }
 }
