@@ -1562,14 +1562,18 @@ fn trt_parses_are_kept_sealed_and_a_changed_document_is_read_again() {
         std::fs::read(&cache).unwrap() != sealed,
         "the cache is not written again"
     );
-    // A cache that does not open is parsed afresh and written again.
+    // A cache that does not open is parsed afresh and written again, and
+    // what a killed build left of one is deleted.
     std::fs::write(&cache, b"not a cache").unwrap();
+    let leftover = fx.dep.join("credentials/.trt-cache-killed");
+    std::fs::write(&leftover, b"unfinished").unwrap();
     std::fs::write(fx.dep.join("NOTES.txt"), "read by no page, again\n").unwrap();
     build();
     assert!(after == pages_of(&site, coordinator));
     assert!(std::fs::read(&cache)
         .unwrap()
         .starts_with(b"age-encryption.org/v1\n"));
+    assert!(!leftover.exists(), "a killed build's cache is left behind");
 }
 
 #[test]

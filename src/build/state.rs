@@ -152,7 +152,16 @@ impl Store {
             let plain = seal::opening(file, std::slice::from_ref(&key))?;
             Some(Box::new(std::io::BufReader::with_capacity(1 << 16, plain)) as Box<dyn Read + Send>)
         });
-        let tmp = tempfile::NamedTempFile::new_in(&self.dir)
+        // A killed build leaves its unfinished cache, as large as the
+        // cache itself: the next deletes it.
+        for entry in std::fs::read_dir(&self.dir)?.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(CACHE_TMP) {
+                crate::output::remove_if_present(&entry.path())?;
+            }
+        }
+        let tmp = tempfile::Builder::new()
+            .prefix(CACHE_TMP)
+            .tempfile_in(&self.dir)
             .with_context(|| format!("cannot write in {}", self.dir.display()))?;
         let file = std::io::BufWriter::with_capacity(1 << 16, tmp.reopen()?);
         let next = SealedCache {
@@ -240,6 +249,9 @@ impl Store {
         })
     }
 }
+
+/// The name a TRT cache being written starts with.
+const CACHE_TMP: &str = ".trt-cache-";
 
 /// A TRT cache being written: sealed into a temporary file beside the
 /// one it replaces, which it takes the place of when finished.
@@ -407,6 +419,7 @@ fn hash_inputs(
         .into_iter()
         .filter_map(|e| e.ok())
         .filter(|e| e.file_type().is_file() && !own.iter().any(|p| e.path() == p))
+        .filter(|e| !e.file_name().to_string_lossy().starts_with(CACHE_TMP))
         .map(|e| e.into_path())
         .collect();
     files.sort();
