@@ -51,7 +51,9 @@ enum Command {
     ///
     /// A rebuild into the same output keeps what is safe to keep: a bundle's key while
     /// nobody leaves it, and the ciphertext of every page that did not change; with
-    /// nothing changed at all, the site is left as it is.
+    /// nothing changed at all, the site is left as it is. Any build reads again only the
+    /// TRT files that changed since the last: their parses are kept, sealed, in
+    /// credentials/trt-cache.age.
     Build {
         /// The deployment directory (scoresite.yaml, users.yaml, items.yaml, credentials/, data/).
         #[arg(default_value = ".")]
