@@ -465,7 +465,8 @@ fn queue_late(
 /// Reads the TRT documents at `paths` into `data`, in order; returns each
 /// with the number of opportunities it added, or, for a file named as XML
 /// that is not TRT, what it is. With a `cache`, a document it kept under
-/// the same stamp is not read again, and every parse is kept for the next run.
+/// the same stamp is not read again, and the cache is brought up to date for
+/// the next run.
 fn load_trt(
     paths: Vec<PathBuf>,
     catalog: &Catalog,
