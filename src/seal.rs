@@ -82,12 +82,15 @@ pub fn padded_len(len: usize) -> usize {
     (len + mask) & !mask
 }
 
+/// An encryptor to every one of `recipients`.
+fn encryptor(recipients: &[x25519::Recipient]) -> Result<age::Encryptor> {
+    age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
+        .map_err(|e| anyhow!("cannot encrypt: {e}"))
+}
+
 /// Encrypts `plaintext` to every one of `recipients`.
 pub fn to_recipients(plaintext: &[u8], recipients: &[x25519::Recipient]) -> Result<Vec<u8>> {
-    let encryptor =
-        age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
-            .map_err(|e| anyhow!("cannot encrypt: {e}"))?;
-    finish(encryptor, plaintext)
+    finish(encryptor(recipients)?, plaintext)
 }
 
 /// An age stream encrypted to every one of `recipients`, written into `out`
@@ -97,10 +100,7 @@ pub fn sealing<W: Write>(
     out: W,
     recipients: &[x25519::Recipient],
 ) -> Result<age::stream::StreamWriter<W>> {
-    let encryptor =
-        age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
-            .map_err(|e| anyhow!("cannot encrypt: {e}"))?;
-    Ok(encryptor.wrap_output(out)?)
+    Ok(encryptor(recipients)?.wrap_output(out)?)
 }
 
 /// The plaintext of the age stream `ciphertext`, read as it is read, with
