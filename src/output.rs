@@ -62,6 +62,12 @@ pub trait Output: Sync {
     fn kept(&self, _part: &Part, _input: &dyn Fn() -> String) -> Result<bool> {
         Ok(false)
     }
+
+    /// True when [`Output::kept`] reads fingerprints, so that the render
+    /// may compute what they share ahead, on every core.
+    fn keeps(&self) -> bool {
+        false
+    }
 }
 
 impl<F: Fn(Page) -> Result<()> + Sync> Output for F {

@@ -92,35 +92,34 @@ impl SiteMap {
         };
         let mut reports = FxHashMap::default();
         let mut prints = FxHashMap::default();
-        for (i, b) in plan.bundles.iter().enumerate() {
-            let mut report_of = FxHashMap::default();
-            let mut print_of = FxHashMap::default();
-            if b.kind.student_level() {
-                let mut exams_of: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
-                for &e in &b.exams {
-                    exams_of.entry(data.exams[e].student).or_default().push(e);
-                }
-                for (s, exams) in exams_of {
+        // Each bundle's pages are found in parallel, a few bundles at a time
+        // so that their lists never all wait at once; they are shared in
+        // plan order, which numbers the shared pages.
+        let order: Vec<usize> = (0..plan.bundles.len()).collect();
+        for chunk in order.chunks(2 * rayon::current_num_threads().max(1)) {
+            let found: Vec<Found> = chunk
+                .par_iter()
+                .map(|&i| found(data, catalog, &plan.bundles[i], &units[i]))
+                .collect();
+            for (&i, found) in chunk.iter().zip(found) {
+                let mut report_of = FxHashMap::default();
+                let mut print_of = FxHashMap::default();
+                for (s, exams) in found.reports {
                     let n = share(&mut map.reports, &mut reports, (i, 0), exams);
                     report_of.insert(s, n);
                 }
-                for (u, unit) in units[i].iter().enumerate().filter(|(_, u)| u.with_rows) {
-                    for (k, ((_, family, _), exams)) in
-                        section_groups(data, &unit.exams).into_iter().enumerate()
-                    {
-                        if catalog.families[family].kind == catalog::Kind::Summative {
-                            let n = share(&mut map.prints, &mut prints, (i, u), exams);
-                            print_of.insert((u, k), n);
-                        }
-                    }
+                for (at, exams) in found.prints {
+                    let n = share(&mut map.prints, &mut prints, (i, at.0), exams);
+                    print_of.insert(at, n);
                 }
+                map.report_of.push(report_of);
+                map.print_of.push(print_of);
             }
-            map.report_of.push(report_of);
-            map.print_of.push(print_of);
         }
-        for page in map.reports.iter_mut().chain(map.prints.iter_mut()) {
-            page.id = map.ids.exams(data, &page.exams);
-        }
+        let ids = &map.ids;
+        (map.reports.par_iter_mut())
+            .chain(map.prints.par_iter_mut())
+            .for_each(|page| page.id = ids.exams(data, &page.exams));
         map.units = units;
         map
     }
@@ -133,6 +132,36 @@ impl SiteMap {
             .iter()
             .all(|&b| plan.bundles[b].exams.binary_search(&e).is_ok())
     }
+}
+
+/// The shared pages one bundle shows: a student-level bundle's report of
+/// each student, and its print of each summative section of a unit with
+/// rows, by (unit, section).
+#[derive(Default)]
+struct Found {
+    reports: BTreeMap<u32, Vec<usize>>,
+    prints: Vec<((usize, usize), Vec<usize>)>,
+}
+
+/// The shared pages bundle `b`, whose units are `units`, shows.
+fn found(data: &Dataset, catalog: &Catalog, b: &Bundle, units: &[Unit]) -> Found {
+    let mut found = Found::default();
+    if !b.kind.student_level() {
+        return found;
+    }
+    for &e in &b.exams {
+        let student = data.exams[e].student;
+        found.reports.entry(student).or_default().push(e);
+    }
+    for (u, unit) in units.iter().enumerate().filter(|(_, u)| u.with_rows) {
+        let sections = section_groups(data, &unit.exams).into_iter().enumerate();
+        for (k, ((_, family, _), exams)) in sections {
+            if catalog.families[family].kind == catalog::Kind::Summative {
+                found.prints.push(((u, k), exams));
+            }
+        }
+    }
+    found
 }
 
 /// The shared page showing `exams` (reused when one exists), now readable by

@@ -170,18 +170,21 @@ pub struct Comparisons {
     school_of: Vec<u32>,
     /// Each exam's Distance from Standard (NaN: none), found once rather
     /// than in every cube that counts the exam.
-    distances: OnceLock<Vec<f32>>,
+    distances: Vec<f32>,
     /// Each exam's value of each dimension (-1 for a disabled dimension),
     /// found once rather than in every cube that counts the exam.
-    values: OnceLock<Vec<[i8; 10]>>,
+    values: Vec<[i8; 10]>,
 }
 
 impl Comparisons {
-    /// Empty tables for `dep`'s families and LEAs.
+    /// Empty tables for `dep`'s families and LEAs, and each exam's
+    /// distance and dimension values, found now on every core: found on
+    /// first use, by one cube, the others would wait for them.
     pub fn new(dep: &Deployment) -> Comparisons {
         let inst = &dep.data.institutions;
         let families = dep.catalog.families.len();
         let leas_with_schools: BTreeSet<usize> = inst.schools.iter().map(|s| s.lea).collect();
+        let disabled = disabled(dep);
         Comparisons {
             several_leas: leas_with_schools.len() > 1,
             leas: (0..families)
@@ -196,32 +199,20 @@ impl Comparisons {
                 .map(|e| dep.data.assessments[e.assessment as usize].family as u16)
                 .collect(),
             school_of: dep.data.exams.iter().map(|e| e.school).collect(),
-            distances: OnceLock::new(),
-            values: OnceLock::new(),
-        }
-    }
-
-    fn distances(&self, dep: &Deployment) -> &[f32] {
-        self.distances.get_or_init(|| {
-            (0..dep.data.exams.len())
+            distances: (0..dep.data.exams.len())
                 .into_par_iter()
                 .map(|e| distance::of_exam(&dep.catalog, &dep.data, e).unwrap_or(f32::NAN))
-                .collect()
-        })
-    }
-
-    fn values(&self, dep: &Deployment) -> &[[i8; 10]] {
-        self.values.get_or_init(|| {
-            let disabled = disabled(dep);
-            dep.data
+                .collect(),
+            values: dep
+                .data
                 .exams
                 .par_iter()
                 .map(|x| {
                     let v = subgroups(x);
                     std::array::from_fn(|d| if disabled[d] { -1 } else { v[d] as i8 })
                 })
-                .collect()
-        })
+                .collect(),
+        }
     }
 
     fn exams(&self, dep: &Deployment, family: usize) -> &[usize] {
@@ -274,8 +265,7 @@ impl Comparisons {
         exams: impl Iterator<Item = usize>,
         split: Split,
     ) -> BTreeMap<Key, Tally> {
-        let distances = self.distances(dep);
-        let values = self.values(dep);
+        let (distances, values) = (&self.distances, &self.values);
         let mut fine: FxHashMap<Key, Tally> = FxHashMap::default();
         // Marginal cells by (year, assessment): one look-up per exam.
         let mut margins: FxHashMap<(u16, u32), Margins> = FxHashMap::default();
@@ -886,7 +876,7 @@ mod tests {
     fn marginal_cells_count_each_exam_overall_and_once_per_dimension() {
         let dep = crate::testing::deployment();
         let comparisons = Comparisons::new(&dep);
-        let (values, distances) = (comparisons.values(&dep), comparisons.distances(&dep));
+        let (values, distances) = (&comparisons.values, &comparisons.distances);
         let mut checked = 0;
         for (f, family) in dep.catalog.families.iter().enumerate() {
             let shape = Shape::of(&dep, family);

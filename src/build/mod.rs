@@ -555,6 +555,10 @@ impl Output for Sealed<'_> {
         self.seal(&page)
     }
 
+    fn keeps(&self) -> bool {
+        true
+    }
+
     fn kept(&self, part: &output::Part, input: &dyn Fn() -> String) -> Result<bool> {
         let input = input();
         let readers: Vec<String> = part

@@ -81,6 +81,15 @@ impl<'a> Fingerprints<'a> {
         h
     }
 
+    /// Computes every exam's and every student's fingerprints now, on
+    /// every core. Left to their first use, inside one part's check, they
+    /// would run on that part's thread alone: the other threads, wanting
+    /// them too, would wait rather than help.
+    pub(super) fn warm(&self) {
+        self.all();
+        self.student_digests();
+    }
+
     /// Every exam's fingerprint.
     fn all(&self) -> &[Hash] {
         self.exams.get_or_init(|| {
@@ -100,9 +109,10 @@ impl<'a> Fingerprints<'a> {
             (0..data.students.len())
                 .into_par_iter()
                 .map(|s| {
+                    let mut student = Sha256::new();
+                    student.update(format!("{:?}\0", data.students[s]));
                     let digest = |shown: &dyn Fn(usize) -> bool| -> Hash {
-                        let mut h = Sha256::new();
-                        h.update(format!("{:?}\0", data.students[s]));
+                        let mut h = student.clone();
                         let own: Vec<usize> = (self.by_student[s].iter().copied())
                             .filter(|&e| shown(e))
                             .collect();

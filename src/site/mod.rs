@@ -64,6 +64,9 @@ pub fn render(
     let prepared = Prepared::new(dep)?;
     let by_student = exams_by_student(dep);
     let fp = Fingerprints::new(dep, site, &by_student);
+    if out.keeps() {
+        fp.warm();
+    }
     let cx = (&prepared, &fp);
     plan.bundles
         .par_iter()
