@@ -118,23 +118,55 @@ pub fn opening<R: std::io::BufRead>(
 
 /// Writes to `out` what `fill` writes, gzip-compressed and encrypted to
 /// every one of `recipients`, as it is written: for what is too large to
-/// hold whole, like the build state.
+/// hold whole, like the build state. `fill` runs on a thread of its own,
+/// so that making the content and compressing it take two cores.
 pub fn to_recipients_compressed(
     out: &mut dyn Write,
     recipients: &[x25519::Recipient],
-    fill: impl FnOnce(&mut dyn Write) -> Result<()>,
+    fill: impl FnOnce(&mut dyn Write) -> Result<()> + Send,
 ) -> Result<()> {
-    let mut sealed = sealing(std::io::BufWriter::new(out), recipients)?;
-    let mut gz = flate2::write::GzEncoder::new(&mut sealed, LEVEL);
-    // The compressor clears its output buffer's spare room on every write, so
-    // the many small writes of a serializer are gathered first.
-    let mut gathered = std::io::BufWriter::with_capacity(1 << 16, &mut gz);
-    fill(&mut gathered)?;
-    gathered.flush()?;
-    drop(gathered);
-    gz.finish()?;
-    sealed.finish()?.flush()?;
-    Ok(())
+    let (blocks, received) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+    std::thread::scope(|scope| {
+        let made = scope.spawn(move || -> Result<()> {
+            // Blocks rather than the serializer's many small writes.
+            let mut gathered = std::io::BufWriter::with_capacity(1 << 18, Blocks(blocks));
+            fill(&mut gathered)?;
+            gathered.flush()?;
+            Ok(())
+        });
+        let sealed = (|| -> Result<()> {
+            let mut sealed = sealing(std::io::BufWriter::new(out), recipients)?;
+            let mut gz = flate2::write::GzEncoder::new(&mut sealed, LEVEL);
+            for block in received.iter() {
+                gz.write_all(&block)?;
+            }
+            gz.finish()?;
+            sealed.finish()?.flush()?;
+            Ok(())
+        })();
+        // Whatever stopped the sealing, the filling must not wait for it.
+        drop(received);
+        let made = made
+            .join()
+            .map_err(|_| anyhow!("writing the content panicked"))?;
+        sealed.and(made)
+    })
+}
+
+/// A writer that hands each write, as a block, to another thread.
+struct Blocks(std::sync::mpsc::SyncSender<Vec<u8>>);
+
+impl Write for Blocks {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .send(buf.to_vec())
+            .map_err(|_| std::io::Error::other("the sealing stopped"))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// What [`to_recipients_compressed`] wrote, read from `ciphertext` with
@@ -285,6 +317,54 @@ pub fn generate_passphrase() -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compressed_content_made_on_another_thread_opens_whole_or_fails_clearly() {
+        let id = x25519::Identity::generate();
+        let content: Vec<u8> = (0..3_000_000u32)
+            .flat_map(|i| (i % 251).to_le_bytes())
+            .collect();
+        let mut sealed = Vec::new();
+        to_recipients_compressed(&mut sealed, &[id.to_public()], |w| {
+            // Many small writes, as a serializer makes them.
+            for chunk in content.chunks(7) {
+                w.write_all(chunk)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        let opened = open_compressed(&sealed[..], &[id.clone()]).unwrap();
+        assert!(
+            opened == Some(content.clone()),
+            "what was written opens whole"
+        );
+        // The content fails halfway: its error is the one told.
+        let failed = to_recipients_compressed(&mut Vec::new(), &[id.to_public()], |w| {
+            w.write_all(&content)?;
+            Err(anyhow!("the state would not serialise"))
+        });
+        assert_eq!(
+            failed.unwrap_err().to_string(),
+            "the state would not serialise"
+        );
+        // The output fails: that error is told, and the filling stops too.
+        struct Full;
+        impl Write for Full {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::other("disk full"))
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let failed = to_recipients_compressed(&mut Full, &[id.to_public()], |w| {
+            for _ in 0..100 {
+                w.write_all(&content)?;
+            }
+            Ok(())
+        });
+        assert!(format!("{:#}", failed.unwrap_err()).contains("disk full"));
+    }
 
     #[test]
     fn padme_keeps_few_bits_and_adds_at_most_12_percent() {
