@@ -333,7 +333,7 @@ mod tests {
             Ok(())
         })
         .unwrap();
-        let opened = open_compressed(&sealed[..], &[id.clone()]).unwrap();
+        let opened = open_compressed(&sealed[..], std::slice::from_ref(&id)).unwrap();
         assert!(
             opened == Some(content.clone()),
             "what was written opens whole"
