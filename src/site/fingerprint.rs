@@ -40,6 +40,8 @@ pub(super) struct Fingerprints<'a> {
     elpac: (Option<usize>, Option<usize>),
     global: OnceLock<Hash>,
     exams: OnceLock<Vec<Hash>>,
+    /// Each student's own fields (name, SSID, birth date), hashed.
+    people: OnceLock<Vec<Hash>>,
     /// Each student's fingerprints: with every result of theirs, and with
     /// their ELPAC results ([`Shown`]).
     students: OnceLock<Vec<[Hash; 2]>>,
@@ -67,6 +69,7 @@ impl<'a> Fingerprints<'a> {
             elpac: crate::stats::elpi::families(&dep.catalog),
             global: OnceLock::new(),
             exams: OnceLock::new(),
+            people: OnceLock::new(),
             students: OnceLock::new(),
         }
     }
@@ -92,10 +95,21 @@ impl<'a> Fingerprints<'a> {
 
     /// Every exam's fingerprint.
     fn all(&self) -> &[Hash] {
+        let people = self.people();
         self.exams.get_or_init(|| {
             (0..self.dep.data.exams.len())
                 .into_par_iter()
-                .map(|e| exam(self.dep, e))
+                .map(|e| exam(self.dep, people, e))
+                .collect()
+        })
+    }
+
+    /// Each student's own fields, hashed once rather than with each of
+    /// their results.
+    fn people(&self) -> &[Hash] {
+        self.people.get_or_init(|| {
+            (self.dep.data.students.par_iter())
+                .map(|s| Sha256::digest(format!("{s:?}")).into())
                 .collect()
         })
     }
@@ -104,13 +118,14 @@ impl<'a> Fingerprints<'a> {
     /// the results of theirs that each [`Shown`] keeps, in any year and at
     /// any school.
     fn student_digests(&self) -> &[[Hash; 2]] {
+        let people = self.people();
         self.students.get_or_init(|| {
             let data = &self.dep.data;
             (0..data.students.len())
                 .into_par_iter()
                 .map(|s| {
                     let mut student = Sha256::new();
-                    student.update(format!("{:?}\0", data.students[s]));
+                    student.update(people[s]);
                     let digest = |shown: &dyn Fn(usize) -> bool| -> Hash {
                         let mut h = student.clone();
                         let own: Vec<usize> = (self.by_student[s].iter().copied())
@@ -310,13 +325,13 @@ fn global(dep: &Deployment, site: &SiteInfo) -> Hash {
 
 /// The fingerprint of exam `e`: every field a page may show, with its
 /// student, assessment and school, interned strings resolved, and its TRT
-/// detail.
-fn exam(dep: &Deployment, e: usize) -> Hash {
+/// detail. `students` holds each student's own fields hashed. The school is known
+/// by its index: every fingerprint starts with every school ([`global`]).
+fn exam(dep: &Deployment, students: &[Hash], e: usize) -> Hash {
     let data = &dep.data;
     let x = &data.exams[e];
     let sym = |s: Option<Sym>| s.map_or("", |s| data.strings.get(s));
     let a = &data.assessments[x.assessment as usize];
-    let school = &data.institutions.schools[x.school as usize];
     let d = &x.demographics;
     let raw: Vec<(u8, &str)> = x
         .raw
@@ -328,15 +343,14 @@ fn exam(dep: &Deployment, e: usize) -> Hash {
         .as_deref()
         .map(|o| [sym(o.condition_code), sym(o.include), sym(o.measure)]);
     let text = format!(
-        "{:?}\0{}\0{}\0{:?}\0{}\0{}\0{}\0{:?}\0{:?}\0{:?}\0{:?}\0{:?}\0{:?}\0{:?}\0{} {} {:?} {:?} {:?} {} {}\0{}\0{:?}\0{:?}\0{:?}",
-        data.students[x.student as usize],
+        "{:?}\0{}\0{}\0{:?}\0{}\0{}\0{}\0{:?}\0{:?}\0{:?}\0{:?}\0{:?}\0{:?}\0{} {} {:?} {:?} {:?} {} {}\0{}\0{:?}\0{:?}\0{:?}",
+        x.school,
         a.name,
         dep.catalog.families[a.family].id,
         a.grade,
         x.school_year,
         x.submitted,
         sym(x.session),
-        school,
         x.grade,
         x.completeness,
         x.condition,
@@ -355,7 +369,10 @@ fn exam(dep: &Deployment, e: usize) -> Hash {
         official,
         data.details.get(&e).map(|d| detail(data, d)),
     );
-    Sha256::digest(text.as_bytes()).into()
+    let mut h = Sha256::new();
+    h.update(students[x.student as usize]);
+    h.update(text.as_bytes());
+    h.finalize().into()
 }
 
 /// TRT detail as text, its interned strings resolved: the same detail
