@@ -102,29 +102,23 @@ impl Tally {
         Ok(())
     }
 
-    /// Links the file `from` (of an earlier output on the same file system)
-    /// to `path` under `dir`, copying it where it cannot be linked, and
-    /// counts it.
-    pub fn link(&self, from: &Path, dir: &Path, path: &str) -> Result<()> {
+    /// Links the file `from` (of an earlier output on the same file system),
+    /// of `len` bytes, to `path` under `dir`, copying it where it cannot be
+    /// linked, and counts it.
+    pub fn link(&self, from: &Path, dir: &Path, path: &str, len: u64) -> Result<()> {
         let target = dir.join(path);
         if in_folder(&target, |t| std::fs::hard_link(from, t)).is_err() {
             std::fs::copy(from, &target)
                 .with_context(|| format!("cannot copy {}", from.display()))?;
         }
-        let len = std::fs::metadata(&target)?.len();
-        self.files.fetch_add(1, Ordering::Relaxed);
-        self.bytes.fetch_add(len, Ordering::Relaxed);
+        self.count(len);
         Ok(())
     }
 
-    /// Counts the file at `path`, left where it is.
-    pub fn count(&self, path: &Path) -> Result<()> {
-        let len = std::fs::metadata(path)
-            .with_context(|| format!("cannot read {}", path.display()))?
-            .len();
+    /// Counts a file of `len` bytes, left where it is.
+    pub fn count(&self, len: u64) {
         self.files.fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(len, Ordering::Relaxed);
-        Ok(())
     }
 
     /// Counts a page (an HTML file, whatever it is stored as).

@@ -303,7 +303,7 @@ impl Reuse<'_> {
     /// Every sealed file the previous build wrote: its pages and its
     /// bundles' manifests.
     fn sealed_paths(&self) -> impl Iterator<Item = std::borrow::Cow<'_, str>> {
-        let pages = self.state.pages.iter().map(|(p, _)| (&**p).into());
+        let pages = self.state.pages.iter().map(|(p, ..)| (&**p).into());
         let manifests = self
             .state
             .bundles
@@ -316,7 +316,7 @@ impl Reuse<'_> {
 /// After an update in place, deletes the sealed files of the previous build
 /// that this one (its `pages`, sorted by path, and the manifests of `plan`'s
 /// bundles) no longer has.
-fn remove_dropped(r: Reuse, plan: &Plan, pages: &[(Box<str>, state::PageHash)]) -> Result<()> {
+fn remove_dropped(r: Reuse, plan: &Plan, pages: &[state::PageEntry]) -> Result<()> {
     let manifests: std::collections::HashSet<String> = plan
         .bundles
         .iter()
@@ -325,7 +325,7 @@ fn remove_dropped(r: Reuse, plan: &Plan, pages: &[(Box<str>, state::PageHash)]) 
     let dropped: Vec<std::path::PathBuf> = r
         .sealed_paths()
         .filter(|p| {
-            pages.binary_search_by(|(q, _)| (**q).cmp(p)).is_err() && !manifests.contains(&**p)
+            pages.binary_search_by(|(q, ..)| (**q).cmp(p)).is_err() && !manifests.contains(&**p)
         })
         .map(|p| r.stored(&p))
         .collect();
@@ -340,7 +340,7 @@ fn remove_dropped(r: Reuse, plan: &Plan, pages: &[(Box<str>, state::PageHash)]) 
 #[derive(Default)]
 struct Records {
     /// Each sealed page's path and keyed hash, in the order sealed.
-    pages: Vec<(Box<str>, state::PageHash)>,
+    pages: Vec<state::PageEntry>,
     /// Per bundle: its pages, as indices into `pages`.
     manifests: Vec<Vec<u32>>,
     /// By part key.
@@ -348,10 +348,16 @@ struct Records {
 }
 
 impl Records {
-    /// Records the page at `path`, read by `readers`, of `part` if any.
-    fn add(&mut self, path: &str, hash: state::PageHash, readers: &[usize], part: Option<&str>) {
+    /// Records the page at `path`, sealed in `size` bytes, read by
+    /// `readers`, of `part` if any.
+    fn add(
+        &mut self,
+        (path, hash, size): (&str, state::PageHash, u64),
+        readers: &[usize],
+        part: Option<&str>,
+    ) {
         let i = self.pages.len() as u32;
-        self.pages.push((path.into(), hash));
+        self.pages.push((path.into(), hash, size));
         for &b in readers {
             self.manifests[b].push(i);
         }
@@ -455,22 +461,28 @@ impl<'a> Sealed<'a> {
         let hash = state::page_hash(&self.keys.content, &to, &page.bytes);
         let stored = layout::stored(&self.keys.names, path);
         let kept = self.reuse.and_then(|r| {
-            let old = r.state.page(path)?;
-            (r.state.pages[old].1 == hash).then_some(())?;
-            self.keep(r, path, &stored).ok()
+            let (_, old, size) = &r.state.pages[r.state.page(path)?];
+            (*old == hash).then_some(())?;
+            self.keep(r, path, &stored, *size).ok()?;
+            Some(*size)
         });
-        if kept.is_some() {
-            self.reused.fetch_add(1, Ordering::Relaxed);
-        } else {
-            let to: Vec<x25519::Recipient> = readers
-                .iter()
-                .map(|&b| self.recipients[b].clone())
-                .collect();
-            let sealed = seal::to_recipients(&seal::pack(&page.bytes)?, &to)?;
-            self.tally.write(self.dir, &stored, &sealed)?;
-        }
+        let size = match kept {
+            Some(size) => {
+                self.reused.fetch_add(1, Ordering::Relaxed);
+                size
+            }
+            None => {
+                let to: Vec<x25519::Recipient> = readers
+                    .iter()
+                    .map(|&b| self.recipients[b].clone())
+                    .collect();
+                let sealed = seal::to_recipients(&seal::pack(&page.bytes)?, &to)?;
+                self.tally.write(self.dir, &stored, &sealed)?;
+                sealed.len() as u64
+            }
+        };
         self.records()
-            .add(path, hash, readers, page.part.as_deref());
+            .add((path, hash, size), readers, page.part.as_deref());
         Ok(())
     }
 
@@ -478,10 +490,10 @@ impl<'a> Sealed<'a> {
     /// under `stored` in this build: where it is (an update in place keeps
     /// the names key, so `stored` is its name in the output already), or
     /// linked into the new output.
-    fn keep(&self, r: Reuse, path: &str, stored: &str) -> Result<()> {
+    fn keep(&self, r: Reuse, path: &str, stored: &str, size: u64) -> Result<()> {
         match r.in_place {
-            true => self.tally.count(&r.dir.join(stored)),
-            false => self.tally.link(&r.stored(path), self.dir, stored),
+            true => Ok(self.tally.count(size)),
+            false => self.tally.link(&r.stored(path), self.dir, stored, size),
         }
     }
 
@@ -494,25 +506,25 @@ impl<'a> Sealed<'a> {
         old: &state::PartState,
         readers: &[usize],
     ) -> Result<bool> {
-        let pages: Option<Vec<&(Box<str>, state::PageHash)>> = old
+        let pages: Option<Vec<&state::PageEntry>> = old
             .pages
             .iter()
             .map(|&i| r.state.pages.get(i as usize))
             .collect();
         // A build in place found every file of the previous build in the
         // output before it began.
-        let present = |ps: &Vec<&(Box<str>, state::PageHash)>| {
-            r.in_place || ps.iter().all(|(p, _)| r.stored(p).is_file())
+        let present = |ps: &Vec<&state::PageEntry>| {
+            r.in_place || ps.iter().all(|(p, ..)| r.stored(p).is_file())
         };
         let Some(pages) = pages.filter(present) else {
             return Ok(false);
         };
-        for (path, hash) in pages {
+        for (path, hash, size) in pages {
             let stored = layout::stored(&self.keys.names, path);
-            self.keep(r, path, &stored)?;
+            self.keep(r, path, &stored, *size)?;
             self.tally.page(path);
             self.progress.inc(1);
-            self.records().add(path, *hash, readers, Some(key));
+            self.records().add((path, *hash, *size), readers, Some(key));
         }
         self.reused.fetch_add(old.pages.len(), Ordering::Relaxed);
         self.unrendered
@@ -649,18 +661,18 @@ mod tests {
             ..Records::default()
         };
         let hash = |n: u8| state::PageHash([n; 32]);
-        r.add("c.html", hash(3), &[0], Some("p"));
-        r.add("a.html", hash(1), &[0, 1], None);
-        r.add("d.html", hash(4), &[1], Some("p"));
-        r.add("b.html", hash(2), &[1], Some("q"));
+        r.add(("c.html", hash(3), 30), &[0], Some("p"));
+        r.add(("a.html", hash(1), 10), &[0, 1], None);
+        r.add(("d.html", hash(4), 40), &[1], Some("p"));
+        r.add(("b.html", hash(2), 20), &[1], Some("q"));
         let r = r.sorted();
-        let paths: Vec<&str> = r.pages.iter().map(|(p, _)| &**p).collect();
+        let paths: Vec<&str> = r.pages.iter().map(|(p, ..)| &**p).collect();
         assert_eq!(paths, ["a.html", "b.html", "c.html", "d.html"]);
         assert!(r
             .pages
             .iter()
             .enumerate()
-            .all(|(i, (_, h))| h.0[0] == i as u8 + 1));
+            .all(|(i, (_, h, size))| h.0[0] == i as u8 + 1 && *size == 10 * (i as u64 + 1)));
         let named =
             |list: &[u32]| -> Vec<&str> { list.iter().map(|&i| paths[i as usize]).collect() };
         assert_eq!(named(&r.manifests[0]), ["a.html", "c.html"]);

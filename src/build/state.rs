@@ -37,7 +37,7 @@ use std::path::{Path, PathBuf};
 
 /// The build state's format. 3: pages are packed as zlib streams, not gzip,
 /// so no ciphertext of an earlier build is kept (its state is refused).
-const VERSION: u32 = 3;
+const VERSION: u32 = 4;
 
 /// What one build leaves for the next.
 #[derive(Serialize, Deserialize)]
@@ -59,8 +59,8 @@ pub struct State {
     pub files: Vec<InputFile>,
     /// By bundle id.
     pub bundles: BTreeMap<String, BundleState>,
-    /// Every sealed page's path and keyed hash, sorted by path.
-    pub pages: Vec<(Box<str>, PageHash)>,
+    /// Every sealed page, sorted by path.
+    pub pages: Vec<PageEntry>,
     /// By part key ([`crate::output::Part`]).
     pub parts: BTreeMap<String, PartState>,
 }
@@ -68,7 +68,7 @@ pub struct State {
 impl State {
     /// The index in [`State::pages`] of the page at `path`.
     pub fn page(&self, path: &str) -> Option<usize> {
-        self.pages.binary_search_by(|(p, _)| (**p).cmp(path)).ok()
+        self.pages.binary_search_by(|(p, ..)| (**p).cmp(path)).ok()
     }
 }
 
@@ -98,6 +98,11 @@ pub struct BundleState {
     /// sorted: a user whose credential was replaced counts as one who left.
     pub holders: Vec<String>,
 }
+
+/// A sealed page as the state keeps it: its path, its keyed hash and the
+/// size of its sealed file, which a rebuild that keeps the file counts
+/// without reading the file's metadata (millions of inodes at LEA scale).
+pub type PageEntry = (Box<str>, PageHash, u64);
 
 /// A keyed hash ([`page_hash`], an input's in [`InputFile`]), written as hex.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -291,7 +296,7 @@ pub struct Keys {
 
 /// What a build records of its sealed pages and parts, as [`State::pages`]
 /// and [`State::parts`] hold them.
-pub type Recorded = (Vec<(Box<str>, PageHash)>, BTreeMap<String, PartState>);
+pub type Recorded = (Vec<PageEntry>, BTreeMap<String, PartState>);
 
 /// Each enrolled user's credential fingerprint, by email in lower case.
 pub type Credentials = BTreeMap<String, String>;
@@ -464,7 +469,7 @@ pub fn intact(state: &State, out: &Path) -> bool {
         .map(|e| e.file_name())
         .collect();
     files.par_sort_unstable();
-    state.pages.par_iter().all(|(path, _)| {
+    state.pages.par_iter().all(|(path, ..)| {
         let name = crate::layout::stored_name(&names, path);
         files
             .binary_search_by(|f| f.as_os_str().cmp(name.as_ref()))
@@ -583,7 +588,7 @@ mod tests {
         let hash = page_hash(&keys.content, &[], b"page");
         let mut parts = BTreeMap::new();
         parts.insert("unit".to_string(), PartState::default());
-        let pages = vec![("a.html".into(), hash), ("b.html".into(), hash)];
+        let pages = vec![("a.html".into(), hash, 1), ("b.html".into(), hash, 2)];
         let state = keys.state(
             &first,
             &prints,
@@ -601,7 +606,7 @@ mod tests {
         let back = store.load(&out).unwrap();
         assert_eq!(back.inputs, "in");
         assert_eq!(back.page("b.html"), Some(1));
-        assert_eq!(back.pages[1].1, hash);
+        assert_eq!((back.pages[1].1, back.pages[1].2), (hash, 2));
         assert!(back.parts.contains_key("unit"));
         assert_eq!(back.page("c.html"), None);
 
@@ -666,8 +671,8 @@ mod tests {
         let prints = Credentials::new();
         let keys = Keys::new(&plan, &prints, None, vec![1]).unwrap();
         let pages = vec![
-            ("a.html".into(), PageHash([1; 32])),
-            ("b.html".into(), PageHash([2; 32])),
+            ("a.html".into(), PageHash([1; 32]), 3),
+            ("b.html".into(), PageHash([2; 32]), 3),
         ];
         let recorded = (pages, Default::default());
         let state = keys.state(&plan, &prints, "b1", out, Default::default(), recorded);
