@@ -491,10 +491,11 @@ impl<'a> Sealed<'a> {
     /// the names key, so `stored` is its name in the output already), or
     /// linked into the new output.
     fn keep(&self, r: Reuse, path: &str, stored: &str, size: u64) -> Result<()> {
-        match r.in_place {
-            true => Ok(self.tally.count(size)),
-            false => self.tally.link(&r.stored(path), self.dir, stored, size),
+        if !r.in_place {
+            return self.tally.link(&r.stored(path), self.dir, stored, size);
         }
+        self.tally.count(size);
+        Ok(())
     }
 
     /// Keeps every page of the previous build's `old` part (`key`), where
