@@ -35,14 +35,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write as _};
 use std::path::{Path, PathBuf};
 
-/// The build state's format. 3: pages are packed as zlib streams, not gzip,
-/// so no ciphertext of an earlier build is kept (its state is refused).
-const VERSION: u32 = 4;
+/// How the build state begins, with its format's version, before its
+/// `postcard` encoding. 3: pages are packed as zlib streams, not gzip, so no
+/// ciphertext of an earlier build is kept (its state is refused). 4: each
+/// page's sealed size is kept. 5: postcard rather than JSON.
+const MAGIC: &[u8] = b"scoresite build state 5\n";
 
 /// What one build leaves for the next.
 #[derive(Serialize, Deserialize)]
 pub struct State {
-    version: u32,
     /// The build id (`site.json`) of the output this describes.
     pub build: String,
     /// That output's path, as given to `build`.
@@ -54,8 +55,7 @@ pub struct State {
     /// The keyed hash of every input and of the program ([`inputs`]).
     pub inputs: String,
     /// What [`inputs`] hashed, file by file, so that a rebuild reads again
-    /// only the files whose metadata changed. Empty in an older state.
-    #[serde(default)]
+    /// only the files whose metadata changed.
     pub files: Vec<InputFile>,
     /// By bundle id.
     pub bundles: BTreeMap<String, BundleState>,
@@ -104,18 +104,25 @@ pub struct BundleState {
 /// without reading the file's metadata (millions of inodes at LEA scale).
 pub type PageEntry = (Box<str>, PageHash, u64);
 
-/// A keyed hash ([`page_hash`], an input's in [`InputFile`]), written as hex.
+/// A keyed hash ([`page_hash`], an input's in [`InputFile`]): 32 bytes,
+/// written as hex in a human-readable format.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct PageHash(pub [u8; 32]);
 
 impl Serialize for PageHash {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        if !s.is_human_readable() {
+            return self.0.serialize(s);
+        }
         s.serialize_str(&seal::hex(&self.0))
     }
 }
 
 impl<'de> Deserialize<'de> for PageHash {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        if !d.is_human_readable() {
+            return <[u8; 32]>::deserialize(d).map(PageHash);
+        }
         let text = <&str>::deserialize(d)?;
         seal::unhex(text)
             .ok()
@@ -206,18 +213,16 @@ impl Store {
             }
             Err(e) => return Err(format!("the build state cannot be read ({e})")),
         };
-        let json = seal::open_compressed(std::io::BufReader::new(sealed), &[identity])
-            .map_err(|e| {
-                format!("the build state opens but cannot be read ({e:#}); an earlier version of scoresite may have written it")
-            })?
+        let unreadable = |e: &dyn std::fmt::Display| {
+            format!("the build state opens but cannot be read ({e:#}); an earlier version of scoresite may have written it")
+        };
+        let bytes = seal::open_compressed(std::io::BufReader::new(sealed), &[identity])
+            .map_err(|e| unreadable(&e))?
             .ok_or("the build state does not open with credentials/build.key")?;
-        let state: State = serde_json::from_slice(&json)
-            .map_err(|e| {
-                format!("the build state opens but cannot be read ({e}); an earlier version of scoresite may have written it")
-            })?;
-        if state.version != VERSION {
-            return Err(format!("the build state is of version {}", state.version));
-        }
+        let body = bytes
+            .strip_prefix(MAGIC)
+            .ok_or_else(|| unreadable(&"not this version's format"))?;
+        let state: State = postcard::from_bytes(body).map_err(|e| unreadable(&e))?;
         if state.out != out {
             return Err(format!(
                 "the build state describes the output {}",
@@ -249,7 +254,9 @@ impl Store {
         let recipient = self.identity()?.to_public();
         write_atomic_with(&self.path(), |file| {
             seal::to_recipients_compressed(file, &[recipient], |w| {
-                Ok(serde_json::to_writer(w, state)?)
+                w.write_all(MAGIC)?;
+                postcard::to_io(state, w)?;
+                Ok(())
             })
         })
     }
@@ -382,7 +389,6 @@ impl Keys {
             })
             .collect();
         State {
-            version: VERSION,
             build: build.to_string(),
             out: out.to_path_buf(),
             names: seal::hex(&self.names),
