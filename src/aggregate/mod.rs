@@ -215,6 +215,13 @@ impl Comparisons {
         }
     }
 
+    /// Bundle `b`'s exams of `family`, in the bundle's order.
+    pub fn own(&self, b: &Bundle, family: usize) -> Vec<usize> {
+        (b.exams.iter().copied())
+            .filter(|&e| self.family_of[e] as usize == family)
+            .collect()
+    }
+
     fn exams(&self, dep: &Deployment, family: usize) -> &[usize] {
         self.exams[family].get_or_init(|| {
             (0..dep.data.exams.len())
@@ -455,9 +462,7 @@ pub fn cube(
     let data = &dep.data;
     let fam = &dep.catalog.families[family];
     let shape = Shape::of(dep, fam);
-    let own: Vec<usize> = (b.exams.iter().copied())
-        .filter(|&e| comparisons.family_of[e] as usize == family)
-        .collect();
+    let own = comparisons.own(b, family);
     // The marginal tallies of the bundle's own results, which its scope's
     // row and its parts of the comparison rows share.
     let own_marginal = OnceCell::new();

@@ -220,9 +220,7 @@ impl<'a> Fingerprints<'a> {
             "{}\0{:?}\0{label}\0{note}\0{family}\0",
             b.id, b.kind
         ));
-        let own: Vec<usize> = (b.exams.iter().copied())
-            .filter(|&e| data.assessments[data.exams[e].assessment as usize].family == f)
-            .collect();
+        let own = comparisons.own(b, f);
         self.exams(&mut h, &own);
         let mut assessments: Vec<u32> = own.iter().map(|&e| data.exams[e].assessment).collect();
         assessments.sort_unstable();
