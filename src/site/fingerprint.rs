@@ -26,7 +26,6 @@ use crate::model::{Dataset, ExamDetail, Sym};
 use crate::render::views::SiteInfo;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
-use std::fmt::Write;
 use std::sync::OnceLock;
 
 type Hash = [u8; 32];
@@ -341,7 +340,7 @@ fn exam(dep: &Deployment, students: &[Hash], e: usize) -> Hash {
         .as_deref()
         .map(|o| [sym(o.condition_code), sym(o.include), sym(o.measure)]);
     let text = format!(
-        "{:?}\0{}\0{}\0{:?}\0{}\0{}\0{}\0{:?}\0{:?}\0{:?}\0{:?}\0{:?}\0{:?}\0{} {} {:?} {:?} {:?} {} {}\0{}\0{:?}\0{:?}\0{:?}",
+        "{:?}\0{}\0{}\0{:?}\0{}\0{}\0{}\0{:?}\0{:?}\0{:?}\0{:?}\0{:?}\0{:?}\0{} {} {:?} {:?} {:?} {} {}\0{}\0{:?}\0{:?}",
         x.school,
         a.name,
         dep.catalog.families[a.family].id,
@@ -365,51 +364,70 @@ fn exam(dep: &Deployment, students: &[Hash], e: usize) -> Hash {
         sym(x.accommodations),
         raw,
         official,
-        data.details.get(&e).map(|d| detail(data, d)),
     );
     let mut h = Sha256::new();
     h.update(students[x.student as usize]);
+    h.update((text.len() as u64).to_le_bytes());
     h.update(text.as_bytes());
+    match data.details.get(&e) {
+        Some(d) => {
+            let mut bytes = vec![1];
+            detail(data, d, &mut bytes);
+            h.update(bytes);
+        }
+        None => h.update([0]),
+    }
     h.finalize().into()
 }
 
-/// TRT detail as text, its interned strings resolved: the same detail
-/// reads the same whatever else was loaded.
-fn detail(data: &Dataset, d: &ExamDetail) -> String {
-    let text = |s| data.strings.get(s);
-    let mut out = String::new();
+/// Appends TRT detail to `out` as bytes, its interned strings resolved: the
+/// same detail reads the same whatever else was loaded. Every list and
+/// string is preceded by its length and every optional value by whether it
+/// is there, so that no two details write the same bytes.
+fn detail(data: &Dataset, d: &ExamDetail, out: &mut Vec<u8>) {
+    fn len(out: &mut Vec<u8>, n: usize) {
+        out.extend((n as u32).to_le_bytes());
+    }
+    let text = |out: &mut Vec<u8>, s: &str| {
+        len(out, s.len());
+        out.extend(s.as_bytes());
+    };
+    let sym = |out: &mut Vec<u8>, s: Sym| text(out, data.strings.get(s));
+    let number = |out: &mut Vec<u8>, v: Option<f32>| match v {
+        Some(v) => {
+            out.push(1);
+            out.extend(v.to_bits().to_le_bytes());
+        }
+        None => out.push(0),
+    };
+    len(out, d.items.len());
     for i in &d.items {
-        let _ = write!(
-            out,
-            "{}\x1f{}\x1f{}\x1f{}\x1f{:?}\x1f{:?}\x1f{:?};",
-            text(i.bank_key),
-            text(i.key),
-            i.position,
-            text(i.content_level),
-            i.score,
-            i.max_score,
-            i.chosen.map(text),
-        );
+        sym(out, i.bank_key);
+        sym(out, i.key);
+        out.extend(i.position.to_le_bytes());
+        sym(out, i.content_level);
+        number(out, i.score);
+        number(out, i.max_score);
+        match i.chosen {
+            Some(c) => {
+                out.push(1);
+                sym(out, c);
+            }
+            None => out.push(0),
+        }
     }
+    len(out, d.targets.len());
     for t in &d.targets {
-        let _ = write!(
-            out,
-            "{}\x1f{:?}\x1f{:?};",
-            text(t.target),
-            t.student_relative,
-            t.standard_met_relative,
-        );
+        sym(out, t.target);
+        number(out, t.student_relative);
+        number(out, t.standard_met_relative);
     }
+    len(out, d.traits.len());
     for t in &d.traits {
-        let _ = write!(
-            out,
-            "{}\x1f{}\x1f{};",
-            text(t.purpose),
-            t.trait_code,
-            t.score
-        );
+        sym(out, t.purpose);
+        text(out, t.trait_code);
+        out.push(t.score);
     }
-    out
 }
 
 fn hex(h: Sha256) -> String {
