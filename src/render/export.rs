@@ -4,7 +4,7 @@
 //! disables are left blank. The sandbox writes its fictitious
 //! export with the same header and writer.
 
-use super::csv_safe;
+use super::safe_record;
 use crate::deployment::{Deployment, Visibility};
 use crate::ingest::cers;
 use crate::ingest::cers_cells::Cells;
@@ -43,7 +43,7 @@ pub fn export(dep: &Deployment, exams: &[usize]) -> Result<Vec<u8>> {
         // The columns of the file the exam came from (all, for other formats).
         let had = dep.data.export_columns.get(&exam.origin.file);
         let masks = (shown, had.copied().unwrap_or(u64::MAX));
-        w.write_record((0..64).map(|i| csv_safe(cell(dep, exam, &written, masks, i))))?;
+        safe_record(&mut w, (0..64).map(|i| cell(dep, exam, &written, masks, i)))?;
     }
     Ok(w.into_inner()?)
 }

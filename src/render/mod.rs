@@ -163,15 +163,26 @@ pub fn script_json(value: &impl serde::Serialize) -> serde_json::Result<String> 
         .replace('&', "\\u0026"))
 }
 
-/// A CSV cell that a spreadsheet will not run as a formula.
-pub fn csv_safe(cell: &str) -> String {
-    if cell.parse::<f64>().is_ok() {
-        return cell.to_string();
+/// A CSV cell that a spreadsheet will not run as a formula: one that starts
+/// as a formula may and is not a plain number gets a leading `'`.
+pub fn csv_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') if cell.parse::<f64>().is_err() => {
+            format!("'{cell}").into()
+        }
+        _ => cell.into(),
     }
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
-        _ => cell.to_string(),
+}
+
+/// Writes `cells` as one record of `w`, each made [`csv_safe`].
+pub fn safe_record<'a, W: std::io::Write>(
+    w: &mut csv::Writer<W>,
+    cells: impl IntoIterator<Item = &'a str>,
+) -> csv::Result<()> {
+    for cell in cells {
+        w.write_field(csv_safe(cell).as_bytes())?;
     }
+    w.write_record(None::<&[u8]>)
 }
 
 /// A CSV document of `rows` under `header`, with formulas neutralised and
@@ -180,7 +191,7 @@ pub fn csv(header: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     w.write_record(header)?;
     for row in rows {
-        w.write_record(row.iter().map(|c| csv_safe(c)))?;
+        safe_record(&mut w, row.iter().map(String::as_str))?;
     }
     Ok(w.into_inner()?)
 }
