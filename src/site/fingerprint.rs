@@ -322,8 +322,9 @@ fn global(dep: &Deployment, site: &SiteInfo) -> Hash {
 
 /// The fingerprint of exam `e`: every field a page may show, with its
 /// student, assessment and school, interned strings resolved, and its TRT
-/// detail. `students` holds each student's own fields hashed. The school is known
-/// by its index: every fingerprint starts with every school ([`global`]).
+/// detail. `students` holds each student's own fields, hashed. The school
+/// is known by its index: every fingerprint starts with every school
+/// ([`global`]).
 fn exam(dep: &Deployment, students: &[Hash], e: usize) -> Hash {
     let data = &dep.data;
     let x = &data.exams[e];
