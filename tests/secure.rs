@@ -1137,6 +1137,13 @@ fn kept(stdout: &str) -> (usize, usize) {
     (words[0].parse().unwrap(), words[3].parse().unwrap())
 }
 
+/// The files and megabytes `build` reports the site holds.
+fn site_size(stdout: &str) -> (String, String) {
+    let words: Vec<&str> = stdout.split_whitespace().collect();
+    let at = words.iter().position(|w| *w == "files,").expect(stdout);
+    (words[at - 1].to_string(), words[at + 1].to_string())
+}
+
 /// The pages not rendered again, from `build`'s report.
 fn not_rendered(stdout: &str) -> usize {
     let tail = stdout.rsplit('(').next().expect(stdout);
@@ -1200,6 +1207,7 @@ fn rebuilds_keep_what_is_unchanged_and_rotate_what_a_leaver_held() {
         "{stderr}"
     );
     let before = sealed_files(&site);
+    let first_size = site_size(&String::from_utf8_lossy(&first.stdout));
     let bundles = Session::logon(
         &site,
         "coordinator@fixture.example",
@@ -1242,6 +1250,8 @@ fn rebuilds_keep_what_is_unchanged_and_rotate_what_a_leaver_held() {
     );
     assert_eq!(reused, before.len() - 3);
     assert!(reused >= pages);
+    // The files it kept are counted at the sizes the state recorded.
+    assert_eq!(site_size(&again), first_size, "{again}");
 
     // One result changes at one school: only the pages that show it change.
     // A student of another school, in none of teacher 1's groups, leaves:
