@@ -339,7 +339,7 @@ fn remove_dropped(r: Reuse, plan: &Plan, pages: &[state::PageEntry]) -> Result<(
 /// what is kept grows by a few dozen bytes a page.
 #[derive(Default)]
 struct Records {
-    /// Each sealed page's path and keyed hash, in the order sealed.
+    /// Each sealed page, in the order sealed.
     pages: Vec<state::PageEntry>,
     /// Per bundle: its pages, as indices into `pages`.
     manifests: Vec<Vec<u32>>,

@@ -104,33 +104,9 @@ pub struct BundleState {
 /// without reading the file's metadata (millions of inodes at LEA scale).
 pub type PageEntry = (Box<str>, PageHash, u64);
 
-/// A keyed hash ([`page_hash`], an input's in [`InputFile`]): 32 bytes,
-/// written as hex in a human-readable format.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+/// A keyed hash ([`page_hash`], an input's in [`InputFile`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct PageHash(pub [u8; 32]);
-
-impl Serialize for PageHash {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        if !s.is_human_readable() {
-            return self.0.serialize(s);
-        }
-        s.serialize_str(&seal::hex(&self.0))
-    }
-}
-
-impl<'de> Deserialize<'de> for PageHash {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        if !d.is_human_readable() {
-            return <[u8; 32]>::deserialize(d).map(PageHash);
-        }
-        let text = <&str>::deserialize(d)?;
-        seal::unhex(text)
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .map(PageHash)
-            .ok_or_else(|| serde::de::Error::custom("expected 64 hex digits"))
-    }
-}
 
 /// Where the state of the deployment at `root` is kept.
 pub struct Store {

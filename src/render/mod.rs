@@ -163,8 +163,9 @@ pub fn script_json(value: &impl serde::Serialize) -> serde_json::Result<String> 
         .replace('&', "\\u0026"))
 }
 
-/// A CSV cell that a spreadsheet will not run as a formula: one that starts
-/// as a formula may and is not a plain number gets a leading `'`.
+/// A CSV cell that a spreadsheet will not run as a formula: a cell that
+/// begins with a formula character and is not a plain number gets a
+/// leading `'`.
 pub fn csv_safe(cell: &str) -> std::borrow::Cow<'_, str> {
     match cell.as_bytes().first() {
         Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') if cell.parse::<f64>().is_err() => {
