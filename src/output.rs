@@ -14,6 +14,7 @@
 //! user could read) are deleted at the start of the next.
 
 use anyhow::{bail, Context, Result};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
@@ -38,6 +39,13 @@ pub struct Part<'a> {
 }
 
 impl Page {
+    /// This page with the bytes `fill` writes.
+    pub fn gathered(self, fill: Fill) -> Result<Page> {
+        let mut bytes = Vec::new();
+        fill(&mut bytes)?;
+        Ok(Page { bytes, ..self })
+    }
+
     /// A page anyone may read.
     pub fn public(path: impl Into<String>, bytes: Vec<u8>) -> Page {
         Page {
@@ -49,10 +57,20 @@ impl Page {
     }
 }
 
+/// Writes a streamed page's bytes ([`Output::stream`]).
+pub type Fill<'a> = &'a dyn Fn(&mut dyn Write) -> Result<()>;
+
 /// Where rendered pages go; called from many threads.
 pub trait Output: Sync {
     /// Takes one rendered page.
     fn page(&self, page: Page) -> Result<()>;
+
+    /// Takes a page too large to hold whole (a district's export), written
+    /// by `fill` as it is rendered; `page.bytes` is empty. By default the
+    /// page is gathered and taken as any other.
+    fn stream(&self, page: Page, fill: Fill) -> Result<()> {
+        self.page(page.gathered(fill)?)
+    }
 
     /// True when the output already holds every page of `part` as the
     /// previous build left it, given the fingerprint of everything the
@@ -99,6 +117,22 @@ impl Tally {
         write_file(dir, path, bytes)?;
         self.files.fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Writes the bytes `fill` writes to `path` under `dir`, as they are
+    /// written, and counts them.
+    pub fn write_with(&self, dir: &Path, path: &str, fill: Fill) -> Result<()> {
+        let target = dir.join(path);
+        let cannot = || format!("cannot write {}", target.display());
+        let file = in_folder(&target, |t| std::fs::File::create(t)).with_context(cannot)?;
+        let mut buffered = std::io::BufWriter::with_capacity(1 << 18, file);
+        fill(&mut buffered)?;
+        let file = buffered
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .with_context(cannot)?;
+        self.count(file.metadata().with_context(cannot)?.len());
         Ok(())
     }
 
@@ -157,6 +191,11 @@ impl Output for Plain<'_> {
         self.tally.page(&page.path);
         self.tally.write(self.dir, &page.path, &page.bytes)
     }
+
+    fn stream(&self, page: Page, fill: Fill) -> Result<()> {
+        self.tally.page(&page.path);
+        self.tally.write_with(self.dir, &page.path, fill)
+    }
 }
 
 /// The file that marks a directory as a scoresite output.
@@ -197,7 +236,7 @@ pub fn remove_if_present(path: &Path) -> Result<()> {
 /// Runs `create` on `target`, and when its folder is missing, creates the
 /// folder and runs it again: most files go into a folder that exists, and
 /// looking first would cost every one of them two more system calls.
-fn in_folder(target: &Path, create: impl Fn(&Path) -> std::io::Result<()>) -> std::io::Result<()> {
+fn in_folder<T>(target: &Path, create: impl Fn(&Path) -> std::io::Result<T>) -> std::io::Result<T> {
     match create(target) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             if let Some(parent) = target.parent() {

@@ -45,10 +45,43 @@ pub fn pack(page: &[u8]) -> Result<Vec<u8>> {
             out.reserve(out.capacity());
         }
     })?;
+    framed(out)
+}
+
+/// Sets the length prefix of a [`pack`]ed payload whose zlib stream follows
+/// it in `out`, and pads it.
+fn framed(mut out: Vec<u8>) -> Result<Vec<u8>> {
     let len = u32::try_from(out.len() - 4).context("a page over 4 GiB")?;
     out[..4].copy_from_slice(&len.to_be_bytes());
     out.resize(padded_len(out.len()), 0);
     Ok(out)
+}
+
+/// A [`pack`]ed payload made as the page is written, for a page too large
+/// to hold whole: only its compressed stream is held.
+pub struct Packing(flate2::write::ZlibEncoder<Vec<u8>>);
+
+impl Default for Packing {
+    fn default() -> Packing {
+        Packing(flate2::write::ZlibEncoder::new(vec![0; 4], LEVEL))
+    }
+}
+
+impl Packing {
+    /// The payload, as [`pack`] would have made it of the whole page.
+    pub fn finish(self) -> Result<Vec<u8>> {
+        framed(self.0.finish()?)
+    }
+}
+
+impl Write for Packing {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
 }
 
 /// The page inside a [`pack`]ed payload.
@@ -405,6 +438,20 @@ mod tests {
         for page in [&noise[..], b"", page.as_bytes()] {
             assert_eq!(unpack(&pack(page).unwrap()).unwrap(), page);
         }
+    }
+
+    #[test]
+    fn a_page_packed_as_it_is_written_unpacks_as_a_whole_one() {
+        let noise = random_bytes(300_000).unwrap();
+        let page = [&b"\"Year\",\"Grade\"\r\n".repeat(20_000)[..], &noise].concat();
+        let mut packing = Packing::default();
+        for piece in page.chunks(7_777) {
+            packing.write_all(piece).unwrap();
+        }
+        let packed = packing.finish().unwrap();
+        assert_eq!(packed.len(), padded_len(packed.len()));
+        assert_eq!(unpack(&packed).unwrap(), page);
+        assert_eq!(unpack(&Packing::default().finish().unwrap()).unwrap(), b"");
     }
 
     #[test]

@@ -359,6 +359,24 @@ fn each_user_reads_exactly_what_their_grants_allow() {
             "{email} misses students their grants allow"
         );
         opened_by.insert(email, reading.opened);
+        if email == "coordinator@fixture.example" {
+            // The District/School Export, streamed into its sealed page as
+            // it is written, opens whole: one row per exam of its year.
+            let exports: Vec<String> = session
+                .paths()
+                .unwrap()
+                .into_iter()
+                .filter(|p| p.contains("/export-"))
+                .collect();
+            assert!(!exports.is_empty());
+            for p in exports {
+                let text = String::from_utf8(session.read(&p).unwrap()).unwrap();
+                let year = &p[p.len() - 8..p.len() - 4];
+                let rows = fx.export.iter().filter(|r| r["SchoolYear"] == year);
+                assert_eq!(text.lines().count() - 1, rows.count(), "{p}");
+                assert!(text.starts_with("\u{feff}\"DistrictId\""), "{p}");
+            }
+        }
         if email == "t2@fixture.example" {
             // Students only in the Math group show Math results only.
             let math_only: BTreeSet<&String> = roster3

@@ -454,11 +454,27 @@ impl<'a> Sealed<'a> {
     /// Seals `page` to the scopes of its readers under the opaque name of
     /// its path, or keeps the previous build's ciphertext of the same hash.
     fn seal(&self, page: &Page) -> Result<()> {
-        let (path, readers) = (page.path.as_str(), page.readers.as_slice());
+        let to = self.sorted_recipients(&page.readers);
+        let hash = state::page_hash(&self.keys.content, &to, &page.bytes);
+        self.store(page, hash, || seal::pack(&page.bytes))
+    }
+
+    /// The readers' recipients as text, sorted, as a page hash covers them.
+    fn sorted_recipients(&self, readers: &[usize]) -> Vec<String> {
         let mut to: Vec<&String> = readers.iter().map(|&b| &self.recipient_text[b]).collect();
         to.sort();
-        let to: Vec<String> = to.into_iter().cloned().collect();
-        let hash = state::page_hash(&self.keys.content, &to, &page.bytes);
+        to.into_iter().cloned().collect()
+    }
+
+    /// Keeps the previous build's ciphertext of `page` when its hash is
+    /// `hash`, or seals the [`seal::pack`]ed payload `packed` gives.
+    fn store(
+        &self,
+        page: &Page,
+        hash: state::PageHash,
+        packed: impl FnOnce() -> Result<Vec<u8>>,
+    ) -> Result<()> {
+        let (path, readers) = (page.path.as_str(), page.readers.as_slice());
         let stored = layout::stored(&self.keys.names, path);
         let kept = self.reuse.and_then(|r| {
             let (_, old, size) = &r.state.pages[r.state.page(path)?];
@@ -476,7 +492,7 @@ impl<'a> Sealed<'a> {
                     .iter()
                     .map(|&b| self.recipients[b].clone())
                     .collect();
-                let sealed = seal::to_recipients(&seal::pack(&page.bytes)?, &to)?;
+                let sealed = seal::to_recipients(&packed()?, &to)?;
                 self.tally.write(self.dir, &stored, &sealed)?;
                 sealed.len() as u64
             }
@@ -568,6 +584,22 @@ impl Output for Sealed<'_> {
         self.seal(&page)
     }
 
+    fn stream(&self, page: Page, fill: output::Fill) -> Result<()> {
+        if page.readers.is_empty() {
+            return self.page(page.gathered(fill)?);
+        }
+        self.tally.page(&page.path);
+        self.progress.inc(1);
+        let to = self.sorted_recipients(&page.readers);
+        let mut written = Hashed {
+            hasher: state::PageHasher::new(&self.keys.content, &to),
+            packing: seal::Packing::default(),
+        };
+        fill(&mut written)?;
+        let hash = written.hasher.finish();
+        self.store(&page, hash, || written.packing.finish())
+    }
+
     fn keeps(&self) -> bool {
         true
     }
@@ -596,6 +628,24 @@ impl Output for Sealed<'_> {
         entry.input = input;
         entry.readers = readers;
         Ok(kept)
+    }
+}
+
+/// A streamed page's bytes, hashed and packed as they are written.
+struct Hashed {
+    hasher: state::PageHasher,
+    packing: seal::Packing,
+}
+
+impl std::io::Write for Hashed {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.packing.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.packing.flush()
     }
 }
 

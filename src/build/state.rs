@@ -461,12 +461,36 @@ pub fn intact(state: &State, out: &Path) -> bool {
 
 /// The keyed hash of a page sealed to `recipients` (sorted `age1…` strings).
 pub fn page_hash(content_key: &[u8], recipients: &[String], bytes: &[u8]) -> PageHash {
-    let mut pieces: Vec<&[u8]> = Vec::with_capacity(2 * recipients.len() + 2);
-    for r in recipients {
-        pieces.extend([r.as_bytes(), b"\n"]);
+    let mut hasher = PageHasher::new(content_key, recipients);
+    hasher.update(bytes);
+    hasher.finish()
+}
+
+/// A [`page_hash`] taken as the page is written, for a page too large to
+/// hold whole.
+pub struct PageHasher(hmac::Hmac<sha2::Sha256>);
+
+impl PageHasher {
+    /// The hash of a page sealed to `recipients`, before its bytes.
+    pub fn new(content_key: &[u8], recipients: &[String]) -> PageHasher {
+        use hmac::Mac;
+        let mut mac = hmac::Hmac::new_from_slice(content_key).expect("any key length");
+        for r in recipients {
+            mac.update(r.as_bytes());
+            mac.update(b"\n");
+        }
+        mac.update(b"\0");
+        PageHasher(mac)
     }
-    pieces.extend([&b"\0"[..], bytes]);
-    keyed(content_key, &pieces)
+
+    /// Adds the page's next bytes.
+    pub fn update(&mut self, bytes: &[u8]) {
+        hmac::Mac::update(&mut self.0, bytes);
+    }
+
+    pub fn finish(self) -> PageHash {
+        PageHash(hmac::Mac::finalize(self.0).into_bytes().into())
+    }
 }
 
 /// HMAC-SHA-256 under `key` of `pieces`, one after the other.
@@ -677,5 +701,11 @@ mod tests {
         assert_ne!(h, page_hash(b"k", &["age1b".to_string()], b"page"));
         assert_ne!(h, page_hash(b"k", &r, b"page!"));
         assert_eq!(h, page_hash(b"k", &r, b"page"));
+        // Written in pieces, as a streamed page is, the hash is the same.
+        let mut pieces = PageHasher::new(b"k", &r);
+        pieces.update(b"pa");
+        pieces.update(b"ge");
+        assert_eq!(h, pieces.finish());
+        assert_eq!(h, keyed(b"k", &[b"age1a", b"\n", b"\0", b"page"]));
     }
 }

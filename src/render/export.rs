@@ -29,10 +29,10 @@ pub fn writer<W: Write>(out: W) -> csv::Writer<W> {
         .from_writer(out)
 }
 
-/// The export of `exams` (indices into the dataset's exams): header and one
-/// row per exam, in the order given.
-pub fn export(dep: &Deployment, exams: &[usize]) -> Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(512 * (exams.len() + 1));
+/// Writes the export of `exams` (indices into the dataset's exams) to `out`:
+/// header and one row per exam, in the order given, as each is made (a
+/// district's export of a year can be gigabytes).
+pub fn write(dep: &Deployment, exams: &[usize], mut out: &mut dyn Write) -> Result<()> {
     header(&mut out)?;
     let mut w = writer(out);
     let shown = shown_columns(dep);
@@ -45,7 +45,8 @@ pub fn export(dep: &Deployment, exams: &[usize]) -> Result<Vec<u8>> {
         let masks = (shown, had.copied().unwrap_or(u64::MAX));
         safe_record(&mut w, (0..64).map(|i| cell(dep, exam, &written, masks, i)))?;
     }
-    Ok(w.into_inner()?)
+    w.flush()?;
+    Ok(())
 }
 
 /// The columns a deployment's field visibility governs (race/ethnicity's are

@@ -23,7 +23,7 @@ mod home;
 mod landing;
 mod results;
 mod shared;
-use crate::output::{Output, Page, Part, Plain, Written};
+use crate::output::{Fill, Output, Page, Part, Plain, Written};
 use crate::paths::{self, ROOT};
 use fingerprint::{unit_links, Fingerprints};
 use shared::{exams_by_student, print_page, print_title, report_page, visible, Prepared};
@@ -185,11 +185,9 @@ fn bundle_pages(
     if let Some(html) = preview {
         sink(page(paths::DASHBOARD.into(), html))?;
     }
-    // A page that is a part of its own, kept while its fingerprint is unchanged.
-    let own_part = |path: String,
-                    input: &dyn Fn() -> String,
-                    render: &dyn Fn() -> Result<Vec<u8>>|
-     -> Result<()> {
+    // A page that is a part of its own, kept while its fingerprint is
+    // unchanged, and streamed to the output as it is rendered.
+    let own_part = |path: String, input: &dyn Fn() -> String, render: Fill| -> Result<()> {
         let part = Part {
             key: paths::in_bundle(&b.id, &path),
             readers: &[i],
@@ -197,10 +195,11 @@ fn bundle_pages(
         if out.kept(&part, input)? {
             return Ok(());
         }
-        sink(Page {
+        let page = Page {
             part: Some(part.key.clone()),
-            ..page(path, render()?)
-        })
+            ..page(path, Vec::new())
+        };
+        out.stream(page, render)
     };
     // The parts of a bundle render in parallel too, so that the largest
     // bundle (a district's) does not finish the build on one core.
@@ -208,15 +207,16 @@ fn bundle_pages(
         own_part(
             paths::aggregate(&dep.catalog.families[f].id),
             &|| fp.aggregate(&prepared.comparisons, b, &bundle_note(dep, b), f),
-            &|| aggregate_page::page(dep, &prepared.comparisons, b, f, base(), r),
+            &|w| {
+                let html = aggregate_page::page(dep, &prepared.comparisons, b, f, base(), r)?;
+                Ok(w.write_all(&html)?)
+            },
         )
     })?;
     exports.par_iter().try_for_each(|(year, exams)| {
-        own_part(
-            paths::export(*year),
-            &|| fp.export(b, *year, exams),
-            &|| export::export(dep, exams),
-        )
+        own_part(paths::export(*year), &|| fp.export(b, *year, exams), &|w| {
+            export::write(dep, exams, w)
+        })
     })?;
     map.units[i]
         .par_iter()
