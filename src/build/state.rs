@@ -488,6 +488,7 @@ impl PageHasher {
         hmac::Mac::update(&mut self.0, bytes);
     }
 
+    /// The hash of the page as written.
     pub fn finish(self) -> PageHash {
         PageHash(hmac::Mac::finalize(self.0).into_bytes().into())
     }
