@@ -186,7 +186,7 @@ fn bundle_pages(
         sink(page(paths::DASHBOARD.into(), html))?;
     }
     // A page that is a part of its own, kept while its fingerprint is
-    // unchanged, and streamed to the output as it is rendered.
+    // unchanged, and streamed to the output as `render` writes it.
     let own_part = |path: String, input: &dyn Fn() -> String, render: Fill| -> Result<()> {
         let part = Part {
             key: paths::in_bundle(&b.id, &path),
