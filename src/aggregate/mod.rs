@@ -27,7 +27,7 @@ use suppress::{suppressed, Rollup, Row};
 use crate::access::{Bundle, Kind};
 use crate::catalog::Family;
 use crate::deployment::Deployment;
-use crate::model::Exam;
+use crate::model::{Exam, Score};
 use crate::stats::distance;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -90,37 +90,34 @@ impl Shape {
 }
 
 impl Tally {
-    fn add(&mut self, shape: &Shape, e: &Exam, dfs: Option<f32>) {
-        if e.overall.is_empty() {
+    /// Counts exam `c`, whose alt scores (read only when the family has
+    /// them) are `alt`.
+    fn add(&mut self, shape: &Shape, c: &Counted, alt: &[(u8, Score)]) {
+        if !c.result {
             return;
         }
         self.n += 1;
-        if let Some(d) = dfs {
+        if !c.dfs.is_nan() {
             self.dfs_n += 1;
-            self.dfs_sum += d as f64;
+            self.dfs_sum += c.dfs as f64;
         }
-        if let Some(s) = e.overall.scale {
+        if let Some(s) = c.scale {
             self.scored += 1;
             self.sum += s as f64;
             self.sum_sq += (s as f64) * (s as f64);
         }
-        if let Some(l) = e
-            .overall
-            .level
-            .filter(|&l| (1..=shape.levels as u8).contains(&l))
-        {
-            self.levels[l as usize - 1] += 1;
+        if (1..=shape.levels).contains(&(c.level as usize)) {
+            self.levels[c.level as usize - 1] += 1;
         }
         for (k, &col) in shape.claims.iter().enumerate() {
-            if let Some(l) = e.claim_levels[col as usize - 1]
-                .filter(|&l| (1..=shape.claim_levels as u8).contains(&l))
-            {
-                self.claims[k * shape.claim_levels + l as usize - 1] += 1;
+            let l = c.claims[col as usize - 1] as usize;
+            if (1..=shape.claim_levels).contains(&l) {
+                self.claims[k * shape.claim_levels + l - 1] += 1;
             }
         }
         let width = 4 + shape.levels;
         for (k, &col) in shape.alts.iter().enumerate() {
-            let Some((_, s)) = e.alt.iter().find(|(c, s)| *c == col && !s.is_empty()) else {
+            let Some((_, s)) = alt.iter().find(|(c, s)| *c == col && !s.is_empty()) else {
                 continue;
             };
             let slot = &mut self.alts[k * width..(k + 1) * width];
@@ -133,6 +130,43 @@ impl Tally {
             if let Some(l) = s.level.filter(|&l| (1..=shape.levels as u8).contains(&l)) {
                 slot[4 + l as usize - 1] += 1.0;
             }
+        }
+    }
+}
+
+/// What a tally reads of one exam, in a compact record: scans of a cube's
+/// exams read these rather than the exams themselves, whose records are
+/// several cache lines each and are read once for every cube that counts
+/// them.
+#[derive(Debug, Clone, Copy)]
+struct Counted {
+    assessment: u32,
+    scale: Option<f32>,
+    /// The Distance from Standard; NaN when there is none.
+    dfs: f32,
+    year: u16,
+    /// The overall level; 0 when there is none.
+    level: u8,
+    /// False when the exam has no overall result at all.
+    result: bool,
+    /// Each claim's level; 0 when there is none.
+    claims: [u8; 6],
+    /// The exam's value of each dimension; -1 for a disabled dimension.
+    values: [i8; 10],
+}
+
+impl Counted {
+    fn of(x: &Exam, dfs: Option<f32>, disabled: &[bool; 10]) -> Counted {
+        let v = subgroups(x);
+        Counted {
+            assessment: x.assessment,
+            scale: x.overall.scale,
+            dfs: dfs.unwrap_or(f32::NAN),
+            year: x.school_year,
+            level: x.overall.level.unwrap_or(0),
+            result: !x.overall.is_empty(),
+            claims: x.claim_levels.map(|l| l.unwrap_or(0)),
+            values: std::array::from_fn(|d| if disabled[d] { -1 } else { v[d] as i8 }),
         }
     }
 }
@@ -168,18 +202,16 @@ pub struct Comparisons {
     family_of: Vec<u16>,
     /// Each exam's school, likewise.
     school_of: Vec<u32>,
-    /// Each exam's Distance from Standard (NaN: none), found once rather
-    /// than in every cube that counts the exam.
-    distances: Vec<f32>,
-    /// Each exam's value of each dimension (-1 for a disabled dimension),
-    /// found once rather than in every cube that counts the exam.
-    values: Vec<[i8; 10]>,
+    /// What each exam counts for, with its Distance from Standard and its
+    /// value of each dimension, found once rather than in every cube that
+    /// counts the exam.
+    counted: Vec<Counted>,
 }
 
 impl Comparisons {
-    /// Empty tables for `dep`'s families and LEAs, and each exam's
-    /// distance and dimension values, found now on every core: found on
-    /// first use, by one cube, the others would wait for them.
+    /// Empty tables for `dep`'s families and LEAs, and what each exam
+    /// counts for, found now on every core: found on first use, by one
+    /// cube, the others would wait for them.
     pub fn new(dep: &Deployment) -> Comparisons {
         let inst = &dep.data.institutions;
         let families = dep.catalog.families.len();
@@ -199,17 +231,10 @@ impl Comparisons {
                 .map(|e| dep.data.assessments[e.assessment as usize].family as u16)
                 .collect(),
             school_of: dep.data.exams.iter().map(|e| e.school).collect(),
-            distances: (0..dep.data.exams.len())
-                .into_par_iter()
-                .map(|e| distance::of_exam(&dep.catalog, &dep.data, e).unwrap_or(f32::NAN))
-                .collect(),
-            values: dep
-                .data
-                .exams
-                .par_iter()
-                .map(|x| {
-                    let v = subgroups(x);
-                    std::array::from_fn(|d| if disabled[d] { -1 } else { v[d] as i8 })
+            counted: (dep.data.exams.par_iter().enumerate())
+                .map(|(e, x)| {
+                    let dfs = distance::of_exam(&dep.catalog, &dep.data, e);
+                    Counted::of(x, dfs, &disabled)
                 })
                 .collect(),
         }
@@ -272,22 +297,25 @@ impl Comparisons {
         exams: impl Iterator<Item = usize>,
         split: Split,
     ) -> BTreeMap<Key, Tally> {
-        let (distances, values) = (&self.distances, &self.values);
         let mut fine: FxHashMap<Key, Tally> = FxHashMap::default();
         // Marginal cells by (year, assessment): one look-up per exam.
         let mut margins: FxHashMap<(u16, u32), Margins> = FxHashMap::default();
         for e in exams {
-            let x = &dep.data.exams[e];
-            let dfs = Some(distances[e]).filter(|d| !d.is_nan());
+            let c = &self.counted[e];
+            let alt = if shape.alts.is_empty() {
+                &[][..]
+            } else {
+                &dep.data.exams[e].alt[..]
+            };
             match split {
                 Split::Fine => fine
-                    .entry((x.school_year, x.assessment, values[e]))
+                    .entry((c.year, c.assessment, c.values))
                     .or_insert_with(|| shape.empty())
-                    .add(shape, x, dfs),
+                    .add(shape, c, alt),
                 Split::Marginal => margins
-                    .entry((x.school_year, x.assessment))
+                    .entry((c.year, c.assessment))
                     .or_insert_with(|| Margins::new(shape))
-                    .add(shape, &values[e], x, dfs),
+                    .add(shape, c, alt),
             }
         }
         let marginal = margins
@@ -323,10 +351,10 @@ impl Margins {
         }
     }
 
-    /// Counts an exam whose dimension values are `v` in each of its cells.
-    fn add(&mut self, shape: &Shape, v: &[i8; 10], x: &Exam, dfs: Option<f32>) {
-        self.overall.add(shape, x, dfs);
-        for (cells, &value) in self.by.iter_mut().zip(v) {
+    /// Counts exam `c` in each of its cells.
+    fn add(&mut self, shape: &Shape, c: &Counted, alt: &[(u8, Score)]) {
+        self.overall.add(shape, c, alt);
+        for (cells, &value) in self.by.iter_mut().zip(&c.values) {
             let Ok(i) = usize::try_from(value) else {
                 continue;
             };
@@ -335,7 +363,7 @@ impl Margins {
             }
             cells[i]
                 .get_or_insert_with(|| shape.empty())
-                .add(shape, x, dfs);
+                .add(shape, c, alt);
         }
     }
 
@@ -562,7 +590,8 @@ pub fn cube(
         owns.push((tallies.len(), mine));
         tallies.push(Cow::Borrowed(comparisons.lea(dep, family, l)));
     }
-    let mut assessments: Vec<u32> = own.iter().map(|&e| data.exams[e].assessment).collect();
+    let counted = &comparisons.counted;
+    let mut assessments: Vec<u32> = own.iter().map(|&e| counted[e].assessment).collect();
     assessments.sort_unstable();
     assessments.dedup();
     assessments.sort_by(|&a, &b| {
@@ -574,7 +603,7 @@ pub fn cube(
         .enumerate()
         .map(|(i, &a)| (a, i))
         .collect();
-    let mut years: Vec<u16> = own.iter().map(|&e| data.exams[e].school_year).collect();
+    let mut years: Vec<u16> = own.iter().map(|&e| counted[e].year).collect();
     years.sort_unstable();
     years.dedup();
     let mut signatures: Vec<Signature> = Vec::new();
@@ -603,22 +632,29 @@ pub fn cube(
             complete: false,
         });
     }
+    // Each row's cells of the bundle's own assessments, the only ones the
+    // cube shows; suppression of one assessment's cells never depends on
+    // another's.
+    let shown: Vec<Vec<(&Key, &Tally)>> = tallies
+        .iter()
+        .map(|t| t.iter().filter(|(k, _)| local.contains_key(&k.1)).collect())
+        .collect();
     let hidden = if threshold == 0 {
         vec![BTreeSet::new(); tallies.len()]
     } else {
-        let rows: Vec<Row> = tallies
+        let rows: Vec<Row> = shown
             .iter()
             .enumerate()
-            .map(|(i, t)| Row {
-                cells: t,
+            .map(|(i, cells)| Row {
+                cells,
                 fine: institutions[i].fine,
                 mine: owns.iter().find(|(r, _)| *r == i).map(|(_, t)| &**t),
             })
             .collect();
         suppressed(&rows, &rollups, threshold)
     };
-    for (i, t) in tallies.iter().enumerate() {
-        for (key, tally) in t.iter() {
+    for (i, row) in shown.iter().enumerate() {
+        for &(key, tally) in row {
             let look = if hidden[i].contains(key) {
                 Look::Hidden
             } else if institutions[i].fine {
@@ -627,12 +663,11 @@ pub fn cube(
                 Look::Shown
             };
             let &(year, a, sig) = key;
-            let Some(&a) = local.get(&a) else { continue };
             let s = *sig_index.entry(sig).or_insert_with_key(|sig| {
                 signatures.push(*sig);
                 signatures.len() - 1
             });
-            cells.push(i, year, a, s, tally, look);
+            cells.push(i, year, local[&a], s, tally, look);
         }
     }
     Cube {
@@ -881,7 +916,6 @@ mod tests {
     fn marginal_cells_count_each_exam_overall_and_once_per_dimension() {
         let dep = crate::testing::deployment();
         let comparisons = Comparisons::new(&dep);
-        let (values, distances) = (&comparisons.values, &comparisons.distances);
         let mut checked = 0;
         for (f, family) in dep.catalog.families.iter().enumerate() {
             let shape = Shape::of(&dep, family);
@@ -889,9 +923,8 @@ mod tests {
             let tallied = comparisons.tally(&dep, &shape, exams.iter().copied(), Split::Marginal);
             let mut each: BTreeMap<Key, Tally> = BTreeMap::new();
             for &e in exams {
-                let x = &dep.data.exams[e];
-                let dfs = Some(distances[e]).filter(|d| !d.is_nan());
-                let v = values[e];
+                let (x, c) = (&dep.data.exams[e], &comparisons.counted[e]);
+                let v = c.values;
                 let singles = (0..10).filter(|&d| v[d] >= 0).map(|d| {
                     let mut sig = [-1i8; 10];
                     sig[d] = v[d];
@@ -900,12 +933,36 @@ mod tests {
                 for sig in std::iter::once([-1i8; 10]).chain(singles) {
                     each.entry((x.school_year, x.assessment, sig))
                         .or_insert_with(|| shape.empty())
-                        .add(&shape, x, dfs);
+                        .add(&shape, c, &x.alt);
                 }
             }
             each.retain(|_, t| t.n > 0);
             assert_eq!(tallied, each, "{}", family.name);
             checked += tallied.len();
+            // The overall cells, against counts taken from the exams themselves.
+            let overall = |f: &dyn Fn(&Tally) -> u32| -> u32 {
+                (tallied.iter())
+                    .filter(|((_, _, sig), _)| *sig == [-1i8; 10])
+                    .map(|(_, t)| f(t))
+                    .sum()
+            };
+            let exams: Vec<&Exam> = exams.iter().map(|&e| &dep.data.exams[e]).collect();
+            let count = |f: &dyn Fn(&Exam) -> bool| exams.iter().filter(|x| f(x)).count() as u32;
+            assert_eq!(overall(&|t| t.n), count(&|x| !x.overall.is_empty()));
+            assert_eq!(
+                overall(&|t| t.scored),
+                count(&|x| x.overall.scale.is_some())
+            );
+            for l in 1..=family.levels.len() {
+                let level = Some(l as u8);
+                assert_eq!(
+                    overall(&|t| t.levels[l - 1]),
+                    count(&|x| x.overall.level == level)
+                );
+            }
+            let claimed = count(&|x| x.claim_levels.iter().any(Option::is_some));
+            let claim_counts = overall(&|t| t.claims.iter().sum());
+            assert_eq!(claim_counts > 0, !shape.claims.is_empty() && claimed > 0);
         }
         assert!(checked >= 30, "{checked} cells");
     }

@@ -6,9 +6,9 @@ use super::{Key, Tally};
 use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// One institution's cells as suppression sees them.
+/// One institution's cells as suppression sees them, in key order.
 pub(super) struct Row<'a> {
-    pub(super) cells: &'a BTreeMap<Key, Tally>,
+    pub(super) cells: &'a [(&'a Key, &'a Tally)],
     /// Fine rows (an administrator's own schools) are shown whole.
     pub(super) fine: bool,
     /// For a comparison row: the viewer's own part of it, which the viewer
@@ -42,7 +42,7 @@ pub(super) fn suppressed(rows: &[Row], rollups: &[Rollup], threshold: usize) -> 
     let mut n: Vec<usize> = Vec::new();
     let mut index: FxHashMap<(usize, &Key), usize> = FxHashMap::default();
     for (r, row) in rows.iter().enumerate().filter(|(_, row)| !row.fine) {
-        for (k, t) in row.cells {
+        for &(k, t) in row.cells {
             let own = row.mine.and_then(|m| m.get(k)).map_or(0, |o| o.n);
             index.insert((r, k), ids.len());
             ids.push((r, k));
@@ -65,7 +65,7 @@ pub(super) fn suppressed(rows: &[Row], rollups: &[Rollup], threshold: usize) -> 
     // Unseen remainders: always hidden, never counted as a recovered group.
     let seen = ids.len();
     for rollup in rollups {
-        for k in rows[rollup.total].cells.keys() {
+        for &(k, _) in rows[rollup.total].cells {
             let total = index.get(&(rollup.total, k)).copied();
             let mut parts: Vec<usize> = rollup
                 .parts
@@ -140,9 +140,15 @@ mod tests {
             .collect()
     }
 
+    /// Every cell of `cells`, as a row holds them.
+    fn view(cells: &BTreeMap<Key, Tally>) -> Vec<(&Key, &Tally)> {
+        cells.iter().collect()
+    }
+
     fn hidden(list: &[(i8, i8, u32)], mine: &[(i8, i8, u32)]) -> Vec<(i8, i8)> {
         let mine = (!mine.is_empty()).then(|| cells(mine));
         let cells = cells(list);
+        let cells = view(&cells);
         let row = Row {
             cells: &cells,
             fine: false,
@@ -206,6 +212,7 @@ mod tests {
         let a = cells(&[(-1, -1, 40), (0, -1, 2), (1, -1, 38)]);
         let b = cells(&[(-1, -1, 60), (0, -1, 15), (1, -1, 45)]);
         let lea = cells(&[(-1, -1, 100), (0, -1, 17), (1, -1, 83)]);
+        let (a, b, lea) = (view(&a), view(&b), view(&lea));
         let row = |c| Row {
             cells: c,
             fine: false,
@@ -232,8 +239,8 @@ mod tests {
 
     /// A school's LEA and state comparison rows.
     fn linked<'a>(
-        lea: &'a BTreeMap<Key, Tally>,
-        state: &'a BTreeMap<Key, Tally>,
+        lea: &'a [(&'a Key, &'a Tally)],
+        state: &'a [(&'a Key, &'a Tally)],
         school: &'a BTreeMap<Key, Tally>,
     ) -> [Row<'a>; 2] {
         [lea, state].map(|cells| Row {
@@ -250,6 +257,7 @@ mod tests {
         let school = cells(&[(-1, -1, 40), (0, -1, 3), (1, -1, 37)]);
         let lea = cells(&[(-1, -1, 100), (0, -1, 20), (1, -1, 80)]);
         let state = cells(&[(-1, -1, 160), (0, -1, 22), (1, -1, 138)]);
+        let (lea, state) = (view(&lea), view(&state));
         let rows = linked(&lea, &state, &school);
         let rollup = |complete| Rollup {
             total: 1,
@@ -271,6 +279,7 @@ mod tests {
         let school = cells(&[(-1, -1, 3), (0, -1, 3)]);
         let lea = cells(&[(-1, -1, 35), (0, -1, 30), (1, -1, 5)]);
         let state = cells(&[(-1, -1, 85), (0, -1, 30), (1, -1, 55)]);
+        let (lea, state) = (view(&lea), view(&state));
         let rows = linked(&lea, &state, &school);
         let hidden = suppressed(&rows, &[rollup(false)], 10);
         assert_eq!(gender(&hidden[0]), vec![0, 1]);
