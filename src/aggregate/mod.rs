@@ -297,11 +297,15 @@ impl Comparisons {
         exams: impl Iterator<Item = usize>,
         split: Split,
     ) -> BTreeMap<Key, Tally> {
+        // The exams' records are gathered first, in a loop of independent
+        // reads that the processor overlaps: they are scattered, and each
+        // read would otherwise wait for the tally of the one before.
+        let exams: Vec<usize> = exams.collect();
+        let counted: Vec<Counted> = exams.iter().map(|&e| self.counted[e]).collect();
         let mut fine: FxHashMap<Key, Tally> = FxHashMap::default();
         // Marginal cells by (year, assessment): one look-up per exam.
         let mut margins: FxHashMap<(u16, u32), Margins> = FxHashMap::default();
-        for e in exams {
-            let c = &self.counted[e];
+        for (&e, c) in exams.iter().zip(&counted) {
             let alt = if shape.alts.is_empty() {
                 &[][..]
             } else {
