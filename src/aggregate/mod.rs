@@ -134,6 +134,48 @@ impl Tally {
     }
 }
 
+impl Tally {
+    /// Adds the results `o` counts to these.
+    fn merge(&mut self, o: &Tally) {
+        self.n += o.n;
+        self.scored += o.scored;
+        self.sum += o.sum;
+        self.sum_sq += o.sum_sq;
+        self.dfs_n += o.dfs_n;
+        self.dfs_sum += o.dfs_sum;
+        let pairs = self.levels.iter_mut().zip(&o.levels);
+        pairs
+            .chain(self.claims.iter_mut().zip(&o.claims))
+            .for_each(|(a, b)| *a += b);
+        self.alts.iter_mut().zip(&o.alts).for_each(|(a, b)| *a += b);
+    }
+}
+
+/// The marginal cells (see [`Comparisons::tally`]) of the results that
+/// `rows`, tallied by `split`, count between them, summed from their cells
+/// rather than counted again from the exams.
+fn marginal_of(shape: &Shape, rows: &[BTreeMap<Key, Tally>], split: Split) -> BTreeMap<Key, Tally> {
+    let mut out: FxHashMap<Key, Tally> = FxHashMap::default();
+    for (&(year, a, sig), t) in rows.iter().flatten() {
+        let mut add = |target: Signature| {
+            (out.entry((year, a, target)))
+                .or_insert_with(|| shape.empty())
+                .merge(t)
+        };
+        if split == Split::Marginal {
+            add(sig);
+            continue;
+        }
+        add([-1; 10]);
+        for (d, &v) in sig.iter().enumerate().filter(|(_, v)| **v >= 0) {
+            let mut single = [-1i8; 10];
+            single[d] = v;
+            add(single);
+        }
+    }
+    out.into_iter().collect()
+}
+
 /// What a tally reads of one exam, in a compact record: scans of a cube's
 /// exams read these rather than the exams themselves, whose records are
 /// several cache lines each and are read once for every cube that counts
@@ -495,16 +537,7 @@ pub fn cube(
     let fam = &dep.catalog.families[family];
     let shape = Shape::of(dep, fam);
     let own = comparisons.own(b, family);
-    // The marginal tallies of the bundle's own results, which its scope's
-    // row and its parts of the comparison rows share.
-    let own_marginal = OnceCell::new();
-    let own_marginal = || {
-        own_marginal
-            .get_or_init(|| comparisons.tally(dep, &shape, own.iter().copied(), Split::Marginal))
-    };
     let mut institutions: Vec<Institution> = Vec::new();
-    // Each row's tallies; the comparison rows are every bundle's, borrowed.
-    let mut tallies: Vec<Cow<BTreeMap<Key, Tally>>> = Vec::new();
     let mut by_school: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for &e in &own {
         by_school
@@ -520,7 +553,24 @@ pub fn cube(
     } else {
         Vec::new()
     };
-    for &s in &schools_first {
+    let split = if admin { Split::Fine } else { Split::Marginal };
+    let school_tallies: Vec<BTreeMap<Key, Tally>> = schools_first
+        .iter()
+        .map(|s| comparisons.tally(dep, &shape, by_school[s].iter().copied(), split))
+        .collect();
+    // The marginal tallies of the bundle's own results, which its scope's
+    // row and its parts of the comparison rows share: the sums of its
+    // schools' rows when it has them.
+    let own_marginal = OnceCell::new();
+    let own_marginal = || {
+        own_marginal.get_or_init(|| match &school_tallies[..] {
+            [] => comparisons.tally(dep, &shape, own.iter().copied(), Split::Marginal),
+            rows => marginal_of(&shape, rows, split),
+        })
+    };
+    // Each row's tallies; the comparison rows are every bundle's, borrowed.
+    let mut tallies: Vec<Cow<BTreeMap<Key, Tally>>> = Vec::new();
+    for (&s, cells) in schools_first.iter().zip(&school_tallies) {
         institutions.push(Institution {
             name: inst.schools[s].name.clone(),
             cds: inst.school_cds(s).unwrap_or_default(),
@@ -529,9 +579,7 @@ pub fn cube(
             sums: Vec::new(),
             own: true,
         });
-        let split = if admin { Split::Fine } else { Split::Marginal };
-        let exams = by_school[&s].iter().copied();
-        tallies.push(Cow::Owned(comparisons.tally(dep, &shape, exams, split)));
+        tallies.push(Cow::Borrowed(cells));
     }
     // The viewer's whole scope, when it is more than one school.
     if let Some((name, kind)) = &top {
@@ -969,5 +1017,37 @@ mod tests {
             assert_eq!(claim_counts > 0, !shape.claims.is_empty() && claimed > 0);
         }
         assert!(checked >= 30, "{checked} cells");
+    }
+
+    #[test]
+    fn marginal_cells_summed_from_school_rows_equal_those_counted() {
+        let dep = crate::testing::deployment();
+        let comparisons = Comparisons::new(&dep);
+        let mut checked = 0;
+        for (f, family) in dep.catalog.families.iter().enumerate() {
+            let shape = Shape::of(&dep, family);
+            let exams = comparisons.exams(&dep, f);
+            let counted = comparisons.tally(&dep, &shape, exams.iter().copied(), Split::Marginal);
+            let mut by_school: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+            for &e in exams {
+                by_school
+                    .entry(comparisons.school_of[e])
+                    .or_default()
+                    .push(e);
+            }
+            for split in [Split::Fine, Split::Marginal] {
+                let rows: Vec<BTreeMap<Key, Tally>> = (by_school.values())
+                    .map(|x| comparisons.tally(&dep, &shape, x.iter().copied(), split))
+                    .collect();
+                assert_eq!(
+                    marginal_of(&shape, &rows, split),
+                    counted,
+                    "{}",
+                    family.name
+                );
+            }
+            checked += counted.len() * usize::from(by_school.len() > 1);
+        }
+        assert!(checked >= 20, "{checked} cells of several schools");
     }
 }
