@@ -79,6 +79,13 @@ impl Shape {
         }
     }
 
+    /// The most values a cell of this shape holds (see [`cell`]).
+    fn width(&self) -> usize {
+        10 + self.levels
+            + self.claims.len() * self.claim_levels
+            + self.alts.len() * (4 + self.levels)
+    }
+
     fn empty(&self) -> Tally {
         Tally {
             levels: vec![0; self.levels],
@@ -692,7 +699,7 @@ pub fn cube(
         .map(|t| t.iter().filter(|(k, _)| local.contains_key(&k.1)).collect())
         .collect();
     let hidden = if threshold == 0 {
-        vec![BTreeSet::new(); tallies.len()]
+        shown.iter().map(|cells| vec![false; cells.len()]).collect()
     } else {
         let rows: Vec<Row> = shown
             .iter()
@@ -705,9 +712,11 @@ pub fn cube(
             .collect();
         suppressed(&rows, &rollups, threshold)
     };
+    let count: usize = shown.iter().map(Vec::len).sum();
+    cells.reserve(count, shape.width());
     for (i, row) in shown.iter().enumerate() {
-        for &(key, tally) in row {
-            let look = if hidden[i].contains(key) {
+        for (&(key, tally), &hidden) in row.iter().zip(&hidden[i]) {
+            let look = if hidden {
                 Look::Hidden
             } else if institutions[i].fine {
                 Look::Sums
@@ -769,6 +778,12 @@ pub fn cube(
 }
 
 impl Cells {
+    /// Room for `count` more cells of up to `width` values each.
+    fn reserve(&mut self, count: usize, width: usize) {
+        self.values.reserve(count * width);
+        self.ends.reserve(count);
+    }
+
     /// Adds one cell as the page stores it. A fine cell holds sums, which
     /// the page adds up; any other cell is shown as it is, so it holds the
     /// mean and SEM only as precisely as the page prints them (see

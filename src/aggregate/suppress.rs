@@ -4,7 +4,7 @@
 
 use super::{Key, Tally};
 use rustc_hash::FxHashMap;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// One institution's cells as suppression sees them, in key order.
 pub(super) struct Row<'a> {
@@ -36,16 +36,17 @@ pub(super) struct Rollup {
 /// of `threshold` or fewer can be recovered by subtracting shown cells. An
 /// unseen remainder counts as hidden; alone it gives away only a group of
 /// more than `threshold`.
-pub(super) fn suppressed(rows: &[Row], rollups: &[Rollup], threshold: usize) -> Vec<BTreeSet<Key>> {
+/// Returns, for each row, whether each of its cells is hidden.
+pub(super) fn suppressed(rows: &[Row], rollups: &[Rollup], threshold: usize) -> Vec<Vec<bool>> {
     // Every suppressible cell, with the results it tells the viewer about.
-    let mut ids: Vec<(usize, &Key)> = Vec::new();
+    let mut ids: Vec<(usize, usize)> = Vec::new();
     let mut n: Vec<usize> = Vec::new();
     let mut index: FxHashMap<(usize, &Key), usize> = FxHashMap::default();
     for (r, row) in rows.iter().enumerate().filter(|(_, row)| !row.fine) {
-        for &(k, t) in row.cells {
+        for (i, &(k, t)) in row.cells.iter().enumerate() {
             let own = row.mine.and_then(|m| m.get(k)).map_or(0, |o| o.n);
             index.insert((r, k), ids.len());
-            ids.push((r, k));
+            ids.push((r, i));
             n.push(t.n.saturating_sub(own) as usize);
         }
     }
@@ -53,7 +54,8 @@ pub(super) fn suppressed(rows: &[Row], rollups: &[Rollup], threshold: usize) -> 
     // Sums: (total, parts).
     let mut sums: Vec<(Option<usize>, Vec<usize>)> = Vec::new();
     let mut dims: BTreeMap<(usize, u16, u32, usize), Vec<usize>> = BTreeMap::new();
-    for (c, &(r, k)) in ids.iter().enumerate() {
+    for (c, &(r, i)) in ids.iter().enumerate() {
+        let k = rows[r].cells[i].0;
         if let Some(d) = k.2.iter().position(|&v| v >= 0) {
             dims.entry((r, k.0, k.1, d)).or_default().push(c);
         }
@@ -89,12 +91,16 @@ pub(super) fn suppressed(rows: &[Row], rollups: &[Rollup], threshold: usize) -> 
     while changed {
         changed = false;
         for (total, parts) in &sums {
-            let hidden_parts: Vec<usize> = parts.iter().copied().filter(|&p| hidden[p]).collect();
+            let hidden_parts = || parts.iter().copied().filter(|&p| hidden[p]);
+            let first_hidden = hidden_parts().next();
+            let hidden_n: usize = hidden_parts().map(|p| n[p]).sum();
+            let parts_hidden = hidden_parts().count();
             let total_hidden = total.is_some_and(|t| hidden[t]);
-            let count = hidden_parts.len() + total_hidden as usize;
-            let hidden_n: usize = hidden_parts.iter().map(|&p| n[p]).sum();
-            let lone_remainder =
-                count == 1 && !total_hidden && unseen(hidden_parts[0]) && hidden_n > threshold;
+            let count = parts_hidden + total_hidden as usize;
+            let lone_remainder = count == 1
+                && !total_hidden
+                && first_hidden.is_some_and(unseen)
+                && hidden_n > threshold;
             let exposed = (count == 1 && !lone_remainder)
                 || (!total_hidden && count > 0 && hidden_n <= threshold);
             if !exposed {
@@ -112,11 +118,9 @@ pub(super) fn suppressed(rows: &[Row], rollups: &[Rollup], threshold: usize) -> 
             }
         }
     }
-    let mut out = vec![BTreeSet::new(); rows.len()];
-    for (c, &(r, k)) in ids.iter().enumerate() {
-        if hidden[c] {
-            out[r].insert(*k);
-        }
+    let mut out: Vec<Vec<bool>> = rows.iter().map(|r| vec![false; r.cells.len()]).collect();
+    for (c, &(r, i)) in ids.iter().enumerate() {
+        out[r][i] = hidden[c];
     }
     out
 }
@@ -124,6 +128,20 @@ pub(super) fn suppressed(rows: &[Row], rollups: &[Rollup], threshold: usize) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
+
+    /// The keys of each row's cells that [`suppressed`] hides.
+    fn hidden_keys(rows: &[Row], rollups: &[Rollup], threshold: usize) -> Vec<BTreeSet<Key>> {
+        let hidden = suppressed(rows, rollups, threshold);
+        (rows.iter().zip(hidden))
+            .map(|(row, hidden)| {
+                (row.cells.iter().zip(hidden))
+                    .filter(|(_, h)| *h)
+                    .map(|((k, _), _)| **k)
+                    .collect()
+            })
+            .collect()
+    }
 
     fn cells(list: &[(i8, i8, u32)]) -> BTreeMap<Key, Tally> {
         list.iter()
@@ -154,7 +172,7 @@ mod tests {
             fine: false,
             mine: mine.as_ref(),
         };
-        suppressed(&[row], &[], 10)[0]
+        hidden_keys(&[row], &[], 10)[0]
             .iter()
             .map(|k| (k.2[0], k.2[9]))
             .collect()
@@ -223,7 +241,7 @@ mod tests {
             parts: vec![0, 1],
             complete: true,
         };
-        let hidden = suppressed(&[row(&a), row(&b), row(&lea)], &[rollup], 10);
+        let hidden = hidden_keys(&[row(&a), row(&b), row(&lea)], &[rollup], 10);
         let gender = |h: &BTreeSet<Key>| -> Vec<i8> { h.iter().map(|k| k.2[0]).collect() };
         // In each school, the small value and its complement; and across
         // schools, B's value for the small group as well.
@@ -265,14 +283,14 @@ mod tests {
             complete,
         };
         let gender = |h: &BTreeSet<Key>| -> Vec<i8> { h.iter().map(|k| k.2[0]).collect() };
-        let hidden = suppressed(&rows, &[rollup(false)], 10);
+        let hidden = hidden_keys(&rows, &[rollup(false)], 10);
         assert_eq!(gender(&hidden[0]), vec![0, 1], "the LEA's female cell goes");
         assert!(
             hidden[1].is_empty(),
             "the state row hides 58 unseen results"
         );
         // Unlinked, nothing would have been hidden.
-        assert!(suppressed(&rows, &[], 10).iter().all(|h| h.is_empty()));
+        assert!(hidden_keys(&rows, &[], 10).iter().all(|h| h.is_empty()));
         // Where the other LEAs have none, a hidden LEA cell is the state's:
         // the LEA's 5 male results hide its 30 female ones, which the state
         // row would show as they are (and so the 5 as 35 − 30).
@@ -281,9 +299,9 @@ mod tests {
         let state = cells(&[(-1, -1, 85), (0, -1, 30), (1, -1, 55)]);
         let (lea, state) = (view(&lea), view(&state));
         let rows = linked(&lea, &state, &school);
-        let hidden = suppressed(&rows, &[rollup(false)], 10);
+        let hidden = hidden_keys(&rows, &[rollup(false)], 10);
         assert_eq!(gender(&hidden[0]), vec![0, 1]);
         assert_eq!(gender(&hidden[1]), vec![0, 1]);
-        assert!(suppressed(&rows, &[], 10)[1].is_empty());
+        assert!(hidden_keys(&rows, &[], 10)[1].is_empty());
     }
 }
