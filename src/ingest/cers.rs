@@ -5,10 +5,10 @@
 //! dataset itself and output does not depend on thread timing.
 
 use super::cers_cells;
-use super::cers_columns::Columns;
 pub use super::cers_columns::{
     columns_64, flag_column, is_roster, recognises, COLUMNS_59, COLUMNS_64_EXTRA,
 };
+use super::cers_columns::{known, Columns};
 use super::institutions::Schools;
 use super::record::{self, Known, Record, Source};
 use super::values::{self, Expected};
@@ -18,6 +18,24 @@ use crate::diag::{column_letters, Diagnostics, Location};
 use crate::model::{Dataset, Demographics, Elas, Flag, Score, Sex, Sym, RACE_FLAGS};
 use rayon::prelude::*;
 use std::path::Path;
+
+/// The place of a known column (see [`known`]), found when compiling.
+macro_rules! col {
+    ($name:literal) => {
+        const { known($name) }
+    };
+}
+
+/// Where each race flag's column is among the known ones.
+const RACE_COLUMNS: [usize; RACE_FLAGS.len()] = {
+    let mut at = [0; RACE_FLAGS.len()];
+    let mut i = 0;
+    while i < at.len() {
+        at[i] = known(RACE_FLAGS[i].1);
+        i += 1;
+    }
+    at
+};
 
 /// A cell that failed to parse: field position and what was expected.
 struct CellError {
@@ -33,8 +51,9 @@ struct Cells<'a> {
 }
 
 impl<'a> Cells<'a> {
-    fn raw(&self, column: &'static str) -> &'a str {
-        self.at(self.cols.index.get(column).copied())
+    /// The cell of the known column at place `column` (see [`col!`]).
+    fn raw(&self, column: usize) -> &'a str {
+        self.at(self.cols.field(column))
     }
 
     /// The cell of `field`; blank when the file has no such column.
@@ -44,10 +63,10 @@ impl<'a> Cells<'a> {
 
     fn parse<T>(
         &mut self,
-        column: &'static str,
+        column: usize,
         f: impl FnOnce(&'a str) -> Result<T, Expected>,
     ) -> Option<T> {
-        self.parse_at(self.cols.index.get(column).copied(), f)
+        self.parse_at(self.cols.field(column), f)
     }
 
     fn parse_at<T>(
@@ -82,14 +101,8 @@ impl<'a> Cells<'a> {
     }
 
     /// A yes/no flag; a column the file lacks leaves it unknown.
-    fn flag(
-        &mut self,
-        demo: &mut Demographics,
-        flag: Flag,
-        column: &'static str,
-        blank_is_no: bool,
-    ) {
-        if !self.cols.index.contains_key(column) {
+    fn flag(&mut self, demo: &mut Demographics, flag: Flag, column: usize, blank_is_no: bool) {
+        if self.cols.field(column).is_none() {
             return;
         }
         if let Some(v) = self.parse(column, values::yes_no) {
@@ -99,8 +112,8 @@ impl<'a> Cells<'a> {
 
     /// The standard error a roster export gives as an error band: half its width.
     fn band(&mut self) -> Option<f32> {
-        let min = self.parse("Error Band Min", values::number).flatten();
-        let max = self.parse("Error Band Max", values::number).flatten();
+        let min = self.parse(col!("Error Band Min"), values::number).flatten();
+        let max = self.parse(col!("Error Band Max"), values::number).flatten();
         Some((max? - min?) / 2.0)
     }
 }
@@ -118,18 +131,26 @@ fn family_of(
     } else {
         sub_kind
     }
-    .trim()
-    .to_ascii_uppercase();
-    let focused = name.contains("FIAB") || name.to_ascii_lowercase().contains("focused");
-    let candidates: &[Kind] = match code.as_str() {
-        "SUM" | "SUMMATIVE" => &[Kind::Summative],
-        "ICA" => &[Kind::Ica, Kind::Interim],
-        "IAB" | "INTERIM" if focused => &[Kind::Fiab, Kind::Iab, Kind::Interim],
-        "IAB" | "INTERIM" => &[Kind::Iab, Kind::Interim],
-        _ => return Err(format!("AssessmentSubType SUM, ICA or IAB, found `{code}`")),
+    .trim();
+    let is = |s: &str| code.eq_ignore_ascii_case(s);
+    let focused = name.contains("FIAB")
+        || (name.as_bytes().windows(7)).any(|w| w.eq_ignore_ascii_case(b"focused"));
+    let candidates: &[Kind] = if is("SUM") || is("SUMMATIVE") {
+        &[Kind::Summative]
+    } else if is("ICA") {
+        &[Kind::Ica, Kind::Interim]
+    } else if (is("IAB") || is("INTERIM")) && focused {
+        &[Kind::Fiab, Kind::Iab, Kind::Interim]
+    } else if is("IAB") || is("INTERIM") {
+        &[Kind::Iab, Kind::Interim]
+    } else {
+        return Err(format!(
+            "AssessmentSubType SUM, ICA or IAB, found `{}`",
+            code.to_ascii_uppercase()
+        ));
     };
     candidates.iter().find_map(|&k| catalog.family_for(subject.trim(), k)).ok_or_else(|| {
-        format!("a Subject the catalog has for {code} (ELA, Math, CAAELA, CAAMATH, CAASCI, CAST, CSA, ELPAC, ALTELPAC), found `{}`", subject.trim())
+        format!("a Subject the catalog has for {} (ELA, Math, CAAELA, CAAMATH, CAASCI, CAST, CSA, ELPAC, ALTELPAC), found `{}`", code.to_ascii_uppercase(), subject.trim())
     })
 }
 
@@ -148,23 +169,23 @@ fn parse_row<'a>(
         (Some(""), Some(""))
     } else {
         (
-            c.parse("DistrictId", values::id),
-            c.parse("SchoolId", values::id),
+            c.parse(col!("DistrictId"), values::id),
+            c.parse(col!("SchoolId"), values::id),
         )
     };
-    let ssid = c.parse("StudentIdentifier", values::id);
-    if values::is_excel_mangled(c.raw("NcesId")) {
-        c.parse("NcesId", values::id);
+    let ssid = c.parse(col!("StudentIdentifier"), values::id);
+    if values::is_excel_mangled(c.raw(col!("NcesId"))) {
+        c.parse(col!("NcesId"), values::id);
     }
-    let submitted = c.parse("SubmitDateTime", values::datetime);
-    let school_year = c.parse("SchoolYear", values::school_year);
+    let submitted = c.parse(col!("SubmitDateTime"), values::datetime);
+    let school_year = c.parse(col!("SchoolYear"), values::school_year);
     let (subject, kind, sub_kind, name) = (
-        c.raw("Subject"),
-        c.raw("AssessmentType"),
-        c.raw("AssessmentSubType"),
-        c.raw("AssessmentName"),
+        c.raw(col!("Subject")),
+        c.raw(col!("AssessmentType")),
+        c.raw(col!("AssessmentSubType")),
+        c.raw(col!("AssessmentName")),
     );
-    let family = c.parse("Subject", |_| {
+    let family = c.parse(col!("Subject"), |_| {
         family_of(catalog, subject, kind, sub_kind, name)
     });
     let fam = family.map(|f| &catalog.families[f]);
@@ -172,28 +193,28 @@ fn parse_row<'a>(
     let claim_levels = fam
         .and_then(|f| f.claims.as_ref())
         .map_or(&[][..], |c| &c.levels[..]);
-    let grade = c.parse("GradeLevelWhenAssessed", values::grade);
+    let grade = c.parse(col!("GradeLevelWhenAssessed"), values::grade);
     let (completeness, condition) = if cols.roster {
-        c.parse("Status", values::status).unzip()
+        c.parse(col!("Status"), values::status).unzip()
     } else {
         (
-            c.parse("Completeness", values::completeness),
-            c.parse("AdministrationCondition", values::condition),
+            c.parse(col!("Completeness"), values::completeness),
+            c.parse(col!("AdministrationCondition"), values::condition),
         )
     };
-    let field = |name: &'static str| cols.index.get(name).copied();
+    let field = |at: usize| cols.field(at);
     let mut overall = c.score(
         [
-            field("ScaleScoreAchievementLevel"),
-            field("ScaleScore"),
-            field("ScaleScoreStandardError"),
+            field(col!("ScaleScoreAchievementLevel")),
+            field(col!("ScaleScore")),
+            field(col!("ScaleScoreStandardError")),
         ],
         levels,
     );
     if cols.roster {
         // An IAB's level is its Reporting Category; the SE is an error band.
         if overall.level.is_none() {
-            overall.level = c.level(field("Reporting Category"), levels);
+            overall.level = c.level(field(col!("Reporting Category")), levels);
         }
         overall.se = c.band();
     }
@@ -208,28 +229,28 @@ fn parse_row<'a>(
     });
     let mut demo = Demographics::default();
     // Race flags: the dictionary says "Yes, Blank (No)".
-    for (flag, col) in RACE_FLAGS {
-        c.flag(&mut demo, flag, col, true);
+    for ((flag, _), column) in RACE_FLAGS.into_iter().zip(RACE_COLUMNS) {
+        c.flag(&mut demo, flag, column, true);
     }
-    c.flag(&mut demo, Flag::Migrant, "MigrantStatus", false);
-    c.flag(&mut demo, Flag::Section504, "Section504Status", false);
-    c.flag(&mut demo, Flag::Iep, "IDEAIndicator", false);
-    c.flag(&mut demo, Flag::Lep, "LEPStatus", false);
+    c.flag(&mut demo, Flag::Migrant, col!("MigrantStatus"), false);
+    c.flag(&mut demo, Flag::Section504, col!("Section504Status"), false);
+    c.flag(&mut demo, Flag::Iep, col!("IDEAIndicator"), false);
+    c.flag(&mut demo, Flag::Lep, col!("LEPStatus"), false);
     c.flag(
         &mut demo,
         Flag::Military,
-        "MilitaryConnectedStudentIndicator",
+        col!("MilitaryConnectedStudentIndicator"),
         false,
     );
     demo.sex = c
-        .parse("Sex", |s| {
+        .parse(col!("Sex"), |s| {
             values::opt(s)
                 .map(|t| Sex::parse(t).ok_or(format!("F, M, X or blank, found `{t}`")))
                 .transpose()
         })
         .flatten();
     demo.elas = c
-        .parse("EnglishLanguageAcquisitionStatus", |s| {
+        .parse(col!("EnglishLanguageAcquisitionStatus"), |s| {
             values::opt(s)
                 .map(|t| {
                     Elas::parse(t).ok_or(format!(
@@ -240,7 +261,10 @@ fn parse_row<'a>(
         })
         .flatten();
     demo.elas_start = c
-        .parse("EnglishLanguageAcquisitionStatusStartDate", values::date)
+        .parse(
+            col!("EnglishLanguageAcquisitionStatusStartDate"),
+            values::date,
+        )
         .flatten();
     if !c.errors.is_empty() {
         return Err(c.errors);
@@ -272,16 +296,16 @@ fn parse_row<'a>(
     };
     Ok(Record {
         district_id,
-        district_name: c.raw("DistrictName").trim(),
-        nces: c.raw("NcesId").trim(),
+        district_name: c.raw(col!("DistrictName")).trim(),
+        nces: c.raw(col!("NcesId")).trim(),
         school_id,
-        school_name: c.raw("SchoolName").trim(),
+        school_name: c.raw(col!("SchoolName")).trim(),
         ssid,
-        first: c.raw("FirstName").trim(),
-        last: c.raw("LastOrSurname").trim(),
+        first: c.raw(col!("FirstName")).trim(),
+        last: c.raw(col!("LastOrSurname")).trim(),
         submitted,
         school_year,
-        session: c.raw("TestSessionId").trim(),
+        session: c.raw(col!("TestSessionId")).trim(),
         family,
         assessment_name: name.trim().into(),
         assessment_grade: None,
@@ -292,9 +316,9 @@ fn parse_row<'a>(
         alts,
         claims,
         demographics: demo,
-        language: c.raw("LanguageCode").trim(),
-        language_alt: c.raw("LanguageAltCode").trim(),
-        accommodations: c.raw("AssignedAccommodationList").trim().into(),
+        language: c.raw(col!("LanguageCode")).trim(),
+        language_alt: c.raw(col!("LanguageAltCode")).trim(),
+        accommodations: c.raw(col!("AssignedAccommodationList")).trim().into(),
         official: None,
     })
 }
@@ -546,5 +570,43 @@ fn keep_raw_cells(
             .map(|(i, f, known)| (i, known.unwrap_or_else(|| data.strings.intern(&record[f]))))
             .collect();
         data.exams[e].raw = raw;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_family_comes_from_the_sub_type_in_any_case_and_the_name() {
+        let catalog = Catalog::load(None).unwrap();
+        let kind = |subject: &str, kind: &str, sub: &str, name: &str| {
+            family_of(&catalog, subject, kind, sub, name).map(|f| catalog.families[f].kind)
+        };
+        assert_eq!(kind("ELA", "Summative", "", "x"), Ok(Kind::Summative));
+        assert_eq!(kind("ELA", "Interim", " sum ", "x"), Ok(Kind::Summative));
+        assert_eq!(kind("Math", "", "ica", "x"), Ok(Kind::Ica));
+        assert_eq!(
+            kind("Math", "Interim", "IAB", "Grade 5 Fractions"),
+            Ok(Kind::Iab)
+        );
+        assert_eq!(
+            kind("Math", "interim", "", "Grade 5 Fractions"),
+            Ok(Kind::Iab)
+        );
+        for name in ["Grade 5 FIAB", "Grade 5 - FOCUSED Block", "focused Read"] {
+            assert_eq!(
+                kind("ELA", "Interim", "Iab", name),
+                Ok(Kind::Fiab),
+                "{name}"
+            );
+        }
+        let wrong = kind("ELA", "Interim", "iabx", "x").unwrap_err();
+        assert!(wrong.ends_with("found `IABX`"), "{wrong}");
+        let subject = kind("Art", "Interim", "ica", "x").unwrap_err();
+        assert!(
+            subject.starts_with("a Subject the catalog has for ICA ("),
+            "{subject}"
+        );
     }
 }

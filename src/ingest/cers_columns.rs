@@ -79,6 +79,44 @@ pub const COLUMNS_64_EXTRA: &[&str] = &[
     "MilitaryConnectedStudentIndicator",
 ];
 
+/// Every column a reader looks up by name: the 59-column layout's, the five
+/// the 64-column layout adds, then the Student Roster exports' own.
+const KNOWN: [&[&str]; 3] = [COLUMNS_59, COLUMNS_64_EXTRA, ROSTER_COLUMNS];
+
+/// The place of column `name` among the [`KNOWN`] ones, for
+/// [`Columns::field`]; meant to be found when compiling, where a name that
+/// is not a known column fails the build.
+pub const fn known(name: &str) -> usize {
+    let mut at = 0;
+    let mut list = 0;
+    while list < KNOWN.len() {
+        let mut i = 0;
+        while i < KNOWN[list].len() {
+            if same_bytes(KNOWN[list][i].as_bytes(), name.as_bytes()) {
+                return at;
+            }
+            i += 1;
+            at += 1;
+        }
+        list += 1;
+    }
+    panic!("not a known CERS export column")
+}
+
+const fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// The 64-column layout, in CERS's order.
 pub fn columns_64() -> Vec<&'static str> {
     let mut cols = COLUMNS_59.to_vec();
@@ -228,6 +266,9 @@ pub struct Columns {
     /// The header as the file gives it, for messages.
     pub header: Vec<String>,
     pub index: HashMap<&'static str, usize>,
+    /// The field of each [`KNOWN`] column in this file, by its place (see
+    /// [`known`]), so that rows find their cells without a look-up by name.
+    fields: Vec<Option<usize>>,
     /// For each column of the 64-column layout, its field in this file.
     pub layout: Vec<Option<usize>>,
     /// Claim and composite columns: one set for every subject in a
@@ -338,13 +379,23 @@ impl Columns {
         } else {
             columns_64().iter().map(|c| index.get(c).copied()).collect()
         };
+        let fields = (KNOWN.iter().flat_map(|list| list.iter()))
+            .map(|c| index.get(c).copied())
+            .collect();
         Some(Columns {
             header: header.to_vec(),
+            fields,
             index,
             layout,
             scores,
             roster,
         })
+    }
+
+    /// The field of the known column at place `at` (see [`known`]), when
+    /// the file has it.
+    pub fn field(&self, at: usize) -> Option<usize> {
+        self.fields[at]
     }
 
     /// Bit i set when column i of the 64-column layout is in this file.
