@@ -979,15 +979,48 @@ mod tests {
         assert_eq!(shown(0.0, 0.0, 0.0), [0.0, -1.0]);
     }
 
-    #[test]
-    fn marginal_cells_count_each_exam_overall_and_once_per_dimension() {
+    /// One family of the test deployment: its shape, its exams, and their
+    /// marginal cells as [`Comparisons::tally`] counts them.
+    struct Counts<'a> {
+        dep: &'a Deployment,
+        comparisons: &'a Comparisons,
+        family: &'a Family,
+        shape: Shape,
+        exams: &'a [usize],
+        tallied: BTreeMap<Key, Tally>,
+    }
+
+    /// Calls `check` with the counts of each family of the test deployment.
+    fn each_family(mut check: impl FnMut(Counts)) {
         let dep = crate::testing::deployment();
         let comparisons = Comparisons::new(&dep);
-        let mut checked = 0;
         for (f, family) in dep.catalog.families.iter().enumerate() {
             let shape = Shape::of(&dep, family);
             let exams = comparisons.exams(&dep, f);
             let tallied = comparisons.tally(&dep, &shape, exams.iter().copied(), Split::Marginal);
+            check(Counts {
+                dep: &dep,
+                comparisons: &comparisons,
+                family,
+                shape,
+                exams,
+                tallied,
+            });
+        }
+    }
+
+    #[test]
+    fn marginal_cells_count_each_exam_overall_and_once_per_dimension() {
+        let mut checked = 0;
+        each_family(|c| {
+            let Counts {
+                dep,
+                comparisons,
+                family,
+                shape,
+                exams,
+                tallied,
+            } = c;
             let mut each: BTreeMap<Key, Tally> = BTreeMap::new();
             for &e in exams {
                 let (x, c) = (&dep.data.exams[e], &comparisons.counted[e]);
@@ -1030,39 +1063,33 @@ mod tests {
             let claimed = count(&|x| x.claim_levels.iter().any(Option::is_some));
             let claim_counts = overall(&|t| t.claims.iter().sum());
             assert_eq!(claim_counts > 0, !shape.claims.is_empty() && claimed > 0);
-        }
+        });
         assert!(checked >= 30, "{checked} cells");
     }
 
     #[test]
     fn marginal_cells_summed_from_school_rows_equal_those_counted() {
-        let dep = crate::testing::deployment();
-        let comparisons = Comparisons::new(&dep);
         let mut checked = 0;
-        for (f, family) in dep.catalog.families.iter().enumerate() {
-            let shape = Shape::of(&dep, family);
-            let exams = comparisons.exams(&dep, f);
-            let counted = comparisons.tally(&dep, &shape, exams.iter().copied(), Split::Marginal);
+        each_family(|c| {
             let mut by_school: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
-            for &e in exams {
+            for &e in c.exams {
                 by_school
-                    .entry(comparisons.school_of[e])
+                    .entry(c.comparisons.school_of[e])
                     .or_default()
                     .push(e);
             }
             for split in [Split::Fine, Split::Marginal] {
                 let rows: Vec<BTreeMap<Key, Tally>> = (by_school.values())
-                    .map(|x| comparisons.tally(&dep, &shape, x.iter().copied(), split))
+                    .map(|x| {
+                        c.comparisons
+                            .tally(c.dep, &c.shape, x.iter().copied(), split)
+                    })
                     .collect();
-                assert_eq!(
-                    marginal_of(&shape, &rows, split),
-                    counted,
-                    "{}",
-                    family.name
-                );
+                let summed = marginal_of(&c.shape, &rows, split);
+                assert_eq!(summed, c.tallied, "{}", c.family.name);
             }
-            checked += counted.len() * usize::from(by_school.len() > 1);
-        }
+            checked += c.tallied.len() * usize::from(by_school.len() > 1);
+        });
         assert!(checked >= 20, "{checked} cells of several schools");
     }
 }
