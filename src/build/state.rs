@@ -437,25 +437,27 @@ fn hash_inputs(
 /// True when every sealed file `state` lists is still in `out`. The folder
 /// is listed once rather than each file looked up: at LEA scale that is
 /// millions of inodes, which a rebuild with no change would read from disk.
+/// The names are held in one table of fixed-size names, each found by one
+/// hash look-up, rather than by a binary search that read a separately
+/// allocated name at every step.
 pub fn intact(state: &State, out: &Path) -> bool {
     use rayon::prelude::*;
+    /// A stored file's name: 32 hex digits and `.age`.
+    type Name = [u8; 36];
     let Ok(names) = seal::unhex(&state.names) else {
         return false;
     };
     let Ok(listing) = std::fs::read_dir(out.join(crate::layout::STORED)) else {
         return state.pages.is_empty();
     };
-    let mut files: Vec<std::ffi::OsString> = listing
+    let files: rustc_hash::FxHashSet<Name> = listing
         .filter_map(|e| e.ok())
         .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-        .map(|e| e.file_name())
+        .filter_map(|e| Name::try_from(e.file_name().as_encoded_bytes()).ok())
         .collect();
-    files.par_sort_unstable();
     state.pages.par_iter().all(|(path, ..)| {
         let name = crate::layout::stored_name(&names, path);
-        files
-            .binary_search_by(|f| f.as_os_str().cmp(name.as_ref()))
-            .is_ok()
+        Name::try_from(name.as_bytes()).is_ok_and(|n| files.contains(&n))
     })
 }
 
