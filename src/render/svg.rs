@@ -92,6 +92,10 @@ pub fn distribution(percents: &[f64], levels: &[String]) -> String {
     out
 }
 
+/// Room right of a line chart's last point: half of its longest x label
+/// (about 15 characters of 12px text) and a margin.
+const RIGHT: f64 = 56.0;
+
 /// A line chart of named series over the same x labels; `None` values are gaps.
 pub fn lines(x_labels: &[String], series: &[(String, Vec<Option<f64>>)], label: &str) -> String {
     let (w, h, left, bottom) = (520.0f64, 200.0f64, 56.0f64, 28.0f64);
@@ -103,7 +107,9 @@ pub fn lines(x_labels: &[String], series: &[(String, Vec<Option<f64>>)], label: 
     let pad = ((hi - lo) * 0.15).max(10.0);
     let (lo, hi) = (lo - pad, hi + pad);
     let steps = x_labels.len().max(2) - 1;
-    let x = |i: usize| left + 20.0 + (w - left - 40.0) * i as f64 / steps as f64;
+    // The last point sits far enough from the right edge for a label as
+    // long as "Gr 12 · 2025–26", centred under it, to show whole.
+    let x = |i: usize| left + 20.0 + (w - left - 20.0 - RIGHT) * i as f64 / steps as f64;
     let y = |v: f64| 10.0 + (h - bottom - 10.0) * (1.0 - (v - lo) / (hi - lo));
     let mut out = format!(
         r#"<svg class="lines" viewBox="0 0 {w} {h}" role="img" aria-label="{}">"#,
@@ -170,6 +176,19 @@ mod tests {
         assert!(svg.contains(r#"x="420" y="18" width="60""#), "{svg}");
         assert!(svg.contains(">2500</text>"));
         assert!(svg.contains("score 2750 ± 50"));
+    }
+
+    #[test]
+    fn the_last_x_label_fits_in_the_chart() {
+        let labels: Vec<String> = ["Gr 10 · 2023–24", "Gr 11 · 2024–25", "Gr 12 · 2025–26"]
+            .map(String::from)
+            .to_vec();
+        let svg = lines(&labels, &[("all".into(), vec![Some(1.0); 3])], "chart");
+        let last = svg.rsplit(r#"<text class="x" x=""#).next().unwrap();
+        let x: f64 = last.split('"').next().unwrap().parse().unwrap();
+        // Centred, at about 6.5 units a character of 12px text.
+        let half = labels[2].chars().count() as f64 * 6.5 / 2.0;
+        assert!(x + half <= 520.0, "the label ends at {}", x + half);
     }
 
     #[test]
