@@ -139,9 +139,7 @@ impl Tally {
             }
         }
     }
-}
 
-impl Tally {
     /// Adds the results `o` counts to these.
     fn merge(&mut self, o: &Tally) {
         self.n += o.n;

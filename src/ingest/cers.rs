@@ -135,13 +135,14 @@ fn family_of(
     let is = |s: &str| code.eq_ignore_ascii_case(s);
     let focused = name.contains("FIAB")
         || (name.as_bytes().windows(7)).any(|w| w.eq_ignore_ascii_case(b"focused"));
+    let interim = is("IAB") || is("INTERIM");
     let candidates: &[Kind] = if is("SUM") || is("SUMMATIVE") {
         &[Kind::Summative]
     } else if is("ICA") {
         &[Kind::Ica, Kind::Interim]
-    } else if (is("IAB") || is("INTERIM")) && focused {
+    } else if interim && focused {
         &[Kind::Fiab, Kind::Iab, Kind::Interim]
-    } else if is("IAB") || is("INTERIM") {
+    } else if interim {
         &[Kind::Iab, Kind::Interim]
     } else {
         return Err(format!(
