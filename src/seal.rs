@@ -15,16 +15,54 @@ use std::io::{Read, Write};
 /// running typage refuse factors above 20.
 pub const WORK_FACTOR: u8 = 18;
 
-/// The deflate level of sealed pages, of the build state and of kept TRT
-/// parses. With zlib-rs, level 2 compresses the sandbox's pages to 18% at
+/// The deflate level of sealed pages and of kept TRT parses. With zlib-rs, level 2 compresses the sandbox's pages to 18% at
 /// the speed at which miniz_oxide's fastest level reached 22%.
 pub const LEVEL: flate2::Compression = flate2::Compression::new(2);
 
 thread_local! {
-    /// Each thread's compressor, reset for every page: a new one costs more
-    /// to set up than a small page costs to compress.
+    /// Each thread's compressor and decompressor, reset for every stream: a
+    /// new one costs more to set up than a small page costs to (de)compress.
     static DEFLATE: std::cell::RefCell<flate2::Compress> =
         std::cell::RefCell::new(flate2::Compress::new(LEVEL, true));
+    static INFLATE: std::cell::RefCell<flate2::Decompress> =
+        std::cell::RefCell::new(flate2::Decompress::new(true));
+}
+
+/// Appends the zlib stream (RFC 1950) of `data` to `out`.
+pub fn deflate_into(data: &[u8], out: &mut Vec<u8>) -> Result<()> {
+    DEFLATE.with_borrow_mut(|z| -> Result<()> {
+        z.reset();
+        loop {
+            let done = z.total_in() as usize;
+            let status = z.compress_vec(&data[done..], out, flate2::FlushCompress::Finish)?;
+            if status == flate2::Status::StreamEnd {
+                return Ok(());
+            }
+            out.reserve(out.capacity().max(64));
+        }
+    })
+}
+
+/// What the zlib stream `stream` holds; `None` when it is not one whole.
+pub fn inflate(stream: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(stream.len() * 2 + 64);
+    INFLATE.with_borrow_mut(|z| {
+        z.reset(true);
+        loop {
+            let done = z.total_in() as usize;
+            let status = z
+                .decompress_vec(&stream[done..], &mut out, flate2::FlushDecompress::Finish)
+                .ok()?;
+            if status == flate2::Status::StreamEnd {
+                return Some(out);
+            }
+            // Room left and nothing taken: the stream stops short.
+            if z.total_in() as usize == done && out.len() < out.capacity() {
+                return None;
+            }
+            out.reserve(out.capacity());
+        }
+    })
 }
 
 /// A page as it is sealed: its zlib stream's length (4 bytes, big-endian),
@@ -34,17 +72,7 @@ thread_local! {
 pub fn pack(page: &[u8]) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(64 + page.len() / 4);
     out.extend([0u8; 4]);
-    DEFLATE.with_borrow_mut(|z| -> Result<()> {
-        z.reset();
-        loop {
-            let done = z.total_in() as usize;
-            let status = z.compress_vec(&page[done..], &mut out, flate2::FlushCompress::Finish)?;
-            if status == flate2::Status::StreamEnd {
-                return Ok(());
-            }
-            out.reserve(out.capacity());
-        }
-    })?;
+    deflate_into(page, &mut out)?;
     framed(out)
 }
 
@@ -94,11 +122,7 @@ pub fn unpack(packed: &[u8]) -> Result<Vec<u8>> {
     let stream = packed
         .get(4..4 + len)
         .context("a sealed page shorter than its stated length")?;
-    let mut out = Vec::new();
-    flate2::read::ZlibDecoder::new(stream)
-        .read_to_end(&mut out)
-        .context("a sealed page that is not a zlib stream")?;
-    Ok(out)
+    inflate(stream).context("a sealed page that is not a zlib stream")
 }
 
 /// The Padmé padded length of `len` bytes (Nikitin et al., "Reducing
@@ -149,13 +173,14 @@ pub fn opening<R: std::io::BufRead>(
         .ok()
 }
 
-/// Writes to `out` what `fill` writes, gzip-compressed and encrypted to
-/// every one of `recipients`, as it is written: for what is too large to
-/// hold whole, like the build state. `fill` runs on a thread of its own,
-/// so that making the content and compressing it take two cores.
+/// Writes to `out` what `fill` writes, in a gzip stream at `level` and
+/// encrypted to every one of `recipients`, as it is written: for what is
+/// too large to hold whole, like the build state. `fill` runs on a thread
+/// of its own, so that making the content and sealing it take two cores.
 pub fn to_recipients_compressed(
     out: &mut dyn Write,
     recipients: &[x25519::Recipient],
+    level: flate2::Compression,
     fill: impl FnOnce(&mut dyn Write) -> Result<()> + Send,
 ) -> Result<()> {
     let (blocks, received) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
@@ -169,7 +194,7 @@ pub fn to_recipients_compressed(
         });
         let sealed = (|| -> Result<()> {
             let mut sealed = sealing(std::io::BufWriter::new(out), recipients)?;
-            let mut gz = flate2::write::GzEncoder::new(&mut sealed, LEVEL);
+            let mut gz = flate2::write::GzEncoder::new(&mut sealed, level);
             for block in received.iter() {
                 gz.write_all(&block)?;
             }
@@ -358,7 +383,7 @@ mod tests {
             .flat_map(|i| (i % 251).to_le_bytes())
             .collect();
         let mut sealed = Vec::new();
-        to_recipients_compressed(&mut sealed, &[id.to_public()], |w| {
+        to_recipients_compressed(&mut sealed, &[id.to_public()], LEVEL, |w| {
             // Many small writes, as a serializer makes them.
             for chunk in content.chunks(7) {
                 w.write_all(chunk)?;
@@ -372,7 +397,7 @@ mod tests {
             "what was written opens whole"
         );
         // The content fails halfway: its error is the one told.
-        let failed = to_recipients_compressed(&mut Vec::new(), &[id.to_public()], |w| {
+        let failed = to_recipients_compressed(&mut Vec::new(), &[id.to_public()], LEVEL, |w| {
             w.write_all(&content)?;
             Err(anyhow!("the state would not serialise"))
         });
@@ -390,7 +415,7 @@ mod tests {
                 Ok(())
             }
         }
-        let failed = to_recipients_compressed(&mut Full, &[id.to_public()], |w| {
+        let failed = to_recipients_compressed(&mut Full, &[id.to_public()], LEVEL, |w| {
             for _ in 0..100 {
                 w.write_all(&content)?;
             }
@@ -432,6 +457,12 @@ mod tests {
         assert_eq!(unpack(&packed).unwrap(), page.as_bytes());
         assert!(unpack(&packed[..3]).is_err());
         assert!(unpack(&[0, 0, 0, 9, 1, 2]).is_err());
+        // A stream cut short inflates to nothing, and the thread's
+        // decompressor then inflates a whole one (here 10 times its size).
+        let len = u32::from_be_bytes(packed[..4].try_into().unwrap()) as usize;
+        let stream = &packed[4..4 + len];
+        assert_eq!(inflate(&stream[..len - 6]), None);
+        assert_eq!(inflate(stream).unwrap(), page.as_bytes());
         // The thread's compressor is reset between pages, and a page that
         // does not compress outgrows the first guess at its size.
         let noise = random_bytes(300_000).unwrap();

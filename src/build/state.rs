@@ -225,11 +225,14 @@ impl Store {
     }
 
     /// Keeps `state`, sealed to the build identity, serialising it straight
-    /// into the sealed file.
+    /// into the sealed file. It is stored uncompressed in its gzip stream:
+    /// its keyed hashes and opaque names hardly compress, and compressing
+    /// them took most of the time a rebuild spent saving it.
     pub fn save(&self, state: &State) -> Result<()> {
         let recipient = self.identity()?.to_public();
+        let stored = flate2::Compression::none();
         write_atomic_with(&self.path(), |file| {
-            seal::to_recipients_compressed(file, &[recipient], |w| {
+            seal::to_recipients_compressed(file, &[recipient], stored, |w| {
                 w.write_all(MAGIC)?;
                 postcard::to_io(state, w)?;
                 Ok(())

@@ -238,18 +238,14 @@ fn opened(reopen: &Reopen) -> Option<Box<dyn Read + Send>> {
 /// The deflated encoding of `parsed`, to keep; `None` when it is not kept.
 pub fn blob(parsed: &trt::Parsed) -> Option<Vec<u8>> {
     let encoded = parsed.encode()?;
-    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), crate::seal::LEVEL);
-    z.write_all(&encoded).ok()?;
-    z.finish().ok()
+    let mut blob = Vec::with_capacity(encoded.len() / 2 + 64);
+    crate::seal::deflate_into(&encoded, &mut blob).ok()?;
+    Some(blob)
 }
 
 /// The report a [`blob`] holds.
 pub fn unblob(blob: &[u8]) -> Option<trt::Parsed> {
-    let mut encoded = Vec::new();
-    flate2::read::ZlibDecoder::new(blob)
-        .read_to_end(&mut encoded)
-        .ok()?;
-    trt::Parsed::decode(&encoded)
+    trt::Parsed::decode(&crate::seal::inflate(blob)?)
 }
 
 fn write_entry(w: &mut dyn Write, path: &Path, stamp: Stamp, blob: &[u8]) -> std::io::Result<()> {
