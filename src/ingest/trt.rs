@@ -18,7 +18,6 @@ use crate::model::{
 use chrono::NaiveDate;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
-use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -42,21 +41,32 @@ const ALIASES: &[&[&str]] = &[
     ],
 ];
 
-/// Examinee attributes and relationships by name, FINAL preferred over INITIAL.
+/// Examinee attributes and relationships by name, FINAL preferred over
+/// INITIAL. A few dozen, so kept in a list and found by a scan rather than
+/// hashed: a kept report then decodes without building a table. Encoded
+/// as a map of name to (final, value) was, so kept reports still decode.
 #[derive(Default, Serialize, Deserialize)]
 struct Contexted {
-    values: HashMap<String, (bool, String)>,
+    values: Vec<(String, (bool, String))>,
 }
 
 impl Contexted {
     fn add(&mut self, name: String, value: String, context: &str) {
         let is_final = context.eq_ignore_ascii_case("FINAL");
-        match self.values.get(&name) {
-            Some((true, _)) if !is_final => {}
-            _ => {
-                self.values.insert(name, (is_final, value));
-            }
+        match self.values.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, (true, _))) if !is_final => {}
+            Some((_, held)) => *held = (is_final, value),
+            None => self.values.push((name, (is_final, value))),
         }
+    }
+
+    /// The value held under `name`, when not blank.
+    fn value(&self, name: &str) -> Option<&str> {
+        self.values
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, (_, v))| v.as_str())
+            .filter(|v| !v.is_empty())
     }
 
     /// The value under `name` or any of its aliases.
@@ -66,15 +76,7 @@ impl Contexted {
             .find(|a| a.contains(&name))
             .copied()
             .unwrap_or(std::slice::from_ref(&name));
-        names
-            .iter()
-            .find_map(|n| {
-                self.values
-                    .get(*n)
-                    .map(|(_, v)| v.as_str())
-                    .filter(|v| !v.is_empty())
-            })
-            .unwrap_or("")
+        names.iter().find_map(|n| self.value(n)).unwrap_or("")
     }
 }
 
@@ -246,17 +248,17 @@ fn line_of(text: &str, offset: u64) -> (u64, u64) {
 /// Loads one parsed TRT document into `data`. Returns the number of exams added.
 pub fn load(
     path: &Path,
-    parsed: Parsed,
+    parsed: &Parsed,
     catalog: &Catalog,
     data: &mut Dataset,
     schools: &mut Schools,
     diags: &mut Diagnostics,
 ) -> usize {
-    let report = match parsed.0 {
+    let report = match &parsed.0 {
         Ok(r) => r,
         Err((line, col, msg)) => {
             diags.error(
-                Location::at(path, line, col),
+                Location::at(path, *line, *col),
                 format!("not well-formed TRT XML: {msg}"),
             );
             return 0;
@@ -274,7 +276,7 @@ pub fn load(
         );
         return 0;
     }
-    let Opportunity { row, birth_date } = match to_record(&report, catalog, &at, diags) {
+    let Opportunity { row, birth_date } = match to_record(report, catalog, &at, diags) {
         Ok(parts) => parts,
         Err(msg) => {
             diags.error(at, msg);
@@ -294,7 +296,7 @@ pub fn load(
         data.students[data.exams[exam].student as usize].birth_date = Some(b);
     }
     let strings = &mut data.strings;
-    let (targets, mut traits) = targets_and_traits(&report, strings);
+    let (targets, mut traits) = targets_and_traits(report, strings);
     if traits.is_empty() {
         traits = item_traits(&report.items, strings);
     }
@@ -722,4 +724,31 @@ fn demographics(ex: &Contexted) -> Demographics {
     d.sex = Sex::parse(ex.get("Sex"));
     d.elas = Elas::parse(ex.get("EnglishLanguageAcquisitionStatus"));
     d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn final_wins_and_reports_kept_as_a_name_map_still_decode() {
+        let mut ex = Contexted::default();
+        ex.add("Sex".into(), "F".into(), "FINAL");
+        ex.add("Sex".into(), "M".into(), "INITIAL");
+        ex.add("SSID".into(), "".into(), "FINAL");
+        ex.add("StudentIdentifier".into(), "4000000001".into(), "INITIAL");
+        assert_eq!(ex.get("Sex"), "F");
+        assert_eq!(ex.get("StudentIdentifier"), "4000000001");
+        // Caches written when the list was a hash map hold a map of name to
+        // (final, value); they decode to the same list.
+        let map: std::collections::BTreeMap<&str, (bool, &str)> =
+            [("Gender", (true, "X")), ("SSID", (false, "7"))].into();
+        let bytes = postcard::to_allocvec(&map).unwrap();
+        let decoded: Contexted = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(
+            (decoded.get("Sex"), decoded.get("StudentIdentifier")),
+            ("X", "7")
+        );
+        assert_eq!(postcard::to_allocvec(&decoded).unwrap(), bytes);
+    }
 }
