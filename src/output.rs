@@ -39,13 +39,6 @@ pub struct Part<'a> {
 }
 
 impl Page {
-    /// This page with the bytes `fill` writes.
-    pub fn gathered(self, fill: Fill) -> Result<Page> {
-        let mut bytes = Vec::new();
-        fill(&mut bytes)?;
-        Ok(Page { bytes, ..self })
-    }
-
     /// A page anyone may read.
     pub fn public(path: impl Into<String>, bytes: Vec<u8>) -> Page {
         Page {
@@ -65,11 +58,12 @@ pub trait Output: Sync {
     /// Takes one rendered page.
     fn page(&self, page: Page) -> Result<()>;
 
-    /// Takes a page too large to hold whole (a district's export), written
-    /// by `fill` as it is rendered; `page.bytes` is empty. By default the
-    /// page is gathered and taken as any other.
-    fn stream(&self, page: Page, fill: Fill) -> Result<()> {
-        self.page(page.gathered(fill)?)
+    /// Takes pages too large to hold whole (a district's export) that hold
+    /// the same bytes, each at its own path for its own readers, written
+    /// once by `fill` as they are rendered; each `page.bytes` is empty. By
+    /// default the bytes are gathered and each page taken as any other.
+    fn stream(&self, pages: Vec<Page>, fill: Fill) -> Result<()> {
+        gathered(self, pages, fill)
     }
 
     /// True when the output already holds every page of `part` as the
@@ -86,6 +80,19 @@ pub trait Output: Sync {
     fn keeps(&self) -> bool {
         false
     }
+}
+
+/// Gives `out` each of `pages` with the bytes `fill` writes, written once.
+pub fn gathered(out: &(impl Output + ?Sized), pages: Vec<Page>, fill: Fill) -> Result<()> {
+    let mut bytes = Vec::new();
+    fill(&mut bytes)?;
+    for page in pages {
+        out.page(Page {
+            bytes: bytes.clone(),
+            ..page
+        })?;
+    }
+    Ok(())
 }
 
 impl<F: Fn(Page) -> Result<()> + Sync> Output for F {
@@ -192,9 +199,21 @@ impl Output for Plain<'_> {
         self.tally.write(self.dir, &page.path, &page.bytes)
     }
 
-    fn stream(&self, page: Page, fill: Fill) -> Result<()> {
-        self.tally.page(&page.path);
-        self.tally.write_with(self.dir, &page.path, fill)
+    fn stream(&self, pages: Vec<Page>, fill: Fill) -> Result<()> {
+        let Some((first, rest)) = pages.split_first() else {
+            return Ok(());
+        };
+        self.tally.page(&first.path);
+        self.tally.write_with(self.dir, &first.path, fill)?;
+        let written = self.dir.join(&first.path);
+        let len = std::fs::metadata(&written)
+            .with_context(|| format!("cannot read {}", written.display()))?
+            .len();
+        for page in rest {
+            self.tally.page(&page.path);
+            self.tally.link(&written, self.dir, &page.path, len)?;
+        }
+        Ok(())
     }
 }
 

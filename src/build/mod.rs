@@ -584,20 +584,29 @@ impl Output for Sealed<'_> {
         self.seal(&page)
     }
 
-    fn stream(&self, page: Page, fill: output::Fill) -> Result<()> {
-        if page.readers.is_empty() {
-            return self.page(page.gathered(fill)?);
+    fn stream(&self, pages: Vec<Page>, fill: output::Fill) -> Result<()> {
+        if pages.iter().any(|p| p.readers.is_empty()) {
+            return output::gathered(self, pages, fill);
         }
-        self.tally.page(&page.path);
-        self.progress.inc(1);
-        let to = self.sorted_recipients(&page.readers);
+        let hashers = pages
+            .iter()
+            .map(|p| {
+                state::PageHasher::new(&self.keys.content, &self.sorted_recipients(&p.readers))
+            })
+            .collect();
         let mut written = Hashed {
-            hasher: state::PageHasher::new(&self.keys.content, &to),
+            hashers,
             packing: seal::Packing::default(),
         };
         fill(&mut written)?;
-        let hash = written.hasher.finish();
-        self.store(&page, hash, || written.packing.finish())
+        let packed = written.packing.finish()?;
+        // One payload, sealed to each page's readers apart.
+        for (page, hasher) in pages.iter().zip(written.hashers) {
+            self.tally.page(&page.path);
+            self.progress.inc(1);
+            self.store(page, hasher.finish(), || Ok(packed.clone()))?;
+        }
+        Ok(())
     }
 
     fn keeps(&self) -> bool {
@@ -631,16 +640,19 @@ impl Output for Sealed<'_> {
     }
 }
 
-/// A streamed page's bytes, hashed and packed as they are written.
+/// Streamed pages' bytes, packed once as they are written and hashed for
+/// each page (a page's hash covers its readers).
 struct Hashed {
-    hasher: state::PageHasher,
+    hashers: Vec<state::PageHasher>,
     packing: seal::Packing,
 }
 
 impl std::io::Write for Hashed {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.packing.write(buf)?;
-        self.hasher.update(&buf[..n]);
+        for hasher in &mut self.hashers {
+            hasher.update(&buf[..n]);
+        }
         Ok(n)
     }
 

@@ -68,10 +68,12 @@ pub fn render(
         fp.warm();
     }
     let cx = (&prepared, &fp);
+    let exports: Vec<Exports> = plan.bundles.par_iter().map(|b| exports(dep, b)).collect();
     plan.bundles
         .par_iter()
         .enumerate()
-        .try_for_each(|(i, b)| bundle_pages(dep, i, b, map, cx, site, &r, out))?;
+        .try_for_each(|(i, b)| bundle_pages(dep, (i, b, &exports[i]), map, cx, site, &r, out))?;
+    export_pages(dep, plan, &exports, &fp, out)?;
     map.reports.par_iter().try_for_each(|s| {
         let part = Part {
             key: paths::report(&s.id),
@@ -129,12 +131,12 @@ pub fn bundle_note(dep: &Deployment, b: &Bundle) -> String {
     }
 }
 
-/// Every page of bundle `i`.
+/// Every page of bundle `i`, `b`, but its District/School Exports
+/// (`exports`, which its home page links to; see [`export_pages`]).
 #[allow(clippy::too_many_arguments)]
 fn bundle_pages(
     dep: &Deployment,
-    i: usize,
-    b: &Bundle,
+    (i, b, exports): (usize, &Bundle, &Exports),
     map: &SiteMap,
     (prepared, fp): (&Prepared, &Fingerprints),
     site: &SiteInfo,
@@ -164,7 +166,6 @@ fn bundle_pages(
     } else {
         Vec::new()
     };
-    let exports = exports(dep, b);
     let (rules, elpac) = &prepared.dashboard;
     let preview = if b.kind != Kind::Teacher {
         dashboard::page(dep, b, rules, elpac, base(), r)?
@@ -176,7 +177,7 @@ fn bundle_pages(
         (i, b),
         map,
         &families,
-        &exports,
+        exports,
         preview.is_some(),
         base(),
         r,
@@ -199,7 +200,7 @@ fn bundle_pages(
             part: Some(part.key.clone()),
             ..page(path, Vec::new())
         };
-        out.stream(page, render)
+        out.stream(vec![page], render)
     };
     // The parts of a bundle render in parallel too, so that the largest
     // bundle (a district's) does not finish the build on one core.
@@ -212,11 +213,6 @@ fn bundle_pages(
                 Ok(w.write_all(&html)?)
             },
         )
-    })?;
-    exports.par_iter().try_for_each(|(year, exams)| {
-        own_part(paths::export(*year), &|| fp.export(b, *year, exams), &|w| {
-            export::write(dep, exams, w)
-        })
     })?;
     map.units[i]
         .par_iter()
@@ -252,10 +248,12 @@ fn bundle_pages(
         })
 }
 
-/// An administrator bundle's exams by school year, for the District/School
-/// Export (none for other bundles).
-fn exports(dep: &Deployment, b: &Bundle) -> BTreeMap<u16, Vec<usize>> {
-    let mut years: BTreeMap<u16, Vec<usize>> = BTreeMap::new();
+/// A bundle's exams by school year, for the District/School Export.
+type Exports = BTreeMap<u16, Vec<usize>>;
+
+/// An administrator bundle's [`Exports`] (none for other bundles).
+fn exports(dep: &Deployment, b: &Bundle) -> Exports {
+    let mut years = Exports::new();
     for &e in b.exams.iter().filter(|_| b.kind.admin()) {
         years
             .entry(dep.data.exams[e].school_year)
@@ -265,10 +263,106 @@ fn exports(dep: &Deployment, b: &Bundle) -> BTreeMap<u16, Vec<usize>> {
     years
 }
 
+/// Every administrator bundle's District/School Exports, each a part of its
+/// own. Bundles whose export of a year holds the same rows (a district's
+/// and a state viewer's, in a one-LEA deployment) share one rendering of
+/// it, which the output takes as each bundle's own page.
+fn export_pages(
+    dep: &Deployment,
+    plan: &Plan,
+    exports: &[Exports],
+    fp: &Fingerprints,
+    out: &dyn Output,
+) -> Result<()> {
+    let mut same: BTreeMap<(u16, &[usize]), Vec<usize>> = BTreeMap::new();
+    for (b, years) in exports.iter().enumerate() {
+        for (year, exams) in years {
+            same.entry((*year, exams)).or_default().push(b);
+        }
+    }
+    let same: Vec<_> = same.into_iter().collect();
+    same.par_iter().try_for_each(|((year, exams), bundles)| {
+        let mut pages = Vec::new();
+        for b in bundles {
+            let bundle = &plan.bundles[*b];
+            let part = Part {
+                key: paths::in_bundle(&bundle.id, &paths::export(*year)),
+                readers: std::slice::from_ref(b),
+            };
+            if !out.kept(&part, &|| fp.export(bundle, *year, exams))? {
+                pages.push(Page {
+                    path: part.key.clone(),
+                    bytes: Vec::new(),
+                    readers: vec![*b],
+                    part: Some(part.key),
+                });
+            }
+        }
+        if pages.is_empty() {
+            return Ok(());
+        }
+        out.stream(pages, &|w| export::write(dep, exams, w))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use crate::access::Kind;
+    use crate::output::{Fill, Output, Page};
     use crate::testing::{deployment, Site};
+    use std::sync::Mutex;
+
+    #[test]
+    fn bundles_whose_export_holds_the_same_rows_share_its_rendering() {
+        /// A streamed rendering: its rows and its pages' paths and readers.
+        type Rendering = (usize, Vec<(String, Vec<usize>)>);
+        #[derive(Default)]
+        struct Streams(Mutex<Vec<Rendering>>);
+        impl Output for Streams {
+            fn page(&self, _: Page) -> anyhow::Result<()> {
+                Ok(())
+            }
+            fn stream(&self, pages: Vec<Page>, fill: Fill) -> anyhow::Result<()> {
+                let mut bytes = Vec::new();
+                fill(&mut bytes)?;
+                let rows = bytes
+                    .split(|&b| b == b'\n')
+                    .filter(|l| !l.is_empty())
+                    .count()
+                    - 1;
+                let mut pages: Vec<_> = pages.into_iter().map(|p| (p.path, p.readers)).collect();
+                pages.sort();
+                self.0.lock().unwrap().push((rows, pages));
+                Ok(())
+            }
+        }
+        let dep = deployment();
+        let (plan, map) = crate::testing::map(&dep.data, &dep.catalog);
+        let info = crate::render::views::SiteInfo {
+            name: String::new(),
+            sandbox: true,
+            footer: String::new(),
+        };
+        let streams = Streams::default();
+        super::render(&dep, &plan, &map, &info, &streams).unwrap();
+        let mut exports: Vec<_> = streams.0.into_inner().unwrap();
+        exports.retain(|(_, pages)| pages[0].0.contains("/export-"));
+        exports.sort();
+        let at = |kind: Kind, year: u16| {
+            let b = plan.bundles.iter().position(|b| b.kind == kind).unwrap();
+            let path = crate::paths::in_bundle(&plan.bundles[b].id, &crate::paths::export(year));
+            (path, vec![b])
+        };
+        // Every 2025 result is at school 100, so its administrator's export
+        // of 2025 and the district's hold the same rows: rendered once, a
+        // page for each. Only the district's has 2024's result.
+        let mut shared = vec![at(Kind::School, 2025), at(Kind::District, 2025)];
+        shared.sort();
+        assert_eq!(
+            exports,
+            vec![(1, vec![at(Kind::District, 2024)]), (3, shared)]
+        );
+    }
 
     #[test]
     fn the_export_holds_every_result_of_the_scope_and_year() {
