@@ -116,7 +116,13 @@ pub struct Plan {
     pub bundles: Vec<Bundle>,
     /// The bundles each holder (lower-case email) holds, in order.
     holdings: HashMap<String, Vec<usize>>,
+    /// Each large bundle's exams as a bit set (see [`Plan::holds`]).
+    exam_sets: Vec<Option<Vec<u64>>>,
 }
+
+/// How many exams a bundle holds before [`Plan::holds`] keeps them as a
+/// bit set rather than searching its sorted list.
+const SET_FROM: usize = 1 << 16;
 
 impl Plan {
     /// The plan of `bundles`, indexed by holder.
@@ -130,7 +136,23 @@ impl Plan {
                 }
             }
         }
-        Plan { bundles, holdings }
+        let exam_sets = bundles.iter().map(|b| exam_set(&b.exams)).collect();
+        Plan {
+            bundles,
+            holdings,
+            exam_sets,
+        }
+    }
+
+    /// True when bundle `b` may show exam `e`. A district's bundle holds
+    /// millions of exams, and a batch print's fingerprint asks this of
+    /// every earlier result of its students for every reader: a bit set
+    /// answers at once where a binary search missed the cache at each step.
+    pub fn holds(&self, b: usize, e: usize) -> bool {
+        match &self.exam_sets[b] {
+            Some(bits) => bits.get(e / 64).is_some_and(|w| w >> (e % 64) & 1 == 1),
+            None => self.bundles[b].exams.binary_search(&e).is_ok(),
+        }
     }
 
     /// The bundles `email` holds.
@@ -138,6 +160,16 @@ impl Plan {
         let held = self.holdings.get(&email.to_ascii_lowercase());
         held.into_iter().flatten().map(|&i| (i, &self.bundles[i]))
     }
+}
+
+/// `exams` (sorted) as a bit set, when there are enough to be worth one.
+fn exam_set(exams: &[usize]) -> Option<Vec<u64>> {
+    let last = *exams.last().filter(|_| exams.len() >= SET_FROM)?;
+    let mut bits = vec![0u64; last / 64 + 1];
+    for &e in exams {
+        bits[e / 64] |= 1 << (e % 64);
+    }
+    Some(bits)
 }
 
 /// Plans the bundles for `users` over `data`; `years` says which years of a
@@ -329,5 +361,30 @@ fn fill(
         students,
         exams,
         holders,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bundle_holds_exactly_its_exams_whether_listed_or_in_a_bit_set() {
+        let bundle = |exams: Vec<usize>| Bundle {
+            id: String::new(),
+            kind: Kind::District,
+            schools: Vec::new(),
+            groups: Vec::new(),
+            students: Vec::new(),
+            exams,
+            holders: Vec::new(),
+        };
+        let large: Vec<usize> = (0..SET_FROM * 3).filter(|e| e % 3 != 1).collect();
+        let plan = Plan::new(vec![bundle(vec![2, 5, 64, 65]), bundle(large.clone())]);
+        assert!(plan.exam_sets[0].is_none() && plan.exam_sets[1].is_some());
+        for e in 0..SET_FROM * 3 + 130 {
+            assert_eq!(plan.holds(0, e), [2, 5, 64, 65].contains(&e), "{e}");
+            assert_eq!(plan.holds(1, e), large.binary_search(&e).is_ok(), "{e}");
+        }
     }
 }

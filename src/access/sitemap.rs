@@ -127,10 +127,7 @@ impl SiteMap {
     /// True when every reader of `print` may see exam `e`: the earlier
     /// results its reports may show.
     pub fn print_shows(plan: &Plan, print: &Shared, e: usize) -> bool {
-        print
-            .readers
-            .iter()
-            .all(|&b| plan.bundles[b].exams.binary_search(&e).is_ok())
+        print.readers.iter().all(|&b| plan.holds(b, e))
     }
 }
 
