@@ -128,8 +128,8 @@ impl Tally {
     }
 
     /// Writes the bytes `fill` writes to `path` under `dir`, as they are
-    /// written, and counts them.
-    pub fn write_with(&self, dir: &Path, path: &str, fill: Fill) -> Result<()> {
+    /// written, and counts them; returns how many there were.
+    pub fn write_with(&self, dir: &Path, path: &str, fill: Fill) -> Result<u64> {
         let target = dir.join(path);
         let cannot = || format!("cannot write {}", target.display());
         let file = in_folder(&target, |t| std::fs::File::create(t)).with_context(cannot)?;
@@ -139,8 +139,9 @@ impl Tally {
             .into_inner()
             .map_err(|e| e.into_error())
             .with_context(cannot)?;
-        self.count(file.metadata().with_context(cannot)?.len());
-        Ok(())
+        let len = file.metadata().with_context(cannot)?.len();
+        self.count(len);
+        Ok(len)
     }
 
     /// Links the file `from` (of an earlier output on the same file system),
@@ -204,11 +205,8 @@ impl Output for Plain<'_> {
             return Ok(());
         };
         self.tally.page(&first.path);
-        self.tally.write_with(self.dir, &first.path, fill)?;
+        let len = self.tally.write_with(self.dir, &first.path, fill)?;
         let written = self.dir.join(&first.path);
-        let len = std::fs::metadata(&written)
-            .with_context(|| format!("cannot read {}", written.display()))?
-            .len();
         for page in rest {
             self.tally.page(&page.path);
             self.tally.link(&written, self.dir, &page.path, len)?;
