@@ -647,6 +647,82 @@ fn the_export_gives_back_what_came_in() {
     assert_eq!(out[1..], input[..]);
 }
 
+/// A student's names may change from row to row, and from file to file.
+/// Each row still comes back with the names it was read with: renamed in
+/// the same batch of rows, in a later batch, or by a later file, with a
+/// blank first name, or with spaces around a name.
+#[test]
+fn each_row_keeps_the_names_it_was_read_with() {
+    let layout = scoresite::ingest::cers::columns_64();
+    let row = |ssid: &str, first: &str, last: &str, day: u32| -> Vec<String> {
+        let mut r = vec![String::new(); 64];
+        let date = format!("2024-05-{day:02} 10:00:00.000000");
+        let cells = [
+            ("DistrictId", "1111111"),
+            ("DistrictName", "North Valley Unified"),
+            ("SchoolId", "600"),
+            ("SchoolName", "Aspen Middle"),
+            ("StudentIdentifier", ssid),
+            ("FirstName", first),
+            ("LastOrSurname", last),
+            ("SubmitDateTime", &date),
+            ("SchoolYear", "2024"),
+            ("TestSessionId", "S-1"),
+            ("AssessmentType", "Summative"),
+            ("AssessmentSubType", "SUM"),
+            ("AssessmentName", "Grade 6 ELA Summative"),
+            ("Subject", "ELA"),
+            ("GradeLevelWhenAssessed", "06"),
+            ("Completeness", "Complete"),
+            ("AdministrationCondition", "Valid"),
+            ("ScaleScoreAchievementLevel", "3"),
+            ("ScaleScore", "2550"),
+        ];
+        for (name, value) in cells {
+            r[layout.iter().position(|c| *c == name).unwrap()] = value.to_string();
+        }
+        r
+    };
+    let ann = "5000000001";
+    let first_file = [
+        row(ann, "Ann", "Lee", 1),
+        row(ann, "Ann", "Smith", 2),
+        row(ann, "Anne", "Smith", 3),
+        row(ann, " Anne ", "Smith", 4),
+        row(ann, "", "Smith", 5),
+        row(ann, "Anne", "Smith", 6),
+    ];
+    // Rows of other students put the last four in a later batch than the first two.
+    let others = (0..9000).map(|i| row(&format!("6{i:09}"), "Other", "Student", 1));
+    let mut csv = layout.join(",") + "\n";
+    for r in first_file[..2]
+        .iter()
+        .cloned()
+        .chain(others)
+        .chain(first_file[2..].iter().cloned())
+    {
+        csv += &(r.join(",") + "\n");
+    }
+    let second_file = [row(ann, "Annie", "Lee-Smith", 7)];
+    let csv2 = layout.join(",") + "\n" + &second_file[0].join(",") + "\n";
+    let (_dir, v, messages) = load(&[("data/a.csv", csv), ("data/b.csv", csv2)]);
+    assert!(
+        !messages.iter().any(|m| m.contains("error")),
+        "{messages:?}"
+    );
+    let data = &v.deployment.data;
+    let student = data.student(ann).unwrap();
+    let s = &data.students[student as usize];
+    assert_eq!((&*s.first_name, &*s.last_name), ("Annie", "Lee-Smith"));
+    let mut exams: Vec<usize> = (0..data.exams.len())
+        .filter(|&e| data.exams[e].student == student)
+        .collect();
+    exams.sort_by_key(|&e| (data.exams[e].origin.file, data.exams[e].origin.line));
+    let out = records(&exported(&v.deployment, &exams));
+    let expected: Vec<Vec<String>> = first_file.into_iter().chain(second_file).collect();
+    assert_eq!(out[1..], expected[..]);
+}
+
 /// A charter's results may carry its 14-digit authorising CDS code as the
 /// SchoolId, under the authorising district: the row joins the charter the
 /// CALPADS organisation file lists.

@@ -10,7 +10,7 @@ pub use super::cers_columns::{
 };
 use super::cers_columns::{known, Columns};
 use super::institutions::Schools;
-use super::record::{self, Known, Record, Source};
+use super::record::{self, Known, Recent, Record, Source};
 use super::values::{self, Expected};
 use super::BATCH;
 use crate::catalog::{Catalog, Kind, Level};
@@ -25,6 +25,10 @@ macro_rules! col {
         const { known($name) }
     };
 }
+
+/// FirstName and LastOrSurname in the 64-column layout.
+pub const FIRST_NAME: usize = 6;
+pub const LAST_NAME: usize = 7;
 
 /// Where each race flag's column is among the known ones.
 const RACE_COLUMNS: [usize; RACE_FLAGS.len()] = {
@@ -328,10 +332,12 @@ fn parse_row<'a>(
 /// is a few hundred bytes; a megabyte cell is a broken file or an attack.
 pub const MAX_CELL: usize = 64 * 1024;
 
-/// Reads one export into `data`; `schools` places each row's school.
+/// Reads one export of `size` bytes into `data`; `schools` places each
+/// row's school.
 pub fn load(
     path: &Path,
     reader: impl std::io::Read + Send,
+    size: u64,
     catalog: &Catalog,
     data: &mut Dataset,
     schools: &mut Schools,
@@ -377,6 +383,7 @@ pub fn load(
     let width = names.len();
     let (mut current, mut next) = (Batch::default(), Batch::default());
     let mut more = current.read(&mut rdr, path, width);
+    reserve(&mut data.exams, current.filled, rdr.position().byte(), size);
     let mut rows = 0;
     loop {
         let (more_next, added) = rayon::join(
@@ -397,6 +404,15 @@ pub fn load(
         std::mem::swap(&mut current, &mut next);
     }
     rows
+}
+
+/// Makes room in `exams` for the rows of a file of `size` bytes, estimated
+/// from the `rows` its first `bytes` held, so that a large export's exams
+/// are not copied each time their list outgrows its room.
+fn reserve(exams: &mut Vec<crate::model::Exam>, rows: usize, bytes: u64, size: u64) {
+    if rows > 0 && bytes > 0 {
+        exams.reserve((size as f64 * rows as f64 / bytes as f64) as usize);
+    }
 }
 
 /// Up to [`BATCH`] records of an export, each with its line, and the
@@ -490,9 +506,9 @@ fn add_batch(
         let data = &*data;
         batch
             .par_iter()
-            .map(|(_, r)| {
+            .map_init(Recent::default, |last, (_, r)| {
                 let row = parse_row(r, cols, catalog)?;
-                let known = Known::of(&row, data);
+                let known = Known::of(&row, data, last);
                 Ok((row, known))
             })
             .collect()
@@ -534,9 +550,10 @@ fn add_batch(
 
 /// Keeps, for each exam added from `records` (the exams from `first` on),
 /// the cells of its row that the District/School Export would not write back
-/// as they came in, with the student's names, which later rows may change.
-/// The comparison, and the look-up of kept cells already interned, run in
-/// parallel; only new cells are interned in order.
+/// as they came in. Its names are compared with those its student had once
+/// the row was read; a later rename is seen to once every file is read
+/// (`keep_names_as_read`). The comparison, and the look-up of kept cells
+/// already interned, run in parallel; only new cells are interned in order.
 fn keep_raw_cells(
     records: &[&csv::StringRecord],
     first: usize,
@@ -544,25 +561,34 @@ fn keep_raw_cells(
     catalog: &Catalog,
     data: &mut Dataset,
 ) {
-    const NAMES: [usize; 2] = [6, 7];
     let differing: Vec<Vec<(u8, usize, Option<Sym>)>> = {
         let data = &*data;
+        let later = data.renames_after(first);
         records
             .par_iter()
             .zip(&data.exams[first..])
-            .map_init(cers_cells::Cells::default, |written, (record, exam)| {
-                written.fill(data, catalog, exam);
-                cols.layout
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, field)| {
-                        let f = (*field)?;
-                        let cell = record.get(f)?;
-                        (NAMES.contains(&i) || !crate::model::same(cell, written.get(i)))
-                            .then(|| (i as u8, f, data.strings.find(cell)))
-                    })
-                    .collect()
-            })
+            .enumerate()
+            .map_init(
+                cers_cells::Cells::default,
+                |written, (k, (record, exam))| {
+                    written.fill(data, catalog, exam);
+                    let names = data.names_then(&later, exam.student, first + k);
+                    cols.layout
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, field)| {
+                            let f = (*field)?;
+                            let cell = record.get(f)?;
+                            let expected = match i {
+                                FIRST_NAME | LAST_NAME => names[i - FIRST_NAME],
+                                _ => written.get(i),
+                            };
+                            (!crate::model::same(cell, expected))
+                                .then(|| (i as u8, f, data.strings.find(cell)))
+                        })
+                        .collect()
+                },
+            )
             .collect()
     };
     for ((record, keep), e) in records.iter().zip(differing).zip(first..) {

@@ -413,6 +413,7 @@ pub fn load_dir(
             }
         }
     }
+    keep_names_as_read(&mut data);
     (report.duplicates, report.joined) = resolve_duplicates(&mut data, diags);
     data.untested.sort_by_key(|u| u.school);
     (data, report)
@@ -608,7 +609,10 @@ fn load_file(
             Ok(f) if format == Format::ScoreData => {
                 toms::load(path, f, catalog, data, schools, diags) as usize
             }
-            Ok(f) => cers::load(path, lines::Lf::new(f), catalog, data, schools, diags) as usize,
+            Ok(f) => {
+                let size = f.metadata().map_or(0, |m| m.len());
+                cers::load(path, lines::Lf::new(f), size, catalog, data, schools, diags) as usize
+            }
             Err(e) => {
                 diags.error(Location::file(path), format!("cannot read: {e}"));
                 0
@@ -704,6 +708,41 @@ fn utf8<'a>(bytes: &'a [u8], path: &Path, diags: &mut Diagnostics) -> Option<&'a
             );
             None
         }
+    }
+}
+
+/// Keeps, for each District/School Export row whose student a later row
+/// or file renamed, the names the row was read with (unless it keeps its
+/// own cells already), so that the export gives back each row's names.
+fn keep_names_as_read(data: &mut Dataset) {
+    let later = data.renames_after(0);
+    if later.is_empty() {
+        return;
+    }
+    let none = HashMap::default();
+    let mut kept: Vec<(usize, u8, String)> = Vec::new();
+    for (e, exam) in data.exams.iter().enumerate() {
+        let Some(columns) = data.export_columns.get(&exam.origin.file) else {
+            continue;
+        };
+        if !later.contains_key(&exam.student) {
+            continue;
+        }
+        let then = data.names_then(&later, exam.student, e);
+        let now = data.names_then(&none, exam.student, e);
+        for (k, column) in [cers::FIRST_NAME, cers::LAST_NAME].into_iter().enumerate() {
+            let own = exam.raw.iter().any(|(c, _)| *c as usize == column);
+            if then[k] != now[k] && !own && columns & (1 << column) != 0 {
+                kept.push((e, column as u8, then[k].to_string()));
+            }
+        }
+    }
+    for (e, column, name) in kept {
+        let sym = data.strings.intern(&name);
+        let exam = &mut data.exams[e];
+        let mut raw = exam.raw.to_vec();
+        raw.push((column, sym));
+        exam.raw = raw.into_boxed_slice();
     }
 }
 
@@ -814,6 +853,9 @@ fn remove_exams(data: &mut Dataset, drop: &[bool]) {
 /// cells; it gains the file's Lexile or Quantile measure, condition code and
 /// include indicator. A scale score the two disagree on is reported.
 fn merge_official(data: &mut Dataset, drop: &mut [bool], diags: &mut Diagnostics) {
+    if data.exams.iter().all(|e| e.official.is_none()) {
+        return;
+    }
     let family = |e: &Exam| data.assessments[e.assessment as usize].family;
     let mut others: HashMap<(u32, usize, u16), usize> = HashMap::default();
     for (i, e) in data.exams.iter().enumerate() {

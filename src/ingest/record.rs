@@ -76,18 +76,41 @@ pub struct Known {
     strings: [Option<Sym>; 4],
 }
 
+/// The strings the previous record of a thread was found to have: rows
+/// near each other mostly share their language and accommodations, and
+/// often their session, so [`Known::of`] compares with these before it
+/// hashes.
+#[derive(Default)]
+pub struct Recent<'a>([(&'a str, Option<Sym>); 4]);
+
 impl Known {
     /// Looks `row`'s student and strings up in `data`, adding nothing.
-    pub fn of(row: &Record, data: &Dataset) -> Self {
-        let find = |s: &str| values::opt(s).and_then(|s| data.strings.find(s));
+    pub fn of<'a>(row: &Record<'a>, data: &Dataset, recent: &mut Recent<'a>) -> Self {
+        let accommodations = match row.accommodations {
+            Cow::Borrowed(s) => Some(s),
+            Cow::Owned(_) => None,
+        };
+        let texts = [
+            Some(row.session),
+            Some(row.language),
+            Some(row.language_alt),
+            accommodations,
+        ];
+        let strings = std::array::from_fn(|k| {
+            let text = texts[k].unwrap_or(&row.accommodations);
+            let (seen, sym) = recent.0[k];
+            if texts[k].is_some() && !seen.is_empty() && crate::model::same(seen, text) {
+                return sym;
+            }
+            let sym = values::opt(text).and_then(|s| data.strings.find(s));
+            if let Some(text) = texts[k] {
+                recent.0[k] = (text, sym);
+            }
+            sym
+        });
         Known {
             student: data.student(row.ssid),
-            strings: [
-                find(row.session),
-                find(row.language),
-                find(row.language_alt),
-                find(&row.accommodations),
-            ],
+            strings,
         }
     }
 }

@@ -152,14 +152,8 @@ pub fn datetime(cell: &str) -> Result<NaiveDateTime, Expected> {
     let t = cell.trim();
     let core = t.strip_suffix('Z').unwrap_or(t);
     let core = strip_offset(core);
-    let parsed = DATETIME_ITEMS
-        .iter()
-        .find_map(|items| {
-            let mut parsed = Parsed::new();
-            chrono::format::parse(&mut parsed, core, items.iter()).ok()?;
-            parsed.to_naive_datetime_with_offset(0).ok()
-        })
-        .or_else(|| date_only(core).and_then(|d| d.and_hms_opt(0, 0, 0)))
+    let parsed = iso_datetime(core)
+        .or_else(|| by_formats(core))
         .ok_or_else(|| {
             format!("a date such as 2024-04-08, 04/08/2024 or 2024-04-08 13:05:00, found `{t}`")
         })?;
@@ -180,6 +174,55 @@ pub fn date(cell: &str) -> Result<Option<NaiveDate>, Expected> {
         None => Ok(None),
         Some(t) => datetime(t).map(|dt| Some(dt.date())),
     }
+}
+
+/// `t` read by the first of [`DATETIME_FORMATS`] that reads it, or as a
+/// bare date at midnight.
+fn by_formats(t: &str) -> Option<NaiveDateTime> {
+    DATETIME_ITEMS
+        .iter()
+        .find_map(|items| {
+            let mut parsed = Parsed::new();
+            chrono::format::parse(&mut parsed, t, items.iter()).ok()?;
+            parsed.to_naive_datetime_with_offset(0).ok()
+        })
+        .or_else(|| date_only(t).and_then(|d| d.and_hms_opt(0, 0, 0)))
+}
+
+/// CERS's own form, `2018-04-26 05:00:39.734000` (or with `T`, fraction
+/// optional, up to nine digits), read without chrono's format parser, which
+/// ingest would otherwise run on every row. Any other shape, or a value
+/// out of range (a leap second among them), is left to the formats.
+fn iso_datetime(t: &str) -> Option<NaiveDateTime> {
+    let b = t.as_bytes();
+    let num = |from: usize, to: usize| -> Option<u32> {
+        let digits = b.get(from..to)?;
+        digits.iter().try_fold(0u32, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    let separators = [(4, b'-'), (7, b'-'), (10, b' '), (13, b':'), (16, b':')];
+    if b.len() < 19
+        || !separators
+            .iter()
+            .all(|&(i, c)| b[i] == c || (i == 10 && b[i] == b'T'))
+    {
+        return None;
+    }
+    let nanos = match &b[19..] {
+        [] => 0,
+        [b'.', fraction @ ..] if (1..=9).contains(&fraction.len()) => {
+            num(20, b.len())? * 10u32.pow(9 - fraction.len() as u32)
+        }
+        _ => return None,
+    };
+    let second = num(17, 19).filter(|&s| s < 60)?;
+    NaiveDate::from_ymd_opt(num(0, 4)? as i32, num(5, 7)?, num(8, 10)?)?.and_hms_nano_opt(
+        num(11, 13)?,
+        num(14, 16)?,
+        second,
+        nanos,
+    )
 }
 
 fn date_only(t: &str) -> Option<NaiveDate> {
@@ -340,6 +383,39 @@ mod tests {
                 description: String::new(),
             })
             .collect()
+    }
+
+    #[test]
+    fn cers_date_times_read_as_chrono_reads_them() {
+        let cells = [
+            "2018-04-26 05:00:39.734000",
+            "2018-04-26T05:00:39.734000",
+            "2018-04-26 05:00:39",
+            "2018-04-26 05:00:39.7",
+            "2018-04-26 05:00:39.123456789",
+            "2024-02-29 23:59:59.999999",
+            "2023-02-29 10:00:00",
+            "2018-13-01 05:00:39",
+            "2018-04-31 05:00:39",
+            "2018-04-26 24:00:00",
+            "2018-04-26 05:60:00",
+            "2018-04-26 05:00:60",
+            "2018-04-26 05:00:39.",
+            "2018-04-26 05:00:39.1234567890",
+            "2018-04-26 05:00:39x",
+            "2018-4-26 05:00:39",
+            "2018-04-26 5:00:39",
+            "2018/04/26 05:00:39",
+            "2018-04-26 05:0a:39",
+            "+2018-04-26 05:00:39",
+        ];
+        for cell in cells {
+            if let Some(fast) = iso_datetime(cell) {
+                assert_eq!(Some(fast), by_formats(cell), "{cell}");
+            }
+        }
+        assert!(iso_datetime("2018-04-26 05:00:39.734000").is_some());
+        assert!(iso_datetime("2018-04-26 05:00:60").is_none());
     }
 
     #[test]

@@ -638,6 +638,18 @@ pub struct Dataset {
     /// source's row of the same opportunity.
     pub rosters: std::collections::BTreeSet<u32>,
     file_ids: HashMap<std::path::PathBuf, u32>,
+    /// Every change of a student's names, in the order read.
+    renames: Vec<Rename>,
+}
+
+/// A change of a student's names, made while reading the exam at index
+/// `at`: the names it replaced (`None` for one left as it was).
+#[derive(Debug)]
+pub struct Rename {
+    pub student: StudentIdx,
+    pub at: usize,
+    pub first: Option<Box<str>>,
+    pub last: Option<Box<str>>,
 }
 
 impl Dataset {
@@ -648,16 +660,55 @@ impl Dataset {
             .find(ssid, |i| &students[i as usize].ssid)
     }
 
-    /// Gives student `i` the names that are not blank; returns `i`.
+    /// Gives student `i` the names that are not blank, and records the
+    /// change ([`Dataset::renames`]); returns `i`.
     pub fn rename_student(&mut self, i: StudentIdx, first: &str, last: &str) -> StudentIdx {
         let s = &mut self.students[i as usize];
-        if !first.is_empty() && *s.first_name != *first {
-            s.first_name = first.into();
-        }
-        if !last.is_empty() && *s.last_name != *last {
-            s.last_name = last.into();
+        let replace = |name: &mut Box<str>, new: &str| {
+            (!new.is_empty() && **name != *new).then(|| std::mem::replace(name, new.into()))
+        };
+        let first = replace(&mut s.first_name, first);
+        let last = replace(&mut s.last_name, last);
+        if first.is_some() || last.is_some() {
+            self.renames.push(Rename {
+                student: i,
+                at: self.exams.len(),
+                first,
+                last,
+            });
         }
         i
+    }
+
+    /// The changes of students' names made after exam `e` was read, by
+    /// student, in order.
+    pub fn renames_after(&self, e: usize) -> HashMap<StudentIdx, Vec<&Rename>> {
+        let from = self.renames.partition_point(|r| r.at <= e);
+        let mut by_student: HashMap<StudentIdx, Vec<&Rename>> = HashMap::default();
+        for r in &self.renames[from..] {
+            by_student.entry(r.student).or_default().push(r);
+        }
+        by_student
+    }
+
+    /// The first and last names student `s` had once exam `e` was read,
+    /// given `later`, the student's renames ([`Dataset::renames_after`]
+    /// an exam no later than `e`).
+    pub fn names_then<'a>(
+        &'a self,
+        later: &HashMap<StudentIdx, Vec<&'a Rename>>,
+        s: StudentIdx,
+        e: usize,
+    ) -> [&'a str; 2] {
+        let student = &self.students[s as usize];
+        let theirs = later.get(&s).map_or(&[][..], Vec::as_slice);
+        let then = |name: fn(&Rename) -> Option<&str>| {
+            theirs.iter().filter(|r| r.at > e).find_map(|r| name(r))
+        };
+        [
+            then(|r| r.first.as_deref()).unwrap_or(&student.first_name),
+            then(|r| r.last.as_deref()).unwrap_or(&student.last_name),
+        ]
     }
 
     /// Adds a student or updates the name of an existing one; returns its index.

@@ -15,7 +15,7 @@
 
 mod layouts;
 
-use super::record::{self, Known, OfficialText, Record, Source, Unscored};
+use super::record::{self, Known, OfficialText, Recent, Record, Source, Unscored};
 use super::values::{self, Expected};
 use super::{
     institutions::{Place, Schools},
@@ -350,14 +350,14 @@ fn add_batch(
 ) -> u64 {
     let parsed: Vec<_> = batch
         .par_iter()
-        .map(|(_, cells)| {
+        .map_init(Recent::default, |recent, (_, cells)| {
             let mut by_field = [""; FIELD_COUNT];
             for ((f, ..), cell) in spec.fields.iter().zip(cells) {
                 by_field[*f as usize] = cell;
             }
             let parsed = parse(spec, by_field, catalog);
             let known = match &parsed {
-                Ok(Parsed::Result(rec)) => Known::of(rec, data),
+                Ok(Parsed::Result(rec)) => Known::of(rec, data, recent),
                 _ => Known::default(),
             };
             (parsed, known)
