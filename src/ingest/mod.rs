@@ -746,23 +746,42 @@ fn keep_names_as_read(data: &mut Dataset) {
     }
 }
 
+/// What makes two exams one opportunity: student, assessment, day and session.
+type Opportunity = (u32, u32, chrono::NaiveDate, Option<u32>);
+
 /// Drops repeated opportunities (same student, assessment, day and session),
 /// keeping the one submitted last (ties: the one read last), and reports each.
 /// An export row and a TRT document of the same opportunity become one exam
 /// with the TRT detail. Returns (duplicates dropped, TRT documents joined).
 pub fn resolve_duplicates(data: &mut Dataset, diags: &mut Diagnostics) -> (usize, usize) {
-    let mut keep: HashMap<(u32, u32, chrono::NaiveDate, Option<u32>), usize> = HashMap::default();
+    // Exams by opportunity, then in the order read: sorted in parallel,
+    // rather than looked up one by one in a table of every exam.
+    let mut order: Vec<(Opportunity, u32)> = data
+        .exams
+        .par_iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let key = (
+                e.student,
+                e.assessment,
+                e.submitted.date(),
+                e.session.map(|s| s.0),
+            );
+            (key, i as u32)
+        })
+        .collect();
+    order.par_sort_unstable();
     let mut drop = vec![false; data.exams.len()];
     let mut joins = Vec::new();
     let mut overlaps: std::collections::BTreeMap<u32, usize> = Default::default();
-    for (i, e) in data.exams.iter().enumerate() {
-        let key = (
-            e.student,
-            e.assessment,
-            e.submitted.date(),
-            e.session.map(|s| s.0),
-        );
-        if let Some(prev) = keep.insert(key, i) {
+    for same in order
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|same| same.len() > 1)
+    {
+        let mut kept = same[0].1 as usize;
+        for &(_, i) in &same[1..] {
+            let (i, prev) = (i as usize, kept);
+            let e = &data.exams[i];
             let (prev_trt, this_trt) = (
                 data.details.contains_key(&prev),
                 data.details.contains_key(&i),
@@ -770,7 +789,7 @@ pub fn resolve_duplicates(data: &mut Dataset, diags: &mut Diagnostics) -> (usize
             if prev_trt != this_trt {
                 // The same opportunity in the export and in TRT: one exam with both.
                 let (row, trt) = if prev_trt { (i, prev) } else { (prev, i) };
-                keep.insert(key, row);
+                kept = row;
                 drop[trt] = true;
                 joins.push((row, trt));
                 continue;
@@ -781,7 +800,7 @@ pub fn resolve_duplicates(data: &mut Dataset, diags: &mut Diagnostics) -> (usize
                 // A roster export row and another source's row of the same
                 // opportunity: the other carries ids and demographics.
                 let (winner, loser) = if roster(p) { (i, prev) } else { (prev, i) };
-                keep.insert(key, winner);
+                kept = winner;
                 drop[loser] = true;
                 *overlaps.entry(data.exams[loser].origin.file).or_default() += 1;
                 continue;
@@ -791,7 +810,7 @@ pub fn resolve_duplicates(data: &mut Dataset, diags: &mut Diagnostics) -> (usize
             } else {
                 (i, prev)
             };
-            keep.insert(key, winner);
+            kept = winner;
             drop[loser] = true;
             let (w, l) = (&data.exams[winner].origin, &data.exams[loser].origin);
             diags.warn(
@@ -812,7 +831,7 @@ pub fn resolve_duplicates(data: &mut Dataset, diags: &mut Diagnostics) -> (usize
         );
     }
     // Freed before the next step builds its own index.
-    std::mem::drop(keep);
+    std::mem::drop(order);
     for &(row, trt) in &joins {
         join_trt(data, row, trt);
     }

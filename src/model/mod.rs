@@ -218,12 +218,17 @@ pub enum Sex {
 impl Sex {
     /// Parses `F`, `Female`, `M`, `Male`, `X`, `N`, `Nonbinary`.
     pub fn parse(raw: &str) -> Option<Self> {
-        Some(match raw.trim().to_ascii_lowercase().as_str() {
-            "f" | "female" => Sex::Female,
-            "m" | "male" => Sex::Male,
-            "x" | "n" | "nonbinary" | "non-binary" => Sex::Nonbinary,
-            _ => return None,
-        })
+        let raw = raw.trim();
+        let is = |names: &[&str]| names.iter().any(|n| n.eq_ignore_ascii_case(raw));
+        if is(&["f", "female"]) {
+            Some(Sex::Female)
+        } else if is(&["m", "male"]) {
+            Some(Sex::Male)
+        } else if is(&["x", "n", "nonbinary", "non-binary"]) {
+            Some(Sex::Nonbinary)
+        } else {
+            None
+        }
     }
 }
 
