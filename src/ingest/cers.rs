@@ -159,11 +159,69 @@ fn family_of(
     })
 }
 
-fn parse_row<'a>(
-    record: &'a csv::StringRecord,
-    cols: &'a Columns,
+/// What a row's cells parse to, but for its text (ids, names, session,
+/// languages, accommodations), which [`Values::record`] takes from the row
+/// when it is added: holding no borrow of the row, a batch's values are
+/// parsed while the batch before it is added.
+struct Values {
+    submitted: chrono::NaiveDateTime,
+    school_year: u16,
+    family: usize,
+    grade: crate::model::Grade,
+    completeness: crate::model::Completeness,
+    condition: crate::model::AdminCondition,
+    overall: Score,
+    alts: [Score; 6],
+    claims: [Option<u8>; 6],
+    demographics: Demographics,
+}
+
+impl Values {
+    /// The record of `row`, whose cells parsed to these values.
+    fn record<'a>(&self, row: &'a csv::StringRecord, cols: &Columns) -> Record<'a> {
+        let text = |column: usize| {
+            cols.field(column)
+                .and_then(|f| row.get(f))
+                .unwrap_or("")
+                .trim()
+        };
+        let id = |column: usize| if cols.roster { "" } else { text(column) };
+        Record {
+            district_id: id(col!("DistrictId")),
+            district_name: text(col!("DistrictName")),
+            nces: text(col!("NcesId")),
+            school_id: id(col!("SchoolId")),
+            school_name: text(col!("SchoolName")),
+            ssid: text(col!("StudentIdentifier")),
+            first: text(col!("FirstName")),
+            last: text(col!("LastOrSurname")),
+            submitted: self.submitted,
+            school_year: self.school_year,
+            session: text(col!("TestSessionId")),
+            family: self.family,
+            assessment_name: text(col!("AssessmentName")).into(),
+            assessment_grade: None,
+            grade: self.grade,
+            completeness: self.completeness,
+            condition: self.condition,
+            overall: self.overall,
+            alts: self.alts,
+            claims: self.claims,
+            demographics: self.demographics,
+            language: text(col!("LanguageCode")),
+            language_alt: text(col!("LanguageAltCode")),
+            accommodations: text(col!("AssignedAccommodationList")).into(),
+            official: None,
+        }
+    }
+}
+
+/// The values of `record`'s cells, or every cell that does not parse.
+fn parse_row(
+    record: &csv::StringRecord,
+    cols: &Columns,
     catalog: &Catalog,
-) -> Result<Record<'a>, Vec<CellError>> {
+) -> Result<Values, Vec<CellError>> {
     let mut c = Cells {
         record,
         cols,
@@ -276,9 +334,9 @@ fn parse_row<'a>(
     }
     // Every required cell parsed, so these unwraps of `Some` cannot fail.
     let (
-        Some(district_id),
-        Some(school_id),
-        Some(ssid),
+        Some(_),
+        Some(_),
+        Some(_),
         Some(submitted),
         Some(school_year),
         Some(family),
@@ -299,21 +357,10 @@ fn parse_row<'a>(
     else {
         return Err(Vec::new());
     };
-    Ok(Record {
-        district_id,
-        district_name: c.raw(col!("DistrictName")).trim(),
-        nces: c.raw(col!("NcesId")).trim(),
-        school_id,
-        school_name: c.raw(col!("SchoolName")).trim(),
-        ssid,
-        first: c.raw(col!("FirstName")).trim(),
-        last: c.raw(col!("LastOrSurname")).trim(),
+    Ok(Values {
         submitted,
         school_year,
-        session: c.raw(col!("TestSessionId")).trim(),
         family,
-        assessment_name: name.trim().into(),
-        assessment_grade: None,
         grade,
         completeness,
         condition,
@@ -321,10 +368,6 @@ fn parse_row<'a>(
         alts,
         claims,
         demographics: demo,
-        language: c.raw(col!("LanguageCode")).trim(),
-        language_alt: c.raw(col!("LanguageAltCode")).trim(),
-        accommodations: c.raw(col!("AssignedAccommodationList")).trim().into(),
-        official: None,
     })
 }
 
@@ -379,18 +422,33 @@ pub fn load(
     } else {
         data.export_columns.insert(file, cols.mask());
     }
-    // Each batch is read while the one before it is parsed and added.
+    // Each batch is read and parsed while the one before it is added.
     let width = names.len();
     let (mut current, mut next) = (Batch::default(), Batch::default());
     let mut more = current.read(&mut rdr, path, width);
+    current.parse(&cols, catalog);
     reserve(&mut data.exams, current.filled, rdr.position().byte(), size);
     let mut rows = 0;
     loop {
         let (more_next, added) = rayon::join(
-            || more && next.read(&mut rdr, path, width),
             || {
-                let records = &current.records[..current.filled];
-                add_batch(path, file, records, &cols, catalog, data, schools, diags)
+                let more_next = more && next.read(&mut rdr, path, width);
+                if more {
+                    next.parse(&cols, catalog);
+                }
+                more_next
+            },
+            || {
+                add_batch(
+                    path,
+                    file,
+                    &mut current,
+                    &cols,
+                    catalog,
+                    data,
+                    schools,
+                    diags,
+                )
             },
         );
         rows += added;
@@ -415,17 +473,26 @@ fn reserve(exams: &mut Vec<crate::model::Exam>, rows: usize, bytes: u64, size: u
     }
 }
 
-/// Up to [`BATCH`] records of an export, each with its line, and the
-/// problems of the rows skipped. Records are reused batch after batch, so
-/// reading allocates only while the first batches fill.
+/// Up to [`BATCH`] records of an export, each with its line, the values
+/// they parse to, and the problems of the rows skipped. Records are reused
+/// batch after batch, so reading allocates only while the first batches fill.
 #[derive(Default)]
 struct Batch {
     records: Vec<(u64, csv::StringRecord)>,
     filled: usize,
+    parsed: Vec<Result<Values, Vec<CellError>>>,
     problems: Vec<(Location, String)>,
 }
 
 impl Batch {
+    /// Parses the records read, in parallel.
+    fn parse(&mut self, cols: &Columns, catalog: &Catalog) {
+        self.records[..self.filled]
+            .par_iter()
+            .map(|(_, r)| parse_row(r, cols, catalog))
+            .collect_into_vec(&mut self.parsed);
+    }
+
     /// Reads the next records of `rdr`, whose header has `width` fields;
     /// false once the file ends or cannot be read further.
     fn read<R: std::io::Read>(
@@ -491,23 +558,27 @@ fn problem(
     })
 }
 
+/// Adds the rows of `batch`, parsed, to `data` in file order.
 #[allow(clippy::too_many_arguments)]
 fn add_batch(
     path: &Path,
     file: u32,
-    batch: &[(u64, csv::StringRecord)],
+    batch: &mut Batch,
     cols: &Columns,
     catalog: &Catalog,
     data: &mut Dataset,
     schools: &mut Schools,
     diags: &mut Diagnostics,
 ) -> u64 {
+    let values = std::mem::take(&mut batch.parsed);
+    let batch = &batch.records[..batch.filled];
     let parsed: Vec<Result<(Record, Known), Vec<CellError>>> = {
         let data = &*data;
         batch
             .par_iter()
-            .map_init(Recent::default, |last, (_, r)| {
-                let row = parse_row(r, cols, catalog)?;
+            .zip(values)
+            .map_init(Recent::default, |last, ((_, r), values)| {
+                let row = values?.record(r, cols);
                 let known = Known::of(&row, data, last);
                 Ok((row, known))
             })
