@@ -320,64 +320,70 @@ fn global(dep: &Deployment, site: &SiteInfo) -> Hash {
     h.finalize().into()
 }
 
+/// The bytes values' `Hash` writes, gathered to be hashed with SHA-256.
+/// `Hash` ends each string with a byte UTF-8 never holds, gives each list
+/// its length and each enum its variant, so no two values write the same
+/// bytes (within one build of this program, which every fingerprint holds).
+struct Written<'a>(&'a mut Vec<u8>);
+
+impl std::hash::Hasher for Written<'_> {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.extend_from_slice(bytes);
+    }
+
+    /// Unused: the bytes are what is kept.
+    fn finish(&self) -> u64 {
+        0
+    }
+}
+
+/// A score's fields as `Hash` writes them (floats by their bits).
+fn score(s: &crate::model::Score) -> (Option<u32>, Option<u32>, Option<u8>) {
+    (s.scale.map(f32::to_bits), s.se.map(f32::to_bits), s.level)
+}
+
 /// The fingerprint of exam `e`: every field a page may show, with its
 /// student, assessment and school, interned strings resolved, and its TRT
 /// detail. `students` holds each student's own fields, hashed. The school
 /// is known by its index: every fingerprint starts with every school
 /// ([`global`]).
 fn exam(dep: &Deployment, students: &[Hash], e: usize) -> Hash {
+    use std::hash::Hash as _;
     let data = &dep.data;
     let x = &data.exams[e];
     let sym = |s: Option<Sym>| s.map_or("", |s| data.strings.get(s));
     let a = &data.assessments[x.assessment as usize];
     let d = &x.demographics;
-    let raw: Vec<(u8, &str)> = x
-        .raw
-        .iter()
-        .map(|(c, s)| (*c, data.strings.get(*s)))
-        .collect();
-    let official = x
-        .official
-        .as_deref()
-        .map(|o| [sym(o.condition_code), sym(o.include), sym(o.measure)]);
-    let text = format!(
-        "{:?}\0{}\0{}\0{:?}\0{}\0{}\0{}\0{:?}\0{:?}\0{:?}\0{:?}\0{:?}\0{:?}\0{} {} {:?} {:?} {:?} {} {}\0{}\0{:?}\0{:?}",
-        x.school,
-        a.name,
-        dep.catalog.families[a.family].id,
-        a.grade,
-        x.school_year,
-        x.submitted,
-        sym(x.session),
-        x.grade,
-        x.completeness,
-        x.condition,
-        x.overall,
-        x.claim_levels,
-        x.alt,
-        d.yes,
-        d.known,
-        d.sex,
-        d.elas,
-        d.elas_start,
-        sym(d.language),
-        sym(d.language_alt),
-        sym(x.accommodations),
-        raw,
-        official,
-    );
-    let mut h = Sha256::new();
-    h.update(students[x.student as usize]);
-    h.update((text.len() as u64).to_le_bytes());
-    h.update(text.as_bytes());
+    let mut bytes = Vec::with_capacity(256);
+    let w = &mut Written(&mut bytes);
+    let family = &dep.catalog.families[a.family].id;
+    (x.school, &a.name, family, a.grade, x.school_year, x.submitted).hash(w);
+    (sym(x.session), x.grade, x.completeness, x.condition).hash(w);
+    (score(&x.overall), x.claim_levels).hash(w);
+    x.alt.len().hash(w);
+    for (column, s) in &x.alt {
+        (column, score(s)).hash(w);
+    }
+    (d.yes, d.known, d.sex, d.elas, d.elas_start).hash(w);
+    (sym(d.language), sym(d.language_alt), sym(x.accommodations)).hash(w);
+    x.raw.len().hash(w);
+    for (column, s) in &x.raw {
+        (column, data.strings.get(*s)).hash(w);
+    }
+    let official = x.official.as_deref();
+    official
+        .map(|o| [sym(o.condition_code), sym(o.include), sym(o.measure)])
+        .hash(w);
     match data.details.get(&e) {
         Some(d) => {
-            let mut bytes = vec![1];
+            bytes.push(1);
             detail(data, d, &mut bytes);
-            h.update(bytes);
         }
-        None => h.update([0]),
+        None => bytes.push(0),
     }
+    let mut h = Sha256::new();
+    h.update(students[x.student as usize]);
+    h.update(bytes);
     h.finalize().into()
 }
 
