@@ -227,16 +227,13 @@ fn parse_row(
         cols,
         errors: Vec::new(),
     };
-    // A roster export names the school only by name.
-    let (district_id, school_id) = if cols.roster {
-        (Some(""), Some(""))
-    } else {
-        (
-            c.parse(col!("DistrictId"), values::id),
-            c.parse(col!("SchoolId"), values::id),
-        )
-    };
-    let ssid = c.parse(col!("StudentIdentifier"), values::id);
+    // Ids are checked here and taken by `Values::record`. A roster export
+    // names the school only by name.
+    if !cols.roster {
+        c.parse(col!("DistrictId"), values::id);
+        c.parse(col!("SchoolId"), values::id);
+    }
+    c.parse(col!("StudentIdentifier"), values::id);
     if values::is_excel_mangled(c.raw(col!("NcesId"))) {
         c.parse(col!("NcesId"), values::id);
     }
@@ -334,9 +331,6 @@ fn parse_row(
     }
     // Every required cell parsed, so these unwraps of `Some` cannot fail.
     let (
-        Some(_),
-        Some(_),
-        Some(_),
         Some(submitted),
         Some(school_year),
         Some(family),
@@ -344,9 +338,6 @@ fn parse_row(
         Some(completeness),
         Some(condition),
     ) = (
-        district_id,
-        school_id,
-        ssid,
         submitted,
         school_year,
         family,

@@ -357,7 +357,15 @@ fn exam(dep: &Deployment, students: &[Hash], e: usize) -> Hash {
     let mut bytes = Vec::with_capacity(256);
     let w = &mut Written(&mut bytes);
     let family = &dep.catalog.families[a.family].id;
-    (x.school, &a.name, family, a.grade, x.school_year, x.submitted).hash(w);
+    (
+        x.school,
+        &a.name,
+        family,
+        a.grade,
+        x.school_year,
+        x.submitted,
+    )
+        .hash(w);
     (sym(x.session), x.grade, x.completeness, x.condition).hash(w);
     (score(&x.overall), x.claim_levels).hash(w);
     x.alt.len().hash(w);
