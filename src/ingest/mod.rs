@@ -719,7 +719,6 @@ fn keep_names_as_read(data: &mut Dataset) {
     if later.is_empty() {
         return;
     }
-    let none = HashMap::default();
     let mut kept: Vec<(usize, u8, String)> = Vec::new();
     for (e, exam) in data.exams.iter().enumerate() {
         let Some(columns) = data.export_columns.get(&exam.origin.file) else {
@@ -729,7 +728,8 @@ fn keep_names_as_read(data: &mut Dataset) {
             continue;
         }
         let then = data.names_then(&later, exam.student, e);
-        let now = data.names_then(&none, exam.student, e);
+        let student = &data.students[exam.student as usize];
+        let now = [&*student.first_name, &*student.last_name];
         for (k, column) in [cers::FIRST_NAME, cers::LAST_NAME].into_iter().enumerate() {
             let own = exam.raw.iter().any(|(c, _)| *c as usize == column);
             if then[k] != now[k] && !own && columns & (1 << column) != 0 {

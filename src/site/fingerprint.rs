@@ -378,8 +378,7 @@ fn exam(dep: &Deployment, students: &[Hash], e: usize) -> Hash {
     for (column, s) in &x.raw {
         (column, data.strings.get(*s)).hash(w);
     }
-    let official = x.official.as_deref();
-    official
+    (x.official.as_deref())
         .map(|o| [sym(o.condition_code), sym(o.include), sym(o.measure)])
         .hash(w);
     match data.details.get(&e) {
