@@ -15,8 +15,9 @@ use std::io::{Read, Write};
 /// running typage refuse factors above 20.
 pub const WORK_FACTOR: u8 = 18;
 
-/// The deflate level of sealed pages and of kept TRT parses. With zlib-rs, level 2 compresses the sandbox's pages to 18% at
-/// the speed at which miniz_oxide's fastest level reached 22%.
+/// The deflate level of sealed pages. With zlib-rs, level 2 compresses the
+/// sandbox's pages to 18% at the speed at which miniz_oxide's fastest level
+/// reached 22%.
 pub const LEVEL: flate2::Compression = flate2::Compression::new(2);
 
 thread_local! {
@@ -29,7 +30,7 @@ thread_local! {
 }
 
 /// Appends the zlib stream (RFC 1950) of `data` to `out`.
-pub fn deflate_into(data: &[u8], out: &mut Vec<u8>) -> Result<()> {
+fn deflate_into(data: &[u8], out: &mut Vec<u8>) -> Result<()> {
     DEFLATE.with_borrow_mut(|z| -> Result<()> {
         z.reset();
         loop {
