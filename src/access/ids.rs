@@ -53,22 +53,28 @@ impl Ids {
     /// The id of the page of `exams` (one student's, or one assessment's for
     /// several students): a keyed hash of the students and the results.
     pub fn exams(&self, data: &Dataset, exams: &[usize]) -> String {
-        let mut lines: Vec<String> = exams
+        // Each result by its student, assessment, year and submission, in
+        // sorted order, so that the id does not depend on the order given.
+        let mut keyed: Vec<(&str, &str, u16, chrono::NaiveDateTime)> = exams
             .iter()
             .map(|&e| {
                 let x = &data.exams[e];
                 let student = &data.students[x.student as usize].ssid;
                 let assessment = &data.assessments[x.assessment as usize].name;
-                format!(
-                    "{student}\0{assessment}\0{}\0{}\n",
-                    x.school_year, x.submitted
-                )
+                (&**student, assessment.as_str(), x.school_year, x.submitted)
             })
             .collect();
-        lines.sort_unstable();
+        keyed.sort_unstable();
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("any key length");
-        for line in &lines {
-            mac.update(line.as_bytes());
+        for (student, assessment, year, submitted) in keyed {
+            for text in [student, assessment] {
+                mac.update(&(text.len() as u64).to_le_bytes());
+                mac.update(text.as_bytes());
+            }
+            let at = submitted.and_utc();
+            mac.update(&year.to_le_bytes());
+            mac.update(&at.timestamp().to_le_bytes());
+            mac.update(&at.timestamp_subsec_nanos().to_le_bytes());
         }
         hex(&mac.finalize().into_bytes()[..10])
     }
@@ -189,4 +195,28 @@ fn hash(text: &str, bytes: usize) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+
+    #[test]
+    fn a_shared_page_id_is_keyed_and_names_its_results_in_any_order() {
+        let catalog = Catalog::builtin().unwrap();
+        let mut data = crate::testing::data(&catalog, true);
+        let ids = Ids::new(&data, b"one key");
+        let exams: Vec<usize> = (0..data.exams.len()).collect();
+        let reversed: Vec<usize> = exams.iter().rev().copied().collect();
+        let id = ids.exams(&data, &exams);
+        assert_eq!(id.len(), 20);
+        assert_eq!(ids.exams(&data, &reversed), id);
+        assert_ne!(ids.exams(&data, &exams[1..]), id);
+        assert_ne!(Ids::new(&data, b"another key").exams(&data, &exams), id);
+        // A result submitted a nanosecond later is another result.
+        let at = &mut data.exams[0].submitted;
+        *at += chrono::Duration::nanoseconds(1);
+        assert_ne!(ids.exams(&data, &exams), id);
+    }
 }

@@ -187,8 +187,10 @@ fn share(
 
 /// A bundle's units: its groups, then (above teachers) its school grades.
 fn units(data: &Dataset, catalog: &Catalog, ids: &Ids, b: &Bundle) -> Vec<Unit> {
+    // A teacher's groups need each student's exams; a school or district,
+    // whose bundle has no groups, does not.
     let mut exams_of: FxHashMap<u32, Vec<usize>> = FxHashMap::default();
-    for &e in &b.exams {
+    for &e in b.exams.iter().filter(|_| !b.groups.is_empty()) {
         exams_of.entry(data.exams[e].student).or_default().push(e);
     }
     let mut out: Vec<Unit> = b
@@ -236,33 +238,58 @@ fn units(data: &Dataset, catalog: &Catalog, ids: &Ids, b: &Bundle) -> Vec<Unit> 
     out
 }
 
-/// Exams of `bundle` grouped by (school, enrolled grade).
+/// Exams of `bundle` grouped by (school, enrolled grade), each group in
+/// the bundle's order.
 pub fn by_school_grade(data: &Dataset, bundle: &Bundle) -> BTreeMap<(usize, Grade), Vec<usize>> {
-    let mut out: BTreeMap<(usize, Grade), Vec<usize>> = BTreeMap::new();
-    for &e in &bundle.exams {
-        let x = &data.exams[e];
-        out.entry((x.school as usize, x.grade)).or_default().push(e);
-    }
-    out
+    let mut keyed: Vec<((usize, Grade), usize)> = (bundle.exams.iter().enumerate())
+        .map(|(i, &e)| ((data.exams[e].school as usize, data.exams[e].grade), i))
+        .collect();
+    keyed.sort_unstable();
+    keyed
+        .chunk_by(|a, b| a.0 == b.0)
+        .map(|run| {
+            (
+                run[0].0,
+                run.iter().map(|&(_, i)| bundle.exams[i]).collect(),
+            )
+        })
+        .collect()
 }
 
 /// `exams` by assessment section: latest school year first, then family and
-/// assessment name.
+/// assessment name; each section's exams in the order given.
 pub fn section_groups(data: &Dataset, exams: &[usize]) -> Vec<(SectionKey, Vec<usize>)> {
-    let mut by: BTreeMap<(std::cmp::Reverse<u16>, usize, String), Vec<usize>> = BTreeMap::new();
-    for &e in exams {
-        let exam = &data.exams[e];
-        let a = &data.assessments[exam.assessment as usize];
-        by.entry((
-            std::cmp::Reverse(exam.school_year),
-            a.family,
-            a.name.clone(),
-        ))
-        .or_default()
-        .push(e);
-    }
-    by.into_iter()
-        .map(|((year, family, name), list)| ((year.0, family, name), list))
+    // Sorting (year, assessment, position) groups the exams, in order, by
+    // comparing integers; only the few groups' names are compared.
+    let mut keyed: Vec<(std::cmp::Reverse<u16>, u32, u32)> = (exams.iter().enumerate())
+        .map(|(i, &e)| {
+            let x = &data.exams[e];
+            (std::cmp::Reverse(x.school_year), x.assessment, i as u32)
+        })
+        .collect();
+    keyed.sort_unstable();
+    let mut runs: Vec<_> = keyed
+        .chunk_by(|a, b| (a.0, a.1) == (b.0, b.1))
+        .map(|run| {
+            let a = &data.assessments[run[0].1 as usize];
+            ((run[0].0, a.family, a.name.as_str()), run)
+        })
+        .collect();
+    runs.sort_by_key(|(key, _)| *key);
+    // Assessments of one family and name make one section.
+    runs.chunk_by(|a, b| a.0 == b.0)
+        .map(|same| {
+            let ((year, family, name), _) = same[0];
+            let mut at: Vec<u32> = same
+                .iter()
+                .flat_map(|(_, run)| run.iter().map(|k| k.2))
+                .collect();
+            if same.len() > 1 {
+                at.sort_unstable();
+            }
+            let list = at.into_iter().map(|i| exams[i as usize]).collect();
+            ((year.0, family, name.to_string()), list)
+        })
         .collect()
 }
 
@@ -273,6 +300,41 @@ mod tests {
 
     fn bundle(plan: &Plan, kind: Kind) -> usize {
         plan.bundles.iter().position(|b| b.kind == kind).unwrap()
+    }
+
+    #[test]
+    fn sections_group_by_year_family_and_name_keeping_the_order_given() {
+        let catalog = Catalog::builtin().unwrap();
+        let mut data = data(&catalog, true);
+        // Two assessments of one family and name (grades apart) make one section.
+        let first = &data.exams[0];
+        let a = first.assessment as usize;
+        let b = (data.exams.iter())
+            .find(|x| x.school_year == first.school_year && x.assessment as usize != a)
+            .expect("two assessments in one year")
+            .assessment as usize;
+        data.assessments[b].family = data.assessments[a].family;
+        data.assessments[b].name = data.assessments[a].name.clone();
+        let mut exams: Vec<usize> = (0..data.exams.len()).rev().collect();
+        let third = exams.len() / 3;
+        exams.rotate_left(third);
+        let mut expected: BTreeMap<(std::cmp::Reverse<u16>, usize, String), Vec<usize>> =
+            BTreeMap::new();
+        for &e in &exams {
+            let x = &data.exams[e];
+            let a = &data.assessments[x.assessment as usize];
+            let key = (std::cmp::Reverse(x.school_year), a.family, a.name.clone());
+            expected.entry(key).or_default().push(e);
+        }
+        let expected: Vec<(SectionKey, Vec<usize>)> = expected
+            .into_iter()
+            .map(|((y, f, n), list)| ((y.0, f, n), list))
+            .collect();
+        assert!(expected.iter().any(|(_, list)| {
+            let of = |e: &usize| data.exams[*e].assessment as usize;
+            list.iter().any(|e| of(e) == a) && list.iter().any(|e| of(e) == b)
+        }));
+        assert_eq!(section_groups(&data, &exams), expected);
     }
 
     #[test]
