@@ -77,25 +77,36 @@ pub fn build(root: &Path, out: &Path, force: bool, diags: &mut Diagnostics) -> R
         enrollment.names_key()?;
         Ok::<_, anyhow::Error>(store.load(out))
     }) {
-        Some(Ok(Ok(s))) if !state::intact(&s, out) => (
-            None,
-            Some(format!("files of {} are missing", out.display())),
-        ),
         Some(Ok(Ok(s))) => (Some(s), None),
         Some(Ok(Err(why))) => (None, Some(why)),
         Some(Err(e)) => return Err(e),
         None => (None, Some("nothing was built before".to_string())),
+    };
+    let hash_inputs = |key: &[u8], known: &[state::InputFile]| match enrolled_site {
+        true => state::inputs(root, key, known),
+        false => Ok(Default::default()),
     };
     let content_key = match &previous {
         Some(p) => seal::unhex(&p.content)?,
         None => seal::random_bytes(32)?,
     };
     let known = previous.as_mut().map(|p| std::mem::take(&mut p.files));
-    let inputs = match enrolled_site {
-        true => state::inputs(root, &content_key, known.as_deref().unwrap_or_default())?,
-        false => Default::default(),
-    };
+    // The previous output is checked for its files while the inputs are
+    // hashed as they were then; without its files, it is hashed afresh.
+    let (whole, inputs) = rayon::join(
+        || previous.as_ref().is_none_or(|p| state::intact(p, out)),
+        || hash_inputs(&content_key, known.as_deref().unwrap_or_default()),
+    );
     drop(known);
+    let (previous, afresh, content_key, inputs) = match whole {
+        true => (previous, afresh, content_key, inputs?),
+        false => {
+            let key = seal::random_bytes(32)?;
+            let inputs = hash_inputs(&key, &[])?;
+            let why = format!("files of {} are missing", out.display());
+            (None, Some(why), key, inputs)
+        }
+    };
     if previous.as_ref().is_some_and(|p| p.inputs == inputs.0) {
         return Ok(Outcome {
             built: Built::default(),
