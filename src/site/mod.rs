@@ -69,41 +69,52 @@ pub fn render(
     }
     let cx = (&prepared, &fp);
     let exports: Vec<Exports> = plan.bundles.par_iter().map(|b| exports(dep, b)).collect();
-    plan.bundles
-        .par_iter()
-        .enumerate()
-        .try_for_each(|(i, b)| bundle_pages(dep, (i, b, &exports[i]), map, cx, site, &r, out))?;
-    export_pages(dep, plan, &exports, &fp, out)?;
-    map.reports.par_iter().try_for_each(|s| {
-        let part = Part {
-            key: paths::report(&s.id),
-            readers: &s.readers,
-        };
-        if out.kept(&part, &|| fp.report(s))? {
-            return Ok(());
-        }
-        sink(report_page(dep, &r, site, s)?)
-    })?;
-    map.prints.par_iter().try_for_each(|s| {
-        let part = Part {
-            key: paths::print(&s.id),
-            readers: &s.readers,
-        };
-        let input = || {
-            let mut shown: Vec<usize> = s
-                .exams
-                .iter()
-                .flat_map(|&e| visible(plan, &by_student, s, dep.data.exams[e].student))
-                .collect();
-            shown.sort_unstable();
-            shown.dedup();
-            fp.print(s, &print_title(dep, map, s), &shown)
-        };
-        if out.kept(&part, &input)? {
-            return Ok(());
-        }
-        sink(print_page(dep, plan, map, &r, site, &by_student, s)?)
-    })
+    let bundles = || {
+        (plan.bundles.par_iter().enumerate())
+            .try_for_each(|(i, b)| bundle_pages(dep, (i, b, &exports[i]), map, cx, site, &r, out))
+    };
+    let reports = || {
+        map.reports.par_iter().try_for_each(|s| {
+            let part = Part {
+                key: paths::report(&s.id),
+                readers: &s.readers,
+            };
+            if out.kept(&part, &|| fp.report(s))? {
+                return Ok(());
+            }
+            sink(report_page(dep, &r, site, s)?)
+        })
+    };
+    let prints = || {
+        map.prints.par_iter().try_for_each(|s| {
+            let part = Part {
+                key: paths::print(&s.id),
+                readers: &s.readers,
+            };
+            let input = || {
+                let mut shown: Vec<usize> = s
+                    .exams
+                    .iter()
+                    .flat_map(|&e| visible(plan, &by_student, s, dep.data.exams[e].student))
+                    .collect();
+                shown.sort_unstable();
+                shown.dedup();
+                fp.print(s, &print_title(dep, map, s), &shown)
+            };
+            if out.kept(&part, &input)? {
+                return Ok(());
+            }
+            sink(print_page(dep, plan, map, &r, site, &by_student, s)?)
+        })
+    };
+    // The exports are few and large (a district's year can be most of a
+    // gigabyte): they are written beside the other pages rather than after
+    // them, so that no core waits while the last of them is written.
+    let (exported, rest) = rayon::join(
+        || export_pages(dep, plan, &exports, &fp, out),
+        || bundles().and_then(|()| reports()).and_then(|()| prints()),
+    );
+    exported.and(rest)
 }
 
 /// What a bundle covers: its schools, and a teacher's groups.
