@@ -54,6 +54,28 @@ pub fn commit_rank(path: &str) -> u8 {
     }
 }
 
+/// A District/School Export of the secure build, as its page holds it: the
+/// CSV's header and the paths of its parts, one school's rows each, which
+/// the shell and `scoresite open` join in this order into one file. Each
+/// part is sealed to every bundle that shows its rows, so that one
+/// school's change seals that school's parts again, not a district's whole
+/// export.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ExportParts {
+    pub header: String,
+    pub parts: Vec<String>,
+}
+
+impl ExportParts {
+    /// The parts a page lists, when it is such a list (a CSV starts
+    /// otherwise).
+    pub fn of(page: &[u8]) -> Option<ExportParts> {
+        page.starts_with(b"{")
+            .then(|| serde_json::from_slice(page).ok())
+            .flatten()
+    }
+}
+
 /// `site.json`: what the logon shell needs before anyone logs on. It holds
 /// no key: an outsider cannot tell which stored file is which page.
 #[derive(Serialize, Deserialize)]

@@ -1,7 +1,7 @@
 //! `scoresite open`: log on to a built secure site as one user, as the
 //! browser does, and list or decrypt what that user can read.
 
-use crate::layout::{self, GrantFile, SiteJson};
+use crate::layout::{self, ExportParts, GrantFile, SiteJson};
 use crate::seal;
 use age::secrecy::SecretString;
 use age::x25519;
@@ -65,7 +65,7 @@ impl Session {
     pub fn paths(&self) -> Result<Vec<String>> {
         let mut all = std::collections::BTreeSet::new();
         for b in &self.grant.bundles {
-            let list: Vec<String> = serde_json::from_slice(&self.read(&b.manifest)?)?;
+            let list: Vec<String> = serde_json::from_slice(&self.page(&b.manifest)?)?;
             all.extend(list);
         }
         Ok(all.into_iter().collect())
@@ -76,10 +76,30 @@ impl Session {
         layout::stored(&self.names, path)
     }
 
-    /// The page at `path`, decrypted.
-    pub fn read(&self, path: &str) -> Result<Vec<u8>> {
+    /// The page at `path`, decrypted, as it is stored.
+    pub fn page(&self, path: &str) -> Result<Vec<u8>> {
         self.open_stored(&self.stored_name(path))
             .with_context(|| format!("{path}: not readable by this user"))
+    }
+
+    /// The page at `path` as the user gets it: a District/School Export
+    /// stored as the list of its parts is given whole, its parts joined as
+    /// the shell joins them.
+    pub fn read(&self, path: &str) -> Result<Vec<u8>> {
+        let page = self.page(path)?;
+        let listed = (path.ends_with(".csv"))
+            .then(|| ExportParts::of(&page))
+            .flatten();
+        match listed {
+            Some(listed) => {
+                let mut whole = listed.header.into_bytes();
+                for part in &listed.parts {
+                    whole.extend(self.page(part)?);
+                }
+                Ok(whole)
+            }
+            None => Ok(page),
+        }
     }
 
     /// Decrypts every page this user can read into `out`, with the site's

@@ -16,6 +16,9 @@
 //! b/BUNDLE/manifest.json      the bundle's list of pages (secure build)
 //! r/ID.html                   a student's history and reports
 //! p/ID.html                   a batch print of one assessment's reports
+//! e/ID.csv                    one school's rows of a year's District/School
+//!                             Export (secure build; the bundle's
+//!                             export-YEAR.csv lists its parts)
 //! ```
 
 /// From a bundle's page to the site's root.
@@ -44,6 +47,11 @@ pub fn report(id: &str) -> String {
 /// A batch print, from the root.
 pub fn print(id: &str) -> String {
     format!("p/{id}.html")
+}
+
+/// One school's rows of a year's District/School Export, from the root.
+pub fn export_part(id: &str) -> String {
+    format!("e/{id}.csv")
 }
 
 /// A unit's entry page, in its bundle.

@@ -330,7 +330,7 @@ fn each_user_reads_exactly_what_their_grants_allow() {
             .unwrap()
             .iter()
             .map(|p| {
-                let text = String::from_utf8(session.read(p).unwrap()).unwrap();
+                let text = String::from_utf8(session.page(p).unwrap()).unwrap();
                 assert_eq!(Some(&text), reading.text.get(&session.stored_name(p)));
                 session.stored_name(p)
             })
@@ -1314,6 +1314,15 @@ fn rebuilds_keep_what_is_unchanged_and_rotate_what_a_leaver_held() {
     let groups = std::fs::read_to_string(&path).unwrap();
     let group_lines = groups.lines().map(String::from).collect();
     std::fs::write(&path, unless_leaver(group_lines)).unwrap();
+    // The district's exports are stored as one part per school and year.
+    let parts_before: Vec<(String, String)> = (bundles.paths().unwrap().into_iter())
+        .filter(|p| p.starts_with("e/"))
+        .map(|p| {
+            let rows = String::from_utf8(bundles.page(&p).unwrap()).unwrap();
+            (p, rows)
+        })
+        .collect();
+    assert!(parts_before.len() >= schools.len(), "{parts_before:?}");
     let changed_run = listed(build());
     let (reused, _) = kept(&changed_run);
     let unrendered = not_rendered(&changed_run);
@@ -1348,6 +1357,28 @@ fn rebuilds_keep_what_is_unchanged_and_rotate_what_a_leaver_held() {
         now.len(),
         sealed_files(&scratch).len(),
         "the site has as many sealed files as a build from scratch: none left of the student who left"
+    );
+    // A part that holds none of the changed rows keeps its ciphertext; the
+    // part that holds the changed result is sealed again.
+    let holds = |rows: &String, cell: &str| rows.contains(&format!("\"{cell}\""));
+    let (changed, untouched): (Vec<_>, Vec<_>) = parts_before
+        .iter()
+        .partition(|(_, rows)| holds(rows, &g1.1) || holds(rows, &leaver));
+    assert!(!untouched.is_empty() && !changed.is_empty());
+    for (p, _) in untouched {
+        let name = bundles.stored_name(p);
+        assert_eq!(after.get(&name), now.get(&name), "{p} is sealed again");
+    }
+    let with_result = changed
+        .iter()
+        .find(|(_, rows)| rows.contains(&old["SubmitDateTime"]) && holds(rows, &old["ScaleScore"]))
+        .expect("a part holds the changed result");
+    let name = bundles.stored_name(&with_result.0);
+    assert_ne!(
+        after.get(&name),
+        now.get(&name),
+        "{} keeps its old rows",
+        with_result.0
     );
     let resealed = now
         .iter()

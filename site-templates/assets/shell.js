@@ -109,9 +109,30 @@
     });
   }
 
+  // A District/School Export may come as the list of its parts, one
+  // school's rows each ({"header": …, "parts": [paths]}): they are
+  // decrypted in turn and joined after the header.
+  function exportParts(bytes) {
+    if (bytes[0] !== 0x7b) return null;
+    try {
+      var listed = JSON.parse(new TextDecoder().decode(bytes));
+      return listed && typeof listed.header === "string" && Array.isArray(listed.parts) ? listed : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
   function download(path) {
     ask({ op: "get", path: path }).then(function (bytes) {
-      var url = URL.createObjectURL(new Blob([bytes], { type: "text/csv" }));
+      var listed = exportParts(bytes);
+      if (!listed) return [bytes];
+      return listed.parts.reduce(function (done, part) {
+        return done.then(function (chunks) {
+          return ask({ op: "get", path: part }).then(function (b) { chunks.push(b); return chunks; });
+        });
+      }, Promise.resolve([listed.header]));
+    }).then(function (chunks) {
+      var url = URL.createObjectURL(new Blob(chunks, { type: "text/csv" }));
       var a = document.createElement("a");
       a.href = url;
       a.download = path.split("/").pop();

@@ -34,6 +34,11 @@ pub fn writer<W: Write>(out: W) -> csv::Writer<W> {
 /// district's export of a year can be gigabytes).
 pub fn write(dep: &Deployment, exams: &[usize], mut out: &mut dyn Write) -> Result<()> {
     header(&mut out)?;
+    rows(dep, exams, out)
+}
+
+/// Writes the rows of [`write`], without the header.
+pub fn rows(dep: &Deployment, exams: &[usize], out: &mut dyn Write) -> Result<()> {
     let mut w = writer(out);
     let shown = shown_columns(dep);
     let mut written = Cells::default();

@@ -235,10 +235,11 @@ impl<'a> Fingerprints<'a> {
         hex(h)
     }
 
-    /// Bundle `b`'s District/School Export of `year`, of `exams`.
-    pub(super) fn export(&self, b: &Bundle, year: u16, exams: &[usize]) -> String {
+    /// The District/School Export (or the part of one) at `path`, of `exams`.
+    pub(super) fn export(&self, path: &str, exams: &[usize]) -> String {
         let mut h = self.start("export");
-        h.update(format!("{}\0{year}\0", b.id));
+        h.update(path.as_bytes());
+        h.update([0]);
         self.exams(&mut h, exams);
         hex(h)
     }

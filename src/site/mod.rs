@@ -111,7 +111,7 @@ pub fn render(
     // gigabyte): they are written beside the other pages rather than after
     // them, so that no core waits while the last of them is written.
     let (exported, rest) = rayon::join(
-        || export_pages(dep, plan, &exports, &fp, out),
+        || export_pages(dep, (plan, map), &exports, &fp, site, out),
         || bundles().and_then(|()| reports()).and_then(|()| prints()),
     );
     exported.and(rest)
@@ -274,11 +274,28 @@ fn exports(dep: &Deployment, b: &Bundle) -> Exports {
     years
 }
 
-/// Every administrator bundle's District/School Exports, each a part of its
-/// own. Bundles whose export of a year holds the same rows (a district's
-/// and a state viewer's, in a one-LEA deployment) share one rendering of
-/// it, which the output takes as each bundle's own page.
+/// Every administrator bundle's District/School Exports. The sandbox writes
+/// each as one file ([`whole_exports`]), which opens from `file://`; the
+/// secure build in parts ([`export_parts`]).
 fn export_pages(
+    dep: &Deployment,
+    (plan, map): (&Plan, &SiteMap),
+    exports: &[Exports],
+    fp: &Fingerprints,
+    site: &SiteInfo,
+    out: &dyn Output,
+) -> Result<()> {
+    match site.sandbox {
+        true => whole_exports(dep, plan, exports, fp, out),
+        false => export_parts(dep, (plan, map), exports, fp, out),
+    }
+}
+
+/// Each export whole, a part of its own. Bundles whose export of a year
+/// holds the same rows (a district's and a state viewer's, in a one-LEA
+/// deployment) share one rendering of it, which the output takes as each
+/// bundle's own page.
+fn whole_exports(
     dep: &Deployment,
     plan: &Plan,
     exports: &[Exports],
@@ -300,7 +317,7 @@ fn export_pages(
                 key: paths::in_bundle(&bundle.id, &paths::export(*year)),
                 readers: std::slice::from_ref(b),
             };
-            if !out.kept(&part, &|| fp.export(bundle, *year, exams))? {
+            if !out.kept(&part, &|| fp.export(&part.key, exams))? {
                 pages.push(Page {
                     path: part.key.clone(),
                     bytes: Vec::new(),
@@ -313,6 +330,85 @@ fn export_pages(
             return Ok(());
         }
         out.stream(pages, &|w| export::write(dep, exams, w))
+    })
+}
+
+/// Each export as the list of its parts ([`crate::layout::ExportParts`]):
+/// one school's rows of the year each, in the order of the schools, a part
+/// of its own sealed once to every bundle whose export holds those rows. A
+/// change to one school's results then writes that school's parts again,
+/// not every export that holds them.
+fn export_parts(
+    dep: &Deployment,
+    (plan, map): (&Plan, &SiteMap),
+    exports: &[Exports],
+    fp: &Fingerprints,
+    out: &dyn Output,
+) -> Result<()> {
+    // Each bundle's exports by year, as the rows of each school in turn.
+    let mut lists: Vec<(usize, u16, Vec<Vec<usize>>)> = Vec::new();
+    let mut readers: BTreeMap<(u16, Vec<usize>), Vec<usize>> = BTreeMap::new();
+    for (b, years) in exports.iter().enumerate() {
+        for (year, exams) in years {
+            let mut by_school: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+            for &e in exams {
+                by_school
+                    .entry(dep.data.exams[e].school)
+                    .or_default()
+                    .push(e);
+            }
+            let schools: Vec<Vec<usize>> = by_school.into_values().collect();
+            for rows in &schools {
+                readers.entry((*year, rows.clone())).or_default().push(b);
+            }
+            lists.push((b, *year, schools));
+        }
+    }
+    let parts: Vec<_> = readers.into_iter().collect();
+    let paths: Vec<String> = (parts.par_iter())
+        .map(|((_, rows), _)| paths::export_part(&map.ids.exams(&dep.data, rows)))
+        .collect();
+    parts
+        .par_iter()
+        .zip(&paths)
+        .try_for_each(|(((_, rows), readers), path)| {
+            let part = Part {
+                key: path.clone(),
+                readers,
+            };
+            if out.kept(&part, &|| fp.export(path, rows))? {
+                return Ok(());
+            }
+            let page = Page {
+                path: path.clone(),
+                bytes: Vec::new(),
+                readers: readers.clone(),
+                part: Some(path.clone()),
+            };
+            out.stream(vec![page], &|w| export::rows(dep, rows, w))
+        })?;
+    let mut header = Vec::new();
+    export::header(&mut header)?;
+    let header = String::from_utf8(header)?;
+    lists.par_iter().try_for_each(|(b, year, schools)| {
+        let listed = crate::layout::ExportParts {
+            header: header.clone(),
+            parts: (schools.iter())
+                .map(|rows| {
+                    let key = (*year, rows.as_slice());
+                    let n = parts
+                        .binary_search_by(|((y, r), _)| (*y, r.as_slice()).cmp(&key))
+                        .expect("every school's rows are a part");
+                    paths[n].clone()
+                })
+                .collect(),
+        };
+        out.page(Page {
+            path: paths::in_bundle(&plan.bundles[*b].id, &paths::export(*year)),
+            bytes: serde_json::to_vec(&listed)?,
+            readers: vec![*b],
+            part: None,
+        })
     })
 }
 

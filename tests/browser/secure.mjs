@@ -171,6 +171,9 @@ async function session(origin, label) {
   const [exported] = await Promise.all([page.waitForEvent("download"), page.locator("ul.exports a").first().click()]);
   const exportRows = csvRows(readFileSync(await exported.path(), "utf8"));
   check(exportRows.length > 0 && Object.keys(exportRows[0]).length === 64, `${label}: decrypted District/School Export has ${exportRows.length} rows in 64 columns`);
+  // The district's export is stored as one part per school, joined on download.
+  const exportSchools = new Set(exportRows.map((r) => r.SchoolId));
+  check(exportSchools.size > 1 && exportRows.every((r) => /^\d{4}$/.test(r.SchoolYear)), `${label}: the export joins the parts of ${exportSchools.size} schools`);
   await page.getByRole("button", { name: "Log out" }).click();
   check(errors.length === 0, `${label}: no script errors: ${errors.join("; ")}`);
   await context.close();
