@@ -13,6 +13,7 @@ use crate::render::views::{self, Base, SiteInfo};
 use crate::render::{self, Renderer};
 use anyhow::Result;
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -345,9 +346,11 @@ fn export_parts(
     fp: &Fingerprints,
     out: &dyn Output,
 ) -> Result<()> {
-    // Each bundle's exports by year, as the rows of each school in turn.
-    let mut lists: Vec<(usize, u16, Vec<Vec<usize>>)> = Vec::new();
-    let mut readers: BTreeMap<(u16, Vec<usize>), Vec<usize>> = BTreeMap::new();
+    // The parts, each one school's rows of a year with the bundles whose
+    // export holds them; and each bundle's exports by year, as its parts.
+    let mut parts: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
+    let mut index: FxHashMap<(u16, Vec<usize>), usize> = FxHashMap::default();
+    let mut lists: Vec<(usize, u16, Vec<usize>)> = Vec::new();
     for (b, years) in exports.iter().enumerate() {
         for (year, exams) in years {
             let mut by_school: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
@@ -357,21 +360,27 @@ fn export_parts(
                     .or_default()
                     .push(e);
             }
-            let schools: Vec<Vec<usize>> = by_school.into_values().collect();
-            for rows in &schools {
-                readers.entry((*year, rows.clone())).or_default().push(b);
-            }
-            lists.push((b, *year, schools));
+            let listed = (by_school.into_values())
+                .map(|rows| {
+                    let n = *index.entry((*year, rows)).or_insert_with_key(|(_, rows)| {
+                        parts.push((rows.clone(), Vec::new()));
+                        parts.len() - 1
+                    });
+                    parts[n].1.push(b);
+                    n
+                })
+                .collect();
+            lists.push((b, *year, listed));
         }
     }
-    let parts: Vec<_> = readers.into_iter().collect();
+    drop(index);
     let paths: Vec<String> = (parts.par_iter())
-        .map(|((_, rows), _)| paths::export_part(&map.ids.exams(&dep.data, rows)))
+        .map(|(rows, _)| paths::export_part(&map.ids.exams(&dep.data, rows)))
         .collect();
     parts
         .par_iter()
         .zip(&paths)
-        .try_for_each(|(((_, rows), readers), path)| {
+        .try_for_each(|((rows, readers), path)| {
             let part = Part {
                 key: path.clone(),
                 readers,
@@ -390,18 +399,10 @@ fn export_parts(
     let mut header = Vec::new();
     export::header(&mut header)?;
     let header = String::from_utf8(header)?;
-    lists.par_iter().try_for_each(|(b, year, schools)| {
+    lists.par_iter().try_for_each(|(b, year, listed)| {
         let listed = crate::layout::ExportParts {
             header: header.clone(),
-            parts: (schools.iter())
-                .map(|rows| {
-                    let key = (*year, rows.as_slice());
-                    let n = parts
-                        .binary_search_by(|((y, r), _)| (*y, r.as_slice()).cmp(&key))
-                        .expect("every school's rows are a part");
-                    paths[n].clone()
-                })
-                .collect(),
+            parts: listed.iter().map(|&n| paths[n].clone()).collect(),
         };
         out.page(Page {
             path: paths::in_bundle(&plan.bundles[*b].id, &paths::export(*year)),
