@@ -591,13 +591,22 @@ fn the_export_gives_back_what_came_in() {
             ("EnglishLanguageAcquisitionStatusStartDate", "8/15/19"),
         ]
     };
+    let mut second = common("5000000002", "062720011360", "2024-05-01 11:00:00.000000");
+    // Cells the first row decides (the school's name) and cells with spaces
+    // around them come back as this row gave them.
+    for cell in &mut second {
+        match cell.0 {
+            "SchoolName" => cell.1 = "Aspen Middle School",
+            "TestSessionId" => cell.1 = " S-1 ",
+            _ => {}
+        }
+    }
+    second.push(("AssignedAccommodationList", "TDS_PM0 "));
+    // A blank NcesId comes back blank, though the district has one.
     let input = vec![
         row(&common("5000000001", "062720004102", "5/1/24 10:05")),
-        row(&common(
-            "5000000002",
-            "062720011360",
-            "2024-05-01 11:00:00.000000",
-        )),
+        row(&second),
+        row(&common("5000000003", "", "2024-05-02 09:00:00.000000")),
     ];
     let mut csv = layout.join(",") + "\r\n";
     for r in &input {
@@ -617,14 +626,14 @@ fn the_export_gives_back_what_came_in() {
         "{messages:?}"
     );
     let dep = &v.deployment;
-    assert_eq!(dep.data.exams.len(), 2, "the TRT document joined its row");
+    assert_eq!(dep.data.exams.len(), 3, "the TRT document joined its row");
     let second = dep.data.exams.iter().find(|e| e.origin.line == 3).unwrap();
     assert_eq!(
         second.demographics.get(scoresite::model::Flag::Section504),
         Some(true),
         "reports use the TRT value"
     );
-    let mut exams: Vec<usize> = (0..2).collect();
+    let mut exams: Vec<usize> = (0..3).collect();
     exams.sort_by_key(|&e| dep.data.exams[e].origin.line);
     let out = records(&exported(dep, &exams));
     assert_eq!(out[0], layout);

@@ -29,6 +29,8 @@ macro_rules! col {
 /// FirstName and LastOrSurname in the 64-column layout.
 pub const FIRST_NAME: usize = 6;
 pub const LAST_NAME: usize = 7;
+/// Both name cells (bit `i` for column `i`).
+const NAMES: u64 = 1 << FIRST_NAME | 1 << LAST_NAME;
 
 /// Where each race flag's column is among the known ones.
 const RACE_COLUMNS: [usize; RACE_FLAGS.len()] = {
@@ -174,6 +176,10 @@ struct Values {
     alts: [Score; 6],
     claims: [Option<u8>; 6],
     demographics: Demographics,
+    /// The cells (bit `i` for column `i` of the 64-column layout) the
+    /// export would not write back as they came in, among those not
+    /// [`cers_cells::DECIDED_ELSEWHERE`].
+    differs: u64,
 }
 
 impl Values {
@@ -359,7 +365,41 @@ fn parse_row(
         alts,
         claims,
         demographics: demo,
+        differs: 0,
     })
+}
+
+/// The cells of `record`, which parsed to `values`, that the export would
+/// not write back as they came in, among those its own values decide;
+/// `written` is room to write them in.
+fn differing(
+    record: &csv::StringRecord,
+    cols: &Columns,
+    values: &Values,
+    written: &mut cers_cells::Cells,
+) -> u64 {
+    let text = |column: usize| {
+        cols.field(column)
+            .and_then(|f| record.get(f))
+            .unwrap_or("")
+            .trim()
+    };
+    written.fill_shown(&cers_cells::Shown {
+        submitted: values.submitted,
+        school_year: values.school_year,
+        session: text(col!("TestSessionId")),
+        grade: values.grade,
+        completeness: values.completeness,
+        condition: values.condition,
+        overall: values.overall,
+        alts: values.alts,
+        claims: values.claims,
+        demographics: &values.demographics,
+        language: text(col!("LanguageCode")),
+        language_alt: text(col!("LanguageAltCode")),
+        accommodations: text(col!("AssignedAccommodationList")),
+    });
+    written.differing(record, &cols.layout, !cers_cells::DECIDED_ELSEWHERE)
 }
 
 /// The longest cell accepted: the longest real one (an accommodation list)
@@ -480,7 +520,11 @@ impl Batch {
     fn parse(&mut self, cols: &Columns, catalog: &Catalog) {
         self.records[..self.filled]
             .par_iter()
-            .map(|(_, r)| parse_row(r, cols, catalog))
+            .map_init(cers_cells::Cells::default, |written, (_, r)| {
+                let mut values = parse_row(r, cols, catalog)?;
+                values.differs = differing(r, cols, &values, written);
+                Ok(values)
+            })
             .collect_into_vec(&mut self.parsed);
     }
 
@@ -563,31 +607,33 @@ fn add_batch(
 ) -> u64 {
     let values = std::mem::take(&mut batch.parsed);
     let batch = &batch.records[..batch.filled];
-    let parsed: Vec<Result<(Record, Known), Vec<CellError>>> = {
+    let parsed: Vec<Result<(Record, Known, u64), Vec<CellError>>> = {
         let data = &*data;
         batch
             .par_iter()
             .zip(values)
             .map_init(Recent::default, |last, ((_, r), values)| {
-                let row = values?.record(r, cols);
+                let values = values?;
+                let row = values.record(r, cols);
                 let known = Known::of(&row, data, last);
-                Ok((row, known))
+                Ok((row, known, values.differs))
             })
             .collect()
     };
     let first = data.exams.len();
-    // The batch's record of each exam added, in order.
-    let mut records: Vec<&csv::StringRecord> = Vec::with_capacity(batch.len());
+    // The batch's record of each exam added, in order, with its cells
+    // found to differ when it was parsed.
+    let mut records: Vec<(&csv::StringRecord, u64)> = Vec::with_capacity(batch.len());
     for ((line, record), result) in batch.iter().zip(parsed) {
         match result {
-            Ok((row, known)) => {
+            Ok((row, known, differs)) => {
                 let source = Source {
                     path,
                     file,
                     line: *line,
                 };
                 if record::add(&source, row, known, data, schools, diags) {
-                    records.push(record);
+                    records.push((record, differs));
                 }
             }
             Err(errors) => {
@@ -612,12 +658,14 @@ fn add_batch(
 
 /// Keeps, for each exam added from `records` (the exams from `first` on),
 /// the cells of its row that the District/School Export would not write back
-/// as they came in. Its names are compared with those its student had once
-/// the row was read; a later rename is seen to once every file is read
-/// (`keep_names_as_read`). The comparison, and the look-up of kept cells
-/// already interned, run in parallel; only new cells are interned in order.
+/// as they came in: those found to differ when the row was parsed, and those
+/// [`cers_cells::DECIDED_ELSEWHERE`], compared here. Its names are compared
+/// with those its student had once the row was read; a later rename is seen
+/// to once every file is read (`keep_names_as_read`). The comparison, and
+/// the look-up of kept cells already interned, run in parallel; only new
+/// cells are interned in order.
 fn keep_raw_cells(
-    records: &[&csv::StringRecord],
+    records: &[(&csv::StringRecord, u64)],
     first: usize,
     cols: &Columns,
     catalog: &Catalog,
@@ -632,28 +680,36 @@ fn keep_raw_cells(
             .enumerate()
             .map_init(
                 cers_cells::Cells::default,
-                |written, (k, (record, exam))| {
-                    written.fill(data, catalog, exam);
+                |written, (k, ((record, differs), exam))| {
+                    written.fill_elsewhere(data, catalog, exam);
+                    let mut cells = differs
+                        | written.differing(
+                            record,
+                            &cols.layout,
+                            cers_cells::DECIDED_ELSEWHERE & !NAMES,
+                        );
                     let names = data.names_then(&later, exam.student, first + k);
-                    cols.layout
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(i, field)| {
-                            let f = (*field)?;
+                    for (i, name) in [FIRST_NAME, LAST_NAME].into_iter().zip(names) {
+                        if cols.layout[i]
+                            .and_then(|f| record.get(f))
+                            .is_some_and(|c| !crate::model::same(c, name))
+                        {
+                            cells |= 1 << i;
+                        }
+                    }
+                    (0..64)
+                        .filter(|i| cells & (1 << i) != 0)
+                        .filter_map(|i| {
+                            let f = cols.layout[i]?;
                             let cell = record.get(f)?;
-                            let expected = match i {
-                                FIRST_NAME | LAST_NAME => names[i - FIRST_NAME],
-                                _ => written.get(i),
-                            };
-                            (!crate::model::same(cell, expected))
-                                .then(|| (i as u8, f, data.strings.find(cell)))
+                            Some((i as u8, f, data.strings.find(cell)))
                         })
                         .collect()
                 },
             )
             .collect()
     };
-    for ((record, keep), e) in records.iter().zip(differing).zip(first..) {
+    for (((record, _), keep), e) in records.iter().zip(differing).zip(first..) {
         let raw: Box<[(u8, Sym)]> = keep
             .into_iter()
             .map(|(i, f, known)| (i, known.unwrap_or_else(|| data.strings.intern(&record[f]))))

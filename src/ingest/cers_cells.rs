@@ -5,7 +5,8 @@
 
 use crate::catalog::{Catalog, Kind};
 use crate::model::{
-    AdminCondition, Completeness, Dataset, Elas, Exam, Flag, Grade, Score, Sex, RACE_FLAGS,
+    AdminCondition, Completeness, Dataset, Demographics, Elas, Exam, Flag, Grade, Score, Sex, Sym,
+    RACE_FLAGS,
 };
 use std::fmt::Write as _;
 
@@ -23,6 +24,33 @@ impl Cells {
     pub fn get(&self, i: usize) -> &str {
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
         &self.text[start..self.ends[i]]
+    }
+
+    /// Among `cells` (bit `i` for cell `i`), those whose text in `record`,
+    /// field `layout[i]`, is not the one filled here; a cell the file lacks
+    /// differs in nothing.
+    pub fn differing(
+        &self,
+        record: &csv::StringRecord,
+        layout: &[Option<usize>],
+        cells: u64,
+    ) -> u64 {
+        let text = self.text.as_bytes();
+        let mut differs = 0;
+        let mut start = 0;
+        for (i, (&end, field)) in self.ends.iter().zip(layout).enumerate() {
+            let written = &text[start..end];
+            start = end;
+            if cells & (1 << i) == 0 {
+                continue;
+            }
+            if let Some(cell) = field.and_then(|f| record.get(f)) {
+                if !crate::model::same(cell.as_bytes(), written) {
+                    differs |= 1 << i;
+                }
+            }
+        }
+        differs
     }
 
     fn push(&mut self, cell: &str) {
@@ -52,25 +80,56 @@ impl Cells {
     /// Fills the cells with how the export writes `exam` in the 64-column
     /// layout, from the loaded values, every field shown.
     pub fn fill(&mut self, data: &Dataset, catalog: &Catalog, exam: &Exam) {
+        self.write(Some((data, catalog, exam)), Some(&Shown::of(data, exam)));
+    }
+
+    /// Fills only the cells a row's own values decide ([`Shown`]); the
+    /// others ([`DECIDED_ELSEWHERE`]) are left blank.
+    pub fn fill_shown(&mut self, shown: &Shown) {
+        self.write(None, Some(shown));
+    }
+
+    /// Fills only the [`DECIDED_ELSEWHERE`] cells of `exam`; the others are
+    /// left blank.
+    pub fn fill_elsewhere(&mut self, data: &Dataset, catalog: &Catalog, exam: &Exam) {
+        self.write(Some((data, catalog, exam)), None);
+    }
+
+    /// Writes the 64 cells: those of `whole`'s district, school, student and
+    /// assessment, and those `shown`; either left out leaves its cells blank.
+    fn write(&mut self, whole: Option<(&Dataset, &Catalog, &Exam)>, shown: Option<&Shown>) {
         self.text.clear();
         self.ends.clear();
+        match whole {
+            Some((data, _, exam)) => self.place(data, exam),
+            None => self.blank(8),
+        }
+        match shown {
+            Some(s) => self.taken(s),
+            None => self.blank(3),
+        }
+        match whole {
+            Some((data, catalog, exam)) => self.assessment(data, catalog, exam),
+            None => self.blank(4),
+        }
+        match shown {
+            Some(s) => self.scored(s),
+            None => self.blank(49),
+        }
+        debug_assert_eq!(self.ends.len(), 64);
+    }
+
+    fn blank(&mut self, cells: usize) {
+        for _ in 0..cells {
+            self.end();
+        }
+    }
+
+    /// Cells 0–7: district, school and student.
+    fn place(&mut self, data: &Dataset, exam: &Exam) {
         let school = &data.institutions.schools[exam.school as usize];
         let lea = &data.institutions.leas[school.lea];
         let student = &data.students[exam.student as usize];
-        let assessment = &data.assessments[exam.assessment as usize];
-        let family = &catalog.families[assessment.family];
-        let (kind, sub_kind) = match family.kind {
-            Kind::Summative => ("Summative", "SUM"),
-            Kind::Ica => ("Interim", "ICA"),
-            Kind::Iab | Kind::Fiab | Kind::Interim => ("Interim", "IAB"),
-        };
-        let text = |s: Option<crate::model::Sym>| s.map_or("", |s| data.strings.get(s));
-        let d = &exam.demographics;
-        let flag = |f: Flag| match d.get(f) {
-            Some(true) => "Yes",
-            Some(false) => "No",
-            None => "",
-        };
         // CERS writes the district's 14-digit CDS code and the 7-digit school code.
         match school.cds.as_deref() {
             Some(cds) if cds.len() == 14 => {
@@ -91,37 +150,61 @@ impl Cells {
         self.push(&student.ssid);
         self.push(&student.first_name);
         self.push(&student.last_name);
-        datetime_text(&mut self.text, exam.submitted);
+    }
+
+    /// Cells 8–10: when, in which school year and session the test was taken.
+    fn taken(&mut self, s: &Shown) {
+        datetime_text(&mut self.text, s.submitted);
         self.end();
-        self.push(itoa::Buffer::new().format(exam.school_year));
-        self.push(text(exam.session));
+        self.push(itoa::Buffer::new().format(s.school_year));
+        self.push(s.session);
+    }
+
+    /// Cells 11–14: the assessment's type, sub-type, name and subject.
+    fn assessment(&mut self, data: &Dataset, catalog: &Catalog, exam: &Exam) {
+        let assessment = &data.assessments[exam.assessment as usize];
+        let family = &catalog.families[assessment.family];
+        let (kind, sub_kind) = match family.kind {
+            Kind::Summative => ("Summative", "SUM"),
+            Kind::Ica => ("Interim", "ICA"),
+            Kind::Iab | Kind::Fiab | Kind::Interim => ("Interim", "IAB"),
+        };
         self.push(kind);
         self.push(sub_kind);
         self.push(assessment.name.as_str());
         self.push(family.subject.as_str());
-        match exam.grade {
+    }
+
+    /// Cells 15–63: grade, status, scores and the student's demographics.
+    fn scored(&mut self, s: &Shown) {
+        let d = s.demographics;
+        let flag = |f: Flag| match d.get(f) {
+            Some(true) => "Yes",
+            Some(false) => "No",
+            None => "",
+        };
+        match s.grade {
             Grade::N(n) => digits(&mut self.text, n.into(), 2),
             other => write!(self.text, "{other}").unwrap_or(()),
         }
         self.end();
-        self.push(match exam.completeness {
+        self.push(match s.completeness {
             Completeness::Complete => "Complete",
             Completeness::Partial => "Partial",
             Completeness::NotReported => "",
         });
-        self.push(match exam.condition {
+        self.push(match s.condition {
             AdminCondition::Valid => "Valid",
             AdminCondition::Invalid => "IN",
             AdminCondition::Standardized => "SD",
             AdminCondition::Nonstandardized => "NS",
             AdminCondition::NotReported => "",
         });
-        self.score(&exam.overall);
-        for column in 1..=6u8 {
-            let alt = exam.alt.iter().find(|(c, _)| *c == column).map(|(_, s)| *s);
-            self.score(&alt.unwrap_or_default());
+        self.score(&s.overall);
+        for alt in &s.alts {
+            self.score(alt);
         }
-        for level in exam.claim_levels {
+        for level in s.claims {
             self.number(level.map(f32::from));
         }
         self.push(match d.sex {
@@ -134,8 +217,8 @@ impl Cells {
         self.push(flag(Flag::Section504));
         self.push(flag(Flag::Iep));
         self.push(flag(Flag::Lep));
-        self.push(text(d.language));
-        self.push(text(d.language_alt));
+        self.push(s.language);
+        self.push(s.language_alt);
         self.push(flag(Flag::Military));
         self.push(d.elas.map_or("", Elas::code));
         if let Some(t) = d.elas_start {
@@ -146,8 +229,61 @@ impl Cells {
         for (f, _) in RACE_FLAGS {
             self.push(if d.get(f) == Some(true) { "Yes" } else { "" });
         }
-        self.push(text(exam.accommodations));
-        debug_assert_eq!(self.ends.len(), 64);
+        self.push(s.accommodations);
+    }
+}
+
+/// The cells (bit `i` for cell `i`) that other rows decide as well as a
+/// row's own: the district and school (the first row to name them does),
+/// the student's SSID and names, and the assessment (named by its first row).
+pub const DECIDED_ELSEWHERE: u64 = 0xFF | 0xF << 11;
+
+/// What one result shows in the cells that are not [`DECIDED_ELSEWHERE`]:
+/// a loaded exam's values, or those an export row parsed to.
+pub struct Shown<'a> {
+    pub submitted: chrono::NaiveDateTime,
+    pub school_year: u16,
+    pub session: &'a str,
+    pub grade: Grade,
+    pub completeness: Completeness,
+    pub condition: AdminCondition,
+    pub overall: Score,
+    /// The Alt1…Alt6 scores.
+    pub alts: [Score; 6],
+    pub claims: [Option<u8>; 6],
+    /// Flags, sex and ELAS; the languages are the next two fields.
+    pub demographics: &'a Demographics,
+    pub language: &'a str,
+    pub language_alt: &'a str,
+    pub accommodations: &'a str,
+}
+
+impl<'a> Shown<'a> {
+    /// What `exam` shows.
+    pub fn of(data: &'a Dataset, exam: &'a Exam) -> Self {
+        let text = |s: Option<Sym>| s.map_or("", |s| data.strings.get(s));
+        let d = &exam.demographics;
+        Shown {
+            submitted: exam.submitted,
+            school_year: exam.school_year,
+            session: text(exam.session),
+            grade: exam.grade,
+            completeness: exam.completeness,
+            condition: exam.condition,
+            overall: exam.overall,
+            alts: std::array::from_fn(|k| {
+                let column = k as u8 + 1;
+                exam.alt
+                    .iter()
+                    .find(|(c, _)| *c == column)
+                    .map_or_else(Score::default, |(_, s)| *s)
+            }),
+            claims: exam.claim_levels,
+            demographics: d,
+            language: text(d.language),
+            language_alt: text(d.language_alt),
+            accommodations: text(exam.accommodations),
+        }
     }
 }
 
@@ -165,9 +301,10 @@ fn number_text(out: &mut String, v: f32) {
 
 /// `v` in decimal, zero-padded to at least `width` digits.
 fn digits(out: &mut String, v: u32, width: usize) {
+    const ZEROS: &str = "0000000000";
     let mut buffer = itoa::Buffer::new();
     let text = buffer.format(v);
-    out.extend(std::iter::repeat_n('0', width.saturating_sub(text.len())));
+    out.push_str(&ZEROS[..width.saturating_sub(text.len()).min(ZEROS.len())]);
     out.push_str(text);
 }
 
