@@ -185,12 +185,7 @@ struct Values {
 impl Values {
     /// The record of `row`, whose cells parsed to these values.
     fn record<'a>(&self, row: &'a csv::StringRecord, cols: &Columns) -> Record<'a> {
-        let text = |column: usize| {
-            cols.field(column)
-                .and_then(|f| row.get(f))
-                .unwrap_or("")
-                .trim()
-        };
+        let text = |column: usize| text(row, cols, column);
         let id = |column: usize| if cols.roster { "" } else { text(column) };
         Record {
             district_id: id(col!("DistrictId")),
@@ -220,6 +215,12 @@ impl Values {
             official: None,
         }
     }
+}
+
+/// The cell of `record` in the known column at place `column` (see
+/// [`col!`]), trimmed; blank when the file has no such column.
+fn text<'a>(record: &'a csv::StringRecord, cols: &Columns, column: usize) -> &'a str {
+    values::trim(cols.field(column).and_then(|f| record.get(f)).unwrap_or(""))
 }
 
 /// The values of `record`'s cells, or every cell that does not parse.
@@ -378,12 +379,7 @@ fn differing(
     values: &Values,
     written: &mut cers_cells::Cells,
 ) -> u64 {
-    let text = |column: usize| {
-        cols.field(column)
-            .and_then(|f| record.get(f))
-            .unwrap_or("")
-            .trim()
-    };
+    let text = |column: usize| text(record, cols, column);
     written.fill_shown(&cers_cells::Shown {
         submitted: values.submitted,
         school_year: values.school_year,
@@ -576,7 +572,11 @@ fn problem(
     line: u64,
     width: usize,
 ) -> Option<(Location, String)> {
-    if let Some(f) = record.iter().position(|c| c.len() > MAX_CELL) {
+    let long = record.as_slice().len() > MAX_CELL;
+    if let Some(f) = long
+        .then(|| record.iter().position(|c| c.len() > MAX_CELL))
+        .flatten()
+    {
         return Some((
             Location::at(path, line, f as u64 + 1),
             format!(

@@ -22,8 +22,13 @@ pub struct Cells {
 impl Cells {
     /// Cell `i` (0-based) of the last exam filled.
     pub fn get(&self, i: usize) -> &str {
+        &self.text[self.range(i)]
+    }
+
+    /// Where cell `i` is in `text`.
+    fn range(&self, i: usize) -> std::ops::Range<usize> {
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.text[start..self.ends[i]]
+        start..self.ends[i]
     }
 
     /// Among `cells` (bit `i` for cell `i`), those whose text in `record`,
@@ -35,16 +40,13 @@ impl Cells {
         layout: &[Option<usize>],
         cells: u64,
     ) -> u64 {
-        let text = self.text.as_bytes();
         let mut differs = 0;
-        let mut start = 0;
-        for (i, (&end, field)) in self.ends.iter().zip(layout).enumerate() {
-            let written = &text[start..end];
-            start = end;
-            if cells & (1 << i) == 0 {
-                continue;
-            }
-            if let Some(cell) = field.and_then(|f| record.get(f)) {
+        let mut left = cells;
+        while left != 0 {
+            let i = left.trailing_zeros() as usize;
+            left &= left - 1;
+            let written = &self.text.as_bytes()[self.range(i)];
+            if let Some(cell) = layout.get(i).copied().flatten().and_then(|f| record.get(f)) {
                 if !crate::model::same(cell.as_bytes(), written) {
                     differs |= 1 << i;
                 }

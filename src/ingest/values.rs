@@ -11,15 +11,28 @@ use std::sync::LazyLock;
 /// What a cell should have held.
 pub type Expected = String;
 
+/// `cell` without surrounding whitespace, as `str::trim` gives it; a cell
+/// that starts and ends with a printable ASCII character, as most do, is
+/// given back without decoding its ends.
+pub fn trim(cell: &str) -> &str {
+    let kept = |b: u8| b.is_ascii() && !matches!(b, b'\t'..=b'\r' | b' ');
+    match cell.as_bytes() {
+        [] => cell,
+        [only] if kept(*only) => cell,
+        [first, .., last] if kept(*first) && kept(*last) => cell,
+        _ => cell.trim(),
+    }
+}
+
 /// A cell with surrounding whitespace removed; `None` when blank.
 pub fn opt(cell: &str) -> Option<&str> {
-    let t = cell.trim();
+    let t = trim(cell);
     (!t.is_empty()).then_some(t)
 }
 
 /// True for a number Excel has rewritten in scientific notation (`3.53E+19`).
 pub fn is_excel_mangled(cell: &str) -> bool {
-    let t = cell.trim();
+    let t = trim(cell);
     let Some((mantissa, exp)) = t.split_once(['E', 'e']) else {
         return false;
     };
@@ -33,7 +46,7 @@ pub fn is_excel_mangled(cell: &str) -> bool {
 
 /// An identifier (SSID, school or district id): required, and never Excel-mangled.
 pub fn id(cell: &str) -> Result<&str, Expected> {
-    let t = cell.trim();
+    let t = trim(cell);
     if t.is_empty() {
         return Err("an identifier, found a blank cell".into());
     }
@@ -65,7 +78,7 @@ pub fn level(cell: &str) -> Result<Option<u8>, Expected> {
     let digits = t
         .strip_prefix("Level")
         .or_else(|| t.strip_prefix("level"))
-        .map(str::trim)
+        .map(trim)
         .unwrap_or(t);
     match digits.parse::<u8>() {
         Ok(n @ 1..=6) => Ok(Some(n)),
@@ -75,13 +88,13 @@ pub fn level(cell: &str) -> Result<Option<u8>, Expected> {
 
 /// A grade (`05`, `5`, `G6`, `KG`, `UG` …); required.
 pub fn grade(cell: &str) -> Result<Grade, Expected> {
-    let t = cell.trim();
+    let t = trim(cell);
     Grade::parse(t).ok_or_else(|| format!("a grade (KG, 01-13, G6, TK, UG …), found `{t}`"))
 }
 
 /// A school year: `2024`, or a span `2023-24` / `2023-2024` meaning its end year.
 pub fn school_year(cell: &str) -> Result<u16, Expected> {
-    let t = cell.trim();
+    let t = trim(cell);
     let bad = || format!("a four-digit school year such as 2024, found `{t}`");
     let year = match t.split_once(['-', '–']) {
         Some((start, end)) => {
@@ -149,7 +162,7 @@ const PLAUSIBLE_YEARS: std::ops::RangeInclusive<i32> = 1900..=2100;
 /// `2018-04-26 05:00:39.734000`, `2024-04-08T05:00:39Z`, `04/08/2024`,
 /// `4/8/2024 5:00 AM`, `2024-04-08`, `20240408`. A bare date is midnight.
 pub fn datetime(cell: &str) -> Result<NaiveDateTime, Expected> {
-    let t = cell.trim();
+    let t = trim(cell);
     let core = t.strip_suffix('Z').unwrap_or(t);
     let core = strip_offset(core);
     let parsed = iso_datetime(core)
@@ -260,7 +273,7 @@ fn is_any(t: &str, words: &[&str]) -> bool {
 
 /// Completeness: `Complete` or `Partial`.
 pub fn completeness(cell: &str) -> Result<Completeness, Expected> {
-    let t = cell.trim();
+    let t = trim(cell);
     if t.eq_ignore_ascii_case("complete") {
         Ok(Completeness::Complete)
     } else if t.eq_ignore_ascii_case("partial") {
@@ -275,7 +288,7 @@ pub fn completeness(cell: &str) -> Result<Completeness, Expected> {
 
 /// Administration condition: `Valid`, `IN`, `SD` or `NS`.
 pub fn condition(cell: &str) -> Result<AdminCondition, Expected> {
-    let t = cell.trim();
+    let t = trim(cell);
     AdminCondition::parse(t).ok_or_else(|| format!("Valid, IN (invalid), SD or NS, found `{t}`"))
 }
 
@@ -371,6 +384,22 @@ pub fn grade_in_name(name: &str) -> Option<Grade> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trim_gives_what_str_trim_gives() {
+        let ends = [
+            "", " ", "\t", "\n", "\u{b}", "\u{c}", "\r", "\u{a0}", "\u{2003}", "\u{3000}",
+            "\u{1c}", "x", "é", "-", "\u{feff}",
+        ];
+        for a in ends {
+            for b in ends {
+                for middle in ["", "a", "2451", "a b", " "] {
+                    let cell = format!("{a}{middle}{b}");
+                    assert_eq!(trim(&cell), cell.trim(), "{cell:?}");
+                }
+            }
+        }
+    }
 
     fn levels(names: &[(&str, &str)]) -> Vec<Level> {
         names
