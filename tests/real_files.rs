@@ -654,6 +654,19 @@ fn the_export_gives_back_what_came_in() {
     let (_dir, v, _) = load(&[("data/export.csv", csv)]);
     let out = records(&exported(&v.deployment, &exams));
     assert_eq!(out[1..], input[..]);
+
+    // A blank NcesId read before any row gives the district's comes back
+    // blank, when a later file (or batch of rows) gives it.
+    let file = |r: &Vec<String>| layout.join(",") + "\r\n" + &r.join(",") + "\r\n";
+    let (_dir, v, _) = load(&[
+        ("data/a.csv", file(&input[2])),
+        ("data/b.csv", file(&input[0])),
+    ]);
+    let dep = &v.deployment;
+    let mut exams: Vec<usize> = (0..2).collect();
+    exams.sort_by_key(|&e| dep.data.exams[e].origin.file);
+    let out = records(&exported(dep, &exams));
+    assert_eq!(out[1..], [input[2].clone(), input[0].clone()]);
 }
 
 /// A student's names may change from row to row, and from file to file.

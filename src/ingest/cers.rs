@@ -26,6 +26,8 @@ macro_rules! col {
     };
 }
 
+/// NcesId in the 64-column layout.
+pub const NCES_ID: usize = 2;
 /// FirstName and LastOrSurname in the 64-column layout.
 pub const FIRST_NAME: usize = 6;
 pub const LAST_NAME: usize = 7;

@@ -225,6 +225,9 @@ pub struct Schools {
     /// name the same school, and resolving the same place again finds the
     /// same school and reports nothing new.
     last: Option<(OwnedPlace, usize)>,
+    /// For each LEA whose NcesId a row gave, how many exams were read
+    /// before that row: those rows' blank NcesId cells were not kept.
+    pub nces_given: HashMap<usize, usize>,
 }
 
 /// A [`Place`]'s four cells, kept.

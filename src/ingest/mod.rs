@@ -414,6 +414,7 @@ pub fn load_dir(
         }
     }
     keep_names_as_read(&mut data);
+    keep_blank_nces(&mut data, &schools.nces_given);
     (report.duplicates, report.joined) = resolve_duplicates(&mut data, diags);
     data.untested.sort_by_key(|u| u.school);
     (data, report)
@@ -739,11 +740,43 @@ fn keep_names_as_read(data: &mut Dataset) {
     }
     for (e, column, name) in kept {
         let sym = data.strings.intern(&name);
-        let exam = &mut data.exams[e];
-        let mut raw = exam.raw.to_vec();
-        raw.push((column, sym));
-        exam.raw = raw.into_boxed_slice();
+        keep_cells(&mut data.exams[e], [(column, sym)]);
     }
+}
+
+/// Keeps a blank NcesId for each District/School Export row read before
+/// any row gave its district's NcesId (`given`: the exams read before that
+/// row, by LEA), so that the export gives the row back blank. A row read
+/// later was compared with the NcesId given, as it was read.
+fn keep_blank_nces(data: &mut Dataset, given: &std::collections::HashMap<usize, usize>) {
+    let column = cers::NCES_ID;
+    let before: Vec<usize> = data
+        .exams
+        .iter()
+        .enumerate()
+        .filter(|&(e, exam)| {
+            let lea = data.institutions.schools[exam.school as usize].lea;
+            let has = |columns: &u64| columns & (1 << column) != 0;
+            given.get(&lea).is_some_and(|&at| e < at)
+                && data.export_columns.get(&exam.origin.file).is_some_and(has)
+                && !exam.raw.iter().any(|(c, _)| usize::from(*c) == column)
+        })
+        .map(|(e, _)| e)
+        .collect();
+    if before.is_empty() {
+        return;
+    }
+    let blank = data.strings.intern("");
+    for e in before {
+        keep_cells(&mut data.exams[e], [(column as u8, blank)]);
+    }
+}
+
+/// Adds `cells` to those `exam` keeps as its export row gave them.
+fn keep_cells(exam: &mut Exam, cells: impl IntoIterator<Item = (u8, crate::model::Sym)>) {
+    let mut raw = exam.raw.to_vec();
+    raw.extend(cells);
+    exam.raw = raw.into_boxed_slice();
 }
 
 /// What makes two exams one opportunity: student, assessment, day and session.
@@ -951,10 +984,10 @@ fn join_trt(data: &mut Dataset, row: usize, trt: usize) {
         .collect();
     if !blank_cells.is_empty() {
         let blank = data.strings.intern("");
-        let exam = &mut data.exams[row];
-        let mut raw = exam.raw.to_vec();
-        raw.extend(blank_cells.into_iter().map(|c| (c, blank)));
-        exam.raw = raw.into_boxed_slice();
+        keep_cells(
+            &mut data.exams[row],
+            blank_cells.into_iter().map(|c| (c, blank)),
+        );
     }
     let d = &mut data.exams[row].demographics;
     d.known |= missing;

@@ -205,9 +205,13 @@ pub fn add(
     let Some(school) = place_school(source, &place, data, schools, diags) else {
         return false;
     };
-    let lea = &mut data.institutions.leas[data.institutions.schools[school].lea];
+    let lea_index = data.institutions.schools[school].lea;
+    let lea = &mut data.institutions.leas[lea_index];
     match &lea.nces {
-        None if !row.nces.is_empty() => lea.nces = Some(row.nces.to_string()),
+        None if !row.nces.is_empty() => {
+            lea.nces = Some(row.nces.to_string());
+            schools.nces_given.insert(lea_index, data.exams.len());
+        }
         Some(first) if !row.nces.is_empty() && first != row.nces => diags.warn(
             Location::at(path, line, 3),
             format!(
