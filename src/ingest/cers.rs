@@ -10,7 +10,7 @@ pub use super::cers_columns::{
 };
 use super::cers_columns::{known, Columns};
 use super::institutions::Schools;
-use super::record::{self, Known, Recent, Record, Source};
+use super::record::{self, Known, Recent, Record, Shown, Source};
 use super::values::{self, Expected};
 use super::BATCH;
 use crate::catalog::{Catalog, Kind, Level};
@@ -198,12 +198,21 @@ impl Values {
             ssid: text(col!("StudentIdentifier")),
             first: text(col!("FirstName")),
             last: text(col!("LastOrSurname")),
-            submitted: self.submitted,
-            school_year: self.school_year,
-            session: text(col!("TestSessionId")),
             family: self.family,
             assessment_name: text(col!("AssessmentName")).into(),
             assessment_grade: None,
+            shown: self.shown(row, cols),
+            official: None,
+        }
+    }
+
+    /// What `row`, whose cells parsed to these values, shows of its result.
+    fn shown<'a>(&self, row: &'a csv::StringRecord, cols: &Columns) -> Shown<'a> {
+        let text = |column: usize| text(row, cols, column);
+        Shown {
+            submitted: self.submitted,
+            school_year: self.school_year,
+            session: text(col!("TestSessionId")),
             grade: self.grade,
             completeness: self.completeness,
             condition: self.condition,
@@ -214,7 +223,6 @@ impl Values {
             language: text(col!("LanguageCode")),
             language_alt: text(col!("LanguageAltCode")),
             accommodations: text(col!("AssignedAccommodationList")).into(),
-            official: None,
         }
     }
 }
@@ -381,22 +389,7 @@ fn differing(
     values: &Values,
     written: &mut cers_cells::Cells,
 ) -> u64 {
-    let text = |column: usize| text(record, cols, column);
-    written.fill_shown(&cers_cells::Shown {
-        submitted: values.submitted,
-        school_year: values.school_year,
-        session: text(col!("TestSessionId")),
-        grade: values.grade,
-        completeness: values.completeness,
-        condition: values.condition,
-        overall: values.overall,
-        alts: values.alts,
-        claims: values.claims,
-        demographics: &values.demographics,
-        language: text(col!("LanguageCode")),
-        language_alt: text(col!("LanguageAltCode")),
-        accommodations: text(col!("AssignedAccommodationList")),
-    });
+    written.fill_shown(&values.shown(record, cols));
     written.differing(record, &cols.layout, !cers_cells::DECIDED_ELSEWHERE)
 }
 

@@ -3,10 +3,10 @@
 //! cells that would not come back as they came in; the District/School
 //! Export writes with it.
 
+use super::record::Shown;
 use crate::catalog::{Catalog, Kind};
 use crate::model::{
-    AdminCondition, Completeness, Dataset, Demographics, Elas, Exam, Flag, Grade, Score, Sex, Sym,
-    RACE_FLAGS,
+    AdminCondition, Completeness, Dataset, Elas, Exam, Flag, Grade, Score, Sex, RACE_FLAGS,
 };
 use std::fmt::Write as _;
 
@@ -179,7 +179,7 @@ impl Cells {
 
     /// Cells 15–63: grade, status, scores and the student's demographics.
     fn scored(&mut self, s: &Shown) {
-        let d = s.demographics;
+        let d = &s.demographics;
         let flag = |f: Flag| match d.get(f) {
             Some(true) => "Yes",
             Some(false) => "No",
@@ -231,7 +231,7 @@ impl Cells {
         for (f, _) in RACE_FLAGS {
             self.push(if d.get(f) == Some(true) { "Yes" } else { "" });
         }
-        self.push(s.accommodations);
+        self.push(&s.accommodations);
     }
 }
 
@@ -239,55 +239,6 @@ impl Cells {
 /// row's own: the district and school (the first row to name them does),
 /// the student's SSID and names, and the assessment (named by its first row).
 pub const DECIDED_ELSEWHERE: u64 = 0xFF | 0xF << 11;
-
-/// What one result shows in the cells that are not [`DECIDED_ELSEWHERE`]:
-/// a loaded exam's values, or those an export row parsed to.
-pub struct Shown<'a> {
-    pub submitted: chrono::NaiveDateTime,
-    pub school_year: u16,
-    pub session: &'a str,
-    pub grade: Grade,
-    pub completeness: Completeness,
-    pub condition: AdminCondition,
-    pub overall: Score,
-    /// The Alt1…Alt6 scores.
-    pub alts: [Score; 6],
-    pub claims: [Option<u8>; 6],
-    /// Flags, sex and ELAS; the languages are the next two fields.
-    pub demographics: &'a Demographics,
-    pub language: &'a str,
-    pub language_alt: &'a str,
-    pub accommodations: &'a str,
-}
-
-impl<'a> Shown<'a> {
-    /// What `exam` shows.
-    pub fn of(data: &'a Dataset, exam: &'a Exam) -> Self {
-        let text = |s: Option<Sym>| s.map_or("", |s| data.strings.get(s));
-        let d = &exam.demographics;
-        Shown {
-            submitted: exam.submitted,
-            school_year: exam.school_year,
-            session: text(exam.session),
-            grade: exam.grade,
-            completeness: exam.completeness,
-            condition: exam.condition,
-            overall: exam.overall,
-            alts: std::array::from_fn(|k| {
-                let column = k as u8 + 1;
-                exam.alt
-                    .iter()
-                    .find(|(c, _)| *c == column)
-                    .map_or_else(Score::default, |(_, s)| *s)
-            }),
-            claims: exam.claim_levels,
-            demographics: d,
-            language: text(d.language),
-            language_alt: text(d.language_alt),
-            accommodations: text(exam.accommodations),
-        }
-    }
-}
 
 /// `v` as `{v}` writes it. A whole number (a scale score, a level) is
 /// written as an integer, without the float formatter, which ingest would

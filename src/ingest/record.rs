@@ -23,25 +23,66 @@ pub struct Record<'a> {
     pub ssid: &'a str,
     pub first: &'a str,
     pub last: &'a str,
-    pub submitted: NaiveDateTime,
-    pub school_year: u16,
-    pub session: &'a str,
     pub family: usize,
     pub assessment_name: Cow<'a, str>,
     /// The assessment's grade when its name does not say.
     pub assessment_grade: Option<Grade>,
+    /// When and how the test was taken, its scores, and the student's
+    /// demographics as the result gives them.
+    pub shown: Shown<'a>,
+    /// What only a TOMS Student Score Data File gives.
+    pub official: Option<OfficialText<'a>>,
+}
+
+/// What a result shows beyond its district, school, student and assessment:
+/// a record's, or a loaded exam's ([`Shown::of`]). The District/School
+/// Export writes these in the cells that are not
+/// [`DECIDED_ELSEWHERE`](super::cers_cells::DECIDED_ELSEWHERE).
+pub struct Shown<'a> {
+    pub submitted: NaiveDateTime,
+    pub school_year: u16,
+    pub session: &'a str,
     pub grade: Grade,
     pub completeness: Completeness,
     pub condition: AdminCondition,
     pub overall: Score,
+    /// The Alt1…Alt6 scores.
     pub alts: [Score; 6],
     pub claims: [Option<u8>; 6],
+    /// Flags, sex and ELAS; the languages are the next two fields.
     pub demographics: Demographics,
     pub language: &'a str,
     pub language_alt: &'a str,
     pub accommodations: Cow<'a, str>,
-    /// What only a TOMS Student Score Data File gives.
-    pub official: Option<OfficialText<'a>>,
+}
+
+impl<'a> Shown<'a> {
+    /// What `exam` shows.
+    pub fn of(data: &'a Dataset, exam: &'a Exam) -> Self {
+        let text = |s: Option<Sym>| s.map_or("", |s| data.strings.get(s));
+        let d = exam.demographics;
+        Shown {
+            submitted: exam.submitted,
+            school_year: exam.school_year,
+            session: text(exam.session),
+            grade: exam.grade,
+            completeness: exam.completeness,
+            condition: exam.condition,
+            overall: exam.overall,
+            alts: std::array::from_fn(|k| {
+                let column = k as u8 + 1;
+                exam.alt
+                    .iter()
+                    .find(|(c, _)| *c == column)
+                    .map_or_else(Score::default, |(_, s)| *s)
+            }),
+            claims: exam.claim_levels,
+            demographics: d,
+            language: text(d.language),
+            language_alt: text(d.language_alt),
+            accommodations: text(exam.accommodations).into(),
+        }
+    }
 }
 
 /// A Student Score Data File's condition code, include indicator and
@@ -86,18 +127,19 @@ pub struct Recent<'a>([(&'a str, Option<Sym>); 4]);
 impl Known {
     /// Looks `row`'s student and strings up in `data`, adding nothing.
     pub fn of<'a>(row: &Record<'a>, data: &Dataset, recent: &mut Recent<'a>) -> Self {
-        let accommodations = match row.accommodations {
+        let shown = &row.shown;
+        let accommodations = match shown.accommodations {
             Cow::Borrowed(s) => Some(s),
             Cow::Owned(_) => None,
         };
         let texts = [
-            Some(row.session),
-            Some(row.language),
-            Some(row.language_alt),
+            Some(shown.session),
+            Some(shown.language),
+            Some(shown.language_alt),
             accommodations,
         ];
         let strings = std::array::from_fn(|k| {
-            let text = texts[k].unwrap_or(&row.accommodations);
+            let text = texts[k].unwrap_or(&shown.accommodations);
             let (seen, sym) = recent.0[k];
             if texts[k].is_some() && !seen.is_empty() && crate::model::same(seen, text) {
                 return sym;
@@ -228,31 +270,32 @@ pub fn add(
     let assessment = data.assessment(&row.assessment_name, row.family, || {
         values::grade_in_name(&row.assessment_name).or(row.assessment_grade)
     });
+    let shown = &row.shown;
     let texts = [
-        row.session,
-        row.language,
-        row.language_alt,
-        &row.accommodations,
+        shown.session,
+        shown.language,
+        shown.language_alt,
+        &shown.accommodations,
     ];
     let [session, language, language_alt, accommodations] = std::array::from_fn(|k| {
         values::opt(texts[k]).map(|s| known.strings[k].unwrap_or_else(|| data.strings.intern(s)))
     });
-    let mut demographics = row.demographics;
+    let mut demographics = shown.demographics;
     demographics.language = language;
     demographics.language_alt = language_alt;
     let exam = Exam {
         student,
         assessment,
-        school_year: row.school_year,
-        submitted: row.submitted,
+        school_year: shown.school_year,
+        submitted: shown.submitted,
         session,
         school: school as u32,
-        grade: row.grade,
-        completeness: row.completeness,
-        condition: row.condition,
-        overall: row.overall,
-        claim_levels: row.claims,
-        alt: row
+        grade: shown.grade,
+        completeness: shown.completeness,
+        condition: shown.condition,
+        overall: shown.overall,
+        claim_levels: shown.claims,
+        alt: shown
             .alts
             .iter()
             .enumerate()

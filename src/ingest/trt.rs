@@ -7,7 +7,7 @@
 //! been withdrawn and is skipped.
 
 use super::institutions::Schools;
-use super::record::{self, Record, Source};
+use super::record::{self, Record, Shown, Source};
 use super::values;
 use crate::catalog::{Catalog, Kind};
 use crate::diag::{Diagnostics, Location};
@@ -568,22 +568,24 @@ fn to_record<'a>(
         ssid,
         first: ex.get("FirstName"),
         last: ex.get("LastOrSurname"),
-        submitted,
-        school_year,
-        session: opp("sessionId"),
         family,
         assessment_name: test_name.into(),
         assessment_grade: test_grade,
-        grade,
-        completeness,
-        condition,
-        overall,
-        alts: [Score::default(); 6],
-        claims: claim_levels,
-        demographics: demographics(ex),
-        language: ex.get("LanguageCode"),
-        language_alt: "",
-        accommodations: r.accommodations.join("|").into(),
+        shown: Shown {
+            submitted,
+            school_year,
+            session: opp("sessionId"),
+            grade,
+            completeness,
+            condition,
+            overall,
+            alts: [Score::default(); 6],
+            claims: claim_levels,
+            demographics: demographics(ex),
+            language: ex.get("LanguageCode"),
+            language_alt: "",
+            accommodations: r.accommodations.join("|").into(),
+        },
         official: None,
     };
     let birth_date = values::date(ex.get("Birthdate")).ok().flatten();

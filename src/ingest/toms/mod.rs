@@ -15,7 +15,7 @@
 
 mod layouts;
 
-use super::record::{self, Known, OfficialText, Recent, Record, Source, Unscored};
+use super::record::{self, Known, OfficialText, Recent, Record, Shown, Source, Unscored};
 use super::values::{self, Expected};
 use super::{
     institutions::{Place, Schools},
@@ -586,26 +586,28 @@ fn parse<'a>(
         ssid,
         first: c.get(F::First),
         last: c.get(F::Last),
-        submitted: completed.and_hms_opt(0, 0, 0).unwrap_or_default(),
-        school_year,
-        session: "",
         family,
         assessment_name: assessment_name(grade, name),
         assessment_grade: None,
-        grade,
-        completeness,
-        condition,
-        overall: Score {
-            level,
-            scale,
-            se: sem.or(band.0.zip(band.1).map(|(lo, hi)| (hi - lo) / 2.0)),
+        shown: Shown {
+            submitted: completed.and_hms_opt(0, 0, 0).unwrap_or_default(),
+            school_year,
+            session: "",
+            grade,
+            completeness,
+            condition,
+            overall: Score {
+                level,
+                scale,
+                se: sem.or(band.0.zip(band.1).map(|(lo, hi)| (hi - lo) / 2.0)),
+            },
+            alts,
+            claims,
+            demographics,
+            language: c.get(F::Language),
+            language_alt: "",
+            accommodations: "".into(),
         },
-        alts,
-        claims,
-        demographics,
-        language: c.get(F::Language),
-        language_alt: "",
-        accommodations: "".into(),
         official: Some(OfficialText {
             condition_code: text(F::ConditionCode),
             include: text(F::Include),
