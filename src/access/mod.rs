@@ -49,7 +49,7 @@ impl Kind {
 /// One bundle: a set of pages readable by the users who hold it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bundle {
-    /// Its stable id, from its kind and scope (see [`ids`]).
+    /// Its stable id, from its kind and scope (see `access::ids`).
     pub id: String,
     pub kind: Kind,
     /// Schools in scope (indices into institutions), sorted.

@@ -7,7 +7,7 @@
 //! identities of their bundles. The output is published atomically, in the
 //! layout of [`crate::layout`].
 //!
-//! A rebuild into the same output keeps what is safe to keep ([`state`]):
+//! A rebuild into the same output keeps what is safe to keep (`build::state`):
 //! a bundle's scope key while nobody leaves it, and the ciphertext of every
 //! page whose content and readers' keys are unchanged; everything else is
 //! sealed afresh. While the page names key is kept too, the rebuild updates

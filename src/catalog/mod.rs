@@ -98,7 +98,7 @@ impl Scale {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Claim {
-    /// The CERS Claim<n> column.
+    /// The CERS `Claim<n>` column.
     pub column: u8,
     /// The TRT measureOf code.
     pub code: String,
@@ -121,7 +121,7 @@ pub struct Claims {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AltScore {
-    /// The CERS Alt<n> column.
+    /// The CERS `Alt<n>` column.
     pub column: u8,
     pub code: String,
     pub name: String,

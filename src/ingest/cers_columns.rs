@@ -83,7 +83,7 @@ pub const COLUMNS_64_EXTRA: &[&str] = &[
 /// the 64-column layout adds, then the Student Roster exports' own.
 const KNOWN: [&[&str]; 3] = [COLUMNS_59, COLUMNS_64_EXTRA, ROSTER_COLUMNS];
 
-/// The place of column `name` among the [`KNOWN`] ones, for
+/// The place of column `name` among the `KNOWN` ones, for
 /// [`Columns::field`]; meant to be found when compiling, where a name that
 /// is not a known column fails the build.
 pub const fn known(name: &str) -> usize {

@@ -18,7 +18,7 @@ fn hash(key: &str) -> u64 {
 }
 
 /// Positions (u32) by key; the caller says what key each position has.
-/// A key of up to [`SHORT`] bytes (an SSID, a session id, a language code)
+/// A key of up to 11 bytes (`SHORT`) (an SSID, a session id, a language code)
 /// is held in the index too, so finding it reads nothing else.
 #[derive(Debug, Default, Clone)]
 pub struct KeyIndex(HashTable<Entry>);

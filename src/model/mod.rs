@@ -666,7 +666,7 @@ impl Dataset {
     }
 
     /// Gives student `i` the names that are not blank, and records the
-    /// change ([`Dataset::renames`]); returns `i`.
+    /// change (`Dataset::renames`); returns `i`.
     pub fn rename_student(&mut self, i: StudentIdx, first: &str, last: &str) -> StudentIdx {
         let s = &mut self.students[i as usize];
         let replace = |name: &mut Box<str>, new: &str| {

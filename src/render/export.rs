@@ -37,7 +37,7 @@ pub fn write(dep: &Deployment, exams: &[usize], mut out: &mut dyn Write) -> Resu
     rows(dep, exams, out)
 }
 
-/// Writes the rows of [`write`], without the header.
+/// Writes the rows of [`write()`], without the header.
 pub fn rows(dep: &Deployment, exams: &[usize], out: &mut dyn Write) -> Result<()> {
     let mut w = writer(out);
     let shown = shown_columns(dep);

@@ -373,8 +373,8 @@ pub fn iab_dashboard(
     (school_year_label(year), cards)
 }
 
-/// The sections of a results page over `groups` (from [`section_groups`]): summary and, for a
-/// `viewer` of students' results, Results by Student, each in the order of [`section_groups`].
+/// The sections of a results page over `groups` (from [`section_groups`](crate::access::section_groups)): summary and, for a
+/// `viewer` of students' results, Results by Student, each in the order of [`section_groups`](crate::access::section_groups).
 pub fn sections(
     dep: &Deployment,
     ids: &Ids,

@@ -28,7 +28,7 @@ pub struct Measure {
 pub struct ClaimResult {
     /// The TRT measureOf code.
     pub code: String,
-    /// The CERS Claim<n> column.
+    /// The CERS `Claim<n>` column.
     pub column: u8,
     pub measure: Option<Measure>,
     pub level: u8,
