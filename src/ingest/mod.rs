@@ -750,8 +750,8 @@ fn keep_names_as_read(data: &mut Dataset) {
 /// later was compared with the NcesId given, as it was read.
 fn keep_blank_nces(data: &mut Dataset, given: &std::collections::HashMap<usize, usize>) {
     let column = cers::NCES_ID;
-    let before: Vec<usize> = data
-        .exams
+    let until = given.values().copied().max().unwrap_or(0);
+    let before: Vec<usize> = data.exams[..until]
         .iter()
         .enumerate()
         .filter(|&(e, exam)| {
